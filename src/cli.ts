@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The tripcal command line. Each command lives in src/cli/<name>.ts.
+import { Command } from 'commander';
+import { doctorCommand } from './cli/doctor.js';
+import { exportCommand } from './cli/export.js';
+import { importCommand } from './cli/import.js';
+import { listCommand } from './cli/list.js';
+import { serve } from './cli/serve.js';
+import { EXIT, reportError } from './cli/common.js';
+
+const program = new Command('tripcal')
+  .description('Travel itineraries in SQLite, kept in step with your calendars; an MCP server for AI assistants.')
+  .option('--config <file>', 'config file (default: $XDG_CONFIG_HOME/tripcal/config.yaml when it exists)')
+  .option('--data-dir <dir>', 'data directory (default: $TRIPCAL_DATA_DIR, else $XDG_DATA_HOME/tripcal)')
+  .showHelpAfterError()
+  .exitOverride();
+
+const run = <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+  async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (error) {
+      process.exitCode = reportError(error);
+    }
+  };
+
+program
+  .command('serve')
+  .description('run the MCP server over stdio (for Claude Desktop and other MCP clients)')
+  .action(run(async (_opts, cmd: Command) => serve(cmd.optsWithGlobals())));
+
+program
+  .command('export')
+  .description('write a trip as an .ics file')
+  .argument('<trip-id>', 'the trip (see `tripcal list`)')
+  .option('-o, --output <file>', 'write to this file instead of stdout')
+  .option('--user <id>', 'whose trip (default: the configured default user)')
+  .action(run(async (tripId: string, _opts, cmd: Command) => exportCommand(tripId, cmd.optsWithGlobals())));
+
+program
+  .command('import')
+  .description('add the events of an .ics file (a booking confirmation, a schedule) as activities')
+  .argument('<file>', 'the .ics file')
+  .option('--trip <id>', 'trip to import into (default: by the events\' dates)')
+  .option('--user <id>', 'whose trips (default: the configured default user)')
+  .action(run(async (file: string, _opts, cmd: Command) => importCommand(file, cmd.optsWithGlobals())));
+
+program
+  .command('list')
+  .description('list trips with their ids and dates')
+  .option('--user <id>', 'whose trips (default: the configured default user)')
+  .option('--json', 'print JSON')
+  .action(run(async (_opts, cmd: Command) => listCommand(cmd.optsWithGlobals())));
+
+program
+  .command('doctor')
+  .description('show the configuration, data directory, database and feeds tripcal uses')
+  .option('--json', 'print JSON')
+  .action(run(async (_opts, cmd: Command) => doctorCommand(cmd.optsWithGlobals())));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const code = (error as { code?: string }).code;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exitCode = EXIT.ok;
+  else if (code?.startsWith('commander.')) process.exitCode = EXIT.usage;
+  else process.exitCode = reportError(error);
+}

@@ -1,0 +1,39 @@
+// `tripcal doctor`: what tripcal found — config, data dir, database, schema, feeds — so a user can
+// see at a glance why something does not work.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { feedDir } from '../../providers/icsfeed/file.js';
+import { airportByCode } from '../model/airports.js';
+import { MIGRATIONS } from '../store/migrations.js';
+import { DB_FILE } from '../store/store.js';
+import { withApp, type GlobalOptions } from './common.js';
+
+export async function doctorCommand(options: GlobalOptions & { json?: boolean }): Promise<void> {
+  await withApp(options, (app) => {
+    const count = (table: string) => (app.store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE deleted_at IS NULL`).get() as { n: number }).n;
+    const feeds = existsSync(feedDir(app.dataDir)) ? readdirSync(feedDir(app.dataDir)).filter((f) => f.endsWith('.ics')) : [];
+    const report = {
+      config: app.configPath ?? 'none (built-in defaults)',
+      data_dir: app.dataDir,
+      database: join(app.dataDir, DB_FILE),
+      schema_version: app.store.schemaVersion(),
+      schema_latest: MIGRATIONS.length,
+      journal_mode: app.store.db.pragma('journal_mode', { simple: true }),
+      default_user: app.config.default_user,
+      users: app.store.listUsers().map((u) => ({ id: u.id, timezone: u.timezone })),
+      trips: count('trips'),
+      items: count('items'),
+      feeds: feeds.map((f) => join(feedDir(app.dataDir), f)),
+      airport_data: airportByCode('LAX', 'check').timezone === 'America/Los_Angeles' ? 'ok' : 'wrong',
+      node: process.version,
+    };
+    if (options.json) {
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      return;
+    }
+    for (const [key, value] of Object.entries(report)) {
+      const shown = Array.isArray(value) ? (value.length ? value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ') : '(none)') : String(value);
+      process.stdout.write(`${key.replace(/_/g, ' ').padEnd(15)} ${shown}\n`);
+    }
+  });
+}

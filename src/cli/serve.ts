@@ -1,0 +1,28 @@
+// `tripcal serve`: the MCP server over stdio. stdout carries the protocol and nothing else.
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { openApp } from '../app.js';
+import { log } from '../log.js';
+import { createServer } from '../mcp/server.js';
+import type { GlobalOptions } from './common.js';
+
+export async function serve(options: GlobalOptions): Promise<void> {
+  const app = openApp({ configPath: options.config, dataDir: options.dataDir });
+  const server = createServer(app);
+  const transport = new StdioServerTransport();
+  let stopping = false;
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { reason });
+    void server.close().catch(() => undefined);
+    app.close();
+    process.exit(0);
+  };
+  process.stdin.on('end', () => stop('stdin closed'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  await server.connect(transport);
+  log.info('tripcal MCP server on stdio', { data_dir: app.dataDir, config: app.configPath ?? 'built-in defaults' });
+  // Rewrite every feed once, after the client can already talk to us, so no feed stays stale after a crash.
+  setImmediate(() => app.feeds.publishAll());
+}

@@ -1,0 +1,53 @@
+// The MCP server: tools and resources over any transport. Tool modules stay thin; the work is
+// in trips/, events/ and ics/.
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createRequire } from 'node:module';
+import type { App } from '../app.js';
+import { itemView, tripView } from '../trips/views.js';
+import { exportTrip, registerIcsTools } from './tools/ics.js';
+import { registerItemTools } from './tools/items.js';
+import { registerTripTools } from './tools/trips.js';
+
+const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+export function createServer(app: App): McpServer {
+  const server = new McpServer(
+    { name: 'tripcal', version },
+    {
+      capabilities: { logging: {} },
+      instructions:
+        'tripcal keeps travel itineraries (flights, stays, activities) and puts them in calendars. '
+        + 'Add items with add_flight / add_accommodation / add_activity or a whole trip with create_itinerary; '
+        + 'times without an offset are local at the airport or place. Use the returned event_id to update or delete.',
+    },
+  );
+  registerItemTools(server, app);
+  registerTripTools(server, app);
+  registerIcsTools(server, app);
+
+  const tripsList = async () => ({
+    resources: app.trips.listTrips().flatMap(({ trip }) => [
+      { uri: `tripcal://trips/${trip.id}`, name: trip.title, mimeType: 'application/json' },
+      { uri: `tripcal://trips/${trip.id}.ics`, name: `${trip.title} (.ics)`, mimeType: 'text/calendar' },
+    ]),
+  });
+  server.registerResource(
+    'trip-ics',
+    new ResourceTemplate('tripcal://trips/{trip_id}.ics', { list: undefined }),
+    { title: 'Trip as iCalendar', mimeType: 'text/calendar' },
+    async (uri, { trip_id }) => ({
+      contents: [{ uri: uri.href, mimeType: 'text/calendar', text: exportTrip(app, undefined, String(trip_id)).ics }],
+    }),
+  );
+  server.registerResource(
+    'trip',
+    new ResourceTemplate('tripcal://trips/{trip_id}', { list: tripsList }),
+    { title: 'Trip', description: 'A trip of the default user with its items, as JSON', mimeType: 'application/json' },
+    async (uri, { trip_id }) => {
+      const { trip, items, zone } = app.trips.getTrip(undefined, String(trip_id));
+      const body = { trip: tripView(trip, items, zone), items: items.map(itemView) };
+      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
+    },
+  );
+  return server;
+}

@@ -1,0 +1,55 @@
+// Output schemas of the MCP tools: the zod mirror of trips/views.ts, so clients can rely on the
+// structuredContent they get.
+import { z } from 'zod';
+
+export const ShownTimeShape = z.object({
+  utc: z.string().describe('The instant, ISO 8601 UTC'),
+  local: z.string().describe('Local wall time with its UTC offset'),
+  timezone: z.string().describe('IANA zone of the local time'),
+});
+
+export const ItemShape = z.object({
+  id: z.string(),
+  trip_id: z.string(),
+  kind: z.enum(['flight', 'stay', 'activity']),
+  summary: z.string(),
+  start: ShownTimeShape,
+  end: ShownTimeShape,
+  all_day: z.boolean(),
+  remind_before: z.number().describe('Hours'),
+  version: z.number(),
+  details: z.record(z.string(), z.unknown()),
+  events: z.array(z.object({ key: z.string(), uid: z.string(), summary: z.string(), start: ShownTimeShape, end: ShownTimeShape })),
+});
+
+export const TripShape = z.object({
+  id: z.string(),
+  title: z.string(),
+  timezone: z.string(),
+  start_date: z.string().nullable(),
+  end_date: z.string().nullable(),
+  notes: z.string().nullable(),
+  version: z.number(),
+  item_count: z.number(),
+});
+
+export const EventDetailsShape = z.object({
+  summary: z.string(),
+  start: z.string().describe('Local start with offset, e.g. 2025-06-15T01:00:00-07:00'),
+  end: z.string().describe('Local end with offset, in the end\'s own zone'),
+  start_timezone: z.string(),
+  end_timezone: z.string(),
+  start_utc: z.string(),
+  end_utc: z.string(),
+  calendar_link: z.string().nullable(),
+});
+
+export const AddItemOutput = {
+  success: z.boolean(),
+  event_id: z.string().describe('The item id: use it with update_item and delete_event'),
+  trip_id: z.string(),
+  trip_created: z.boolean(),
+  event_details: EventDetailsShape,
+  message: z.string(),
+  item: ItemShape,
+};

@@ -1,0 +1,80 @@
+// .ics tools: export_trip (RFC 5545 text of a trip) and import_ics (a booking or calendar file).
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { App } from '../../app.js';
+import { calendarText } from '../../ics/export.js';
+import { TripIdSchema, UserIdSchema } from '../../model/schemas.js';
+import { itemView } from '../../trips/views.js';
+import { handled, ok } from '../result.js';
+import { ItemShape } from '../shapes.js';
+
+/** Largest .ics text import_ics accepts (a year of a busy calendar is well under this). */
+const MAX_ICS_CHARS = 5_000_000;
+
+export function exportTrip(app: App, userId: string | undefined, tripId: string) {
+  const { trip, items } = app.trips.getTrip(userId, tripId);
+  const ics = calendarText({ name: trip.title, items });
+  const eventCount = (ics.match(/^BEGIN:VEVENT\r?$/gm) ?? []).length;
+  return { trip, ics, eventCount };
+}
+
+export function registerIcsTools(server: McpServer, app: App): void {
+  server.registerTool(
+    'export_trip',
+    {
+      title: 'Export a trip as .ics',
+      description: 'The trip as an iCalendar (.ics) file any calendar app can import: one event per flight, check-in, check-out and activity, with local time zones and reminders.',
+      inputSchema: {
+        user_id: UserIdSchema,
+        trip_id: TripIdSchema,
+        format: z.enum(['ics']).default('ics').describe('Only iCalendar is supported'),
+      },
+      outputSchema: {
+        success: z.boolean(), trip_id: z.string(), filename: z.string(), content_type: z.string(),
+        event_count: z.number(), ics: z.string(), message: z.string(),
+      },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    handled('export_trip', (args) => {
+      const { trip, ics, eventCount } = exportTrip(app, args.user_id, args.trip_id);
+      const filename = `${trip.title.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '').slice(0, 60) || trip.id}.ics`;
+      return ok({
+        success: true, trip_id: trip.id, filename, content_type: 'text/calendar; charset=utf-8', event_count: eventCount, ics,
+        message: `Exported ${eventCount} event${eventCount === 1 ? '' : 's'} of trip "${trip.title}".`,
+      });
+    }),
+  );
+
+  server.registerTool(
+    'import_ics',
+    {
+      title: 'Import an .ics file',
+      description: 'Add the events of an iCalendar file (a booking confirmation, a conference schedule) as activities. Recurring events are expanded over the trip\'s dates. Importing the same file again updates instead of duplicating.',
+      inputSchema: {
+        user_id: UserIdSchema,
+        ics: z.string().min(1).max(MAX_ICS_CHARS).describe('The iCalendar text (BEGIN:VCALENDAR …)'),
+        trip_id: TripIdSchema.optional().describe('Trip to import into; omit to place each event by its dates'),
+      },
+      outputSchema: {
+        success: z.boolean(),
+        created: z.array(ItemShape),
+        updated: z.array(ItemShape),
+        unchanged: z.number(),
+        skipped: z.array(z.object({ uid: z.string().nullable(), reason: z.string() })),
+        message: z.string(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    handled('import_ics', async (args) => {
+      const result = await app.trips.importIcs(args.user_id, args.ics, args.trip_id);
+      return ok({
+        success: true,
+        created: result.created.map(itemView),
+        updated: result.updated.map(itemView),
+        unchanged: result.unchanged.length,
+        skipped: result.skipped,
+        message: `Imported ${result.created.length} new, ${result.updated.length} updated, ${result.unchanged.length} unchanged, ${result.skipped.length} skipped.`,
+      });
+    }),
+  );
+}

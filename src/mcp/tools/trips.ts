@@ -1,0 +1,77 @@
+// Trip management tools: create_trip, list_trips, get_trip, delete_trip.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { App } from '../../app.js';
+import { CreateTripSchema, TripIdSchema, UserIdSchema } from '../../model/schemas.js';
+import { itemView, tripView } from '../../trips/views.js';
+import { handled, ok } from '../result.js';
+import { ItemShape, TripShape } from '../shapes.js';
+
+const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+export function registerTripTools(server: McpServer, app: App): void {
+  server.registerTool(
+    'create_trip',
+    {
+      title: 'Create a trip',
+      description: 'Create an empty trip to add flights, stays and activities to (with their trip_id).',
+      inputSchema: { user_id: UserIdSchema, ...CreateTripSchema.shape },
+      outputSchema: { success: z.boolean(), trip_id: z.string(), trip: TripShape, message: z.string() },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    handled('create_trip', (args) => {
+      const { user_id, ...input } = args;
+      const trip = app.trips.createTrip(user_id, input);
+      const { items, zone } = app.trips.getTrip(trip.userId, trip.id);
+      return ok({ success: true, trip_id: trip.id, trip: tripView(trip, items, zone), message: `Created trip "${trip.title}" (${trip.id}).` });
+    }),
+  );
+
+  server.registerTool(
+    'list_trips',
+    {
+      title: 'List trips',
+      description: 'List the user\'s trips, earliest first, with their dates and number of items.',
+      inputSchema: { user_id: UserIdSchema },
+      outputSchema: { success: z.boolean(), trips: z.array(TripShape) },
+      annotations: READ,
+    },
+    handled('list_trips', (args) => {
+      const trips = app.trips.listTrips(args.user_id).map(({ trip, items, zone }) => tripView(trip, items, zone));
+      return ok({ success: true, trips });
+    }),
+  );
+
+  server.registerTool(
+    'get_trip',
+    {
+      title: 'Get a trip',
+      description: 'A trip with all its items in time order, every time shown as UTC and as local time with its zone.',
+      inputSchema: { user_id: UserIdSchema, trip_id: TripIdSchema },
+      outputSchema: { success: z.boolean(), trip: TripShape, items: z.array(ItemShape) },
+      annotations: READ,
+    },
+    handled('get_trip', (args) => {
+      const { trip, items, zone } = app.trips.getTrip(args.user_id, args.trip_id);
+      return ok({ success: true, trip: tripView(trip, items, zone), items: items.map(itemView) });
+    }),
+  );
+
+  server.registerTool(
+    'delete_trip',
+    {
+      title: 'Delete a trip',
+      description: 'Delete a trip and every item in it (and so their calendar events).',
+      inputSchema: { user_id: UserIdSchema, trip_id: TripIdSchema },
+      outputSchema: { success: z.boolean(), trip_id: z.string(), deleted_items: z.number(), message: z.string() },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    handled('delete_trip', (args) => {
+      const { trip, itemCount } = app.trips.deleteTrip(args.user_id, args.trip_id);
+      return ok({
+        success: true, trip_id: trip.id, deleted_items: itemCount,
+        message: `Deleted trip "${trip.title}" and its ${itemCount} item${itemCount === 1 ? '' : 's'}.`,
+      });
+    }),
+  );
+}

@@ -1,0 +1,95 @@
+// Reading and showing times. An ISO time with `Z` or an offset is an instant; one without is a
+// wall-clock time in a given IANA zone. Nothing here reads the host's time zone.
+import { DateTime, IANAZone } from 'luxon';
+import { InputError } from '../errors.js';
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isValidZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+export function requireZone(zone: string, field: string): string {
+  if (!isValidZone(zone)) throw new InputError(field, `"${zone}" is not an IANA time zone (e.g. Europe/Berlin)`);
+  return new IANAZone(zone).name;
+}
+
+function checkCalendarDate(year: number, month: number, day: number, value: string, field: string): void {
+  const date = DateTime.fromObject({ year, month, day }, { zone: 'UTC' });
+  if (!date.isValid || date.month !== month || date.day !== day) {
+    throw new InputError(field, `"${value}" is not a real calendar date`);
+  }
+  if (year < 1970 || year > 2200) throw new InputError(field, `"${value}" is outside the years 1970-2200`);
+}
+
+export function isDateOnly(value: string): boolean {
+  return DATE_ONLY.test(value.trim());
+}
+
+/** A `YYYY-MM-DD` calendar date, checked to exist. */
+export function parseDate(value: string, field: string): string {
+  const m = DATE_ONLY.exec(value.trim());
+  if (!m) throw new InputError(field, `"${value}" is not a date in the form YYYY-MM-DD`);
+  checkCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]), value, field);
+  return value.trim();
+}
+
+/**
+ * Reads an ISO 8601 date-time. With `Z` or an offset it is that instant; without, it is the wall
+ * time in `zone`. A wall time that does not exist in the zone (skipped by a DST change) is refused
+ * rather than silently moved.
+ */
+export function parseDateTime(value: string, zone: string, field: string): DateTime {
+  const text = value.trim();
+  const m = DATE_TIME.exec(text);
+  if (!m) {
+    throw new InputError(field, `"${value}" is not an ISO 8601 date-time (e.g. 2025-06-15T08:00 or 2025-06-15T08:00:00Z)`);
+  }
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+    number, number, number, number, number, number,
+  ];
+  checkCalendarDate(year, month, day, value, field);
+  if (hour > 23 || minute > 59 || second > 59) throw new InputError(field, `"${value}" has an impossible time of day`);
+  const offset = m[8];
+  if (offset) {
+    const instant = DateTime.fromISO(text.replace(' ', 'T'), { setZone: true });
+    if (!instant.isValid) throw new InputError(field, `"${value}" has an invalid UTC offset`);
+    return instant.setZone(zone);
+  }
+  const local = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone });
+  if (local.hour !== hour || local.minute !== minute) {
+    throw new InputError(field, `"${value}" does not exist in ${zone} (the clocks skip it at a daylight-saving change)`);
+  }
+  return local;
+}
+
+/** How every output shows a moment: the instant, the local wall time with offset, and the zone. */
+export interface ShownTime {
+  utc: string;
+  local: string;
+  timezone: string;
+}
+
+export function showTime(utcIso: string, zone: string): ShownTime {
+  const dt = DateTime.fromISO(utcIso, { zone: 'UTC' }).setZone(zone);
+  return {
+    utc: toUtcIso(dt),
+    local: dt.toISO({ suppressMilliseconds: true, includeOffset: true }) ?? '',
+    timezone: zone,
+  };
+}
+
+/** The one stored form of an instant, `YYYY-MM-DDTHH:MM:SSZ`: text order is time order. */
+export function toUtcIso(dt: DateTime): string {
+  return dt.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) ?? '';
+}
+
+/** `Sun 15 Jun 2025 01:00 PDT`, the human form used in descriptions and messages. */
+export function humanTime(utcIso: string, zone: string): string {
+  return DateTime.fromISO(utcIso, { zone: 'UTC' }).setZone(zone).toFormat('ccc d LLL yyyy HH:mm ZZZZ', { locale: 'en-US' });
+}
+
+export function localDate(utcIso: string, zone: string): string {
+  return DateTime.fromISO(utcIso, { zone: 'UTC' }).setZone(zone).toISODate() ?? '';
+}

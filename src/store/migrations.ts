@@ -1,0 +1,60 @@
+// Numbered schema migrations, applied in order at start-up. The database's `user_version` is the
+// number of the last one applied. Never edit a released migration: add the next one.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: users, trips, items, the journal
+  `
+  CREATE TABLE users (
+    id          TEXT PRIMARY KEY,
+    timezone    TEXT NOT NULL,
+    feed_token  TEXT NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL
+  );
+  CREATE TABLE trips (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id),
+    title       TEXT NOT NULL,
+    timezone    TEXT,
+    notes       TEXT,
+    start_date  TEXT,
+    end_date    TEXT,
+    start_utc   TEXT,
+    end_utc     TEXT,
+    version     INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    deleted_at  TEXT
+  );
+  CREATE INDEX trips_by_user ON trips(user_id, deleted_at, start_utc);
+  CREATE TABLE items (
+    id                  TEXT PRIMARY KEY,
+    trip_id             TEXT NOT NULL REFERENCES trips(id),
+    user_id             TEXT NOT NULL REFERENCES users(id),
+    kind                TEXT NOT NULL CHECK (kind IN ('flight', 'stay', 'activity', 'transfer')),
+    data                TEXT NOT NULL,
+    start_utc           TEXT NOT NULL,
+    end_utc             TEXT NOT NULL,
+    start_tz            TEXT NOT NULL,
+    end_tz              TEXT NOT NULL,
+    all_day             INTEGER NOT NULL DEFAULT 0,
+    remind_before_hours REAL NOT NULL,
+    confirmation_code   TEXT,
+    source_uid          TEXT,
+    version             INTEGER NOT NULL DEFAULT 1,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL,
+    deleted_at          TEXT
+  );
+  CREATE INDEX items_by_trip ON items(trip_id, deleted_at, start_utc);
+  CREATE UNIQUE INDEX items_by_source ON items(user_id, source_uid) WHERE source_uid IS NOT NULL AND deleted_at IS NULL;
+  CREATE TABLE journal (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT NOT NULL,
+    user_id     TEXT,
+    trip_id     TEXT,
+    item_id     TEXT,
+    action      TEXT NOT NULL,
+    detail      TEXT
+  );
+  `,
+];

@@ -1,0 +1,219 @@
+// The Store owns the SQLite database: it opens it (WAL, busy timeout, migrations) and maps rows
+// to domain records. Everything that edits the model runs inside `transaction`.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Item, ItemDetails, Trip, User } from '../model/types.js';
+import { MIGRATIONS } from './migrations.js';
+
+export const DB_FILE = 'tripcal.db';
+
+function utcSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+interface TripRow {
+  id: string; user_id: string; title: string; timezone: string | null; notes: string | null;
+  start_date: string | null; end_date: string | null; start_utc: string | null; end_utc: string | null;
+  version: number; created_at: string; updated_at: string; deleted_at: string | null;
+}
+
+interface ItemRow {
+  id: string; trip_id: string; user_id: string; kind: Item['kind']; data: string;
+  start_utc: string; end_utc: string; start_tz: string; end_tz: string; all_day: number;
+  remind_before_hours: number; confirmation_code: string | null; source_uid: string | null;
+  version: number; created_at: string; updated_at: string;
+}
+
+interface UserRow { id: string; timezone: string; feed_token: string; created_at: string }
+
+function toTrip(r: TripRow): Trip {
+  return {
+    id: r.id, userId: r.user_id, title: r.title, timezone: r.timezone, notes: r.notes,
+    startDate: r.start_date, endDate: r.end_date, startUtc: r.start_utc, endUtc: r.end_utc,
+    version: r.version, createdAt: r.created_at, updatedAt: r.updated_at, deletedAt: r.deleted_at,
+  };
+}
+
+function toItem(r: ItemRow): Item {
+  return {
+    id: r.id, tripId: r.trip_id, userId: r.user_id, kind: r.kind, details: JSON.parse(r.data),
+    startUtc: r.start_utc, endUtc: r.end_utc, startTz: r.start_tz, endTz: r.end_tz, allDay: r.all_day === 1,
+    remindBeforeHours: r.remind_before_hours, confirmationCode: r.confirmation_code, sourceUid: r.source_uid,
+    version: r.version, createdAt: r.created_at, updatedAt: r.updated_at,
+  } as Item;
+}
+
+export interface JournalEntry {
+  userId?: string;
+  tripId?: string;
+  itemId?: string;
+  action: string;
+  /** Ids and counts only: never a traveller's personal data or a secret. */
+  detail?: Record<string, unknown>;
+}
+
+export type NewItem = ItemDetails & Omit<Item, 'kind' | 'details' | 'version' | 'createdAt' | 'updatedAt'>;
+
+export class Store {
+  readonly db: Database.Database;
+
+  private constructor(readonly path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('synchronous = NORMAL');
+    this.migrate();
+  }
+
+  static open(dataDir: string): Store {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    return new Store(join(dataDir, DB_FILE));
+  }
+
+  private migrate(): void {
+    // BEGIN IMMEDIATE so two processes starting together do not both apply a migration.
+    const run = this.db.transaction(() => {
+      const current = this.schemaVersion();
+      for (let v = current; v < MIGRATIONS.length; v++) {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      }
+    });
+    run.immediate();
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** Runs `fn` as one write transaction (BEGIN IMMEDIATE: no lock upgrade deadlocks between processes). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // users
+
+  getUser(id: string): User | undefined {
+    const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return r && { id: r.id, timezone: r.timezone, feedToken: r.feed_token, createdAt: r.created_at };
+  }
+
+  insertUser(user: User): void {
+    this.db.prepare('INSERT INTO users (id, timezone, feed_token, created_at) VALUES (?, ?, ?, ?)')
+      .run(user.id, user.timezone, user.feedToken, user.createdAt);
+  }
+
+  setUserTimezone(id: string, timezone: string): void {
+    this.db.prepare('UPDATE users SET timezone = ? WHERE id = ?').run(timezone, id);
+  }
+
+  listUsers(): User[] {
+    return (this.db.prepare('SELECT * FROM users ORDER BY id').all() as UserRow[]).map((r) => ({
+      id: r.id, timezone: r.timezone, feedToken: r.feed_token, createdAt: r.created_at,
+    }));
+  }
+
+  // trips
+
+  getTrip(id: string): Trip | undefined {
+    const r = this.db.prepare('SELECT * FROM trips WHERE id = ? AND deleted_at IS NULL').get(id) as TripRow | undefined;
+    return r && toTrip(r);
+  }
+
+  listTrips(userId: string): Trip[] {
+    const rows = this.db
+      .prepare('SELECT * FROM trips WHERE user_id = ? AND deleted_at IS NULL ORDER BY start_utc IS NULL, start_utc, created_at')
+      .all(userId) as TripRow[];
+    return rows.map(toTrip);
+  }
+
+  /** Trips whose span, widened by `marginMs` each side, overlaps [startUtc, endUtc]. */
+  tripsOverlapping(userId: string, startUtc: string, endUtc: string, marginMs: number): Trip[] {
+    // Stored instants are all `YYYY-MM-DDTHH:MM:SSZ` (see toUtcIso), so text order is time order.
+    const from = utcSeconds(Date.parse(startUtc) - marginMs);
+    const to = utcSeconds(Date.parse(endUtc) + marginMs);
+    const rows = this.db
+      .prepare(`SELECT * FROM trips WHERE user_id = ? AND deleted_at IS NULL AND start_utc IS NOT NULL
+                AND start_utc <= ? AND end_utc >= ? ORDER BY start_utc`)
+      .all(userId, to, from) as TripRow[];
+    return rows.map(toTrip);
+  }
+
+  insertTrip(trip: Trip): void {
+    this.db.prepare(`INSERT INTO trips (id, user_id, title, timezone, notes, start_date, end_date, start_utc, end_utc,
+        version, created_at, updated_at, deleted_at)
+      VALUES (@id, @userId, @title, @timezone, @notes, @startDate, @endDate, @startUtc, @endUtc, @version, @createdAt, @updatedAt, NULL)`)
+      .run(trip);
+  }
+
+  updateTrip(trip: Pick<Trip, 'id' | 'title' | 'timezone' | 'notes' | 'startDate' | 'endDate' | 'startUtc' | 'endUtc' | 'updatedAt'>): void {
+    this.db.prepare(`UPDATE trips SET title = @title, timezone = @timezone, notes = @notes, start_date = @startDate,
+        end_date = @endDate, start_utc = @startUtc, end_utc = @endUtc, updated_at = @updatedAt, version = version + 1
+      WHERE id = @id`).run(trip);
+  }
+
+  softDeleteTrip(id: string, at: string): void {
+    this.db.prepare('UPDATE trips SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(at, at, id);
+    this.db.prepare('UPDATE items SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE trip_id = ? AND deleted_at IS NULL')
+      .run(at, at, id);
+  }
+
+  // items
+
+  getItem(id: string): Item | undefined {
+    const r = this.db.prepare('SELECT * FROM items WHERE id = ? AND deleted_at IS NULL').get(id) as ItemRow | undefined;
+    return r && toItem(r);
+  }
+
+  listItems(tripId: string): Item[] {
+    return (this.db.prepare('SELECT * FROM items WHERE trip_id = ? AND deleted_at IS NULL ORDER BY start_utc, created_at')
+      .all(tripId) as ItemRow[]).map(toItem);
+  }
+
+  /** Every live item of a user's live trips, in one query (feeds and exports of many trips). */
+  listUserItems(userId: string): Item[] {
+    return (this.db.prepare(`SELECT items.* FROM items JOIN trips ON trips.id = items.trip_id
+        WHERE items.user_id = ? AND items.deleted_at IS NULL AND trips.deleted_at IS NULL
+        ORDER BY items.start_utc, items.created_at`).all(userId) as ItemRow[]).map(toItem);
+  }
+
+  findItemBySource(userId: string, sourceUid: string): Item | undefined {
+    const r = this.db.prepare('SELECT * FROM items WHERE user_id = ? AND source_uid = ? AND deleted_at IS NULL')
+      .get(userId, sourceUid) as ItemRow | undefined;
+    return r && toItem(r);
+  }
+
+  insertItem(item: NewItem, at: string): void {
+    this.db.prepare(`INSERT INTO items (id, trip_id, user_id, kind, data, start_utc, end_utc, start_tz, end_tz, all_day,
+        remind_before_hours, confirmation_code, source_uid, version, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+      .run(item.id, item.tripId, item.userId, item.kind, JSON.stringify(item.details), item.startUtc, item.endUtc,
+        item.startTz, item.endTz, item.allDay ? 1 : 0, item.remindBeforeHours, item.confirmationCode, item.sourceUid, at, at);
+  }
+
+  updateItem(item: Item, at: string): void {
+    this.db.prepare(`UPDATE items SET trip_id = ?, data = ?, start_utc = ?, end_utc = ?, start_tz = ?, end_tz = ?,
+        all_day = ?, remind_before_hours = ?, confirmation_code = ?, version = version + 1, updated_at = ?
+      WHERE id = ?`)
+      .run(item.tripId, JSON.stringify(item.details), item.startUtc, item.endUtc, item.startTz, item.endTz,
+        item.allDay ? 1 : 0, item.remindBeforeHours, item.confirmationCode, at, item.id);
+  }
+
+  softDeleteItem(id: string, at: string): void {
+    this.db.prepare('UPDATE items SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(at, at, id);
+  }
+
+  // journal
+
+  appendJournal(entry: JournalEntry, at: string): void {
+    this.db.prepare('INSERT INTO journal (at, user_id, trip_id, item_id, action, detail) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(at, entry.userId ?? null, entry.tripId ?? null, entry.itemId ?? null, entry.action,
+        entry.detail ? JSON.stringify(entry.detail) : null);
+  }
+}

@@ -1,0 +1,403 @@
+// Trips: every edit of the model goes through here, each as one transaction that bumps versions,
+// keeps trip spans right, writes the journal, and then tells listeners (feeds, sync) what changed.
+import type { z } from 'zod';
+import type { Config } from '../config/schema.js';
+import { InputError, NotFoundError, ConflictError } from '../errors.js';
+import { newItemId, newTripId, newFeedToken } from '../model/ids.js';
+import { confirmationOf, needsContextZone, resolveTimes } from '../model/resolve.js';
+import { ActivityDetailsSchema, cleanDetails, FlightDetailsSchema, StayDetailsSchema } from '../model/schemas.js';
+import { parseDate, requireZone } from '../model/time.js';
+import type { Item, ItemDetails, ItemKind, ItemTimes, Trip, User } from '../model/types.js';
+import { readIcs, type Skipped } from '../ics/import.js';
+import type { Store } from '../store/store.js';
+import { tripSpan, tripZone } from './span.js';
+
+const DAY_MS = 86_400_000;
+/** Widest gap between two zones' clocks, so a candidate trip is never missed before its zone is known. */
+const ZONE_SLACK_MS = 28 * 3_600_000;
+
+export const DEFAULT_REMIND_BEFORE_HOURS: Record<ItemKind, number> = { flight: 24, stay: 24, activity: 1 };
+
+const DETAILS_SCHEMA: Record<ItemKind, z.ZodObject> = {
+  flight: FlightDetailsSchema,
+  stay: StayDetailsSchema,
+  activity: ActivityDetailsSchema,
+};
+
+export interface AddItemOptions {
+  tripId?: string;
+  remindBeforeHours?: number;
+  sourceUid?: string;
+  /** Field path prefix for error messages, e.g. `flight_details` or `flights[2]`. */
+  path: string;
+}
+
+export interface AddItemResult {
+  item: Item;
+  trip: Trip;
+  tripCreated: boolean;
+}
+
+export interface TripInput {
+  title: string;
+  start_date?: string;
+  end_date?: string;
+  timezone?: string;
+  notes?: string;
+}
+
+export interface ItineraryInput extends TripInput {
+  flights: ItemDetails['details'][];
+  accommodations: ItemDetails['details'][];
+  activities: ItemDetails['details'][];
+  remindBeforeHours?: number;
+}
+
+export interface ItemChanges {
+  changes?: Record<string, string | null>;
+  remindBeforeHours?: number;
+  tripId?: string;
+  expectedVersion?: number;
+}
+
+export interface IcsImportResult {
+  created: Item[];
+  updated: Item[];
+  unchanged: Item[];
+  skipped: Skipped[];
+}
+
+export type ChangeListener = (userId: string) => void;
+
+function overlaps(a: { startUtc: string | null; endUtc: string | null }, b: { startUtc: string; endUtc: string }, marginMs: number): boolean {
+  if (!a.startUtc || !a.endUtc) return false;
+  return Date.parse(a.startUtc) - marginMs <= Date.parse(b.endUtc) && Date.parse(a.endUtc) + marginMs >= Date.parse(b.startUtc);
+}
+
+function autoTitle(item: ItemDetails): string {
+  switch (item.kind) {
+    case 'flight':
+      return `Trip to ${item.details.arrival_airport.toUpperCase()}`;
+    case 'stay':
+      return `Stay at ${item.details.name}`;
+    case 'activity':
+      return item.details.name;
+  }
+}
+
+function normalizeFlight(item: ItemDetails): ItemDetails {
+  if (item.kind !== 'flight') return item;
+  const d = item.details;
+  return {
+    kind: 'flight',
+    details: {
+      ...d,
+      departure_airport: d.departure_airport.toUpperCase(),
+      arrival_airport: d.arrival_airport.toUpperCase(),
+      flight_number: d.flight_number.replace(/\s+/g, '').toUpperCase(),
+    },
+  };
+}
+
+export class Trips {
+  private listeners: ChangeListener[] = [];
+
+  constructor(
+    readonly store: Store,
+    private readonly config: Config,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  private stamp(): string {
+    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  private changed(userId: string): void {
+    for (const listener of this.listeners) listener(userId);
+  }
+
+  private write<T>(user: User, fn: () => T): T {
+    const result = this.store.transaction(() => {
+      this.persistUser(user);
+      return fn();
+    });
+    this.changed(user.id);
+    return result;
+  }
+
+  // users
+
+  userId(requested?: string): string {
+    return requested ?? this.config.default_user;
+  }
+
+  /**
+   * The user as configured. Reads never create anything; the first write for a new user stores it
+   * (inside that write's transaction, so a refused write leaves no trace).
+   */
+  user(requested?: string): User {
+    const id = this.userId(requested);
+    const configured = this.config.users[id]?.timezone;
+    const existing = this.store.getUser(id);
+    if (existing) return configured ? { ...existing, timezone: configured } : existing;
+    return { id, timezone: configured ?? 'UTC', feedToken: newFeedToken(), createdAt: this.stamp() };
+  }
+
+  private persistUser(user: User): void {
+    const stored = this.store.getUser(user.id);
+    if (!stored) this.store.insertUser(user);
+    else if (stored.timezone !== user.timezone) this.store.setUserTimezone(user.id, user.timezone);
+  }
+
+  // trips
+
+  /** A live trip of this user, or NotFound naming `field` (other users' trips are not found either). */
+  ownedTrip(userId: string, tripId: string, field = 'trip_id'): Trip {
+    const trip = this.store.getTrip(tripId);
+    if (!trip || trip.userId !== userId) throw new NotFoundError(field, `no trip "${tripId}" for user "${userId}"`);
+    return trip;
+  }
+
+  ownedItem(userId: string, itemId: string, field = 'item_id'): Item {
+    const item = this.store.getItem(itemId);
+    if (!item || item.userId !== userId) throw new NotFoundError(field, `no item "${itemId}" for user "${userId}"`);
+    return item;
+  }
+
+  getTrip(requestedUser: string | undefined, tripId: string): { trip: Trip; items: Item[]; zone: string } {
+    const user = this.user(requestedUser);
+    const trip = this.ownedTrip(user.id, tripId);
+    const items = this.store.listItems(trip.id);
+    return { trip, items, zone: tripZone(trip, items, user.timezone) };
+  }
+
+  listTrips(requestedUser?: string): Array<{ trip: Trip; items: Item[]; zone: string }> {
+    const user = this.user(requestedUser);
+    return this.store.listTrips(user.id).map((trip) => {
+      const items = this.store.listItems(trip.id);
+      return { trip, items, zone: tripZone(trip, items, user.timezone) };
+    });
+  }
+
+  private checkTripInput(input: TripInput): TripInput {
+    const timezone = input.timezone ? requireZone(input.timezone, 'timezone') : undefined;
+    const start = input.start_date ? parseDate(input.start_date, 'start_date') : undefined;
+    const end = input.end_date ? parseDate(input.end_date, 'end_date') : undefined;
+    if (start && end && end < start) throw new InputError('end_date', `${end} is before start_date ${start}`);
+    return { ...cleanDetails(input), timezone, start_date: start, end_date: end };
+  }
+
+  private insertTrip(user: User, input: TripInput): Trip {
+    const at = this.stamp();
+    const trip: Trip = {
+      id: newTripId(), userId: user.id, title: input.title, timezone: input.timezone ?? null, notes: input.notes ?? null,
+      startDate: input.start_date ?? null, endDate: input.end_date ?? null, startUtc: null, endUtc: null,
+      version: 1, createdAt: at, updatedAt: at, deletedAt: null,
+    };
+    Object.assign(trip, tripSpan(trip, [], trip.timezone ?? user.timezone));
+    this.store.insertTrip(trip);
+    this.store.appendJournal({ userId: user.id, tripId: trip.id, action: 'trip.create' }, at);
+    return trip;
+  }
+
+  createTrip(requestedUser: string | undefined, input: TripInput): Trip {
+    const user = this.user(requestedUser);
+    const checked = this.checkTripInput(input);
+    return this.write(user, () => this.insertTrip(user, checked));
+  }
+
+  /** Recomputes a trip's span after its items changed. */
+  private refreshSpan(trip: Trip, userZone: string): Trip {
+    const items = this.store.listItems(trip.id);
+    const span = tripSpan(trip, items, tripZone(trip, items, userZone));
+    const updated = { ...trip, ...span, updatedAt: this.stamp() };
+    this.store.updateTrip(updated);
+    return { ...updated, version: trip.version + 1 };
+  }
+
+  deleteTrip(requestedUser: string | undefined, tripId: string): { trip: Trip; itemCount: number } {
+    const user = this.user(requestedUser);
+    return this.write(user, () => {
+      const trip = this.ownedTrip(user.id, tripId);
+      const itemCount = this.store.listItems(trip.id).length;
+      const at = this.stamp();
+      this.store.softDeleteTrip(trip.id, at);
+      this.store.appendJournal({ userId: user.id, tripId: trip.id, action: 'trip.delete', detail: { items: itemCount } }, at);
+      return { trip, itemCount };
+    });
+  }
+
+  // items
+
+  /**
+   * Finds the trip an item without a trip_id joins: one of the user's trips whose span, widened by
+   * a day each side, overlaps the item (read in that trip's zone). Null when none does.
+   */
+  private tripFor(user: User, item: ItemDetails, path: string): { trip: Trip | null; times: ItemTimes } {
+    const first = resolveTimes(item, user.timezone, path);
+    const candidates = this.store.tripsOverlapping(user.id, first.startUtc, first.endUtc, DAY_MS + ZONE_SLACK_MS);
+    for (const trip of candidates) {
+      const times = needsContextZone(item)
+        ? resolveTimes(item, tripZone(trip, this.store.listItems(trip.id), user.timezone), path)
+        : first;
+      if (overlaps(trip, times, DAY_MS)) return { trip, times };
+    }
+    return { trip: null, times: first };
+  }
+
+  private checkRemind(hours: number | undefined, field: string): void {
+    if (hours !== undefined && (!Number.isFinite(hours) || hours < 0 || hours > 24 * 28)) {
+      throw new InputError(field, `${hours} is not between 0 and ${24 * 28} hours`);
+    }
+  }
+
+  private insertItem(user: User, raw: ItemDetails, options: AddItemOptions): AddItemResult {
+    const item = normalizeFlight({ kind: raw.kind, details: cleanDetails(raw.details) } as ItemDetails);
+    this.checkRemind(options.remindBeforeHours, 'remind_before');
+    let trip: Trip | null;
+    let times: ItemTimes;
+    let tripCreated = false;
+    if (options.tripId) {
+      trip = this.ownedTrip(user.id, options.tripId);
+      times = resolveTimes(item, tripZone(trip, this.store.listItems(trip.id), user.timezone), options.path);
+    } else {
+      ({ trip, times } = this.tripFor(user, item, options.path));
+    }
+    if (!trip) {
+      trip = this.insertTrip(user, { title: autoTitle(item) });
+      tripCreated = true;
+    }
+    const at = this.stamp();
+    const id = newItemId();
+    this.store.insertItem({
+      ...item, ...times, id, tripId: trip.id, userId: user.id,
+      remindBeforeHours: options.remindBeforeHours ?? DEFAULT_REMIND_BEFORE_HOURS[item.kind],
+      confirmationCode: confirmationOf(item), sourceUid: options.sourceUid ?? null,
+    }, at);
+    this.store.appendJournal({ userId: user.id, tripId: trip.id, itemId: id, action: 'item.add', detail: { kind: item.kind } }, at);
+    trip = this.refreshSpan(trip, user.timezone);
+    return { item: this.store.getItem(id)!, trip, tripCreated };
+  }
+
+  addItem(requestedUser: string | undefined, item: ItemDetails, options: AddItemOptions): AddItemResult {
+    const user = this.user(requestedUser);
+    return this.write(user, () => this.insertItem(user, item, options));
+  }
+
+  /** A whole trip in one transaction: all of it lands, or none of it does. */
+  createItinerary(requestedUser: string | undefined, input: ItineraryInput): { trip: Trip; items: Item[] } {
+    const user = this.user(requestedUser);
+    const checked = this.checkTripInput(input);
+    return this.write(user, () => {
+      let trip = this.insertTrip(user, checked);
+      const add = (kind: ItemKind, list: ItemDetails['details'][], name: string) =>
+        list.map((details, i) =>
+          this.insertItem(user, { kind, details } as ItemDetails, {
+            tripId: trip.id, remindBeforeHours: input.remindBeforeHours, path: `${name}[${i}]`,
+          }).item,
+        );
+      // Flights first: the trip's zone (for stays and activities given without one) is its destination's.
+      const items = [
+        ...add('flight', input.flights, 'flights'),
+        ...add('stay', input.accommodations, 'accommodations'),
+        ...add('activity', input.activities, 'activities'),
+      ];
+      trip = this.store.getTrip(trip.id)!;
+      return { trip, items: items.map((i) => this.store.getItem(i.id)!) };
+    });
+  }
+
+  updateItem(requestedUser: string | undefined, itemId: string, update: ItemChanges): { item: Item; trip: Trip } {
+    const user = this.user(requestedUser);
+    this.checkRemind(update.remindBeforeHours, 'remind_before');
+    return this.write(user, () => {
+      const old = this.ownedItem(user.id, itemId);
+      if (update.expectedVersion !== undefined && update.expectedVersion !== old.version) {
+        throw new ConflictError('expected_version', `item is at version ${old.version}, not ${update.expectedVersion}; read it again`);
+      }
+      const merged: Record<string, unknown> = { ...old.details };
+      for (const [key, value] of Object.entries(update.changes ?? {})) {
+        if (value === null) delete merged[key];
+        else merged[key] = value;
+      }
+      const parsed = DETAILS_SCHEMA[old.kind].strict().safeParse(merged);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+        throw new InputError(`changes.${key}`, issue.code === 'unrecognized_keys' ? `not a field of a ${old.kind}` : issue.message);
+      }
+      const details = { kind: old.kind, details: parsed.data } as unknown as ItemDetails;
+      return this.rewriteItem(user, old, details, { tripId: update.tripId, remindBeforeHours: update.remindBeforeHours });
+    });
+  }
+
+  /** Replaces an item's details (re-resolving its times), possibly moving it to another trip. */
+  private rewriteItem(user: User, old: Item, raw: ItemDetails, options: { tripId?: string; remindBeforeHours?: number }): { item: Item; trip: Trip } {
+    const details = normalizeFlight({ kind: raw.kind, details: cleanDetails(raw.details) } as ItemDetails);
+    const oldTrip = this.ownedTrip(user.id, old.tripId);
+    const trip = options.tripId ? this.ownedTrip(user.id, options.tripId) : oldTrip;
+    const siblings = this.store.listItems(trip.id).filter((i) => i.id !== old.id);
+    const times = resolveTimes(details, tripZone(trip, siblings, user.timezone), 'changes');
+    const at = this.stamp();
+    const next = {
+      ...old, ...details, ...times, tripId: trip.id,
+      remindBeforeHours: options.remindBeforeHours ?? old.remindBeforeHours,
+      confirmationCode: confirmationOf(details),
+    } as Item;
+    this.store.updateItem(next, at);
+    this.store.appendJournal({ userId: user.id, tripId: trip.id, itemId: old.id, action: 'item.update', detail: { version: old.version + 1 } }, at);
+    if (trip.id !== oldTrip.id) this.refreshSpan(oldTrip, user.timezone);
+    const refreshed = this.refreshSpan(this.store.getTrip(trip.id)!, user.timezone);
+    return { item: this.store.getItem(old.id)!, trip: refreshed };
+  }
+
+  /**
+   * Imports the events of an .ics file as activities, in one transaction. An event already
+   * imported (same UID, or same UID and occurrence) is updated if it changed, never duplicated.
+   */
+  async importIcs(requestedUser: string | undefined, text: string, tripId?: string): Promise<IcsImportResult> {
+    const user = this.user(requestedUser);
+    let range: { from: Date; to: Date } | undefined;
+    if (tripId) {
+      const trip = this.ownedTrip(user.id, tripId);
+      if (trip.startUtc && trip.endUtc) range = { from: new Date(trip.startUtc), to: new Date(trip.endUtc) };
+    }
+    const { events, skipped } = await readIcs(text, range);
+    return this.write(user, () => {
+      const result: IcsImportResult = { created: [], updated: [], unchanged: [], skipped: [...skipped] };
+      events.forEach((event, i) => {
+        const details: ItemDetails = { kind: 'activity', details: event.details };
+        try {
+          const existing = this.store.findItemBySource(user.id, event.sourceUid);
+          if (!existing) {
+            result.created.push(this.insertItem(user, details, { tripId, sourceUid: event.sourceUid, path: `events[${i}]` }).item);
+          } else if (JSON.stringify(existing.details) === JSON.stringify(cleanDetails(event.details))) {
+            result.unchanged.push(existing);
+          } else {
+            result.updated.push(this.rewriteItem(user, existing, details, {}).item);
+          }
+        } catch (error) {
+          if (!(error instanceof InputError)) throw error;
+          result.skipped.push({ uid: event.sourceUid, reason: error.message });
+        }
+      });
+      return result;
+    });
+  }
+
+  deleteItem(requestedUser: string | undefined, itemId: string, field = 'item_id'): { item: Item; trip: Trip } {
+    const user = this.user(requestedUser);
+    return this.write(user, () => {
+      const item = this.ownedItem(user.id, itemId, field);
+      const at = this.stamp();
+      this.store.softDeleteItem(item.id, at);
+      this.store.appendJournal({ userId: user.id, tripId: item.tripId, itemId: item.id, action: 'item.delete' }, at);
+      const trip = this.refreshSpan(this.ownedTrip(user.id, item.tripId), user.timezone);
+      return { item, trip };
+    });
+  }
+}

@@ -1,0 +1,64 @@
+// Starts the real built server (`dist/src/cli.js serve`) as a child process and connects the
+// SDK's own Client over stdio, as Claude Desktop would.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const CLI = resolve(import.meta.dirname, '../../dist/src/cli.js');
+
+export function tempDir(prefix = 'tripcal-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface Connected {
+  client: Client;
+  dataDir: string;
+  stderr: () => string;
+  call: (name: string, args: Record<string, unknown>) => Promise<CallToolResult>;
+  close: () => Promise<void>;
+}
+
+export async function connect(options: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<Connected> {
+  const dataDir = options.dataDir ?? tempDir();
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, ...(options.args ?? []), 'serve'],
+    env: { ...(process.env as Record<string, string>), TRIPCAL_DATA_DIR: dataDir, ...options.env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new Client({ name: 'tripcal-tests', version: '1.0.0' });
+  await client.connect(transport);
+  return {
+    client,
+    dataDir,
+    stderr: () => stderr,
+    call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    close: () => client.close(),
+  };
+}
+
+/** The structuredContent of a successful call, failing loudly with the error text otherwise. */
+export function structured<T = Record<string, any>>(result: CallToolResult): T {
+  if (result.isError) throw new Error(`tool failed: ${JSON.stringify(result.content)}`);
+  return result.structuredContent as T;
+}
+
+export const SPEC_FLIGHT = {
+  user_id: 'test_user',
+  flight_details: {
+    airline: 'United Airlines',
+    flight_number: 'UA123',
+    departure_airport: 'LAX',
+    arrival_airport: 'JFK',
+    departure_time: '2025-06-15T08:00:00Z',
+    arrival_time: '2025-06-15T16:30:00Z',
+    confirmation_code: 'ABC123',
+    seat: '12A',
+  },
+  remind_before: 48,
+};
