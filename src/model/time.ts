@@ -53,15 +53,32 @@ export function parseDateTime(value: string, zone: string, field: string): DateT
   if (hour > 23 || minute > 59 || second > 59) throw new InputError(field, `"${value}" has an impossible time of day`);
   const offset = m[8];
   if (offset) {
+    const offsetHours = offset.toUpperCase() === 'Z' ? 0 : Number(offset.slice(1, 3));
     const instant = DateTime.fromISO(text.replace(' ', 'T'), { setZone: true });
-    if (!instant.isValid) throw new InputError(field, `"${value}" has an invalid UTC offset`);
+    if (!instant.isValid || offsetHours > 14) throw new InputError(field, `"${value}" has an invalid UTC offset`);
     return instant.setZone(zone);
   }
-  const local = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone });
-  if (local.hour !== hour || local.minute !== minute) {
+  return wallTimeIn({ year, month, day, hour, minute, second }, zone, value, field);
+}
+
+/**
+ * The instant a wall time names in `zone`. When the clocks go back and the wall time happens
+ * twice, it is the first occurrence (RFC 5545 §3.3.5 reads a TZID time the same way, so calendars
+ * agree with us); a wall time the clocks skip is refused.
+ */
+function wallTimeIn(wall: { year: number; month: number; day: number; hour: number; minute: number; second: number },
+  zone: string, value: string, field: string): DateTime {
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
+  const tz = new IANAZone(zone);
+  const offsets = new Set([tz.offset(asUtc - 86_400_000), tz.offset(asUtc), tz.offset(asUtc + 86_400_000)]);
+  const instants = [...offsets]
+    .map((o) => asUtc - o * 60_000)
+    .filter((ms) => tz.offset(ms) === (asUtc - ms) / 60_000)
+    .sort((a, b) => a - b);
+  if (instants.length === 0) {
     throw new InputError(field, `"${value}" does not exist in ${zone} (the clocks skip it at a daylight-saving change)`);
   }
-  return local;
+  return DateTime.fromMillis(instants[0]!, { zone });
 }
 
 /** How every output shows a moment: the instant, the local wall time with offset, and the zone. */

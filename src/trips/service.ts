@@ -364,7 +364,10 @@ export class Trips {
     let range: { from: Date; to: Date } | undefined;
     if (tripId) {
       const trip = this.ownedTrip(user.id, tripId);
-      if (trip.startUtc && trip.endUtc) range = { from: new Date(trip.startUtc), to: new Date(trip.endUtc) };
+      // The dates the user gave the trip, else its current span: recurrences fill the trip, not beyond.
+      const span = tripSpan({ startDate: trip.startDate, endDate: trip.endDate }, trip.startDate || trip.endDate ? [] : this.store.listItems(trip.id),
+        tripZone(trip, this.store.listItems(trip.id), user.timezone));
+      if (span.startUtc && span.endUtc) range = { from: new Date(span.startUtc), to: new Date(span.endUtc) };
     }
     const { events, skipped } = await readIcs(text, range);
     return this.write(user, () => {
