@@ -107,6 +107,7 @@ export async function readIcs(text: string, range?: { from: Date; to: Date }): P
     throw new InputError('ics', `cannot be parsed: ${(error as Error).message}`);
   }
   const all = Object.values(parsed).filter((c): c is ParsedEvent => Boolean(c) && (c as ParsedEvent).type === 'VEVENT');
+  if (all.length === 0) throw new InputError('ics', 'holds no events (no BEGIN:VEVENT … END:VEVENT)');
   const events: ImportedEvent[] = [];
   const skipped: Skipped[] = [];
   const single = all.filter((e) => !e.rrule && e.start);

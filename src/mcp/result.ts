@@ -12,11 +12,8 @@ export function failure(error: unknown, tool: string): CallToolResult {
   const described = describeError(error);
   if (described.code === 'internal') log.error('tool failed', { tool, error: described.message });
   const message = described.code === 'internal' ? `internal error: ${described.message}` : described.message;
-  return {
-    isError: true,
-    content: [{ type: 'text', text: message }],
-    structuredContent: { success: false, error: { code: described.code, field: described.field ?? null, message } },
-  };
+  // No structuredContent: clients check it against the tool's (success) output schema even on errors.
+  return { isError: true, content: [{ type: 'text', text: message }] };
 }
 
 /** Wraps a tool handler so that any thrown error becomes a structured isError result. */
