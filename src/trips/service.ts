@@ -1,15 +1,15 @@
 // Trips: every edit of the model goes through here, each as one transaction that bumps versions,
 // keeps trip spans right, writes the journal, and then tells listeners (feeds, sync) what changed.
-import type { z } from 'zod';
 import type { Config } from '../config/schema.js';
-import { InputError, NotFoundError, ConflictError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
 import { newItemId, newTripId, newFeedToken } from '../model/ids.js';
 import { confirmationOf, needsContextZone, resolveTimes } from '../model/resolve.js';
-import { ActivityDetailsSchema, cleanDetails, FlightDetailsSchema, StayDetailsSchema } from '../model/schemas.js';
+import { cleanDetails } from '../model/schemas.js';
 import { parseDate, requireZone } from '../model/time.js';
 import type { Item, ItemDetails, ItemKind, ItemTimes, Trip, User } from '../model/types.js';
 import { readIcs, type Skipped } from '../ics/import.js';
 import type { Store } from '../store/store.js';
+import { autoTitle, mergeChanges, normalizeFlight, overlaps } from './items.js';
 import { tripSpan, tripZone } from './span.js';
 
 const DAY_MS = 86_400_000;
@@ -17,12 +17,6 @@ const DAY_MS = 86_400_000;
 const ZONE_SLACK_MS = 28 * 3_600_000;
 
 export const DEFAULT_REMIND_BEFORE_HOURS: Record<ItemKind, number> = { flight: 24, stay: 24, activity: 1 };
-
-const DETAILS_SCHEMA: Record<ItemKind, z.ZodObject> = {
-  flight: FlightDetailsSchema,
-  stay: StayDetailsSchema,
-  activity: ActivityDetailsSchema,
-};
 
 export interface AddItemOptions {
   tripId?: string;
@@ -68,36 +62,6 @@ export interface IcsImportResult {
 }
 
 export type ChangeListener = (userId: string) => void;
-
-function overlaps(a: { startUtc: string | null; endUtc: string | null }, b: { startUtc: string; endUtc: string }, marginMs: number): boolean {
-  if (!a.startUtc || !a.endUtc) return false;
-  return Date.parse(a.startUtc) - marginMs <= Date.parse(b.endUtc) && Date.parse(a.endUtc) + marginMs >= Date.parse(b.startUtc);
-}
-
-function autoTitle(item: ItemDetails): string {
-  switch (item.kind) {
-    case 'flight':
-      return `Trip to ${item.details.arrival_airport.toUpperCase()}`;
-    case 'stay':
-      return `Stay at ${item.details.name}`;
-    case 'activity':
-      return item.details.name;
-  }
-}
-
-function normalizeFlight(item: ItemDetails): ItemDetails {
-  if (item.kind !== 'flight') return item;
-  const d = item.details;
-  return {
-    kind: 'flight',
-    details: {
-      ...d,
-      departure_airport: d.departure_airport.toUpperCase(),
-      arrival_airport: d.arrival_airport.toUpperCase(),
-      flight_number: d.flight_number.replace(/\s+/g, '').toUpperCase(),
-    },
-  };
-}
 
 export class Trips {
   private listeners: ChangeListener[] = [];
@@ -319,18 +283,7 @@ export class Trips {
       if (update.expectedVersion !== undefined && update.expectedVersion !== old.version) {
         throw new ConflictError('expected_version', `item is at version ${old.version}, not ${update.expectedVersion}; read it again`);
       }
-      const merged: Record<string, unknown> = { ...old.details };
-      for (const [key, value] of Object.entries(update.changes ?? {})) {
-        if (value === null) delete merged[key];
-        else merged[key] = value;
-      }
-      const parsed = DETAILS_SCHEMA[old.kind].strict().safeParse(merged);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-        throw new InputError(`changes.${key}`, issue.code === 'unrecognized_keys' ? `not a field of a ${old.kind}` : issue.message);
-      }
-      const details = { kind: old.kind, details: parsed.data } as unknown as ItemDetails;
+      const details = mergeChanges(old, update.changes ?? {});
       return this.rewriteItem(user, old, details, { tripId: update.tripId, remindBeforeHours: update.remindBeforeHours });
     });
   }

@@ -1,0 +1,54 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+
+function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(text, 'config.yaml', env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  test('an empty file is the built-in defaults', () => {
+    expect(parseConfig('', 'c', {})).toEqual({ default_user: 'me', users: {}, log_level: 'info' });
+  });
+
+  test('${VAR} and ${VAR:-default} are replaced from the environment', () => {
+    const config = parseConfig('default_user: ${WHO}\nusers:\n  anna:\n    timezone: ${TZNAME:-Europe/Berlin}\n', 'c', { WHO: 'anna' });
+    expect(config.default_user).toBe('anna');
+    expect(config.users).toEqual({ anna: { timezone: 'Europe/Berlin' } });
+  });
+
+  test('one clear line per problem, each with its YAML path', () => {
+    expect(problems('default_user: "bad user!"\nusers:\n  me:\n    timezone: Mars/Base\n    colour: red\nlog_level: loud\nnonsense: 1\n')).toEqual([
+      expect.stringMatching(/^config\.yaml: default_user: letters, digits/),
+      expect.stringMatching(/^config\.yaml: users\.me\.timezone: not an IANA time zone/),
+      expect.stringMatching(/^config\.yaml: users\.me: .*\(colour\)/),
+      expect.stringMatching(/^config\.yaml: log_level: /),
+      expect.stringMatching(/^config\.yaml: \(top level\): .*\(nonsense\)/),
+    ]);
+  });
+
+  test('a missing environment variable is named with where it is used', () => {
+    expect(problems('data_dir: ${NOPE_NOT_SET}/x\n')).toEqual(['config.yaml: data_dir: environment variable NOPE_NOT_SET is not set']);
+  });
+
+  test('broken YAML says where', () => {
+    expect(problems('users: [unclosed\n')[0]).toMatch(/^config\.yaml: .*line/i);
+  });
+
+  test('the data dir: --data-dir, else TRIPCAL_DATA_DIR, else data_dir, else XDG_DATA_HOME/tripcal, else ~/.local/share/tripcal', () => {
+    expect(loadConfig({ env: { HOME: '/home/t' } }).dataDir).toBe('/home/t/.local/share/tripcal');
+    expect(loadConfig({ env: { HOME: '/home/t', XDG_DATA_HOME: '/xdg' } }).dataDir).toBe('/xdg/tripcal');
+    expect(loadConfig({ env: { HOME: '/home/t', TRIPCAL_DATA_DIR: '/env' } }).dataDir).toBe('/env');
+    expect(loadConfig({ env: { HOME: '/home/t', TRIPCAL_DATA_DIR: '/env' }, dataDir: '/flag' }).dataDir).toBe('/flag');
+  });
+
+  test('a --config file that does not exist is an error, not silently the defaults', () => {
+    expect(() => loadConfig({ configPath: '/nonexistent/tripcal.yaml', env: {} })).toThrow(/no such config file/);
+  });
+});
