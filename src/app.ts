@@ -17,7 +17,8 @@ export interface App {
   feeds: FeedPublisher;
   /** Where a user's events can be seen now: their .ics feed. */
   calendarLink(userId: string): string;
-  close(): void;
+  /** Flushes due feeds, then closes the database. */
+  close(): Promise<void>;
 }
 
 export function openApp(options: ConfigOptions = {}): App {
@@ -36,10 +37,10 @@ export function openApp(options: ConfigOptions = {}): App {
     trips,
     feeds,
     calendarLink: (userId) => pathToFileURL(feeds.path(userId)).href,
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
-      feeds.flush();
+      await feeds.flush();
       store.close();
     },
   };

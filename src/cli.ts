@@ -31,11 +31,12 @@ program
 
 program
   .command('export')
-  .description('write a trip as an .ics file')
-  .argument('<trip-id>', 'the trip (see `tripcal list`)')
+  .description('write a trip, or with --all every trip, as an .ics file')
+  .argument('[trip-id]', 'the trip (see `tripcal list`)')
+  .option('--all', 'every trip of the user (what the feed holds)')
   .option('-o, --output <file>', 'write to this file instead of stdout')
-  .option('--user <id>', 'whose trip (default: the configured default user)')
-  .action(run(async (tripId: string, _opts, cmd: Command) => exportCommand(tripId, cmd.optsWithGlobals())));
+  .option('--user <id>', 'whose trips (default: the configured default user)')
+  .action(run(async (tripId: string | undefined, _opts, cmd: Command) => exportCommand(tripId, cmd.optsWithGlobals())));
 
 program
   .command('import')

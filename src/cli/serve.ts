@@ -15,8 +15,7 @@ export async function serve(options: GlobalOptions): Promise<void> {
     stopping = true;
     log.info('stopping', { reason });
     void server.close().catch(() => undefined);
-    app.close();
-    process.exit(0);
+    void app.close().finally(() => process.exit(0));
   };
   process.stdin.on('end', () => stop('stdin closed'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -24,5 +23,5 @@ export async function serve(options: GlobalOptions): Promise<void> {
   await server.connect(transport);
   log.info('tripcal MCP server on stdio', { data_dir: app.dataDir, config: app.configPath ?? 'built-in defaults' });
   // Rewrite every feed once, after the client can already talk to us, so no feed stays stale after a crash.
-  setImmediate(() => app.feeds.publishAll());
+  setImmediate(() => void app.feeds.publishAll());
 }

@@ -1,8 +1,7 @@
 // Model -> desired calendar events. Pure. This is the one place that decides titles,
 // descriptions, locations, reminders and time zones, for every provider and for .ics alike.
 import { createHash } from 'node:crypto';
-import { DateTime } from 'luxon';
-import { humanTime } from '../model/time.js';
+import { humanTime, utcIsoOf } from '../model/time.js';
 import type { Item } from '../model/types.js';
 
 export interface Reminder {
@@ -78,13 +77,16 @@ function lines(...entries: Array<[string, string | undefined | null]>): string {
 }
 
 function shifted(utc: string, minutes: number): string {
-  return DateTime.fromISO(utc, { zone: 'UTC' }).plus({ minutes }).toUTC().toISO({ suppressMilliseconds: true }) ?? utc;
+  return utcIsoOf(Date.parse(utc) + minutes * 60_000);
 }
 
 function finish(event: Omit<DesiredEvent, 'hash' | 'uid'>): DesiredEvent {
-  const shown = [event.summary, event.description, event.location, event.allDay, event.start, event.end,
-    event.reminders, event.transparent];
-  const hash = createHash('sha256').update(JSON.stringify(shown)).digest('hex').slice(0, 32);
+  const shown = [
+    event.summary, event.description, event.location ?? '', event.allDay ? 'all-day' : 'timed',
+    event.start.utc, event.start.zone, event.end.utc, event.end.zone,
+    event.reminders.map((r) => `${r.method}:${r.minutesBefore}`).join(','), event.transparent ? 'transparent' : 'opaque',
+  ].join('\u0000');
+  const hash = createHash('sha256').update(shown).digest('hex').slice(0, 32);
   return { ...event, uid: uidForKey(event.key), hash };
 }
 

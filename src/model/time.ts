@@ -2,6 +2,7 @@
 // wall-clock time in a given IANA zone. Nothing here reads the host's time zone.
 import { DateTime, IANAZone } from 'luxon';
 import { InputError } from '../errors.js';
+import { humanWallTime, localDateOf, localIso, offsetAt } from './zones.js';
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -69,11 +70,10 @@ export function parseDateTime(value: string, zone: string, field: string): DateT
 function wallTimeIn(wall: { year: number; month: number; day: number; hour: number; minute: number; second: number },
   zone: string, value: string, field: string): DateTime {
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
-  const tz = new IANAZone(zone);
-  const offsets = new Set([tz.offset(asUtc - 86_400_000), tz.offset(asUtc), tz.offset(asUtc + 86_400_000)]);
+  const offsets = new Set([offsetAt(zone, asUtc - 86_400_000), offsetAt(zone, asUtc), offsetAt(zone, asUtc + 86_400_000)]);
   const instants = [...offsets]
     .map((o) => asUtc - o * 60_000)
-    .filter((ms) => tz.offset(ms) === (asUtc - ms) / 60_000)
+    .filter((ms) => offsetAt(zone, ms) === (asUtc - ms) / 60_000)
     .sort((a, b) => a - b);
   if (instants.length === 0) {
     throw new InputError(field, `"${value}" does not exist in ${zone} (the clocks skip it at a daylight-saving change)`);
@@ -89,24 +89,23 @@ export interface ShownTime {
 }
 
 export function showTime(utcIso: string, zone: string): ShownTime {
-  const dt = DateTime.fromISO(utcIso, { zone: 'UTC' }).setZone(zone);
-  return {
-    utc: toUtcIso(dt),
-    local: dt.toISO({ suppressMilliseconds: true, includeOffset: true }) ?? '',
-    timezone: zone,
-  };
+  return { utc: utcIso, local: localIso(Date.parse(utcIso), zone), timezone: zone };
 }
 
 /** The one stored form of an instant, `YYYY-MM-DDTHH:MM:SSZ`: text order is time order. */
 export function toUtcIso(dt: DateTime): string {
-  return dt.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) ?? '';
+  return utcIsoOf(dt.toMillis());
+}
+
+export function utcIsoOf(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /** `Sun 15 Jun 2025 01:00 PDT`, the human form used in descriptions and messages. */
 export function humanTime(utcIso: string, zone: string): string {
-  return DateTime.fromISO(utcIso, { zone: 'UTC' }).setZone(zone).toFormat('ccc d LLL yyyy HH:mm ZZZZ', { locale: 'en-US' });
+  return humanWallTime(Date.parse(utcIso), zone);
 }
 
 export function localDate(utcIso: string, zone: string): string {
-  return DateTime.fromISO(utcIso, { zone: 'UTC' }).setZone(zone).toISODate() ?? '';
+  return localDateOf(Date.parse(utcIso), zone);
 }

@@ -176,11 +176,21 @@ export class Store {
       .all(tripId) as ItemRow[]).map(toItem);
   }
 
-  /** Every live item of a user's live trips, in one query (feeds and exports of many trips). */
-  listUserItems(userId: string): Item[] {
-    return (this.db.prepare(`SELECT items.* FROM items JOIN trips ON trips.id = items.trip_id
+  /** Every live item of a user's live trips, streamed in time order (feeds and exports of many trips). */
+  *userItems(userId: string): Generator<Item> {
+    const rows = this.db.prepare(`SELECT items.* FROM items JOIN trips ON trips.id = items.trip_id
         WHERE items.user_id = ? AND items.deleted_at IS NULL AND trips.deleted_at IS NULL
-        ORDER BY items.start_utc, items.created_at`).all(userId) as ItemRow[]).map(toItem);
+        ORDER BY items.start_utc, items.created_at`).iterate(userId) as IterableIterator<ItemRow>;
+    for (const row of rows) yield toItem(row);
+  }
+
+  /** Per zone pair, the earliest start and latest end of a user's live items: what VTIMEZONEs a feed needs. */
+  userItemZones(userId: string): Array<{ startTz: string; endTz: string; allDay: boolean; startUtc: string; endUtc: string }> {
+    return (this.db.prepare(`SELECT items.start_tz, items.end_tz, items.all_day, MIN(items.start_utc) AS start_utc, MAX(items.end_utc) AS end_utc
+        FROM items JOIN trips ON trips.id = items.trip_id
+        WHERE items.user_id = ? AND items.deleted_at IS NULL AND trips.deleted_at IS NULL
+        GROUP BY items.start_tz, items.end_tz, items.all_day`).all(userId) as Array<Pick<ItemRow, 'start_tz' | 'end_tz' | 'all_day' | 'start_utc' | 'end_utc'>>)
+      .map((r) => ({ startTz: r.start_tz, endTz: r.end_tz, allDay: r.all_day === 1, startUtc: r.start_utc, endUtc: r.end_utc }));
   }
 
   findItemBySource(userId: string, sourceUid: string): Item | undefined {

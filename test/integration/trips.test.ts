@@ -11,7 +11,7 @@ import { CLI } from '../support/mcp.js';
 import { parseWithIcalJs } from '../support/parsers.js';
 
 let app: App;
-afterEach(() => app?.close());
+afterEach(async () => app?.close());
 
 const ua = flight('United Airlines', 'UA123', 'LAX', 'JFK', '2025-06-15T08:00:00Z', '2025-06-15T16:30:00Z');
 const back = flight('United Airlines', 'UA456', 'JFK', 'LAX', '2025-06-20T18:00', '2025-06-20T21:15');
@@ -155,7 +155,7 @@ describe('the zero-config .ics feed', () => {
   test('every change rewrites <data-dir>/feeds/<user>.ics atomically', async () => {
     app = testApp();
     const { item } = app.trips.addItem(undefined, ua, { path: 'x' });
-    app.feeds.flush();
+    await app.feeds.flush();
     const feed = readFileSync(app.feeds.path('me'), 'utf8');
     expect(parseWithIcalJs(feed).map((e) => e.key)).toEqual([`${item.id}:flight`]);
     app.trips.deleteItem(undefined, item.id);
@@ -165,7 +165,7 @@ describe('the zero-config .ics feed', () => {
 });
 
 describe('two processes on one data dir', () => {
-  test('a CLI process reads what this one wrote, while both hold the database open', () => {
+  test('a CLI process reads what this one wrote, while both hold the database open', async () => {
     app = testApp();
     const { trip } = app.trips.addItem(undefined, ua, { path: 'x' });
     const listed = execFileSync(process.execPath, [CLI, 'list', '--json', '--data-dir', app.dataDir], { encoding: 'utf8' });
@@ -175,7 +175,7 @@ describe('two processes on one data dir', () => {
       second.trips.addItem(undefined, back, { tripId: trip.id, path: 'x' });
       expect(app.trips.getTrip(undefined, trip.id).items).toHaveLength(2);
     } finally {
-      second.close();
+      await second.close();
     }
   });
 });

@@ -52,3 +52,10 @@ describe('configuration', () => {
     expect(() => loadConfig({ configPath: '/nonexistent/tripcal.yaml', env: {} })).toThrow(/no such config file/);
   });
 });
+
+test('config.example.yaml is itself a valid configuration', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  const text = readFileSync(resolve(import.meta.dirname, '../../config.example.yaml'), 'utf8');
+  expect(parseConfig(text, 'config.example.yaml', {})).toMatchObject({ default_user: 'me', users: { me: { timezone: 'Europe/Berlin' } } });
+});

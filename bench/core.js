@@ -1,0 +1,66 @@
+// Core benchmarks (issue: Core). Prints numbers; asserts nothing. Run with `npm run bench`.
+//  1. stdio cold start to the first tools/list answer (median of 15 starts)
+//  2. add_flight round trip through the real SDK client over stdio (p50 / p99 of 2,000 calls)
+//  3. export of 1,000 trips x 10 items: wall time and max RSS of a separate process
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const CLI = resolve(import.meta.dirname, '../dist/src/cli.js');
+const tmp = () => mkdtempSync(join(tmpdir(), 'tripcal-bench-'));
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function start(dataDir) {
+  const transport = new StdioClientTransport({
+    command: process.execPath, args: [CLI, 'serve'], env: { ...process.env, TRIPCAL_DATA_DIR: dataDir, TRIPCAL_LOG_LEVEL: 'warn' }, stderr: 'ignore',
+  });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(transport);
+  return client;
+}
+
+export async function coldStart(runs = 15) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const dataDir = tmp();
+    const t0 = performance.now();
+    const client = await start(dataDir);
+    await client.listTools();
+    times.push(performance.now() - t0);
+    await client.close();
+  }
+  times.sort((a, b) => a - b);
+  return { runs, median_ms: +pct(times, 50).toFixed(1), min_ms: +times[0].toFixed(1), max_ms: +times[times.length - 1].toFixed(1) };
+}
+
+export async function addFlightRoundTrip(calls = 2000) {
+  const client = await start(tmp());
+  const times = [];
+  const day = (i) => new Date(Date.UTC(2026, 0, 1) + i * 86_400_000 * 3).toISOString().slice(0, 10);
+  for (let i = 0; i < calls + 50; i++) {
+    const t0 = performance.now();
+    const result = await client.callTool({
+      name: 'add_flight',
+      arguments: { flight_details: { airline: 'United Airlines', flight_number: `UA${i}`, departure_airport: 'LAX', arrival_airport: 'JFK',
+        departure_time: `${day(i)}T08:00`, arrival_time: `${day(i)}T16:30` } },
+    });
+    const elapsed = performance.now() - t0;
+    if (result.isError) throw new Error(JSON.stringify(result.content));
+    if (i >= 50) times.push(elapsed); // the first 50 warm the JIT
+  }
+  await client.close();
+  times.sort((a, b) => a - b);
+  return { calls, p50_ms: +pct(times, 50).toFixed(2), p99_ms: +pct(times, 99).toFixed(2), max_ms: +times[times.length - 1].toFixed(2) };
+}
+
+export function bigExport(trips = 1000, itemsPerTrip = 10) {
+  const dataDir = tmp();
+  const worker = (mode) => JSON.parse(execFileSync(process.execPath,
+    [resolve(import.meta.dirname, 'export-worker.js'), mode, String(trips), String(itemsPerTrip), dataDir], { encoding: 'utf8' }));
+  const filled = worker('fill');
+  return { trips, ...worker('export'), ...filled };
+}

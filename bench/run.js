@@ -1,0 +1,14 @@
+// `npm run bench`: runs every benchmark and prints its numbers as JSON lines.
+import { addFlightRoundTrip, bigExport, coldStart } from './core.js';
+
+const benches = {
+  'stdio cold start to tools/list': () => coldStart(),
+  'add_flight round trip (stdio, SDK client)': () => addFlightRoundTrip(),
+  'export 1,000 trips x 10 items': () => bigExport(),
+};
+const only = process.argv[2];
+for (const [name, run] of Object.entries(benches)) {
+  if (only && !name.includes(only)) continue;
+  const result = await run();
+  process.stdout.write(`${JSON.stringify({ bench: name, ...result })}\n`);
+}
