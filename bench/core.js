@@ -4,13 +4,13 @@
 //  3. export of 1,000 trips x 10 items: wall time and max RSS of a separate process
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-const CLI = resolve(import.meta.dirname, '../dist/src/cli.js');
+const CLI = resolve(import.meta.dirname, '../dist/tripcal.mjs');
 const tmp = () => mkdtempSync(join(tmpdir(), 'tripcal-bench-'));
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -23,18 +23,51 @@ async function start(dataDir) {
   return client;
 }
 
-export async function coldStart(runs = 15) {
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const dataDir = tmp();
+/** Spawn -> initialize -> tools/list answered, in raw JSON-RPC over the child's stdio (no client-side work counted). */
+function rawColdStart(dataDir) {
+  return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
-    const client = await start(dataDir);
+    const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, TRIPCAL_DATA_DIR: dataDir, TRIPCAL_LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'ignore'] });
+    let buffer = '';
+    const send = (msg) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...msg })}\n`);
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      let newline;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const message = JSON.parse(buffer.slice(0, newline));
+        buffer = buffer.slice(newline + 1);
+        if (message.id === 1) {
+          send({ method: 'notifications/initialized' });
+          send({ id: 2, method: 'tools/list' });
+        } else if (message.id === 2) {
+          const elapsed = performance.now() - t0;
+          child.kill();
+          resolvePromise({ elapsed, tools: message.result.tools.length });
+        }
+      }
+    });
+    child.on('error', reject);
+    send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } });
+  });
+}
+
+export async function coldStart(runs = 15) {
+  const raw = [];
+  const sdk = [];
+  for (let i = 0; i < runs; i++) {
+    raw.push((await rawColdStart(tmp())).elapsed);
+    const t0 = performance.now();
+    const client = await start(tmp());
     await client.listTools();
-    times.push(performance.now() - t0);
+    sdk.push(performance.now() - t0);
     await client.close();
   }
-  times.sort((a, b) => a - b);
-  return { runs, median_ms: +pct(times, 50).toFixed(1), min_ms: +times[0].toFixed(1), max_ms: +times[times.length - 1].toFixed(1) };
+  raw.sort((a, b) => a - b);
+  sdk.sort((a, b) => a - b);
+  return {
+    runs, median_ms: +pct(raw, 50).toFixed(1), min_ms: +raw[0].toFixed(1), max_ms: +raw[raw.length - 1].toFixed(1),
+    with_sdk_client_median_ms: +pct(sdk, 50).toFixed(1),
+  };
 }
 
 export async function addFlightRoundTrip(calls = 2000) {

@@ -7,11 +7,13 @@ import { importCommand } from './cli/import.js';
 import { listCommand } from './cli/list.js';
 import { serve } from './cli/serve.js';
 import { EXIT, reportError } from './cli/common.js';
+import { VERSION } from './version.js';
 
 const program = new Command('tripcal')
   .description('Travel itineraries in SQLite, kept in step with your calendars; an MCP server for AI assistants.')
   .option('--config <file>', 'config file (default: $XDG_CONFIG_HOME/tripcal/config.yaml when it exists)')
   .option('--data-dir <dir>', 'data directory (default: $TRIPCAL_DATA_DIR, else $XDG_DATA_HOME/tripcal)')
+  .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
 

@@ -8,11 +8,19 @@ import { log } from '../log.js';
 import type { Store } from '../store/store.js';
 
 export const FEED_DELAY_MS = 50;
+/**
+ * Rendering a feed blocks the event loop; under a stream of changes, feeds are rewritten at most
+ * this many render-times apart, so a server spends no more than 1 % of its time on them (a feed
+ * of a few hundred events still follows within FEED_DELAY_MS; one of 10,000 within about a second).
+ */
+const MAX_SHARE = 100;
 
 export class FeedPublisher {
   private due = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  private renderMs = 0;
+  private lastFlush = 0;
 
   constructor(
     private readonly store: Store,
@@ -27,7 +35,8 @@ export class FeedPublisher {
   schedule(userId: string): void {
     this.due.add(userId);
     if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.delayMs);
+      const wait = Math.max(this.delayMs, this.lastFlush + this.renderMs * MAX_SHARE - performance.now());
+      this.timer = setTimeout(() => void this.flush(), wait);
       this.timer.unref();
     }
   }
@@ -36,6 +45,7 @@ export class FeedPublisher {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.lastFlush = performance.now();
     const users = [...this.due];
     this.due.clear();
     // Writes are chained so two rewrites of one feed never race each other's rename.
@@ -44,10 +54,16 @@ export class FeedPublisher {
   }
 
   private async publish(userId: string): Promise<void> {
+    const started = performance.now();
     try {
       const parts: string[] = [];
       const scope = scopeOf(this.store.userItemZones(userId));
-      writeCalendar(`Trips (${userId})`, scope, this.store.userItems(userId), (text) => parts.push(text), { cache: true });
+      // Unchanged items are found by reference in the render cache; only changed ones are read in full.
+      writeCalendar(`Trips (${userId})`, scope, this.store.userItemRefs(userId), (text) => parts.push(text), {
+        cache: true,
+        load: (id) => this.store.getItem(id),
+      });
+      this.renderMs = performance.now() - started;
       await writeFeed(this.dataDir, userId, parts.join(''));
     } catch (error) {
       // A feed that cannot be written must not fail the edit that caused it; the next change or start retries.

@@ -89,12 +89,25 @@ function render(item: Item, event: DesiredEvent): RenderedEvent {
   return { text: foldAll(text).replace(/\r\n$/, '') };
 }
 
-function renderedEvents(item: Item, cache: boolean): RenderedEvent[] {
-  const cacheKey = `${item.id}|${item.version}|${item.updatedAt}`;
+/** Enough to find an item's rendered events in the cache; `load` fetches the item on a miss. */
+export interface ItemRef {
+  id: string;
+  version: number;
+  updatedAt: string;
+}
+
+function isItem(entry: Item | ItemRef): entry is Item {
+  return 'kind' in entry;
+}
+
+function renderedEvents(entry: Item | ItemRef, options: WriteOptions): RenderedEvent[] {
+  const cacheKey = `${entry.id}|${entry.version}|${entry.updatedAt}`;
   let events = rendered.get(cacheKey);
   if (!events) {
+    const item = isItem(entry) ? entry : options.load?.(entry.id);
+    if (!item) throw new Error(`item ${entry.id} is neither rendered nor loadable`);
     events = desiredEventsForItem(item).map((event) => render(item, event));
-    if (cache) {
+    if (options.cache) {
       if (rendered.size >= CACHE_LIMIT) rendered.clear();
       rendered.set(cacheKey, events);
     }
@@ -124,19 +137,21 @@ export function scopeOf(items: Iterable<Pick<Item, 'startTz' | 'endTz' | 'allDay
 export interface WriteOptions {
   /** Keep each item's rendered text for the next call (feeds, rewritten after every change). */
   cache?: boolean;
+  /** Loads an item given only by reference whose text is not cached. */
+  load?: (id: string) => Item | undefined;
 }
 
 /**
  * Streams a calendar to `write` one piece at a time: the header, the VTIMEZONEs of `scope`, then
  * each item's events as it comes from `items`. Returns the number of events written.
  */
-export function writeCalendar(name: string, scope: CalendarScope, items: Iterable<Item>, write: (text: string) => void, options: WriteOptions = {}): number {
+export function writeCalendar(name: string, scope: CalendarScope, items: Iterable<Item | ItemRef>, write: (text: string) => void, options: WriteOptions = {}): number {
   const escaped = escape(name, false);
   write(['BEGIN:VCALENDAR', 'VERSION:2.0', `PRODID:${PRODID}`, fold(`NAME:${escaped}`), fold(`X-WR-CALNAME:${escaped}`), ''].join('\r\n'));
   for (const zone of [...scope.zones].sort()) write(`${vtimezone(zone, scope.firstYear, scope.lastYear)}\r\n`);
   let count = 0;
   for (const item of items) {
-    for (const event of renderedEvents(item, options.cache ?? false)) {
+    for (const event of renderedEvents(item, options)) {
       write(`${event.text}\r\n`);
       count += 1;
     }

@@ -1,18 +1,16 @@
 // The MCP server: tools and resources over any transport. Tool modules stay thin; the work is
 // in trips/, events/ and ics/.
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { createRequire } from 'node:module';
 import type { App } from '../app.js';
 import { itemView, tripView } from '../trips/views.js';
 import { exportTrip, registerIcsTools } from './tools/ics.js';
 import { registerItemTools } from './tools/items.js';
 import { registerTripTools } from './tools/trips.js';
-
-const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+import { VERSION } from '../version.js';
 
 export function createServer(app: App): McpServer {
   const server = new McpServer(
-    { name: 'tripcal', version },
+    { name: 'tripcal', version: VERSION },
     {
       capabilities: { logging: {} },
       instructions:

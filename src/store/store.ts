@@ -184,6 +184,13 @@ export class Store {
     for (const row of rows) yield toItem(row);
   }
 
+  /** Id, version and last change of every live item of a user's live trips, in time order: cheap enough to list on every change. */
+  userItemRefs(userId: string): Array<{ id: string; version: number; updatedAt: string }> {
+    return this.db.prepare(`SELECT items.id, items.version, items.updated_at AS updatedAt FROM items JOIN trips ON trips.id = items.trip_id
+        WHERE items.user_id = ? AND items.deleted_at IS NULL AND trips.deleted_at IS NULL
+        ORDER BY items.start_utc, items.created_at`).all(userId) as Array<{ id: string; version: number; updatedAt: string }>;
+  }
+
   /** Per zone pair, the earliest start and latest end of a user's live items: what VTIMEZONEs a feed needs. */
   userItemZones(userId: string): Array<{ startTz: string; endTz: string; allDay: boolean; startUtc: string; endUtc: string }> {
     return (this.db.prepare(`SELECT items.start_tz, items.end_tz, items.all_day, MIN(items.start_utc) AS start_utc, MAX(items.end_utc) AS end_utc

@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export const CLI = resolve(import.meta.dirname, '../../dist/src/cli.js');
+/** The built, bundled command users run (`bin` in package.json). */
+export const CLI = resolve(import.meta.dirname, '../../dist/tripcal.mjs');
 
 export function tempDir(prefix = 'tripcal-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
