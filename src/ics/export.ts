@@ -1,17 +1,13 @@
-// Desired events -> RFC 5545 text. ical-generator renders each VEVENT (text escaping, VALARM,
-// X- properties); we add what it cannot do: a DTEND in another zone than DTSTART (a flight
-// lands in the arrival airport's zone), VTIMEZONE blocks, and folding fast enough for feeds of
-// thousands of events (its own folder encodes every character separately). Each item's VEVENT
-// text is cached by item version, so rewriting a feed after one change re-renders one item.
-import ical, { escape, ICalAlarmType, ICalEvent, ICalEventTransparency } from 'ical-generator';
-import { desiredEventsForItem, type DesiredEvent, type EventTime } from '../events/desired.js';
-import { offsetAt } from '../model/zones.js';
+// Trips -> RFC 5545 calendars (exports and feeds), streamed item by item. Each item's VEVENT
+// text (ics/vevent.ts) is cached by item version, so rewriting a feed after one change
+// re-renders one item.
+import { desiredEventsForItem } from '../events/desired.js';
 import type { Item } from '../model/types.js';
-import { vtimezone } from './vtimezone.js';
+import { CALENDAR_END, calendarHead, renderVEvent, timedZones, type CalendarScope } from './vevent.js';
 
-const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT']);
-const PRODID = '-//tripcal//tripcal//EN';
 const CACHE_LIMIT = 100_000;
+
+export type { CalendarScope };
 
 export interface CalendarInput {
   name: string;
@@ -23,71 +19,7 @@ interface RenderedEvent {
   text: string;
 }
 
-/** The zones whose VTIMEZONE a timed event needs; none for all-day or all-UTC events. */
-function timedZones(startZone: string, endZone: string, allDay: boolean): string[] {
-  if (allDay || (UTC_ZONES.has(startZone) && UTC_ZONES.has(endZone))) return [];
-  return [startZone, endZone];
-}
-
-const template = ical({ prodId: PRODID });
 const rendered = new Map<string, RenderedEvent[]>();
-
-/** Folds one content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 sequence. */
-function fold(line: string): string {
-  if (line.length <= 75 && Buffer.byteLength(line) <= 75) return line;
-  let out = '';
-  let bytes = 0;
-  for (const ch of line) {
-    const cp = ch.codePointAt(0)!;
-    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (bytes + size > 75) {
-      out += '\r\n ';
-      bytes = 1;
-    }
-    out += ch;
-    bytes += size;
-  }
-  return out;
-}
-
-/** Folds every long line of `text`; a line under 26 characters cannot exceed 75 octets. */
-function foldAll(text: string): string {
-  return text.replace(/^[^\r\n]{26,}$/gm, fold);
-}
-
-/**
- * The wall time of `time` written as if it were UTC. ical-generator prints a floating date from a
- * string with UTC getters, so this yields exactly the local wall time, on any host, with no ICU call.
- */
-function wall(time: EventTime): string {
-  const ms = Date.parse(time.utc);
-  return new Date(ms + offsetAt(time.zone, ms) * 60_000).toISOString();
-}
-
-function render(item: Item, event: DesiredEvent): RenderedEvent {
-  const utc = timedZones(event.start.zone, event.end.zone, false).length === 0;
-  const ics = new ICalEvent({
-    id: event.uid,
-    sequence: item.version,
-    stamp: item.updatedAt,
-    start: wall(event.start),
-    end: wall(event.end),
-    // Floating wall times, given their TZID below: ical-generator knows only one zone per event.
-    floating: !utc,
-    allDay: event.allDay,
-    summary: event.summary,
-    description: event.description || null,
-    location: event.location,
-    transparency: event.transparent ? ICalEventTransparency.TRANSPARENT : ICalEventTransparency.OPAQUE,
-    alarms: event.reminders.map((r) => ({ type: ICalAlarmType.display, trigger: r.minutesBefore * 60, description: event.summary })),
-    x: [['X-TRIPCAL-KEY', event.key], ['X-TRIPCAL-TRIP', event.tripId]],
-  }, template);
-  let text = ics.toString();
-  if (timedZones(event.start.zone, event.end.zone, event.allDay).length > 0) {
-    text = text.replace(/^DTSTART:/m, `DTSTART;TZID=${event.start.zone}:`).replace(/^DTEND:/m, `DTEND;TZID=${event.end.zone}:`);
-  }
-  return { text: foldAll(text).replace(/\r\n$/, '') };
-}
 
 /** Enough to find an item's rendered events in the cache; `load` fetches the item on a miss. */
 export interface ItemRef {
@@ -106,20 +38,13 @@ function renderedEvents(entry: Item | ItemRef, options: WriteOptions): RenderedE
   if (!events) {
     const item = isItem(entry) ? entry : options.load?.(entry.id);
     if (!item) throw new Error(`item ${entry.id} is neither rendered nor loadable`);
-    events = desiredEventsForItem(item).map((event) => render(item, event));
+    events = desiredEventsForItem(item).map((event) => ({ text: renderVEvent({ ...event, sequence: item.version }, item.updatedAt) }));
     if (options.cache) {
       if (rendered.size >= CACHE_LIMIT) rendered.clear();
       rendered.set(cacheKey, events);
     }
   }
   return events;
-}
-
-/** Which VTIMEZONE blocks a calendar needs: its zones, over the years its events span. */
-export interface CalendarScope {
-  zones: Iterable<string>;
-  firstYear: number;
-  lastYear: number;
 }
 
 export function scopeOf(items: Iterable<Pick<Item, 'startTz' | 'endTz' | 'allDay' | 'startUtc' | 'endUtc'>>): CalendarScope {
@@ -146,9 +71,7 @@ export interface WriteOptions {
  * each item's events as it comes from `items`. Returns the number of events written.
  */
 export function writeCalendar(name: string, scope: CalendarScope, items: Iterable<Item | ItemRef>, write: (text: string) => void, options: WriteOptions = {}): number {
-  const escaped = escape(name, false);
-  write(['BEGIN:VCALENDAR', 'VERSION:2.0', `PRODID:${PRODID}`, fold(`NAME:${escaped}`), fold(`X-WR-CALNAME:${escaped}`), ''].join('\r\n'));
-  for (const zone of [...scope.zones].sort()) write(`${vtimezone(zone, scope.firstYear, scope.lastYear)}\r\n`);
+  write(calendarHead(name, scope));
   let count = 0;
   for (const item of items) {
     for (const event of renderedEvents(item, options)) {
@@ -156,7 +79,7 @@ export function writeCalendar(name: string, scope: CalendarScope, items: Iterabl
       count += 1;
     }
   }
-  write('END:VCALENDAR\r\n');
+  write(CALENDAR_END);
   return count;
 }
 

@@ -1,7 +1,7 @@
 // VTIMEZONE blocks from the same transition table that computed our instants (model/zones.ts,
 // Node's ICU data), so a DTSTART;TZID=… wall time and our UTC instant can never disagree.
 // ical-generator has no VTIMEZONE generator of its own.
-import { formatOffset, offsetAt, zoneAbbreviation, zoneYear } from '../model/zones.js';
+import { formatOffset, offsetAt, zoneAbbreviation, zoneYear } from '../tz/zones.js';
 
 const cache = new Map<string, string>();
 

@@ -2,7 +2,7 @@
 // wall-clock time in a given IANA zone. Nothing here reads the host's time zone.
 import { DateTime, IANAZone } from 'luxon';
 import { InputError } from '../errors.js';
-import { humanWallTime, localDateOf, localIso, offsetAt } from './zones.js';
+import { humanWallTime, localDateOf, localIso, offsetAt } from '../tz/zones.js';
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -1,0 +1,41 @@
+// HTTP for the CalDAV provider: one fetch that counts requests, times out, and turns network
+// failures into TransientError; and the mapping of HTTP statuses to the provider errors.
+import {
+  AuthExpiredError, ConflictError, InvalidError, NotFoundError, ProviderError, RateLimitedError, TransientError,
+} from '../types.js';
+
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterMs(header: string | null, now = Date.now()): number | null {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+export function errorForStatus(status: number, what: string, retryAfter: string | null = null): ProviderError {
+  const message = `${what}: HTTP ${status}`;
+  if (status === 401 || status === 403) return new AuthExpiredError(`${message} (the server refused the username or password)`, status);
+  if (status === 404 || status === 410) return new NotFoundError(message, status);
+  if (status === 409 || status === 412) return new ConflictError(message, status);
+  if (status === 429) return new RateLimitedError(message, retryAfterMs(retryAfter), status);
+  if (status === 503 && retryAfter) return new RateLimitedError(message, retryAfterMs(retryAfter), status);
+  if (status >= 500) return new TransientError(message, status);
+  return new InvalidError(message, status);
+}
+
+export class CountingFetch {
+  count = 0;
+
+  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    this.count += 1;
+    try {
+      return await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      throw new TransientError(`network error (${cause})`);
+    }
+  };
+}

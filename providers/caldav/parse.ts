@@ -1,0 +1,88 @@
+// Reads our events back from iCalendar text with node-ical: the marker, and the content we
+// manage, in the same shape we write it, so a remote edit shows as a changed content hash.
+import ical from 'node-ical';
+import type { EventContent, Reminder } from '../types.js';
+
+interface ParsedDate extends Date {
+  tz?: string;
+  dateOnly?: boolean;
+}
+
+interface ParsedEvent {
+  type: string;
+  uid?: string;
+  summary?: unknown;
+  description?: unknown;
+  location?: unknown;
+  start?: ParsedDate;
+  end?: ParsedDate;
+  datetype?: string;
+  transparency?: string;
+  alarms?: Array<{ action?: string; trigger?: string }>;
+  'TRIPCAL-KEY'?: unknown;
+}
+
+function text(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'object' && 'val' in (value as object)) return String((value as { val: unknown }).val);
+  return String(value);
+}
+
+/** A relative TRIGGER such as -P2D, -PT2H, -PT90M as minutes before the start; null otherwise. */
+export function triggerMinutes(trigger: string | undefined): number | null {
+  const m = /^-P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(trigger ?? '');
+  if (!m) return null;
+  const [w, d, h, min, s] = [1, 2, 3, 4, 5].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number];
+  return w * 10080 + d * 1440 + h * 60 + min + Math.round(s / 60);
+}
+
+function dateOnly(date: Date): string {
+  // node-ical builds all-day dates at local midnight of the host: read them with local getters.
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}T00:00:00Z`;
+}
+
+function instant(date: Date): string {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export interface ParsedOwnEvent {
+  uid: string;
+  key: string;
+  content: EventContent;
+}
+
+/** Our event in a calendar object, or null when it carries no tripcal marker (a foreign event). */
+export function parseOwnEvent(data: string): ParsedOwnEvent | null {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = ical.sync.parseICS(data) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  for (const component of Object.values(parsed)) {
+    const event = component as ParsedEvent;
+    if (!event || event.type !== 'VEVENT' || !event.start || !event['TRIPCAL-KEY']) continue;
+    const allDay = event.datetype === 'date' || event.start.dateOnly === true;
+    const end = event.end ?? event.start;
+    const reminders: Reminder[] = [];
+    for (const alarm of event.alarms ?? []) {
+      const minutes = triggerMinutes(alarm.trigger);
+      if (minutes !== null) reminders.push({ method: String(alarm.action).toUpperCase() === 'EMAIL' ? 'email' : 'popup', minutesBefore: minutes });
+    }
+    return {
+      uid: event.uid ?? '',
+      key: text(event['TRIPCAL-KEY']),
+      content: {
+        summary: text(event.summary),
+        description: text(event.description),
+        location: text(event.location) || null,
+        allDay,
+        start: allDay ? { utc: dateOnly(event.start), zone: 'UTC' } : { utc: instant(event.start), zone: event.start.tz ?? 'UTC' },
+        end: allDay ? { utc: dateOnly(end), zone: 'UTC' } : { utc: instant(end), zone: end.tz ?? event.start.tz ?? 'UTC' },
+        reminders,
+        transparent: String(event.transparency ?? '').toUpperCase() === 'TRANSPARENT',
+      },
+    };
+  }
+  return null;
+}

@@ -1,0 +1,135 @@
+// The provider contract: what tripcal needs from a remote calendar, and nothing of trips.
+//
+// Terms (after vdirsyncer's storage/base.py):
+//   EVENT    one calendar event as we manage it: summary, description, location, start and end
+//            (an instant plus the IANA zone it is shown in), all-day flag, reminders, busy or free.
+//   KEY      our stable name for a desired event, `<item id>:<role>`. Every event we own carries
+//            it as a marker (CalDAV: X-TRIPCAL-KEY; Google: extendedProperties.private; Graph: a
+//            single-value extended property). Events without our marker are never touched.
+//   ID       the provider's name for a stored event (a CalDAV href, a Google event id). Derived
+//            from the key wherever the provider lets the client choose, so a create repeated
+//            after a lost response can never make a second event.
+//   ETAG     the provider's version of a stored event; updates and deletes are conditional on it.
+//   CURSOR   where the last listing ended (CalDAV sync-token, Google syncToken, Graph deltaLink);
+//            the next listing returns only what changed since.
+
+export interface EventTime {
+  /** The instant, `YYYY-MM-DDTHH:MM:SSZ`. */
+  utc: string;
+  /** The IANA zone the time is shown in. */
+  zone: string;
+}
+
+export interface Reminder {
+  method: 'popup' | 'email';
+  minutesBefore: number;
+}
+
+/** The fields of an event that tripcal manages and compares. */
+export interface EventContent {
+  summary: string;
+  description: string;
+  location: string | null;
+  allDay: boolean;
+  start: EventTime;
+  end: EventTime;
+  reminders: Reminder[];
+  transparent: boolean;
+}
+
+/** An event to write: its content plus our marker. */
+export interface OutgoingEvent extends EventContent {
+  key: string;
+  uid: string;
+  tripId: string;
+  itemId: string;
+  /** Version number for SEQUENCE and the like. */
+  sequence: number;
+}
+
+/** A stored event we own, as listed or read back. */
+export interface RemoteEvent {
+  id: string;
+  etag: string;
+  key: string;
+  content: EventContent;
+  /** A link a person can open, where the provider has one. */
+  link: string | null;
+}
+
+export interface Listing {
+  /** Our events that are new or changed since the cursor (all of them on a full listing). */
+  changed: RemoteEvent[];
+  /** Ids whose etag matched what the caller already knew: there, unchanged, not read again. */
+  unchanged: string[];
+  /** Ids of stored events removed since the cursor (always empty on a full listing). */
+  removed: string[];
+  /** True when this is every event we own, so anything missing from it is gone. */
+  full: boolean;
+  cursor: string | null;
+  /** HTTP requests this listing took, for the benchmarks and sync_status. */
+  requests: number;
+}
+
+export interface CalendarInfo {
+  id: string;
+  name: string;
+  /** Whether tripcal can write to it. */
+  writable: boolean;
+  /** The calendar this account syncs to. */
+  selected: boolean;
+}
+
+export interface BusyInterval {
+  start: string;
+  end: string;
+}
+
+export interface CalendarProvider {
+  /** Finds (or creates) the configured calendar; called once before anything else. */
+  connect(): Promise<void>;
+  /**
+   * Our events since `cursor`; a full listing when the cursor is null or no longer valid. Events
+   * whose etag equals `knownEtag(id)` are reported in `unchanged` without being read.
+   */
+  list(cursor: string | null, knownEtag?: (id: string) => string | undefined): Promise<Listing>;
+  get(id: string): Promise<RemoteEvent | null>;
+  /** Creates the event under the id derived from its key; an existing one there is a ConflictError. */
+  create(event: OutgoingEvent): Promise<RemoteEvent>;
+  update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent>;
+  delete(id: string, etag: string): Promise<void>;
+  freeBusy(from: string, to: string): Promise<BusyInterval[]>;
+  listCalendars(): Promise<CalendarInfo[]>;
+  /** HTTP requests made so far. */
+  requestCount(): number;
+  close(): Promise<void>;
+}
+
+// Errors: every provider maps its failures to these, so sync decides without knowing the API.
+
+export class ProviderError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+/** The event (or calendar) is not there. */
+export class NotFoundError extends ProviderError {}
+/** A precondition failed: the etag is stale, or the id is already taken. */
+export class ConflictError extends ProviderError {}
+/** Slow down; try again after `retryAfterMs` when the provider said so. */
+export class RateLimitedError extends ProviderError {
+  constructor(message: string, readonly retryAfterMs: number | null, status?: number) {
+    super(message, status);
+  }
+}
+/** Credentials were refused; a person must act (new password, re-authorise). */
+export class AuthExpiredError extends ProviderError {}
+/** The provider refused what we sent; retrying the same will not help. */
+export class InvalidError extends ProviderError {}
+/** A network failure or a server error; retrying later may help. */
+export class TransientError extends ProviderError {}
+
+export function isRetryable(error: unknown): error is RateLimitedError | TransientError {
+  return error instanceof RateLimitedError || error instanceof TransientError;
+}

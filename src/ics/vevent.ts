@@ -1,0 +1,108 @@
+// One event -> RFC 5545 text, for any calendar: the .ics export and feed of a trip, and the
+// objects a CalDAV provider stores. ical-generator renders the VEVENT (text escaping, VALARM,
+// X- properties); we add what it cannot do: a DTEND in another zone than DTSTART (a flight lands
+// in the arrival airport's zone), VTIMEZONE blocks, and folding fast enough for feeds of
+// thousands of events (its own folder encodes every character separately).
+import ical, { escape, ICalAlarmType, ICalEvent, ICalEventTransparency } from 'ical-generator';
+import type { EventTime, OutgoingEvent } from '../../providers/types.js';
+import { offsetAt } from '../tz/zones.js';
+import { vtimezone } from './vtimezone.js';
+
+export const PRODID = '-//tripcal//tripcal//EN';
+export const MARKER = 'X-TRIPCAL-KEY';
+const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT']);
+const template = ical({ prodId: PRODID });
+
+/** The zones whose VTIMEZONE a timed event needs; none for all-day or all-UTC events. */
+export function timedZones(startZone: string, endZone: string, allDay: boolean): string[] {
+  if (allDay || (UTC_ZONES.has(startZone) && UTC_ZONES.has(endZone))) return [];
+  return [startZone, endZone];
+}
+
+/** Folds one content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 sequence. */
+export function fold(line: string): string {
+  if (line.length <= 75 && Buffer.byteLength(line) <= 75) return line;
+  let out = '';
+  let bytes = 0;
+  for (const ch of line) {
+    const cp = ch.codePointAt(0)!;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + size > 75) {
+      out += '\r\n ';
+      bytes = 1;
+    }
+    out += ch;
+    bytes += size;
+  }
+  return out;
+}
+
+/** Folds every long line of `text`; a line under 26 characters cannot exceed 75 octets. */
+function foldAll(text: string): string {
+  return text.replace(/^[^\r\n]{26,}$/gm, fold);
+}
+
+/**
+ * The wall time of `time` written as if it were UTC. ical-generator prints a floating date from a
+ * string with UTC getters, so this yields exactly the local wall time, on any host, with no ICU call.
+ */
+function wall(time: EventTime): string {
+  const ms = Date.parse(time.utc);
+  return new Date(ms + offsetAt(time.zone, ms) * 60_000).toISOString();
+}
+
+/** The VEVENT of `event`, folded, without a trailing line break. `stamp` is its DTSTAMP. */
+export function renderVEvent(event: OutgoingEvent, stamp: string): string {
+  const utc = timedZones(event.start.zone, event.end.zone, false).length === 0;
+  const ics = new ICalEvent({
+    id: event.uid,
+    sequence: event.sequence,
+    stamp,
+    start: wall(event.start),
+    end: wall(event.end),
+    // Floating wall times, given their TZID below: ical-generator knows only one zone per event.
+    floating: !utc,
+    allDay: event.allDay,
+    summary: event.summary,
+    description: event.description || null,
+    location: event.location,
+    transparency: event.transparent ? ICalEventTransparency.TRANSPARENT : ICalEventTransparency.OPAQUE,
+    alarms: event.reminders.map((r) => ({ type: ICalAlarmType.display, trigger: r.minutesBefore * 60, description: event.summary })),
+    x: [[MARKER, event.key], ['X-TRIPCAL-TRIP', event.tripId]],
+  }, template);
+  let text = ics.toString();
+  if (timedZones(event.start.zone, event.end.zone, event.allDay).length > 0) {
+    text = text.replace(/^DTSTART:/m, `DTSTART;TZID=${event.start.zone}:`).replace(/^DTEND:/m, `DTEND;TZID=${event.end.zone}:`);
+  }
+  return foldAll(text).replace(/\r\n$/, '');
+}
+
+/** Which VTIMEZONE blocks a calendar needs: its zones, over the years its events span. */
+export interface CalendarScope {
+  zones: Iterable<string>;
+  firstYear: number;
+  lastYear: number;
+}
+
+/** The opening of a VCALENDAR with its VTIMEZONEs, ending in a line break. */
+export function calendarHead(name: string | null, scope: CalendarScope): string {
+  const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', `PRODID:${PRODID}`];
+  if (name !== null) {
+    const escaped = escape(name, false);
+    lines.push(fold(`NAME:${escaped}`), fold(`X-WR-CALNAME:${escaped}`));
+  }
+  for (const zone of [...scope.zones].sort()) lines.push(vtimezone(zone, scope.firstYear, scope.lastYear));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export const CALENDAR_END = 'END:VCALENDAR\r\n';
+
+/** A whole calendar object holding one event, as CalDAV stores it (RFC 4791 §4.1). */
+export function singleEventCalendar(event: OutgoingEvent, stamp: string): string {
+  const scope = {
+    zones: timedZones(event.start.zone, event.end.zone, event.allDay),
+    firstYear: Number(event.start.utc.slice(0, 4)),
+    lastYear: Number(event.end.utc.slice(0, 4)),
+  };
+  return `${calendarHead(null, scope)}${renderVEvent(event, stamp)}\r\n${CALENDAR_END}`;
+}
