@@ -115,8 +115,12 @@ export class ProviderError extends Error {
 }
 /** The event (or calendar) is not there. */
 export class NotFoundError extends ProviderError {}
-/** A precondition failed: the etag is stale, or the id is already taken. */
-export class ConflictError extends ProviderError {}
+/** A precondition failed: the etag is stale, or the id is already taken (then `existing` is what is there). */
+export class ConflictError extends ProviderError {
+  constructor(message: string, status?: number, readonly existing?: RemoteEvent) {
+    super(message, status);
+  }
+}
 /** Slow down; try again after `retryAfterMs` when the provider said so. */
 export class RateLimitedError extends ProviderError {
   constructor(message: string, readonly retryAfterMs: number | null, status?: number) {

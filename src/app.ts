@@ -6,7 +6,15 @@ import type { Config } from './config/schema.js';
 import { FeedPublisher } from './feeds/publisher.js';
 import { setLogLevel } from './log.js';
 import { Store } from './store/store.js';
+import { SyncEngine, type AccountReport } from './sync/engine.js';
 import { Trips } from './trips/service.js';
+
+/** How the sync after an edit went, as tool outputs report it. */
+export interface EditSync {
+  status: 'synced' | 'pending' | 'failed' | 'not_connected';
+  message: string;
+  accounts: Array<{ account: string; status: string; message: string | null }>;
+}
 
 export interface App {
   config: Config;
@@ -15,6 +23,9 @@ export interface App {
   store: Store;
   trips: Trips;
   feeds: FeedPublisher;
+  sync: SyncEngine;
+  /** Syncs the trip (or all trips) to the user's accounts, waiting at most sync.wait_seconds; a timeout leaves it pending. */
+  syncAfterEdit(userId: string, tripId?: string): Promise<EditSync>;
   /** Where a user's events can be seen now: their .ics feed. */
   calendarLink(userId: string): string;
   /** Flushes due feeds, then closes the database. */
@@ -28,6 +39,7 @@ export function openApp(options: ConfigOptions = {}): App {
   const trips = new Trips(store, config);
   const feeds = new FeedPublisher(store, dataDir);
   trips.onChange((userId) => feeds.schedule(userId));
+  const sync = new SyncEngine(store, config, trips);
   let closed = false;
   return {
     config,
@@ -36,12 +48,40 @@ export function openApp(options: ConfigOptions = {}): App {
     store,
     trips,
     feeds,
+    sync,
+    syncAfterEdit: (userId, tripId) => syncAfterEdit(sync, config.sync.wait_seconds * 1000, userId, tripId),
     calendarLink: (userId) => pathToFileURL(feeds.path(userId)).href,
     async close() {
       if (closed) return;
       closed = true;
+      await sync.close();
       await feeds.flush();
       store.close();
     },
+  };
+}
+
+async function syncAfterEdit(sync: SyncEngine, waitMs: number, userId: string, tripId?: string): Promise<EditSync> {
+  if (sync.accounts(userId).length === 0) {
+    return { status: 'not_connected', message: 'no calendar account is configured; the change is in the .ics feed', accounts: [] };
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), waitMs);
+  });
+  const running = sync.sync({ userId, tripId }).catch((error: Error) => error);
+  const outcome = await Promise.race([running, timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    return { status: 'pending', message: `the calendar did not answer within ${waitMs / 1000} s; the change will be synced in the background`, accounts: [] };
+  }
+  if (outcome instanceof Error) return { status: 'failed', message: outcome.message, accounts: [] };
+  const reports = outcome as AccountReport[];
+  const accounts = reports.map((r) => ({ account: r.account, status: r.status, message: r.message }));
+  const ok = reports.every((r) => r.status === 'ok');
+  return {
+    status: ok ? 'synced' : 'pending',
+    message: ok ? `synced to ${reports.map((r) => r.account).join(', ')}` : reports.filter((r) => r.status !== 'ok').map((r) => `${r.account}: ${r.message}`).join('; '),
+    accounts,
   };
 }

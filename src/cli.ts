@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The tripcal command line. Each command lives in src/cli/<name>.ts.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { doctorCommand } from './cli/doctor.js';
 import { exportCommand } from './cli/export.js';
 import { importCommand } from './cli/import.js';
 import { listCommand } from './cli/list.js';
 import { serve } from './cli/serve.js';
+import { syncCommand } from './cli/sync.js';
 import { EXIT, reportError } from './cli/common.js';
 import { VERSION } from './version.js';
 
@@ -47,6 +48,17 @@ program
   .option('--trip <id>', 'trip to import into (default: by the events\' dates)')
   .option('--user <id>', 'whose trips (default: the configured default user)')
   .action(run(async (file: string, _opts, cmd: Command) => importCommand(file, cmd.optsWithGlobals())));
+
+program
+  .command('sync')
+  .description('make the configured calendars match the trips now')
+  .option('--trip <id>', 'only this trip\'s events')
+  .option('--account <name>', 'only this account')
+  .option('--user <id>', 'only this user\'s accounts')
+  .option('--recreate', 'put back events that were deleted in the calendar')
+  .addOption(new Option('--resolve <side>', 'settle flagged conflicts').choices(['model', 'remote']))
+  .option('--allow-mass-delete', 'go ahead even if many events would be deleted at once')
+  .action(run(async (_opts, cmd: Command) => syncCommand(cmd.optsWithGlobals())));
 
 program
   .command('list')

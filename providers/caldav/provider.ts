@@ -171,7 +171,12 @@ export class CalDavProvider implements CalendarProvider {
       headers: { ...this.headers, 'content-type': 'text/calendar; charset=utf-8', 'if-none-match': '*' },
       fetch: this.fetch,
     });
-    if (res.status === 412) throw new ConflictError(`${id} exists already`, 412);
+    if (res.status === 412) {
+      // Our deterministic href is taken: by our own event when an earlier create's answer was lost.
+      const existing = await this.get(id);
+      if (existing && existing.key !== event.key) throw new InvalidError(`${id} holds another event (${existing.key}); not touching it`);
+      throw new ConflictError(`${id} exists already`, 412, existing ?? undefined);
+    }
     await this.checkWrite(res, `PUT ${id}`);
     return this.written(id, res, data);
   }

@@ -7,6 +7,35 @@ export const USER_ID = /^[\p{L}\p{N}_@+-][\p{L}\p{N}._@+-]{0,63}$/u;
 
 const zone = z.string().refine(isValidZone, { message: 'not an IANA time zone (e.g. Europe/Berlin)' });
 
+export const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+
+const CalDavAccount = z
+  .object({
+    name: z.string().regex(ACCOUNT_NAME, 'letters, digits, _ and - only, at most 40'),
+    user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').optional(),
+    provider: z.literal('caldav'),
+    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL of the CalDAV server' }),
+    username: z.string().min(1),
+    password: z.string().min(1, 'empty (set it, e.g. password: ${CALDAV_PASSWORD})'),
+    calendar: z.string().min(1).default('Trips'),
+    policy: z.enum(['model_wins', 'remote_wins', 'flag']).default('model_wins'),
+  })
+  .strict();
+
+export const AccountSchema = z.discriminatedUnion('provider', [CalDavAccount]);
+export type AccountConfig = z.infer<typeof AccountSchema>;
+export type Policy = AccountConfig['policy'];
+
+const SyncSchema = z
+  .object({
+    wait_seconds: z.number().min(0).max(120).default(10),
+    max_delete_share: z.number().min(0).max(1).default(0.5),
+    min_guarded_deletes: z.number().int().min(0).default(10),
+    retry_attempts: z.number().int().min(1).max(20).default(5),
+    retry_max_wait_seconds: z.number().min(0).max(600).default(60),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     data_dir: z.string().min(1).optional(),
@@ -15,7 +44,16 @@ export const ConfigSchema = z
       .record(z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64'), z.object({ timezone: zone.optional() }).strict())
       .default({}),
     log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    accounts: z.array(AccountSchema).default([]),
+    sync: SyncSchema.default(SyncSchema.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.accounts.forEach((account, i) => {
+      if (seen.has(account.name)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `"${account.name}" is used by another account` });
+      seen.add(account.name);
+    });
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,22 +1,13 @@
 // Model -> desired calendar events. Pure. This is the one place that decides titles,
 // descriptions, locations, reminders and time zones, for every provider and for .ics alike.
-import { createHash } from 'node:crypto';
+import type { EventContent, EventTime, Reminder } from '../../providers/types.js';
 import { humanTime, utcIsoOf } from '../model/time.js';
 import type { Item } from '../model/types.js';
+import { contentHash } from './hash.js';
 
-export interface Reminder {
-  method: 'popup' | 'email';
-  minutesBefore: number;
-}
+export type { EventTime, Reminder };
 
-export interface EventTime {
-  /** The instant, `YYYY-MM-DDTHH:MM:SSZ`. */
-  utc: string;
-  /** The IANA zone the time is shown in (DTSTART/DTEND TZID). */
-  zone: string;
-}
-
-export interface DesiredEvent {
+export interface DesiredEvent extends EventContent {
   /** `<item id>:<role>`: stable for the life of the item, the link between model and calendars. */
   key: string;
   /** The iCalendar UID, derived from the key. */
@@ -24,16 +15,7 @@ export interface DesiredEvent {
   tripId: string;
   itemId: string;
   role: 'flight' | 'check-in' | 'check-out' | 'activity';
-  summary: string;
-  description: string;
-  location: string | null;
-  allDay: boolean;
-  start: EventTime;
-  /** Exclusive end; for all-day events local midnight after the last day. */
-  end: EventTime;
-  reminders: Reminder[];
-  transparent: boolean;
-  /** Hash of everything above that a calendar shows; a changed hash means the event must be rewritten. */
+  /** contentHash of what a calendar shows; a changed hash means the event must be rewritten. */
   hash: string;
 }
 
@@ -81,13 +63,7 @@ function shifted(utc: string, minutes: number): string {
 }
 
 function finish(event: Omit<DesiredEvent, 'hash' | 'uid'>): DesiredEvent {
-  const shown = [
-    event.summary, event.description, event.location ?? '', event.allDay ? 'all-day' : 'timed',
-    event.start.utc, event.start.zone, event.end.utc, event.end.zone,
-    event.reminders.map((r) => `${r.method}:${r.minutesBefore}`).join(','), event.transparent ? 'transparent' : 'opaque',
-  ].join('\u0000');
-  const hash = createHash('sha256').update(shown).digest('hex').slice(0, 32);
-  return { ...event, uid: uidForKey(event.key), hash };
+  return { ...event, uid: uidForKey(event.key), hash: contentHash(event) };
 }
 
 function base(item: Item, role: DesiredEvent['role']) {

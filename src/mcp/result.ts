@@ -16,11 +16,11 @@ export function failure(error: unknown, tool: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: message }] };
 }
 
-/** Wraps a tool handler so that any thrown error becomes a structured isError result. */
-export function handled<A>(tool: string, fn: (args: A) => Promise<CallToolResult> | CallToolResult) {
-  return async (args: A): Promise<CallToolResult> => {
+/** Wraps a tool handler so that any thrown error becomes an isError result naming the field. */
+export function handled<A, E>(tool: string, fn: (args: A, extra: E) => Promise<CallToolResult> | CallToolResult) {
+  return async (args: A, extra: E): Promise<CallToolResult> => {
     try {
-      return await fn(args);
+      return await fn(args, extra);
     } catch (error) {
       return failure(error, tool);
     }

@@ -5,6 +5,7 @@ import type { App } from '../app.js';
 import { itemView, tripView } from '../trips/views.js';
 import { exportTrip, registerIcsTools } from './tools/ics.js';
 import { registerItemTools } from './tools/items.js';
+import { registerSyncTools } from './tools/sync.js';
 import { registerTripTools } from './tools/trips.js';
 import { VERSION } from '../version.js';
 
@@ -22,6 +23,7 @@ export function createServer(app: App): McpServer {
   registerItemTools(server, app);
   registerTripTools(server, app);
   registerIcsTools(server, app);
+  registerSyncTools(server, app);
 
   const tripsList = async () => ({
     resources: app.trips.listTrips().flatMap(({ trip }) => [

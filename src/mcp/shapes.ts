@@ -44,12 +44,20 @@ export const EventDetailsShape = z.object({
   calendar_link: z.string().nullable(),
 });
 
+export const SyncShape = z.object({
+  status: z.enum(['synced', 'pending', 'failed', 'not_connected']),
+  message: z.string(),
+  accounts: z.array(z.object({ account: z.string(), status: z.string(), message: z.string().nullable() })),
+}).describe('How the calendars took this change');
+
 export const AddItemOutput = {
   success: z.boolean(),
-  event_id: z.string().describe('The item id: use it with update_item and delete_event'),
+  event_id: z.string().describe('The event in the primary calendar once synced, else the item id; delete_event takes either'),
+  item_id: z.string().describe('The item: use it with update_item and delete_event'),
   trip_id: z.string(),
   trip_created: z.boolean(),
   event_details: EventDetailsShape,
   message: z.string(),
   item: ItemShape,
+  sync: SyncShape,
 };

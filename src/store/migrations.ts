@@ -57,4 +57,39 @@ export const MIGRATIONS: readonly string[] = [
     detail      TEXT
   );
   `,
+  // 2: calendar accounts, links between desired events and remote events, journal of sync outcomes
+  `
+  CREATE TABLE accounts (
+    name            TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL,
+    provider        TEXT NOT NULL,
+    cursor          TEXT,
+    status          TEXT NOT NULL DEFAULT 'never synced',
+    status_detail   TEXT,
+    last_sync_at    TEXT,
+    last_success_at TEXT,
+    created_at      TEXT NOT NULL
+  );
+  CREATE TABLE links (
+    account             TEXT NOT NULL REFERENCES accounts(name),
+    key                 TEXT NOT NULL,
+    item_id             TEXT NOT NULL,
+    trip_id             TEXT NOT NULL,
+    remote_id           TEXT,
+    remote_etag         TEXT,
+    remote_hash         TEXT,
+    remote_link         TEXT,
+    remote_content      TEXT,
+    written_hash        TEXT,
+    written_remote_hash TEXT,
+    state               TEXT NOT NULL,
+    last_error          TEXT,
+    updated_at          TEXT NOT NULL,
+    PRIMARY KEY (account, key)
+  );
+  CREATE INDEX links_by_remote ON links(account, remote_id);
+  CREATE INDEX links_by_item ON links(item_id);
+  ALTER TABLE journal ADD COLUMN account TEXT;
+  ALTER TABLE journal ADD COLUMN event_key TEXT;
+  `,
 ];

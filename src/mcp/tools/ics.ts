@@ -6,7 +6,7 @@ import { calendarText } from '../../ics/export.js';
 import { TripIdSchema, UserIdSchema } from '../../model/schemas.js';
 import { itemView } from '../../trips/views.js';
 import { handled, ok } from '../result.js';
-import { ItemShape } from '../shapes.js';
+import { ItemShape, SyncShape } from '../shapes.js';
 
 /** Largest .ics text import_ics accepts (a year of a busy calendar is well under this). */
 const MAX_ICS_CHARS = 5_000_000;
@@ -62,12 +62,19 @@ export function registerIcsTools(server: McpServer, app: App): void {
         unchanged: z.number(),
         skipped: z.array(z.object({ uid: z.string().nullable(), reason: z.string() })),
         message: z.string(),
+        sync: SyncShape,
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     handled('import_ics', async (args) => {
       const result = await app.trips.importIcs(args.user_id, args.ics, args.trip_id);
+      const userId = app.trips.userId(args.user_id);
+      const tripIds = [...new Set([...result.created, ...result.updated].map((i) => i.tripId))];
+      const sync = tripIds.length === 0
+        ? { status: 'synced' as const, message: 'nothing changed', accounts: [] }
+        : await app.syncAfterEdit(userId, tripIds.length === 1 ? tripIds[0] : undefined);
       return ok({
+        sync,
         success: true,
         created: result.created.map(itemView),
         updated: result.updated.map(itemView),

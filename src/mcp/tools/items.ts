@@ -3,7 +3,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { InputError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import {
   ActivityDetailsSchema, CreateTripSchema, FlightDetailsSchema, RemindBeforeSchema, StayDetailsSchema, TripIdSchema, UserIdSchema,
 } from '../../model/schemas.js';
@@ -11,18 +11,21 @@ import type { ItemDetails } from '../../model/types.js';
 import { itemLine, itemView, tripView } from '../../trips/views.js';
 import type { AddItemResult } from '../../trips/service.js';
 import { handled, ok } from '../result.js';
-import { AddItemOutput, ItemShape, TripShape } from '../shapes.js';
+import { AddItemOutput, ItemShape, SyncShape, TripShape } from '../shapes.js';
 
 const tripIdInput = TripIdSchema.optional().describe(
   'Trip to add to; omit to join the trip whose dates it overlaps (±1 day) or start a new one',
 );
 
-function addResult(app: App, result: AddItemResult) {
+async function addResult(app: App, result: AddItemResult) {
   const view = itemView(result.item);
   const where = result.tripCreated ? `a new trip "${result.trip.title}"` : `trip "${result.trip.title}"`;
+  const sync = await app.syncAfterEdit(result.item.userId, result.trip.id);
+  const primary = app.sync.primaryLink(result.item.userId, result.item.id);
   return ok({
     success: true,
-    event_id: result.item.id,
+    event_id: primary?.remoteId ?? result.item.id,
+    item_id: result.item.id,
     trip_id: result.trip.id,
     trip_created: result.tripCreated,
     event_details: {
@@ -33,10 +36,11 @@ function addResult(app: App, result: AddItemResult) {
       end_timezone: view.end.timezone,
       start_utc: view.start.utc,
       end_utc: view.end.utc,
-      calendar_link: app.calendarLink(result.item.userId),
+      calendar_link: primary?.remoteLink ?? app.calendarLink(result.item.userId),
     },
-    message: `Added ${itemLine(result.item)} to ${where} (${result.trip.id}).`,
+    message: `Added ${itemLine(result.item)} to ${where} (${result.trip.id}). Calendar: ${sync.message}.`,
     item: view,
+    sync,
   });
 }
 
@@ -102,23 +106,26 @@ export function registerItemTools(server: McpServer, app: App): void {
         events: z.array(ItemShape),
         calendar_link: z.string(),
         message: z.string(),
+        sync: SyncShape,
       },
       annotations: WRITE,
     },
-    handled('create_itinerary', (args) => {
+    handled('create_itinerary', async (args) => {
       const { trip, items } = app.trips.createItinerary(args.user_id, {
         title: args.trip_name, start_date: args.start_date, end_date: args.end_date, timezone: args.timezone, notes: args.notes,
         flights: args.flights, accommodations: args.accommodations, activities: args.activities,
         remindBeforeHours: args.remind_before,
       });
       const { zone } = app.trips.getTrip(trip.userId, trip.id);
+      const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true,
         trip_id: trip.id,
         trip: tripView(trip, items, zone),
         events: items.map(itemView),
         calendar_link: app.calendarLink(trip.userId),
-        message: `Created trip "${trip.title}" (${trip.id}) with ${items.length} item${items.length === 1 ? '' : 's'}.`,
+        message: `Created trip "${trip.title}" (${trip.id}) with ${items.length} item${items.length === 1 ? '' : 's'}. Calendar: ${sync.message}.`,
+        sync,
       });
     }),
   );
@@ -136,15 +143,19 @@ export function registerItemTools(server: McpServer, app: App): void {
         trip_id: TripIdSchema.optional().describe('Move the item to this trip'),
         expected_version: z.number().int().min(1).optional().describe('Refuse the change if the item is no longer at this version'),
       },
-      outputSchema: { success: z.boolean(), item: ItemShape, trip: TripShape, message: z.string() },
+      outputSchema: { success: z.boolean(), item: ItemShape, trip: TripShape, message: z.string(), sync: SyncShape },
       annotations: { ...WRITE, idempotentHint: true },
     },
-    handled('update_item', (args) => {
+    handled('update_item', async (args) => {
       const { item, trip } = app.trips.updateItem(args.user_id, args.item_id, {
         changes: args.changes, remindBeforeHours: args.remind_before, tripId: args.trip_id, expectedVersion: args.expected_version,
       });
       const { items, zone } = app.trips.getTrip(trip.userId, trip.id);
-      return ok({ success: true, item: itemView(item), trip: tripView(trip, items, zone), message: `Updated ${itemLine(item)} (version ${item.version}).` });
+      const sync = await app.syncAfterEdit(trip.userId, trip.id);
+      return ok({
+        success: true, item: itemView(item), trip: tripView(trip, items, zone), sync,
+        message: `Updated ${itemLine(item)} (version ${item.version}). Calendar: ${sync.message}.`,
+      });
     }),
   );
 
@@ -157,14 +168,19 @@ export function registerItemTools(server: McpServer, app: App): void {
         user_id: UserIdSchema,
         event_id: z.string().trim().min(1).max(200).describe('The event_id from add_*, an event key (item_…:flight) or an event UID'),
       },
-      outputSchema: { success: z.boolean(), event_id: z.string(), trip_id: z.string(), message: z.string() },
+      outputSchema: { success: z.boolean(), event_id: z.string(), trip_id: z.string(), message: z.string(), sync: SyncShape },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
-    handled('delete_event', (args) => {
-      const itemId = /^(item_[0-9a-v]+)/.exec(args.event_id)?.[1];
-      if (!itemId) throw new InputError('event_id', `"${args.event_id}" is not an event id from tripcal (they look like item_…)`);
+    handled('delete_event', async (args) => {
+      // An item id, an event key or UID (both begin with the item id), or a calendar's own event id.
+      const itemId = /^(item_[0-9a-v]+)/.exec(args.event_id)?.[1] ?? app.sync.links.linkByRemoteId(args.event_id)?.itemId;
+      if (!itemId) throw new NotFoundError('event_id', `"${args.event_id}" is not an event tripcal knows (ids look like item_…)`);
       const { item, trip } = app.trips.deleteItem(args.user_id, itemId, 'event_id');
-      return ok({ success: true, event_id: item.id, trip_id: trip.id, message: `Deleted ${itemLine(item)} from trip "${trip.title}".` });
+      const sync = await app.syncAfterEdit(trip.userId, trip.id);
+      return ok({
+        success: true, event_id: args.event_id, trip_id: trip.id, sync,
+        message: `Deleted ${itemLine(item)} from trip "${trip.title}". Calendar: ${sync.message}.`,
+      });
     }),
   );
 }

@@ -5,7 +5,7 @@ import type { App } from '../../app.js';
 import { CreateTripSchema, TripIdSchema, UserIdSchema } from '../../model/schemas.js';
 import { itemView, tripView } from '../../trips/views.js';
 import { handled, ok } from '../result.js';
-import { ItemShape, TripShape } from '../shapes.js';
+import { ItemShape, SyncShape, TripShape } from '../shapes.js';
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
@@ -63,14 +63,15 @@ export function registerTripTools(server: McpServer, app: App): void {
       title: 'Delete a trip',
       description: 'Delete a trip and every item in it (and so their calendar events).',
       inputSchema: { user_id: UserIdSchema, trip_id: TripIdSchema },
-      outputSchema: { success: z.boolean(), trip_id: z.string(), deleted_items: z.number(), message: z.string() },
+      outputSchema: { success: z.boolean(), trip_id: z.string(), deleted_items: z.number(), message: z.string(), sync: SyncShape },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
-    handled('delete_trip', (args) => {
+    handled('delete_trip', async (args) => {
       const { trip, itemCount } = app.trips.deleteTrip(args.user_id, args.trip_id);
+      const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
-        success: true, trip_id: trip.id, deleted_items: itemCount,
-        message: `Deleted trip "${trip.title}" and its ${itemCount} item${itemCount === 1 ? '' : 's'}.`,
+        success: true, trip_id: trip.id, deleted_items: itemCount, sync,
+        message: `Deleted trip "${trip.title}" and its ${itemCount} item${itemCount === 1 ? '' : 's'}. Calendar: ${sync.message}.`,
       });
     }),
   );

@@ -1,0 +1,131 @@
+// Sync tools: sync_now (with progress notifications), sync_status, list_calendars.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { App } from '../../app.js';
+import { TripIdSchema, UserIdSchema } from '../../model/schemas.js';
+import { syncStatus } from '../../sync/status.js';
+import { handled, ok } from '../result.js';
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+const Counts = z.object({
+  created: z.number(), updated: z.number(), deleted: z.number(), unchanged: z.number(),
+  failed: z.number(), conflicts: z.number(), pulled: z.number(), gone: z.number(),
+});
+
+const Version = z.object({
+  summary: z.string(),
+  start: z.object({ utc: z.string(), local: z.string(), timezone: z.string() }),
+  end: z.object({ utc: z.string(), local: z.string(), timezone: z.string() }),
+  location: z.string().nullable(),
+}).nullable();
+
+const AccountName = z.string().trim().min(1).max(40);
+
+export function registerSyncTools(server: McpServer, app: App): void {
+  server.registerTool(
+    'sync_now',
+    {
+      title: 'Sync calendars now',
+      description: 'Make the connected calendars match the trips now: all accounts, or one account or one trip. Sends progress notifications.',
+      inputSchema: {
+        user_id: UserIdSchema,
+        account: AccountName.optional().describe('Only this account (its name in the configuration)'),
+        trip_id: TripIdSchema.optional().describe('Only this trip\'s events'),
+        recreate: z.boolean().default(false).describe('Put back events that were deleted in the calendar'),
+        resolve: z.enum(['model', 'remote']).optional().describe('Settle flagged conflicts: the trip\'s version or the calendar\'s'),
+        allow_mass_delete: z.boolean().default(false).describe('Go ahead even if many events would be deleted at once'),
+      },
+      outputSchema: {
+        success: z.boolean(),
+        accounts: z.array(z.object({
+          account: z.string(), status: z.string(), message: z.string().nullable(), counts: Counts, requests: z.number(),
+          gone: z.array(z.string()),
+        })),
+        message: z.string(),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    },
+    handled('sync_now', async (args, extra: Extra) => {
+      const token = extra._meta?.progressToken;
+      let progress = 0;
+      const reports = await app.sync.sync({
+        account: args.account,
+        userId: args.account ? undefined : app.trips.userId(args.user_id),
+        tripId: args.trip_id,
+        recreate: args.recreate,
+        resolve: args.resolve,
+        allowMassDelete: args.allow_mass_delete,
+        onProgress: ({ account, done, total }) => {
+          if (token === undefined) return;
+          progress += 1;
+          void extra.sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken: token, progress, total: Math.max(total, progress), message: `${account}: ${done}/${total}` },
+          }).catch(() => undefined);
+        },
+      });
+      const failed = reports.filter((r) => r.status !== 'ok');
+      return ok({
+        success: failed.length === 0,
+        accounts: reports.map((r) => ({ account: r.account, status: r.status, message: r.message, counts: r.counts, requests: r.requests, gone: r.gone })),
+        message: reports.length === 0
+          ? 'No calendar account is configured (see config.example.yaml); the .ics feed is up to date.'
+          : reports.map((r) => `${r.account}: ${r.status}${r.message ? ` (${r.message})` : ''}; created ${r.counts.created}, updated ${r.counts.updated}, deleted ${r.counts.deleted}, unchanged ${r.counts.unchanged}, failed ${r.counts.failed}`).join('\n'),
+      });
+    }),
+  );
+
+  server.registerTool(
+    'sync_status',
+    {
+      title: 'Calendar sync status',
+      description: 'Per account: last sync, what is pending, what failed and why, conflicts with both versions, events deleted in the calendar.',
+      inputSchema: {},
+      outputSchema: {
+        success: z.boolean(),
+        accounts: z.array(z.object({
+          account: z.string(), provider: z.string(), user: z.string(), calendar: z.string(), policy: z.string(),
+          state: z.string(), detail: z.string().nullable(), last_sync_at: z.string().nullable(), last_success_at: z.string().nullable(),
+          synced: z.number(), pending: z.number(),
+          failed: z.array(z.object({ key: z.string(), item_id: z.string(), error: z.string() })),
+          conflicts: z.array(z.object({ key: z.string(), item_id: z.string(), model: Version, calendar: Version })),
+          gone: z.array(z.object({ key: z.string(), item_id: z.string() })),
+        })),
+      },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    handled('sync_status', () => ok({ success: true, accounts: syncStatus(app.store, app.sync) })),
+  );
+
+  server.registerTool(
+    'list_calendars',
+    {
+      title: 'List calendars',
+      description: 'The calendars an account can reach, and which one tripcal writes to.',
+      inputSchema: { account: AccountName.optional().describe('Default: every configured account') },
+      outputSchema: {
+        success: z.boolean(),
+        accounts: z.array(z.object({
+          account: z.string(),
+          calendars: z.array(z.object({ id: z.string(), name: z.string(), writable: z.boolean(), selected: z.boolean() })),
+          error: z.string().nullable(),
+        })),
+      },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    handled('list_calendars', async (args) => {
+      const names = args.account ? [app.sync.account(args.account).name] : app.sync.accounts().map((a) => a.name);
+      const accounts = await Promise.all(names.map(async (account) => {
+        try {
+          return { account, calendars: await app.sync.listCalendars(account), error: null };
+        } catch (error) {
+          return { account, calendars: [], error: (error as Error).message };
+        }
+      }));
+      return ok({ success: accounts.every((a) => a.error === null), accounts });
+    }),
+  );
+}

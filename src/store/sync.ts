@@ -1,0 +1,128 @@
+// Accounts and links: the sync engine's status table (one row per account and desired event),
+// in the same SQLite database as the model.
+import type Database from 'better-sqlite3';
+import type { EventContent } from '../../providers/types.js';
+
+export type LinkState = 'pending_create' | 'adopt' | 'synced' | 'conflict' | 'gone' | 'failed';
+
+export interface Link {
+  account: string;
+  key: string;
+  itemId: string;
+  tripId: string;
+  remoteId: string | null;
+  remoteEtag: string | null;
+  /** Hash of the remote content as last seen. */
+  remoteHash: string | null;
+  remoteLink: string | null;
+  remoteContent: EventContent | null;
+  /** Hash of the desired event we last wrote. */
+  writtenHash: string | null;
+  /** Hash of the remote content right after our last write: a remote hash that differs is drift. */
+  writtenRemoteHash: string | null;
+  state: LinkState;
+  lastError: string | null;
+  updatedAt: string;
+}
+
+export interface AccountRow {
+  name: string;
+  userId: string;
+  provider: string;
+  cursor: string | null;
+  status: string;
+  statusDetail: string | null;
+  lastSyncAt: string | null;
+  lastSuccessAt: string | null;
+}
+
+interface LinkRow {
+  account: string; key: string; item_id: string; trip_id: string; remote_id: string | null; remote_etag: string | null;
+  remote_hash: string | null; remote_link: string | null; remote_content: string | null; written_hash: string | null;
+  written_remote_hash: string | null; state: LinkState; last_error: string | null; updated_at: string;
+}
+
+function toLink(r: LinkRow): Link {
+  return {
+    account: r.account, key: r.key, itemId: r.item_id, tripId: r.trip_id, remoteId: r.remote_id, remoteEtag: r.remote_etag,
+    remoteHash: r.remote_hash, remoteLink: r.remote_link, remoteContent: r.remote_content ? JSON.parse(r.remote_content) : null,
+    writtenHash: r.written_hash, writtenRemoteHash: r.written_remote_hash, state: r.state, lastError: r.last_error, updatedAt: r.updated_at,
+  };
+}
+
+export class SyncStore {
+  constructor(private readonly db: Database.Database) {}
+
+  /** Makes sure an account row exists for a configured account (its user and provider may change). */
+  ensureAccount(name: string, userId: string, provider: string, at: string): void {
+    this.db.prepare(`INSERT INTO accounts (name, user_id, provider, created_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider`).run(name, userId, provider, at);
+  }
+
+  account(name: string): AccountRow | undefined {
+    const r = this.db.prepare('SELECT * FROM accounts WHERE name = ?').get(name) as Record<string, string | null> | undefined;
+    return r && {
+      name: r.name!, userId: r.user_id!, provider: r.provider!, cursor: r.cursor ?? null, status: r.status!, statusDetail: r.status_detail ?? null,
+      lastSyncAt: r.last_sync_at ?? null, lastSuccessAt: r.last_success_at ?? null,
+    };
+  }
+
+  setCursor(name: string, cursor: string | null): void {
+    this.db.prepare('UPDATE accounts SET cursor = ? WHERE name = ?').run(cursor, name);
+  }
+
+  setStatus(name: string, status: string, detail: string | null, at: string, success: boolean): void {
+    this.db.prepare(`UPDATE accounts SET status = ?, status_detail = ?, last_sync_at = ?,
+      last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END WHERE name = ?`).run(status, detail, at, success ? 1 : 0, at, name);
+  }
+
+  links(account: string): Link[] {
+    return (this.db.prepare('SELECT * FROM links WHERE account = ? ORDER BY key').all(account) as LinkRow[]).map(toLink);
+  }
+
+  link(account: string, key: string): Link | undefined {
+    const r = this.db.prepare('SELECT * FROM links WHERE account = ? AND key = ?').get(account, key) as LinkRow | undefined;
+    return r && toLink(r);
+  }
+
+  linksForItem(itemId: string): Link[] {
+    return (this.db.prepare('SELECT * FROM links WHERE item_id = ? ORDER BY account, key').all(itemId) as LinkRow[]).map(toLink);
+  }
+
+  linkByRemoteId(remoteId: string): Link | undefined {
+    const r = this.db.prepare('SELECT * FROM links WHERE remote_id = ? LIMIT 1').get(remoteId) as LinkRow | undefined;
+    return r && toLink(r);
+  }
+
+  saveLink(link: Link): void {
+    this.db.prepare(`INSERT INTO links (account, key, item_id, trip_id, remote_id, remote_etag, remote_hash, remote_link, remote_content,
+        written_hash, written_remote_hash, state, last_error, updated_at)
+      VALUES (@account, @key, @itemId, @tripId, @remoteId, @remoteEtag, @remoteHash, @remoteLink, @remoteContent, @writtenHash,
+        @writtenRemoteHash, @state, @lastError, @updatedAt)
+      ON CONFLICT(account, key) DO UPDATE SET item_id = excluded.item_id, trip_id = excluded.trip_id, remote_id = excluded.remote_id,
+        remote_etag = excluded.remote_etag, remote_hash = excluded.remote_hash, remote_link = excluded.remote_link,
+        remote_content = excluded.remote_content, written_hash = excluded.written_hash, written_remote_hash = excluded.written_remote_hash,
+        state = excluded.state, last_error = excluded.last_error, updated_at = excluded.updated_at`)
+      .run({ ...link, remoteContent: link.remoteContent ? JSON.stringify(link.remoteContent) : null });
+  }
+
+  deleteLink(account: string, key: string): void {
+    this.db.prepare('DELETE FROM links WHERE account = ? AND key = ?').run(account, key);
+  }
+
+  /** Ids of every item the user ever had (live or deleted): events naming other ids are not ours. */
+  knownItemIds(userId: string): Set<string> {
+    return new Set((this.db.prepare('SELECT id FROM items WHERE user_id = ?').all(userId) as { id: string }[]).map((r) => r.id));
+  }
+
+  /** Ids of the user's deleted items (or items of deleted trips): deleting their events is intended. */
+  deletedItemIds(userId: string): Set<string> {
+    return new Set((this.db.prepare(`SELECT items.id FROM items JOIN trips ON trips.id = items.trip_id
+      WHERE items.user_id = ? AND (items.deleted_at IS NOT NULL OR trips.deleted_at IS NOT NULL)`).all(userId) as { id: string }[]).map((r) => r.id));
+  }
+
+  journal(entry: { account: string; key?: string; itemId?: string; tripId?: string; action: string; detail?: Record<string, unknown> }, at: string): void {
+    this.db.prepare('INSERT INTO journal (at, trip_id, item_id, action, detail, account, event_key) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(at, entry.tripId ?? null, entry.itemId ?? null, entry.action, entry.detail ? JSON.stringify(entry.detail) : null, entry.account, entry.key ?? null);
+  }
+}

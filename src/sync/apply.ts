@@ -1,0 +1,176 @@
+// Carries out a plan through a provider. Each remote write is preceded by a write-ahead mark on
+// its link and followed by the outcome, each in its own transaction, so a crash at any point
+// leaves the links saying what to check next; deterministic ids make every create repeatable.
+import {
+  AuthExpiredError, ConflictError, InvalidError, isRetryable, NotFoundError, type CalendarProvider, type EventContent, type RemoteEvent,
+} from '../../providers/types.js';
+import type { Policy } from '../config/schema.js';
+import type { DesiredEvent } from '../events/desired.js';
+import { contentHash } from '../events/hash.js';
+import type { Link, SyncStore } from '../store/sync.js';
+import type { Operation } from './plan.js';
+import { withRetry, type RetryOptions } from './retry.js';
+
+export interface SyncCounts {
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  failed: number;
+  conflicts: number;
+  pulled: number;
+  gone: number;
+}
+
+export const emptyCounts = (): SyncCounts => ({ created: 0, updated: 0, deleted: 0, unchanged: 0, failed: 0, conflicts: 0, pulled: 0, gone: 0 });
+
+export interface ApplyContext {
+  account: string;
+  policy: Policy;
+  provider: CalendarProvider;
+  store: SyncStore;
+  transaction: <T>(fn: () => T) => T;
+  retry: RetryOptions;
+  /** remote_wins: takes a remote event's times and place into the model; returns the item's new desired event. */
+  pull: (event: DesiredEvent, remote: EventContent) => DesiredEvent | null;
+  now: () => string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Stops the account's run: the rest of the plan stays pending for the next sync. */
+export class StopAccount extends Error {}
+
+function outgoing(event: DesiredEvent, sequence: number) {
+  return { ...event, sequence };
+}
+
+export async function applyPlan(operations: readonly Operation[], ctx: ApplyContext, counts: SyncCounts): Promise<void> {
+  let done = 0;
+  for (const op of operations) {
+    try {
+      await applyOne(op, ctx, counts, true);
+    } catch (error) {
+      if (error instanceof AuthExpiredError || isRetryable(error)) throw new StopAccount((error as Error).message, { cause: error });
+      if (!(error instanceof InvalidError || error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+      counts.failed += 1;
+      ctx.transaction(() => {
+        const link = ctx.store.link(ctx.account, op.key);
+        if (link) ctx.store.saveLink({ ...link, state: link.remoteId ? link.state : 'failed', lastError: (error as Error).message, updatedAt: ctx.now() });
+        ctx.store.journal({ account: ctx.account, key: op.key, action: `${op.kind}.failed`, detail: { error: (error as Error).message } }, ctx.now());
+      });
+    }
+    ctx.onProgress?.(++done, operations.length);
+  }
+}
+
+/** SEQUENCE (RFC 5545 §3.8.7.4) must grow with each rewrite: seconds since 2023 always do. */
+function sequenceOf(): number {
+  return Math.floor(Date.now() / 1000) - 1_672_531_200;
+}
+
+async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, mayReplan: boolean): Promise<void> {
+  const call = <T>(fn: () => Promise<T>) => withRetry(fn, ctx.retry);
+  const link = ctx.store.link(ctx.account, op.key);
+  switch (op.kind) {
+    case 'create': {
+      const base: Link = link ?? {
+        account: ctx.account, key: op.key, itemId: op.event.itemId, tripId: op.event.tripId, remoteId: null, remoteEtag: null,
+        remoteHash: null, remoteLink: null, remoteContent: null, writtenHash: null, writtenRemoteHash: null, state: 'pending_create',
+        lastError: null, updatedAt: ctx.now(),
+      };
+      // Write-ahead: if we die after the PUT, the next listing finds the event and adopts it.
+      ctx.transaction(() => ctx.store.saveLink({ ...base, state: 'pending_create', updatedAt: ctx.now() }));
+      let remote: RemoteEvent;
+      try {
+        remote = await call(() => ctx.provider.create(outgoing(op.event, sequenceOf())));
+      } catch (error) {
+        if (!(error instanceof ConflictError) || !error.existing) throw error;
+        // The id was taken by our own event (an earlier answer was lost): make it match.
+        const existing = error.existing;
+        remote = await call(() => ctx.provider.update(existing.id, existing.etag, outgoing(op.event, sequenceOf())));
+      }
+      recordWrite(ctx, base, op.event, remote, op.reason === 'recreate' ? 'recreate' : 'create');
+      counts.created += 1;
+      return;
+    }
+    case 'update': {
+      try {
+        const remote = await call(() => ctx.provider.update(op.remoteId, op.etag, outgoing(op.event, sequenceOf())));
+        recordWrite(ctx, link!, op.event, remote, `update.${op.reason}`);
+        counts.updated += 1;
+      } catch (error) {
+        if (!(error instanceof ConflictError || error instanceof NotFoundError) || !mayReplan) throw error;
+        await replan(op, ctx, counts);
+      }
+      return;
+    }
+    case 'delete': {
+      try {
+        await call(() => ctx.provider.delete(op.remoteId, op.etag));
+      } catch (error) {
+        if (!(error instanceof ConflictError) || !mayReplan) throw error;
+        // Changed since we listed it; it is still ours and its item is gone: delete what is there now.
+        const current = await call(() => ctx.provider.get(op.remoteId));
+        if (current) await call(() => ctx.provider.delete(current.id, current.etag));
+      }
+      ctx.transaction(() => {
+        if (op.reason === 'item deleted') ctx.store.deleteLink(ctx.account, op.key);
+        ctx.store.journal({ account: ctx.account, key: op.key, itemId: op.itemId, action: `delete.${op.reason === 'duplicate' ? 'duplicate' : 'item'}` }, ctx.now());
+      });
+      counts.deleted += 1;
+      return;
+    }
+    case 'pull': {
+      const updated = ctx.pull(op.event, op.remote);
+      counts.pulled += 1;
+      if (!updated || !link?.remoteId) return;
+      // The model now has the remote times; write its full rendering back so both agree.
+      const remote = await call(() => ctx.provider.update(link.remoteId!, link.remoteEtag ?? '', outgoing(updated, sequenceOf())));
+      recordWrite(ctx, link, updated, remote, `pull.${op.reason}`);
+      return;
+    }
+    case 'flag': {
+      ctx.transaction(() => {
+        ctx.store.saveLink({ ...link!, state: 'conflict', lastError: `changed in the calendar (${op.reason}); resolve with sync_now resolve=model or resolve=remote`, updatedAt: ctx.now() });
+        ctx.store.journal({ account: ctx.account, key: op.key, itemId: link!.itemId, action: `flag.${op.reason}` }, ctx.now());
+      });
+      counts.conflicts += 1;
+      return;
+    }
+    case 'forget': {
+      ctx.transaction(() => ctx.store.deleteLink(ctx.account, op.key));
+      return;
+    }
+  }
+}
+
+function recordWrite(ctx: ApplyContext, link: Link, event: DesiredEvent, remote: RemoteEvent, action: string): void {
+  const remoteHash = contentHash(remote.content);
+  ctx.transaction(() => {
+    ctx.store.saveLink({
+      ...link, itemId: event.itemId, tripId: event.tripId, remoteId: remote.id, remoteEtag: remote.etag, remoteHash,
+      remoteLink: remote.link, remoteContent: remote.content, writtenHash: event.hash, writtenRemoteHash: remoteHash,
+      state: 'synced', lastError: null, updatedAt: ctx.now(),
+    });
+    ctx.store.journal({ account: ctx.account, key: event.key, itemId: event.itemId, tripId: event.tripId, action }, ctx.now());
+  });
+}
+
+/** A precondition failed: read the event again, fold it into the link, and decide once more. */
+async function replan(op: Extract<Operation, { kind: 'update' }>, ctx: ApplyContext, counts: SyncCounts): Promise<void> {
+  const current = await withRetry(() => ctx.provider.get(op.remoteId), ctx.retry);
+  const link = ctx.store.link(ctx.account, op.key)!;
+  if (!current) {
+    ctx.transaction(() => ctx.store.saveLink({ ...link, state: 'gone', remoteEtag: null, updatedAt: ctx.now() }));
+    counts.gone += 1;
+    return;
+  }
+  const remoteHash = contentHash(current.content);
+  const seen: Link = { ...link, remoteEtag: current.etag, remoteHash, remoteContent: current.content, remoteLink: current.link, updatedAt: ctx.now() };
+  ctx.transaction(() => ctx.store.saveLink(seen));
+  const remoteChanged = op.reason !== 'adopt' && remoteHash !== link.writtenRemoteHash;
+  let next: Operation = { ...op, etag: current.etag };
+  if (remoteChanged && ctx.policy === 'flag') next = { kind: 'flag', key: op.key, reason: 'conflict' };
+  else if (remoteChanged && ctx.policy === 'remote_wins') next = { kind: 'pull', key: op.key, event: op.event, remote: current.content, reason: 'conflict' };
+  await applyOne(next, ctx, counts, false);
+}

@@ -1,0 +1,201 @@
+// The sync engine: for each configured account, list what changed remotely, fold it into the
+// links, plan, and apply — never two runs of one account at once, and one failing account never
+// stops another. Also answers sync_status and list_calendars.
+import type { CalendarInfo, CalendarProvider, EventContent } from '../../providers/types.js';
+import { AuthExpiredError, ProviderError } from '../../providers/types.js';
+import { createProvider } from '../../providers/registry.js';
+import type { AccountConfig, Config } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import { desiredEvents, desiredEventsForItem, type DesiredEvent } from '../events/desired.js';
+import { log } from '../log.js';
+import { localIso } from '../tz/zones.js';
+import type { Store } from '../store/store.js';
+import { SyncStore, type Link } from '../store/sync.js';
+import type { Trips } from '../trips/service.js';
+import { applyPlan, emptyCounts, StopAccount, type SyncCounts } from './apply.js';
+import { observe, plan } from './plan.js';
+
+export interface SyncRequest {
+  account?: string;
+  userId?: string;
+  tripId?: string;
+  recreate?: boolean;
+  resolve?: 'model' | 'remote';
+  allowMassDelete?: boolean;
+  onProgress?: (progress: { account: string; done: number; total: number }) => void;
+}
+
+export interface AccountReport {
+  account: string;
+  status: 'ok' | 'error' | 'guarded' | 'needs_reauth';
+  message: string | null;
+  counts: SyncCounts;
+  gone: string[];
+  requests: number;
+}
+
+export type ConfiguredAccount = AccountConfig & { user: string };
+
+/** Which fields of an item a remote event's times and place go back into (remote_wins). */
+export function changesFromRemote(event: DesiredEvent, remote: EventContent): Record<string, string> {
+  const at = (t: { utc: string; zone: string }) => localIso(Date.parse(t.utc), t.zone);
+  const dayBefore = (utc: string) => new Date(Date.parse(utc) - 86_400_000).toISOString().slice(0, 10);
+  switch (event.role) {
+    case 'flight':
+      return { departure_time: at(remote.start), arrival_time: at(remote.end) };
+    case 'check-in':
+      return { check_in: at(remote.start) };
+    case 'check-out':
+      return { check_out: at(remote.end) };
+    case 'activity': {
+      const times = remote.allDay
+        ? { start_time: remote.start.utc.slice(0, 10), end_time: dayBefore(remote.end.utc) }
+        : { start_time: at(remote.start), end_time: at(remote.end) };
+      return remote.location ? { ...times, location: remote.location } : times;
+    }
+  }
+}
+
+export class SyncEngine {
+  readonly links: SyncStore;
+  private readonly providers = new Map<string, Promise<CalendarProvider>>();
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: Config,
+    private readonly trips: Trips,
+    private readonly makeProvider: (account: ConfiguredAccount) => Promise<CalendarProvider> = (a) => createProvider({ kind: 'caldav', ...a }),
+    private readonly now: () => string = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  ) {
+    this.links = new SyncStore(store.db);
+  }
+
+  accounts(userId?: string): ConfiguredAccount[] {
+    return this.config.accounts
+      .map((a) => ({ ...a, user: a.user ?? this.config.default_user }))
+      .filter((a) => !userId || a.user === userId);
+  }
+
+  account(name: string): ConfiguredAccount {
+    const found = this.accounts().find((a) => a.name === name);
+    if (!found) {
+      const names = this.accounts().map((a) => a.name);
+      throw new InputError('account', `no account "${name}" in the configuration${names.length ? ` (there are: ${names.join(', ')})` : ''}`);
+    }
+    return found;
+  }
+
+  private provider(account: ConfiguredAccount): Promise<CalendarProvider> {
+    let provider = this.providers.get(account.name);
+    if (!provider) {
+      provider = this.makeProvider(account).then(async (p) => {
+        await p.connect();
+        return p;
+      });
+      provider.catch(() => this.providers.delete(account.name));
+      this.providers.set(account.name, provider);
+    }
+    return provider;
+  }
+
+  /** Syncs every selected account at once; each report says how its account fared. */
+  async sync(request: SyncRequest = {}): Promise<AccountReport[]> {
+    const selected = request.account ? [this.account(request.account)] : this.accounts(request.userId);
+    return Promise.all(selected.map((account) => this.exclusive(account.name, () => this.syncAccount(account, request))));
+  }
+
+  private exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.running.get(name) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.running.set(name, next);
+    return next;
+  }
+
+  private async syncAccount(account: ConfiguredAccount, request: SyncRequest): Promise<AccountReport> {
+    const counts = emptyCounts();
+    const report = (status: AccountReport['status'], message: string | null, gone: string[] = [], requests = 0): AccountReport => {
+      this.store.transaction(() => this.links.setStatus(account.name, status, message, this.now(), status === 'ok'));
+      if (status !== 'ok') log.warn('sync stopped', { account: account.name, status, reason: message });
+      return { account: account.name, status, message, counts, gone, requests };
+    };
+    this.store.transaction(() => this.links.ensureAccount(account.name, account.user, account.provider, this.now()));
+    let provider: CalendarProvider | undefined;
+    const startRequests = () => provider?.requestCount() ?? 0;
+    let before = 0;
+    try {
+      provider = await this.provider(account);
+      before = startRequests();
+      const row = this.links.account(account.name)!;
+      const desired = desiredEvents([...this.store.userItems(account.user)]);
+      const byKey = new Map(desired.map((d) => [d.key, d]));
+      const known = new Map<string, string>();
+      for (const l of this.links.links(account.name)) if (l.remoteId && l.remoteEtag) known.set(l.remoteId, l.remoteEtag);
+      const listing = await provider.list(row.cursor, (id) => known.get(id));
+      const observed = observe(this.links.links(account.name), listing, {
+        account: account.name, knownItems: this.links.knownItemIds(account.user), desired: byKey, now: this.now(),
+        acceptEmpty: request.recreate || request.allowMassDelete,
+      });
+      if (observed.guard) return report('guarded', observed.guard, [], provider.requestCount() - before);
+      this.store.transaction(() => {
+        for (const link of observed.links) this.links.saveLink(link);
+        this.links.setCursor(account.name, listing.cursor);
+      });
+      const decided = plan({
+        desired, links: observed.links, duplicates: observed.duplicates, policy: account.policy,
+        inScope: (tripId) => !request.tripId || tripId === request.tripId,
+        deletedItems: this.links.deletedItemIds(account.user),
+        recreate: request.recreate, resolve: request.resolve, allowMassDelete: request.allowMassDelete,
+        guard: { maxDeleteShare: this.config.sync.max_delete_share, minGuardedDeletes: this.config.sync.min_guarded_deletes },
+      });
+      counts.unchanged = decided.unchanged;
+      if (decided.guard) return report('guarded', decided.guard, decided.gone, provider.requestCount() - before);
+      await applyPlan(decided.operations, {
+        account: account.name, policy: account.policy, provider, store: this.links,
+        transaction: (fn) => this.store.transaction(fn),
+        retry: { attempts: this.config.sync.retry_attempts, maxWaitMs: this.config.sync.retry_max_wait_seconds * 1000 },
+        pull: (event, remote) => this.pull(account, event, remote),
+        now: this.now,
+        onProgress: (done, total) => request.onProgress?.({ account: account.name, done, total }),
+      }, counts);
+      return report(counts.failed > 0 ? 'error' : 'ok', counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null,
+        decided.gone, provider.requestCount() - before);
+    } catch (error) {
+      const cause = error instanceof StopAccount ? (error.cause as Error) : error;
+      if (cause instanceof AuthExpiredError) {
+        this.providers.delete(account.name);
+        return report('needs_reauth', `${cause.message}. Check the username and password of account "${account.name}" in the configuration.`);
+      }
+      if (cause instanceof ProviderError || error instanceof StopAccount) {
+        return report('error', `${(cause as Error).message}; the remaining changes stay pending for the next sync`, [], startRequests() - before);
+      }
+      throw error;
+    }
+  }
+
+  private pull(account: ConfiguredAccount, event: DesiredEvent, remote: EventContent): DesiredEvent | null {
+    try {
+      const { item } = this.trips.updateItem(account.user, event.itemId, { changes: changesFromRemote(event, remote) });
+      return desiredEventsForItem(item).find((d) => d.key === event.key) ?? null;
+    } catch (error) {
+      log.warn('could not take a remote change into the model', { account: account.name, key: event.key, error: (error as Error).message });
+      return null;
+    }
+  }
+
+  async listCalendars(name: string): Promise<CalendarInfo[]> {
+    return (await this.provider(this.account(name))).listCalendars();
+  }
+
+  /** The primary account's link for an item's first event: its real id and link once synced. */
+  primaryLink(userId: string, itemId: string): Link | undefined {
+    const primary = this.accounts(userId)[0];
+    if (!primary) return undefined;
+    return this.links.linksForItem(itemId).find((l) => l.account === primary.name && l.remoteId && l.state === 'synced');
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
+    for (const provider of this.providers.values()) await provider.then((p) => p.close()).catch(() => undefined);
+  }
+}

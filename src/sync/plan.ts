@@ -1,0 +1,183 @@
+// The reconciler's decisions, as pure functions over plain values (after vdirsyncer's sync.py):
+// `observe` folds a remote listing into the links; `plan` compares desired events with the links
+// and says what to write. Nothing here does I/O.
+import type { EventContent, Listing, RemoteEvent } from '../../providers/types.js';
+import type { Policy } from '../config/schema.js';
+import type { DesiredEvent } from '../events/desired.js';
+import { contentHash } from '../events/hash.js';
+import type { Link } from '../store/sync.js';
+
+export type Operation =
+  | { kind: 'create'; key: string; event: DesiredEvent; reason: 'new' | 'recreate' }
+  | { kind: 'update'; key: string; event: DesiredEvent; remoteId: string; etag: string; reason: 'changed' | 'drift' | 'conflict' | 'adopt' }
+  | { kind: 'delete'; key: string; remoteId: string; etag: string; itemId: string; reason: 'item deleted' | 'duplicate' }
+  | { kind: 'pull'; key: string; event: DesiredEvent; remote: EventContent; reason: 'drift' | 'conflict' }
+  | { kind: 'flag'; key: string; reason: 'drift' | 'conflict' }
+  | { kind: 'forget'; key: string };
+
+export interface Observed {
+  links: Link[];
+  /** Our events found twice under one key: the extra copies, to delete. */
+  duplicates: RemoteEvent[];
+  /** Set when the listing looks wrong enough that acting on it could lose events. */
+  guard: string | null;
+}
+
+export interface ObserveContext {
+  account: string;
+  /** Every item id this tripcal has ever had for the user; events naming others are not ours. */
+  knownItems: Set<string>;
+  desired: Map<string, DesiredEvent>;
+  now: string;
+  /** The user said an empty calendar is right (recreate): mark everything gone instead of stopping. */
+  acceptEmpty?: boolean;
+}
+
+function itemIdOf(key: string): string {
+  return key.split(':')[0] ?? key;
+}
+
+/** The links after a listing: remote ids, etags and content as the provider now has them. */
+export function observe(links: readonly Link[], listing: Listing, ctx: ObserveContext): Observed {
+  const byKey = new Map(links.map((l) => [l.key, { ...l }]));
+  const byRemote = new Map<string, Link>();
+  for (const l of byKey.values()) if (l.remoteId) byRemote.set(l.remoteId, l);
+  const duplicates: RemoteEvent[] = [];
+  const seen = new Set<string>(listing.unchanged);
+
+  for (const remote of listing.changed) {
+    if (!ctx.knownItems.has(itemIdOf(remote.key))) continue;
+    seen.add(remote.id);
+    const seenAt = { remoteId: remote.id, remoteEtag: remote.etag, remoteHash: contentHash(remote.content), remoteContent: remote.content, remoteLink: remote.link, updatedAt: ctx.now };
+    let link = byKey.get(remote.key);
+    if (link && link.remoteId && link.remoteId !== remote.id && byRemote.get(link.remoteId) === link && link.state !== 'gone') {
+      duplicates.push(remote);
+      continue;
+    }
+    if (!link) {
+      const desired = ctx.desired.get(remote.key);
+      link = {
+        account: ctx.account, key: remote.key, itemId: itemIdOf(remote.key), tripId: desired?.tripId ?? '', ...seenAt,
+        writtenHash: null, writtenRemoteHash: null, state: 'adopt', lastError: null,
+      };
+      byKey.set(remote.key, link);
+    } else {
+      Object.assign(link, seenAt);
+      // Written by a run that died before it could record the answer, or restored by the user.
+      if (link.state === 'pending_create' || link.state === 'gone') link.state = 'adopt';
+    }
+    byRemote.set(remote.id, link);
+  }
+
+  const removed = new Set(listing.removed);
+  if (listing.full) {
+    const owned = [...byKey.values()].filter((l) => l.remoteId && l.state !== 'gone');
+    const present = owned.filter((l) => seen.has(l.remoteId!));
+    if (owned.length > 0 && present.length === 0 && !ctx.acceptEmpty) {
+      return {
+        links: [...links],
+        duplicates: [],
+        guard: `the calendar listing came back without any of our ${owned.length} events; nothing was marked deleted (check the calendar, then sync with recreate)`,
+      };
+    }
+    for (const l of owned) if (!seen.has(l.remoteId!)) removed.add(l.remoteId!);
+  }
+  for (const id of removed) {
+    const link = byRemote.get(id);
+    if (!link) continue;
+    link.state = 'gone';
+    link.remoteEtag = null;
+    link.updatedAt = ctx.now;
+  }
+  return { links: [...byKey.values()], duplicates, guard: null };
+}
+
+export interface PlanInput {
+  desired: readonly DesiredEvent[];
+  links: readonly Link[];
+  duplicates: readonly RemoteEvent[];
+  policy: Policy;
+  /** Keys (by trip) this run may write; observations cover the whole account regardless. */
+  inScope: (tripId: string) => boolean;
+  /** Items the user deleted: removing their events is intended, not a mass deletion. */
+  deletedItems: Set<string>;
+  recreate?: boolean;
+  resolve?: 'model' | 'remote';
+  allowMassDelete?: boolean;
+  guard: { maxDeleteShare: number; minGuardedDeletes: number };
+}
+
+export interface Plan {
+  operations: Operation[];
+  unchanged: number;
+  /** Keys whose remote event the user deleted; kept deleted until the item changes or recreate is asked. */
+  gone: string[];
+  guard: string | null;
+}
+
+function decide(d: DesiredEvent, l: Link, input: PlanInput): Operation | 'unchanged' | 'gone' {
+  if (!l.remoteId || l.state === 'pending_create') return { kind: 'create', key: d.key, event: d, reason: 'new' };
+  if (l.state === 'gone') {
+    if (input.recreate || d.hash !== l.writtenHash) return { kind: 'create', key: d.key, event: d, reason: 'recreate' };
+    return 'gone';
+  }
+  const etag = l.remoteEtag ?? '';
+  if (l.state === 'adopt') return { kind: 'update', key: d.key, event: d, remoteId: l.remoteId, etag, reason: 'adopt' };
+  const modelChanged = d.hash !== l.writtenHash;
+  const remoteChanged = l.remoteHash !== l.writtenRemoteHash;
+  if (l.state === 'conflict') {
+    if (input.resolve === 'model') return { kind: 'update', key: d.key, event: d, remoteId: l.remoteId, etag, reason: 'conflict' };
+    if (input.resolve === 'remote' && l.remoteContent) return { kind: 'pull', key: d.key, event: d, remote: l.remoteContent, reason: 'conflict' };
+    return 'unchanged';
+  }
+  if (!remoteChanged) {
+    return modelChanged ? { kind: 'update', key: d.key, event: d, remoteId: l.remoteId, etag, reason: 'changed' } : 'unchanged';
+  }
+  const reason = modelChanged ? 'conflict' : 'drift';
+  if (input.policy === 'model_wins') return { kind: 'update', key: d.key, event: d, remoteId: l.remoteId, etag, reason };
+  if (input.policy === 'remote_wins' && l.remoteContent) return { kind: 'pull', key: d.key, event: d, remote: l.remoteContent, reason };
+  return { kind: 'flag', key: d.key, reason };
+}
+
+/** What to write so the remote calendar matches the desired events, by the account's policy. */
+export function plan(input: PlanInput): Plan {
+  const desired = new Map(input.desired.map((d) => [d.key, d]));
+  const links = new Map(input.links.map((l) => [l.key, l]));
+  const operations: Operation[] = [];
+  const gone: string[] = [];
+  let unchanged = 0;
+
+  for (const d of desired.values()) {
+    const l = links.get(d.key);
+    if (!input.inScope(d.tripId) && !(l && input.inScope(l.tripId))) continue;
+    if (!l) {
+      operations.push({ kind: 'create', key: d.key, event: d, reason: 'new' });
+      continue;
+    }
+    const decision = decide(d, l, input);
+    if (decision === 'unchanged') unchanged += 1;
+    else if (decision === 'gone') gone.push(d.key);
+    else operations.push(decision);
+  }
+
+  let unintended = 0;
+  for (const l of links.values()) {
+    if (desired.has(l.key) || !input.inScope(l.tripId)) continue;
+    if (l.remoteId && l.state !== 'gone' && l.remoteEtag !== null) {
+      operations.push({ kind: 'delete', key: l.key, remoteId: l.remoteId, etag: l.remoteEtag, itemId: l.itemId, reason: 'item deleted' });
+      if (!input.deletedItems.has(l.itemId)) unintended += 1;
+    } else {
+      operations.push({ kind: 'forget', key: l.key });
+    }
+  }
+  for (const dup of input.duplicates) {
+    operations.push({ kind: 'delete', key: dup.key, remoteId: dup.id, etag: dup.etag, itemId: itemIdOf(dup.key), reason: 'duplicate' });
+  }
+
+  const owned = input.links.filter((l) => l.remoteId && l.state !== 'gone').length;
+  let guard: string | null = null;
+  if (!input.allowMassDelete && unintended > input.guard.minGuardedDeletes && unintended > input.guard.maxDeleteShare * owned) {
+    guard = `this sync would delete ${unintended} of our ${owned} events whose items were not deleted; stopped (sync with allow_mass_delete to go ahead)`;
+  }
+  return { operations, unchanged, gone, guard };
+}

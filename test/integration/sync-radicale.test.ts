@@ -1,0 +1,211 @@
+// The sync engine against a real Radicale: a trip lands once with the right zones, edits and
+// deletes follow, remote edits and deletes are handled by each policy, foreign events stay.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { App } from '../../src/app.js';
+import { openApp } from '../../src/app.js';
+import { caldavConfig, deleteObject, listStored, putObject } from '../support/caldav.js';
+import { flight } from '../support/items.js';
+import { tempDir } from '../support/mcp.js';
+import { parseWithPython } from '../support/parsers.js';
+import { startRadicale, type Radicale } from '../support/radicale.js';
+
+let radicale: Radicale;
+let app: App;
+let calendarCount = 0;
+let collection: string;
+
+beforeAll(async () => {
+  radicale = await startRadicale();
+});
+afterAll(async () => {
+  await radicale?.stop();
+});
+afterEach(async () => {
+  await app?.close();
+});
+
+function newApp(policy = 'model_wins', sync?: string): App {
+  calendarCount += 1;
+  const dir = tempDir();
+  const calendar = `Trips ${calendarCount}`;
+  collection = `/${radicale.username}/trips-${calendarCount}/`;
+  app = openApp({ dataDir: dir, configPath: caldavConfig(dir, radicale, { policy, calendar, sync }) });
+  return app;
+}
+
+const ua = flight('United Airlines', 'UA123', 'LAX', 'JFK', '2025-06-15T08:00:00Z', '2025-06-15T16:30:00Z', { confirmation_code: 'ABC123', seat: '12A' });
+
+function addTrip(a: App) {
+  const f = a.trips.addItem(undefined, ua, { path: 'f', remindBeforeHours: 48 });
+  const stay = a.trips.addItem(undefined, { kind: 'stay', details: { name: 'The Plaza', check_in: '2025-06-15', check_out: '2025-06-18' } }, { path: 's' });
+  const tour = a.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: '2025-06-16T10:00', location: 'Pier 83' } }, { path: 'a' });
+  return { trip: f.trip, flight: f.item, stay: stay.item, tour: tour.item };
+}
+
+describe('a trip synced to Radicale', () => {
+  test('lands exactly once with the right TZIDs, readable by an independent client', async () => {
+    const a = newApp();
+    addTrip(a);
+    const [report] = await a.sync.sync();
+    expect(report).toMatchObject({ account: 'home', status: 'ok', counts: { created: 4, failed: 0 } });
+    const stored = await listStored(radicale, collection);
+    expect(stored.map((e) => e.summary).sort()).toEqual(['Check-in: The Plaza', 'Check-out: The Plaza', 'Flight: United Airlines UA123', 'Harbor tour']);
+    const f = stored.find((e) => e.summary.startsWith('Flight'))!;
+    expect(f).toMatchObject({ startTzid: 'America/Los_Angeles', endTzid: 'America/New_York', startUtc: '2025-06-15T08:00:00.000Z', endUtc: '2025-06-15T16:30:00.000Z' });
+    expect(f.alarms).toContain('-P2D');
+    const py = parseWithPython(f.data).events[0]!;
+    expect(py.dtstart).toEqual({ value: '2025-06-15T01:00:00-07:00', tzid: 'America/Los_Angeles' });
+    expect(py.dtend).toEqual({ value: '2025-06-15T12:30:00-04:00', tzid: 'America/New_York' });
+
+    const again = await a.sync.sync();
+    expect(again[0]).toMatchObject({ status: 'ok', counts: { created: 0, updated: 0, deleted: 0, unchanged: 4 } });
+    expect(await listStored(radicale, collection)).toHaveLength(4);
+  });
+
+  test('an edit changes exactly that event; a delete removes it; deleting the trip removes all', async () => {
+    const a = newApp();
+    const { trip, tour, flight: f } = addTrip(a);
+    await a.sync.sync();
+    const before = await listStored(radicale, collection);
+    a.trips.updateItem(undefined, tour.id, { changes: { start_time: '2025-06-16T11:00', end_time: '2025-06-16T13:00' } });
+    const [report] = await a.sync.sync();
+    expect(report!.counts).toMatchObject({ updated: 1, created: 0, deleted: 0, unchanged: 3 });
+    const after = await listStored(radicale, collection);
+    const changed = after.filter((e) => before.find((b) => b.href === e.href)!.etag !== e.etag);
+    expect(changed.map((e) => e.summary)).toEqual(['Harbor tour']);
+    expect(changed[0]!.startUtc).toBe('2025-06-16T15:00:00.000Z'); // 11:00 in New York, the trip's zone
+
+    a.trips.deleteItem(undefined, f.id);
+    expect((await a.sync.sync())[0]!.counts.deleted).toBe(1);
+    expect((await listStored(radicale, collection)).map((e) => e.summary)).not.toContain('Flight: United Airlines UA123');
+
+    a.trips.deleteTrip(undefined, trip.id);
+    expect((await a.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { deleted: 3 } });
+    expect(await listStored(radicale, collection)).toEqual([]);
+  });
+
+  test('events tripcal did not create are never touched', async () => {
+    const a = newApp();
+    addTrip(a);
+    await a.sync.sync();
+    const foreign = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Someone//EN', 'BEGIN:VEVENT', 'UID:dentist@example.com', 'DTSTAMP:20250101T000000Z',
+      'DTSTART:20250616T080000Z', 'DTEND:20250616T090000Z', 'SUMMARY:Dentist', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+    expect((await putObject(radicale, `${collection}dentist.ics`, foreign)).status).toBe(201);
+    const trip = a.trips.listTrips()[0]!.trip;
+    a.trips.deleteTrip(undefined, trip.id);
+    await a.sync.sync({ recreate: true });
+    const left = await listStored(radicale, collection);
+    expect(left.map((e) => e.summary)).toEqual(['Dentist']);
+  });
+});
+
+describe('changes made in the calendar app', () => {
+  async function editRemotely(summaryPrefix: string, edit: (data: string) => string) {
+    const stored = (await listStored(radicale, collection)).find((e) => e.summary.startsWith(summaryPrefix))!;
+    const res = await putObject(radicale, new URL(stored.href, radicale.url).pathname, edit(stored.data), { 'if-match': stored.etag });
+    expect([200, 201, 204]).toContain(res.status);
+    return stored;
+  }
+  const moveTour = (data: string) => data.replace(/DTSTART;TZID=America\/New_York:20250616T100000/, 'DTSTART;TZID=America/New_York:20250616T150000')
+    .replace(/DTEND;TZID=America\/New_York:20250616T110000/, 'DTEND;TZID=America/New_York:20250616T160000');
+
+  test('model_wins: a moved event is moved back, and the drift is journaled', async () => {
+    const a = newApp('model_wins');
+    addTrip(a);
+    await a.sync.sync();
+    await editRemotely('Harbor tour', moveTour);
+    const [report] = await a.sync.sync();
+    expect(report!.counts).toMatchObject({ updated: 1, unchanged: 3 });
+    const tour = (await listStored(radicale, collection)).find((e) => e.summary === 'Harbor tour')!;
+    expect(tour.startUtc).toBe('2025-06-16T14:00:00.000Z');
+    const journal = a.store.db.prepare("SELECT action FROM journal WHERE action LIKE 'update.%'").all() as { action: string }[];
+    expect(journal.map((j) => j.action)).toContain('update.drift');
+  });
+
+  test('an etag change with the same content is not drift', async () => {
+    const a = newApp('flag');
+    addTrip(a);
+    await a.sync.sync();
+    await editRemotely('Harbor tour', (data) => data.replace('DTSTAMP:', 'X-TOUCHED:yes\r\nDTSTAMP:'));
+    const [report] = await a.sync.sync();
+    expect(report!.counts).toMatchObject({ updated: 0, conflicts: 0, unchanged: 4 });
+  });
+
+  test('remote_wins: the moved time is taken into the model', async () => {
+    const a = newApp('remote_wins');
+    const { tour } = addTrip(a);
+    await a.sync.sync();
+    await editRemotely('Harbor tour', moveTour);
+    const [report] = await a.sync.sync();
+    expect(report!.counts.pulled).toBe(1);
+    const item = a.trips.getTrip(undefined, tour.tripId).items.find((i) => i.id === tour.id)!;
+    expect(item.startUtc).toBe('2025-06-16T19:00:00Z');
+    expect((await a.sync.sync())[0]!.counts).toMatchObject({ updated: 0, pulled: 0 });
+  });
+
+  test('flag: the event is marked a conflict and sync_status shows both versions', async () => {
+    const a = newApp('flag');
+    addTrip(a);
+    await a.sync.sync();
+    await editRemotely('Harbor tour', moveTour);
+    expect((await a.sync.sync())[0]!.counts.conflicts).toBe(1);
+    const { syncStatus } = await import('../../src/sync/status.js');
+    const [status] = syncStatus(a.store, a.sync);
+    expect(status!.conflicts).toHaveLength(1);
+    expect(status!.conflicts[0]!.model!.start.local).toBe('2025-06-16T10:00:00-04:00');
+    expect(status!.conflicts[0]!.calendar!.start.local).toBe('2025-06-16T15:00:00-04:00');
+    const stored = (await listStored(radicale, collection)).find((e) => e.summary === 'Harbor tour')!;
+    expect(stored.startUtc).toBe('2025-06-16T19:00:00.000Z');
+    const resolved = await a.sync.sync({ resolve: 'model' });
+    expect(resolved[0]!.counts.updated).toBe(1);
+    expect((await listStored(radicale, collection)).find((e) => e.summary === 'Harbor tour')!.startUtc).toBe('2025-06-16T14:00:00.000Z');
+  });
+
+  test.each(['model_wins', 'remote_wins', 'flag'])('%s: a deleted event is reported, not recreated, unless the item changes or recreate is asked', async (policy) => {
+    const a = newApp(policy);
+    const { tour } = addTrip(a);
+    await a.sync.sync();
+    const stored = (await listStored(radicale, collection)).find((e) => e.summary === 'Harbor tour')!;
+    expect((await deleteObject(radicale, new URL(stored.href, radicale.url).pathname)).status).toBeLessThan(300);
+    const [report] = await a.sync.sync();
+    expect(report!.gone).toEqual([`${tour.id}:activity`]);
+    expect(await listStored(radicale, collection)).toHaveLength(3);
+    expect((await a.sync.sync())[0]!.counts.created).toBe(0);
+    a.trips.updateItem(undefined, tour.id, { changes: { location: 'Pier 84' } });
+    expect((await a.sync.sync())[0]!.counts.created).toBe(1);
+    expect(await listStored(radicale, collection)).toHaveLength(4);
+  });
+});
+
+describe('guards and failures', () => {
+  test('an empty listing where we own events stops the account instead of forgetting them', async () => {
+    const a = newApp();
+    addTrip(a);
+    await a.sync.sync();
+    for (const e of await listStored(radicale, collection)) await deleteObject(radicale, new URL(e.href, radicale.url).pathname);
+    a.store.db.prepare('UPDATE accounts SET cursor = NULL').run();
+    const [report] = await a.sync.sync();
+    expect(report).toMatchObject({ status: 'guarded' });
+    expect(report!.message).toMatch(/without any of our 4 events/);
+    expect(await listStored(radicale, collection)).toEqual([]);
+    const recreated = await a.sync.sync({ recreate: true });
+    expect(recreated[0]).toMatchObject({ status: 'ok', counts: { created: 4 } });
+    expect(await listStored(radicale, collection)).toHaveLength(4);
+  });
+
+  test('a wrong password marks the account and says what to do; other accounts go on', async () => {
+    const a = newApp();
+    addTrip(a);
+    process.env.TEST_CALDAV_PASSWORD = 'wrong';
+    const dir = tempDir();
+    const bad = openApp({ dataDir: dir, configPath: caldavConfig(dir, { ...radicale, password: 'wrong' }) });
+    try {
+      bad.trips.addItem(undefined, ua, { path: 'f' });
+      const [report] = await bad.sync.sync();
+      expect(report).toMatchObject({ status: 'needs_reauth' });
+      expect(report!.message).toMatch(/username and password of account "home"/);
+    } finally {
+      await bad.close();
+    }
+  });
+});
