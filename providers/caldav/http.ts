@@ -34,8 +34,14 @@ export class CountingFetch {
     try {
       return await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new TransientError(`network error (${cause})`);
+      throw new TransientError(`cannot reach ${new URL(String(input instanceof Request ? input.url : input)).origin} (${networkCause(error)})`);
     }
   };
+}
+
+/** The useful part of a fetch failure: ECONNREFUSED, ECONNRESET, a timeout… */
+function networkCause(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; errors?: Array<{ code?: string }>; message?: string } }).cause;
+  if ((error as Error).name === 'TimeoutError') return `no answer in ${REQUEST_TIMEOUT_MS / 1000} s`;
+  return cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message;
 }
