@@ -18,6 +18,7 @@ afterAll(async () => {
 const EXPECTED_TOOLS = [
   'add_flight', 'add_accommodation', 'add_activity', 'create_itinerary', 'export_trip', 'delete_event',
   'create_trip', 'list_trips', 'get_trip', 'update_item', 'delete_trip', 'import_ics',
+  'sync_now', 'sync_status', 'list_calendars',
 ];
 
 describe('the tools', () => {
@@ -94,7 +95,7 @@ describe('the tools', () => {
     expect(got.items.map((i: any) => i.kind)).toEqual(['flight', 'stay', 'activity']);
 
     const deleted = structured(await server.call('delete_event', { event_id: `${tram.id}:activity` }));
-    expect(deleted).toMatchObject({ success: true, event_id: tram.id });
+    expect(deleted).toMatchObject({ success: true, item_id: tram.id, sync: { status: 'not_connected' } });
     const trips = structured(await server.call('list_trips', {}));
     expect(trips.trips.find((t: any) => t.id === created.trip_id).item_count).toBe(2);
     expect(structured(await server.call('delete_trip', { trip_id: created.trip_id }))).toMatchObject({ deleted_items: 2 });

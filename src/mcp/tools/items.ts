@@ -168,7 +168,7 @@ export function registerItemTools(server: McpServer, app: App): void {
         user_id: UserIdSchema,
         event_id: z.string().trim().min(1).max(200).describe('The event_id from add_*, an event key (item_…:flight) or an event UID'),
       },
-      outputSchema: { success: z.boolean(), event_id: z.string(), trip_id: z.string(), message: z.string(), sync: SyncShape },
+      outputSchema: { success: z.boolean(), event_id: z.string(), item_id: z.string(), trip_id: z.string(), message: z.string(), sync: SyncShape },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     handled('delete_event', async (args) => {
@@ -178,7 +178,7 @@ export function registerItemTools(server: McpServer, app: App): void {
       const { item, trip } = app.trips.deleteItem(args.user_id, itemId, 'event_id');
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
-        success: true, event_id: args.event_id, trip_id: trip.id, sync,
+        success: true, event_id: args.event_id, item_id: item.id, trip_id: trip.id, sync,
         message: `Deleted ${itemLine(item)} from trip "${trip.title}". Calendar: ${sync.message}.`,
       });
     }),

@@ -51,6 +51,8 @@ export function registerSyncTools(server: McpServer, app: App): void {
     handled('sync_now', async (args, extra: Extra) => {
       const token = extra._meta?.progressToken;
       let progress = 0;
+      // Progress must reach the client before the result does, or it is dropped there.
+      const notifications: Promise<unknown>[] = [];
       const reports = await app.sync.sync({
         account: args.account,
         userId: args.account ? undefined : app.trips.userId(args.user_id),
@@ -61,12 +63,13 @@ export function registerSyncTools(server: McpServer, app: App): void {
         onProgress: ({ account, done, total }) => {
           if (token === undefined) return;
           progress += 1;
-          void extra.sendNotification({
+          notifications.push(extra.sendNotification({
             method: 'notifications/progress',
             params: { progressToken: token, progress, total: Math.max(total, progress), message: `${account}: ${done}/${total}` },
-          }).catch(() => undefined);
+          }).catch(() => undefined));
         },
       });
+      await Promise.all(notifications);
       const failed = reports.filter((r) => r.status !== 'ok');
       return ok({
         success: failed.length === 0,

@@ -1,0 +1,82 @@
+// Sync through the real MCP client and the CLI, against a real Radicale: tool edits reach the
+// calendar right away, event_id and calendar_link are the calendar's own, progress is reported.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { caldavConfig, listStored } from '../support/caldav.js';
+import { CLI, connect, SPEC_FLIGHT, structured, tempDir, type Connected } from '../support/mcp.js';
+import { startRadicale, type Radicale } from '../support/radicale.js';
+
+let radicale: Radicale;
+let server: Connected;
+let dir: string;
+let config: string;
+const collection = () => `/${radicale.username}/trips/`;
+
+beforeAll(async () => {
+  radicale = await startRadicale();
+  dir = tempDir();
+  config = caldavConfig(dir, radicale);
+  server = await connect({ dataDir: dir, args: ['--config', config], env: { TEST_CALDAV_PASSWORD: radicale.password } });
+});
+afterAll(async () => {
+  await server?.close();
+  await radicale?.stop();
+});
+
+test('add_flight lands in the calendar at once; event_id and calendar_link are the real event', async () => {
+  const out = structured(await server.call('add_flight', { ...SPEC_FLIGHT, user_id: undefined }));
+  expect(out.sync).toMatchObject({ status: 'synced', accounts: [{ account: 'home', status: 'ok' }] });
+  const stored = await listStored(radicale, collection());
+  expect(stored).toHaveLength(1);
+  const href = new URL(stored[0]!.href, radicale.url).href;
+  expect(out.event_id).toBe(href);
+  expect(out.event_details.calendar_link).toBe(href);
+  expect(out.item_id).toMatch(/^item_/);
+  expect(stored[0]).toMatchObject({ startTzid: 'America/Los_Angeles', endTzid: 'America/New_York' });
+});
+
+test('sync_status, list_calendars and sync_now with progress notifications', async () => {
+  for (let i = 0; i < 3; i++) {
+    structured(await server.call('add_activity', { activity_details: { name: `Museum ${i}`, start_time: `2025-06-1${6 + i}T10:00`, timezone: 'America/New_York' } }));
+  }
+  const status = structured(await server.call('sync_status', {}));
+  expect(status.accounts).toMatchObject([{ account: 'home', provider: 'caldav', state: 'ok', pending: 0, failed: [], conflicts: [] }]);
+  const calendars = structured(await server.call('list_calendars', {}));
+  expect(calendars.accounts[0].calendars).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Trips', selected: true })]));
+
+  const progress: number[] = [];
+  const now = await server.client.callTool({ name: 'sync_now', arguments: { recreate: true } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+  expect(now.structuredContent).toMatchObject({ success: true, accounts: [{ account: 'home', status: 'ok', counts: { unchanged: 4 } }] });
+  // Nothing to write, so no progress beyond the listing; make one change and see progress.
+  const listed = structured(await server.call('list_trips', {}));
+  const tripId = listed.trips[0].id;
+  const got = structured(await server.call('get_trip', { trip_id: tripId }));
+  const museum = got.items.find((i: { summary: string }) => i.summary === 'Museum 0');
+  const db = (await import('better-sqlite3')).default;
+  const conn = new db(`${dir}/tripcal.db`);
+  conn.prepare("UPDATE links SET written_hash = 'stale' WHERE item_id = ?").run(museum.id);
+  conn.close();
+  await server.client.callTool({ name: 'sync_now', arguments: { trip_id: tripId } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+  expect(progress.length).toBeGreaterThan(0);
+});
+
+test('delete_event takes the calendar\'s event id and removes the event there', async () => {
+  const stored = await listStored(radicale, collection());
+  const flightEvent = stored.find((e) => e.summary.startsWith('Flight'))!;
+  const out = structured(await server.call('delete_event', { event_id: new URL(flightEvent.href, radicale.url).href }));
+  expect(out.sync.status).toBe('synced');
+  expect((await listStored(radicale, collection())).map((e) => e.summary)).not.toContain(flightEvent.summary);
+});
+
+test('tripcal sync prints a summary per account', () => {
+  const run = spawnSync(process.execPath, [CLI, 'sync', '--config', config, '--data-dir', dir], {
+    encoding: 'utf8', env: { ...process.env, TEST_CALDAV_PASSWORD: radicale.password },
+  });
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/^home: ok — created 0, updated 0, deleted 0, unchanged 3, failed 0 \(\d+ requests\)$/m);
+  const unknown = spawnSync(process.execPath, [CLI, 'sync', '--account', 'nope', '--config', config, '--data-dir', dir], {
+    encoding: 'utf8', env: { ...process.env, TEST_CALDAV_PASSWORD: radicale.password },
+  });
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr).toContain('account: no account "nope" in the configuration (there are: home)');
+});
