@@ -1,0 +1,136 @@
+// An in-memory calendar that follows the provider contract (after vdirsyncer's
+// storage/memory.py), for the property tests: deterministic ids per key, etags with
+// preconditions, a change log behind the cursor, and hooks to fail, crash, or play the user.
+import {
+  ConflictError, NotFoundError, TransientError, type CalendarInfo, type CalendarProvider, type EventContent, type Listing,
+  type OutgoingEvent, type RemoteEvent,
+} from '../../providers/types.js';
+
+export interface StoredObject {
+  id: string;
+  etag: string;
+  /** Null for someone else's event. */
+  key: string | null;
+  content: EventContent;
+}
+
+/** Thrown by the crash hook: not a provider error, so it tears the sync down like a killed process. */
+export class Crash extends Error {}
+
+export class MemoryCalendar {
+  readonly objects = new Map<string, StoredObject>();
+  private log: Array<{ version: number; id: string }> = [];
+  private version = 0;
+  private etagCounter = 0;
+  /** Probability that a write fails with a TransientError before it happens. */
+  failRate = 0;
+  /** Crash (throw Crash) right after the Nth write from now takes effect; null never. */
+  crashAfterWrites: number | null = null;
+  random: () => number = Math.random;
+  readonly deleted: Array<{ id: string; key: string | null }> = [];
+  requests = 0;
+
+  private touch(id: string): void {
+    this.version += 1;
+    this.log.push({ version: this.version, id });
+  }
+
+  newEtag(): string {
+    this.etagCounter += 1;
+    return `"e${this.etagCounter}"`;
+  }
+
+  put(object: StoredObject): void {
+    this.objects.set(object.id, object);
+    this.touch(object.id);
+  }
+
+  remove(id: string): void {
+    if (this.objects.delete(id)) this.touch(id);
+  }
+
+  private beforeWrite(): void {
+    if (this.failRate > 0 && this.random() < this.failRate) throw new TransientError('injected failure');
+  }
+
+  private afterWrite(): void {
+    if (this.crashAfterWrites === null) return;
+    this.crashAfterWrites -= 1;
+    if (this.crashAfterWrites <= 0) {
+      this.crashAfterWrites = null;
+      throw new Crash('crashed after a write');
+    }
+  }
+
+  provider(): CalendarProvider {
+    const cal = this;
+    const remote = (o: StoredObject): RemoteEvent => ({ id: o.id, etag: o.etag, key: o.key!, content: structuredClone(o.content), link: `mem:${o.id}` });
+    const contentOf = (e: OutgoingEvent): EventContent => ({
+      summary: e.summary, description: e.description, location: e.location, allDay: e.allDay,
+      start: { ...e.start }, end: { ...e.end }, reminders: e.reminders.map((r) => ({ ...r })), transparent: e.transparent,
+    });
+    return {
+      async connect() {},
+      async list(cursor, knownEtag = () => undefined): Promise<Listing> {
+        cal.requests += 1;
+        const since = cursor === null ? null : Number(cursor);
+        const full = since === null || Number.isNaN(since) || since > cal.version;
+        const ids = full ? [...cal.objects.keys()] : [...new Set(cal.log.filter((l) => l.version > since!).map((l) => l.id))];
+        const present = ids.map((id) => cal.objects.get(id)).filter((o): o is StoredObject => Boolean(o) && o!.key !== null);
+        return {
+          changed: present.filter((o) => knownEtag(o.id) !== o.etag).map(remote),
+          unchanged: present.filter((o) => knownEtag(o.id) === o.etag).map((o) => o.id),
+          removed: full ? [] : ids.filter((id) => !cal.objects.has(id)),
+          full,
+          cursor: String(cal.version),
+          requests: 1,
+        };
+      },
+      async get(id) {
+        cal.requests += 1;
+        const o = cal.objects.get(id);
+        return o && o.key ? remote(o) : null;
+      },
+      async create(event) {
+        cal.requests += 1;
+        cal.beforeWrite();
+        const id = `mem-${event.key}`;
+        const existing = cal.objects.get(id);
+        if (existing) throw new ConflictError(`${id} exists`, 412, existing.key === event.key ? remote(existing) : undefined);
+        const object = { id, etag: cal.newEtag(), key: event.key, content: contentOf(event) };
+        cal.put(object);
+        cal.afterWrite();
+        return remote(object);
+      },
+      async update(id, etag, event) {
+        cal.requests += 1;
+        cal.beforeWrite();
+        const o = cal.objects.get(id);
+        if (!o) throw new NotFoundError(`${id} is gone`, 404);
+        if (o.etag !== etag) throw new ConflictError(`${id}: stale etag`, 412);
+        const object = { ...o, etag: cal.newEtag(), content: contentOf(event) };
+        cal.put(object);
+        cal.afterWrite();
+        return remote(object);
+      },
+      async delete(id, etag) {
+        cal.requests += 1;
+        cal.beforeWrite();
+        const o = cal.objects.get(id);
+        if (!o) return;
+        if (o.etag !== etag) throw new ConflictError(`${id}: stale etag`, 412);
+        cal.deleted.push({ id, key: o.key });
+        cal.remove(id);
+        cal.afterWrite();
+      },
+      async freeBusy() {
+        return [];
+      },
+      async listCalendars(): Promise<CalendarInfo[]> {
+        return [{ id: 'mem', name: 'Memory', writable: true, selected: true }];
+      },
+      requestCount: () => cal.requests,
+      async close() {},
+    };
+  }
+}
