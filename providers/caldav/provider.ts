@@ -213,7 +213,12 @@ export class CalDavProvider implements CalendarProvider {
     let full = cursor === null;
     for (let round = 0; ; round++) {
       if (round > MAX_TRUNCATED_ROUNDS) throw new InvalidError('sync-collection kept truncating; giving up');
-      const result = await this.syncOnce(token);
+      const result = await this.syncOnce(token).catch((error: unknown) => {
+        // Some servers fail on a token they no longer know instead of saying so (Xandikos 0.2.8
+        // answers 500): try once more without it before calling the server broken.
+        if (token !== null && error instanceof ProviderError && (error.status === 500 || error.status === 400)) return 'invalid-token' as const;
+        throw error;
+      });
       if (result === 'invalid-token') {
         if (token === null) throw new InvalidError('the server refused an initial sync-collection');
         // RFC 6578 §3.2: the token expired or is unknown; start over with a full listing.
