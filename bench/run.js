@@ -1,10 +1,12 @@
 // `npm run bench`: runs every benchmark and prints its numbers as JSON lines.
 import { addFlightRoundTrip, bigExport, coldStart } from './core.js';
+import { syncBench } from './sync.js';
 
 const benches = {
   'stdio cold start to tools/list': () => coldStart(),
   'add_flight round trip (stdio, SDK client)': () => addFlightRoundTrip(),
   'export 1,000 trips x 10 items': () => bigExport(),
+  'CalDAV sync of 500 items (Radicale)': () => syncBench(),
 };
 const only = process.argv[2];
 for (const [name, run] of Object.entries(benches)) {

@@ -33,6 +33,7 @@ const SyncSchema = z
     min_guarded_deletes: z.number().int().min(0).default(10),
     retry_attempts: z.number().int().min(1).max(20).default(5),
     retry_max_wait_seconds: z.number().min(0).max(600).default(60),
+    concurrency: z.number().int().min(1).max(16).default(4),
   })
   .strict();
 

@@ -44,23 +44,37 @@ function outgoing(event: DesiredEvent, sequence: number) {
   return { ...event, sequence };
 }
 
-export async function applyPlan(operations: readonly Operation[], ctx: ApplyContext, counts: SyncCounts): Promise<void> {
+/**
+ * Runs the operations, `concurrency` at a time (each touches its own event). An auth failure or
+ * exhausted retries stop the run: operations not started stay pending for the next sync.
+ */
+export async function applyPlan(operations: readonly Operation[], ctx: ApplyContext, counts: SyncCounts, concurrency = 1): Promise<void> {
   let done = 0;
-  for (const op of operations) {
-    try {
-      await applyOne(op, ctx, counts, true);
-    } catch (error) {
-      if (error instanceof AuthExpiredError || isRetryable(error)) throw new StopAccount((error as Error).message, { cause: error });
-      if (!(error instanceof InvalidError || error instanceof ConflictError || error instanceof NotFoundError)) throw error;
-      counts.failed += 1;
-      ctx.transaction(() => {
-        const link = ctx.store.link(ctx.account, op.key);
-        if (link) ctx.store.saveLink({ ...link, state: link.remoteId ? link.state : 'failed', lastError: (error as Error).message, updatedAt: ctx.now() });
-        ctx.store.journal({ account: ctx.account, key: op.key, action: `${op.kind}.failed`, detail: { error: (error as Error).message } }, ctx.now());
-      });
+  let next = 0;
+  let stop: StopAccount | null = null;
+  const worker = async () => {
+    while (!stop && next < operations.length) {
+      const op = operations[next++]!;
+      try {
+        await applyOne(op, ctx, counts, true);
+      } catch (error) {
+        if (error instanceof AuthExpiredError || isRetryable(error)) {
+          stop ??= new StopAccount((error as Error).message, { cause: error });
+          return;
+        }
+        if (!(error instanceof InvalidError || error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+        counts.failed += 1;
+        ctx.transaction(() => {
+          const link = ctx.store.link(ctx.account, op.key);
+          if (link) ctx.store.saveLink({ ...link, state: link.remoteId ? link.state : 'failed', lastError: (error as Error).message, updatedAt: ctx.now() });
+          ctx.store.journal({ account: ctx.account, key: op.key, action: `${op.kind}.failed`, detail: { error: (error as Error).message } }, ctx.now());
+        });
+      }
+      ctx.onProgress?.(++done, operations.length);
     }
-    ctx.onProgress?.(++done, operations.length);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, operations.length)) }, worker));
+  if (stop) throw stop;
 }
 
 /** SEQUENCE (RFC 5545 §3.8.7.4) must grow with each rewrite: seconds since 2023 always do. */

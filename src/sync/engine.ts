@@ -157,7 +157,7 @@ export class SyncEngine {
         pull: (event, remote) => this.pull(account, event, remote),
         now: this.now,
         onProgress: (done, total) => request.onProgress?.({ account: account.name, done, total }),
-      }, counts);
+      }, counts, this.config.sync.concurrency);
       return report(counts.failed > 0 ? 'error' : 'ok', counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null,
         decided.gone, provider.requestCount() - before);
     } catch (error) {
