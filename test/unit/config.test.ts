@@ -60,5 +60,8 @@ test('config.example.yaml is itself a valid configuration', async () => {
   const { readFileSync } = await import('node:fs');
   const { resolve } = await import('node:path');
   const text = readFileSync(resolve(import.meta.dirname, '../../config.example.yaml'), 'utf8');
-  expect(parseConfig(text, 'config.example.yaml', {})).toMatchObject({ default_user: 'me', users: { me: { timezone: 'Europe/Berlin' } } });
+  expect(parseConfig(text, 'config.example.yaml', { CALDAV_PASSWORD: 'secret' })).toMatchObject({
+    default_user: 'me', users: { me: { timezone: 'Europe/Berlin' } },
+    accounts: [{ name: 'home', provider: 'caldav', password: 'secret', calendar: 'Trips', policy: 'model_wins' }],
+  });
 });
