@@ -1,32 +1,8 @@
 // Reads our events back from iCalendar text with node-ical: the marker, and the content we
 // manage, in the same shape we write it, so a remote edit shows as a changed content hash.
 import ical from 'node-ical';
+import { allDayDate, propertyText as text, type ParsedEvent } from '../../src/ics/parsed.js';
 import type { EventContent, Reminder } from '../types.js';
-
-interface ParsedDate extends Date {
-  tz?: string;
-  dateOnly?: boolean;
-}
-
-interface ParsedEvent {
-  type: string;
-  uid?: string;
-  summary?: unknown;
-  description?: unknown;
-  location?: unknown;
-  start?: ParsedDate;
-  end?: ParsedDate;
-  datetype?: string;
-  transparency?: string;
-  alarms?: Array<{ action?: string; trigger?: string }>;
-  'TRIPCAL-KEY'?: unknown;
-}
-
-function text(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value === 'object' && 'val' in (value as object)) return String((value as { val: unknown }).val);
-  return String(value);
-}
 
 /** A relative TRIGGER such as -P2D, -PT2H, -PT90M as minutes before the start; null otherwise. */
 export function triggerMinutes(trigger: string | undefined): number | null {
@@ -37,8 +13,7 @@ export function triggerMinutes(trigger: string | undefined): number | null {
 }
 
 function dateOnly(date: Date): string {
-  // node-ical builds all-day dates at local midnight of the host: read them with local getters.
-  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}T00:00:00Z`;
+  return `${allDayDate(date)}T00:00:00Z`;
 }
 
 function instant(date: Date): string {

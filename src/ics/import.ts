@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import { cleanText } from '../model/schemas.js';
 import { isValidZone } from '../model/time.js';
 import type { ActivityDetails } from '../model/types.js';
+import { allDayDate, propertyText, type ParsedDate, type ParsedEvent } from './parsed.js';
 
 /** At most this many events (after expanding recurrences) from one file. */
 export const MAX_IMPORTED_EVENTS = 1000;
@@ -21,35 +22,9 @@ export interface Skipped {
   reason: string;
 }
 
-interface DateWithZone extends Date {
-  tz?: string;
-  dateOnly?: boolean;
-}
-
-interface ParsedEvent {
-  type: string;
-  uid?: string;
-  summary?: unknown;
-  description?: unknown;
-  location?: unknown;
-  status?: string;
-  start?: DateWithZone;
-  end?: DateWithZone;
-  datetype?: string;
-  rrule?: unknown;
-  recurrences?: Record<string, ParsedEvent>;
-}
-
 function textOf(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  const raw = typeof value === 'object' && 'val' in (value as object) ? (value as { val: unknown }).val : value;
-  const cleaned = cleanText(String(raw));
+  const cleaned = cleanText(propertyText(value));
   return cleaned === '' ? undefined : cleaned;
-}
-
-/** node-ical builds all-day dates at local midnight of the host: read them back with local getters. */
-function localDateOf(date: Date): string {
-  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
 }
 
 function instantIn(date: Date, zone: string | undefined): string {
@@ -57,13 +32,13 @@ function instantIn(date: Date, zone: string | undefined): string {
   return dt.toISO({ suppressMilliseconds: true }) ?? date.toISOString();
 }
 
-function zoneOf(date: DateWithZone | undefined): string | undefined {
+function zoneOf(date: ParsedDate | undefined): string | undefined {
   const tz = date?.tz;
   if (!tz || tz === 'Etc/Unknown') return undefined;
   return isValidZone(tz) ? tz : undefined;
 }
 
-function toImported(event: ParsedEvent, start: DateWithZone, end: DateWithZone | undefined, allDay: boolean, sourceUid: string): ImportedEvent {
+function toImported(event: ParsedEvent, start: ParsedDate, end: ParsedDate | undefined, allDay: boolean, sourceUid: string): ImportedEvent {
   const zone = zoneOf(start) ?? zoneOf(event.start);
   const name = (textOf(event.summary) ?? '(untitled event)').slice(0, 200);
   const details: ActivityDetails = { name, start_time: '' };
@@ -72,12 +47,12 @@ function toImported(event: ParsedEvent, start: DateWithZone, end: DateWithZone |
   if (location) details.location = location.slice(0, 500);
   if (description) details.description = description.slice(0, 4000);
   if (allDay) {
-    details.start_time = localDateOf(start);
+    details.start_time = allDayDate(start);
     if (end) {
       // DTEND of an all-day event is exclusive; an activity's end_time is its last day.
       const last = new Date(end.getTime());
       last.setDate(last.getDate() - 1);
-      const lastDay = localDateOf(last);
+      const lastDay = allDayDate(last);
       if (lastDay > details.start_time) details.end_time = lastDay;
     }
   } else {
@@ -127,7 +102,7 @@ export async function readIcs(text: string, range?: { from: Date; to: Date }): P
     const instances = ical.expandRecurringEvent(event as never, { from: window.from, to: window.to });
     if (instances.length === 0) skipped.push({ uid, reason: 'no occurrence within the trip\'s dates' });
     for (const instance of instances) {
-      const source = instance.isFullDay ? localDateOf(instance.start) : instance.start.toISOString();
+      const source = instance.isFullDay ? allDayDate(instance.start) : instance.start.toISOString();
       events.push(toImported(instance.event as ParsedEvent, instance.start, instance.end, instance.isFullDay, `${uid}#${source}`));
     }
   }
