@@ -6,6 +6,8 @@ import type { Config } from './config/schema.js';
 import { FeedPublisher } from './feeds/publisher.js';
 import { setLogLevel } from './log.js';
 import { Store } from './store/store.js';
+import { Vault } from './auth/vault.js';
+import { providerFor } from './sync/accounts.js';
 import { SyncEngine, type AccountReport } from './sync/engine.js';
 import { Trips } from './trips/service.js';
 
@@ -24,6 +26,7 @@ export interface App {
   trips: Trips;
   feeds: FeedPublisher;
   sync: SyncEngine;
+  vault: Vault;
   /** Syncs the trip (or all trips) to the user's accounts, waiting at most sync.wait_seconds; a timeout leaves it pending. */
   syncAfterEdit(userId: string, tripId?: string): Promise<EditSync>;
   /** Where a user's events can be seen now: their .ics feed. */
@@ -39,7 +42,8 @@ export function openApp(options: ConfigOptions = {}): App {
   const trips = new Trips(store, config);
   const feeds = new FeedPublisher(store, dataDir);
   trips.onChange((userId) => feeds.schedule(userId));
-  const sync = new SyncEngine(store, config, trips);
+  const vault = new Vault(store.db, dataDir);
+  const sync = new SyncEngine(store, config, trips, providerFor(vault));
   let closed = false;
   return {
     config,
@@ -49,6 +53,7 @@ export function openApp(options: ConfigOptions = {}): App {
     trips,
     feeds,
     sync,
+    vault,
     syncAfterEdit: (userId, tripId) => syncAfterEdit(sync, config.sync.wait_seconds * 1000, userId, tripId),
     calendarLink: (userId) => pathToFileURL(feeds.path(userId)).href,
     async close() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The tripcal command line. Each command lives in src/cli/<name>.ts.
 import { Command, Option } from 'commander';
+import { authCalDavCommand } from './cli/auth.js';
 import { doctorCommand } from './cli/doctor.js';
 import { exportCommand } from './cli/export.js';
 import { importCommand } from './cli/import.js';
@@ -59,6 +60,13 @@ program
   .addOption(new Option('--resolve <side>', 'settle flagged conflicts').choices(['model', 'remote']))
   .option('--allow-mass-delete', 'go ahead even if many events would be deleted at once')
   .action(run(async (_opts, cmd: Command) => syncCommand(cmd.optsWithGlobals())));
+
+const auth = program.command('auth').description('store credentials for a calendar account, encrypted');
+auth
+  .command('caldav')
+  .description('check a CalDAV password and store it in the vault (prompted, or read from stdin)')
+  .argument('<account>', 'the account\'s name in the configuration')
+  .action(run(async (account: string, _opts, cmd: Command) => authCalDavCommand(account, cmd.optsWithGlobals())));
 
 program
   .command('list')

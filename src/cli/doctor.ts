@@ -3,6 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { feedDir } from '../../providers/icsfeed/file.js';
+import { caldavPasswordSecret } from '../auth/vault.js';
 import { airportByCode } from '../model/airports.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { DB_FILE } from '../store/store.js';
@@ -24,6 +25,8 @@ export async function doctorCommand(options: GlobalOptions & { json?: boolean })
       trips: count('trips'),
       items: count('items'),
       feeds: feeds.map((f) => join(feedDir(app.dataDir), f)),
+      accounts: app.sync.accounts().map((a) => `${a.name} (${a.provider}, ${a.user}, ${a.policy}${a.provider === 'caldav' && !a.password && !app.vault.has(caldavPasswordSecret(a.name)) ? ', no password yet' : ''})`),
+      vault_key: app.vault.keySource(),
       airport_data: airportByCode('LAX', 'check').timezone === 'America/Los_Angeles' ? 'ok' : 'wrong',
       node: process.version,
     };

@@ -16,7 +16,7 @@ const CalDavAccount = z
     provider: z.literal('caldav'),
     url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL of the CalDAV server' }),
     username: z.string().min(1),
-    password: z.string().min(1, 'empty (set it, e.g. password: ${CALDAV_PASSWORD})'),
+    password: z.string().min(1, 'empty (set it, e.g. password: ${CALDAV_PASSWORD}, or leave it out and run `tripcal auth caldav NAME`)').optional(),
     calendar: z.string().min(1).default('Trips'),
     policy: z.enum(['model_wins', 'remote_wins', 'flag']).default('model_wins'),
   })

@@ -92,4 +92,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE journal ADD COLUMN account TEXT;
   ALTER TABLE journal ADD COLUMN event_key TEXT;
   `,
+  // 3: the vault's encrypted secrets
+  `
+  CREATE TABLE secrets (
+    name        TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  `,
 ];

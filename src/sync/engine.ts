@@ -3,7 +3,6 @@
 // stops another. Also answers sync_status and list_calendars.
 import type { CalendarInfo, CalendarProvider, EventContent } from '../../providers/types.js';
 import { AuthExpiredError, ProviderError } from '../../providers/types.js';
-import { createProvider } from '../../providers/registry.js';
 import type { AccountConfig, Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { desiredEvents, desiredEventsForItem, type DesiredEvent } from '../events/desired.js';
@@ -65,7 +64,7 @@ export class SyncEngine {
     private readonly store: Store,
     private readonly config: Config,
     private readonly trips: Trips,
-    private readonly makeProvider: (account: ConfiguredAccount) => Promise<CalendarProvider> = (a) => createProvider({ kind: 'caldav', ...a }),
+    private readonly makeProvider: (account: ConfiguredAccount) => Promise<CalendarProvider>,
     private readonly now: () => string = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
   ) {
     this.links = new SyncStore(store.db);
@@ -99,10 +98,16 @@ export class SyncEngine {
     return provider;
   }
 
-  /** Syncs every selected account at once; each report says how its account fared. */
+  /**
+   * Syncs every selected account at once; each report says how its account fared. An unexpected
+   * error in one account is raised only after every other account has finished its run.
+   */
   async sync(request: SyncRequest = {}): Promise<AccountReport[]> {
     const selected = request.account ? [this.account(request.account)] : this.accounts(request.userId);
-    return Promise.all(selected.map((account) => this.exclusive(account.name, () => this.syncAccount(account, request))));
+    const settled = await Promise.allSettled(selected.map((account) => this.exclusive(account.name, () => this.syncAccount(account, request))));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<AccountReport>).value);
   }
 
   private exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {

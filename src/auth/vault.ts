@@ -1,0 +1,115 @@
+// The token vault: secrets (CalDAV passwords now; OAuth tokens later) encrypted at rest with
+// AES-256-GCM, a random 96-bit nonce per value and the secret's name as associated data (a
+// value cannot be moved to another name). The key comes from TRIPCAL_ENCRYPTION_KEY or from
+// <data-dir>/vault.key, created with mode 0600 on first use. A wrong key is a clear error,
+// never garbage: a check value written with the key must decrypt first.
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { TripcalError } from '../errors.js';
+
+const FORMAT = 'v1';
+const CHECK = 'vault:check';
+const KEY_FILE = 'vault.key';
+
+export class VaultKeyError extends TripcalError {
+  constructor(message: string) {
+    super('config', message);
+    this.name = 'VaultKeyError';
+  }
+}
+
+/** 32 bytes from the environment: hex or base64 of exactly 32 bytes, else a passphrase stretched with scrypt. */
+function keyFromEnv(value: string): Buffer {
+  if (/^[0-9a-f]{64}$/i.test(value)) return Buffer.from(value, 'hex');
+  const b64 = Buffer.from(value, 'base64');
+  if (b64.length === 32 && /^[A-Za-z0-9+/]{43}=?$/.test(value)) return b64;
+  return scryptSync(value, 'tripcal-vault-v1', 32);
+}
+
+export class Vault {
+  private key: Buffer | undefined;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly dataDir: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** Where the key comes from, for messages (never the key itself). */
+  keySource(): string {
+    return this.env.TRIPCAL_ENCRYPTION_KEY ? 'TRIPCAL_ENCRYPTION_KEY' : join(this.dataDir, KEY_FILE);
+  }
+
+  private loadKey(): Buffer {
+    if (this.key) return this.key;
+    let key: Buffer;
+    if (this.env.TRIPCAL_ENCRYPTION_KEY) {
+      key = keyFromEnv(this.env.TRIPCAL_ENCRYPTION_KEY);
+    } else {
+      const path = join(this.dataDir, KEY_FILE);
+      if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+      key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+      if (key.length !== 32) throw new VaultKeyError(`${path} does not hold a 32-byte key (base64)`);
+    }
+    const check = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(CHECK) as { value: string } | undefined;
+    if (check) {
+      if (this.decryptWith(key, CHECK, check.value) === null) {
+        throw new VaultKeyError(`the encryption key (${this.keySource()}) is not the one this data directory's secrets were stored with; `
+          + 'restore that key, or remove the secrets and store them again');
+      }
+    } else {
+      this.db.prepare('INSERT OR IGNORE INTO secrets (name, value, updated_at) VALUES (?, ?, ?)').run(CHECK, this.encryptWith(key, CHECK, 'ok'), new Date().toISOString());
+    }
+    this.key = key;
+    return key;
+  }
+
+  private encryptWith(key: Buffer, name: string, plain: string): string {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    cipher.setAAD(Buffer.from(name, 'utf8'));
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `${FORMAT}:${nonce.toString('base64')}:${body.toString('base64')}`;
+  }
+
+  private decryptWith(key: Buffer, name: string, stored: string): string | null {
+    const [format, nonce, body] = stored.split(':');
+    if (format !== FORMAT || !nonce || !body) return null;
+    try {
+      const data = Buffer.from(body, 'base64');
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64'));
+      decipher.setAAD(Buffer.from(name, 'utf8'));
+      decipher.setAuthTag(data.subarray(data.length - 16));
+      return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  set(name: string, plain: string): void {
+    const key = this.loadKey();
+    this.db.prepare(`INSERT INTO secrets (name, value, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`)
+      .run(name, this.encryptWith(key, name, plain), new Date().toISOString());
+  }
+
+  get(name: string): string | null {
+    const row = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as { value: string } | undefined;
+    if (!row) return null;
+    const plain = this.decryptWith(this.loadKey(), name, row.value);
+    if (plain === null) throw new VaultKeyError(`secret "${name}" cannot be decrypted with the key from ${this.keySource()}`);
+    return plain;
+  }
+
+  has(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM secrets WHERE name = ?').get(name) !== undefined;
+  }
+
+  delete(name: string): void {
+    this.db.prepare('DELETE FROM secrets WHERE name = ?').run(name);
+  }
+}
+
+export const caldavPasswordSecret = (account: string) => `caldav:${account}:password`;
