@@ -121,6 +121,40 @@ describe('a sync killed with SIGKILL', () => {
   });
 });
 
+describe('a server that truncates sync-collection (507)', () => {
+  test('the listing follows continuation tokens to the end, full and incremental', async () => {
+    const s = setup();
+    const trip = s.app.trips.createTrip(undefined, { title: 'Long', timezone: 'Europe/Rome', start_date: '2025-05-01', end_date: '2025-05-31' });
+    for (let i = 1; i <= 12; i++) {
+      s.app.trips.addItem(undefined, { kind: 'activity', details: { name: `Day ${i}`, start_time: `2025-05-${String(i).padStart(2, '0')}T10:00` } }, { tripId: trip.id, path: 'a' });
+    }
+    expect((await s.app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { created: 12 } });
+    proxy.truncateSyncAt = 5;
+    try {
+      // A full listing (no token) in three parts: nothing may look deleted.
+      s.app.store.db.prepare('UPDATE accounts SET cursor = NULL').run();
+      const before = proxy.truncatedAnswers;
+      expect((await s.app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { unchanged: 12, created: 0 }, gone: [] });
+      expect(proxy.truncatedAnswers - before).toBe(2);
+      // Seven events edited in the calendar app: an incremental listing in two parts sees them all.
+      const stored = (await listStored(radicale, s.collection)).slice(0, 7);
+      for (const e of stored) {
+        const res = await fetch(`${radicale.url}${new URL(e.href, radicale.url).pathname}`, {
+          method: 'PUT', headers: { authorization: radicale.authHeader, 'content-type': 'text/calendar', 'if-match': e.etag },
+          body: e.data.replace(/SUMMARY:Day/, 'SUMMARY:Moved day'),
+        });
+        expect(res.status).toBeLessThan(300);
+      }
+      const [report] = await s.app.sync.sync();
+      expect(report).toMatchObject({ status: 'ok', counts: { updated: 7, unchanged: 5 } });
+      await expectConverged(s.app, s.collection);
+    } finally {
+      proxy.truncateSyncAt = null;
+      await s.app.close();
+    }
+  });
+});
+
 describe('an unreliable network', () => {
   test('429s, 503s, resets and delays on 20 % of requests: converges, no duplicates, no lost edit', async () => {
     const s = setup('  retry_attempts: 8');

@@ -16,6 +16,12 @@ export interface FaultProxy {
   injected: Record<Fault, number>;
   /** Called after the server carried out a write (PUT/DELETE answered 2xx), before the client hears of it. */
   afterWrite: ((count: number) => void) | null;
+  /**
+   * When set, sync-collection answers hold at most this many changes, with a 507 for the
+   * collection and a continuation token (RFC 6578 §3.6), as Sabre/Nextcloud do.
+   */
+  truncateSyncAt: number | null;
+  truncatedAnswers: number;
   stop: () => Promise<void>;
 }
 
@@ -37,13 +43,26 @@ export async function startFaultProxy(target: string, options: { rate?: number; 
   const proxy: FaultProxy = {
     url: '', rate: options.rate ?? 0, faults: options.faults ?? ['429', '503', 'reset-before', 'reset-after', 'delay'],
     writes: 0, requests: 0, injected: { '429': 0, '503': 0, 'reset-before': 0, 'reset-after': 0, delay: 0 }, afterWrite: null,
+    truncateSyncAt: null, truncatedAnswers: 0,
     stop: async () => undefined,
   };
 
-  const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse, fault: Fault | null) => {
+  const forward = (req: IncomingMessage, requestBody: Buffer, res: ServerResponse, fault: Fault | null) => {
+    // Truncation: our continuation tokens are `trunc:<offset>:<server token>`.
+    let body = requestBody;
+    let skip = 0;
+    const isSync = req.method === 'REPORT' && body.includes('sync-collection');
+    if (isSync && proxy.truncateSyncAt !== null) {
+      const m = /trunc:(\d+):([^<]*)/.exec(body.toString('utf8'));
+      if (m) {
+        skip = Number(m[1]);
+        body = Buffer.from(body.toString('utf8').replace(m[0], m[2]!));
+      }
+    }
     const out = request({
       host: upstream.hostname, port: upstream.port, method: req.method, path: req.url,
-      headers: { ...req.headers, host: upstream.host },
+      // Uncompressed answers, so the truncation below can read them.
+      headers: { ...req.headers, host: upstream.host, 'accept-encoding': 'identity', 'content-length': String(body.length) },
     }, (up) => {
       const chunks: Buffer[] = [];
       up.on('data', (c: Buffer) => chunks.push(c));
@@ -57,9 +76,13 @@ export async function startFaultProxy(target: string, options: { rate?: number; 
           res.socket?.destroy();
           return;
         }
+        let answer = Buffer.concat(chunks);
+        if (isSync && proxy.truncateSyncAt !== null && up.statusCode === 207) answer = truncate(answer, req.url ?? '/', body.toString('utf8'), skip);
         const send = () => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          res.end(Buffer.concat(chunks));
+          const headers = { ...up.headers };
+          delete headers['content-length'];
+          res.writeHead(up.statusCode ?? 502, headers);
+          res.end(answer);
         };
         if (fault === 'delay') setTimeout(send, 150);
         else send();
@@ -67,6 +90,23 @@ export async function startFaultProxy(target: string, options: { rate?: number; 
     });
     out.on('error', () => res.socket?.destroy());
     out.end(body);
+  };
+
+  const truncate = (answer: Buffer, path: string, requestBody: string, skip: number): Buffer => {
+    const text = answer.toString('utf8');
+    const responses = text.match(/<(?:\w+:)?response>[\s\S]*?<\/(?:\w+:)?response>/g) ?? [];
+    const limit = proxy.truncateSyncAt!;
+    if (responses.length - skip <= limit) {
+      if (skip === 0) return answer;
+      return Buffer.from(text.replace(/<(?:\w+:)?response>[\s\S]*<\/(?:\w+:)?response>/, responses.slice(skip).join('')));
+    }
+    proxy.truncatedAnswers += 1;
+    const sent = /<(?:\w+:)?sync-token>([^<]*)</.exec(requestBody)?.[1] ?? '';
+    const kept = responses.slice(skip, skip + limit).join('');
+    const marker = `<response><href>${path}</href><status>HTTP/1.1 507 Insufficient Storage</status><error><number-of-matches-within-limits/></error></response>`;
+    return Buffer.from(text
+      .replace(/<(?:\w+:)?response>[\s\S]*<\/(?:\w+:)?response>/, `${kept}${marker}`)
+      .replace(/(<(?:\w+:)?sync-token>)[^<]*(<)/, `$1trunc:${skip + limit}:${sent}$2`));
   };
 
   const server: Server = createServer((req, res) => {
