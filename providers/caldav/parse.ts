@@ -2,7 +2,7 @@
 // manage, in the same shape we write it, so a remote edit shows as a changed content hash.
 import ical from 'node-ical';
 import { allDayDate, propertyText as text, type ParsedEvent } from '../../src/ics/parsed.js';
-import type { EventContent, Reminder } from '../types.js';
+import type { BusyInterval, EventContent, Reminder } from '../types.js';
 
 /** A relative TRIGGER such as -P2D, -PT2H, -PT90M as minutes before the start; null otherwise. */
 export function triggerMinutes(trigger: string | undefined): number | null {
@@ -60,4 +60,50 @@ export function parseOwnEvent(data: string): ParsedOwnEvent | null {
     };
   }
   return null;
+}
+
+/** Opaque events' [start, end) in UTC, from any calendar object (foreign events too), recurrences expanded over [from, to]. */
+export function parseBusy(data: string, from: string, to: string): BusyInterval[] {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = ical.sync.parseICS(data) as Record<string, unknown>;
+  } catch {
+    return [];
+  }
+  const busy: BusyInterval[] = [];
+  // Expanded occurrences share the master's UID; node-ical files them under `recurrences`.
+  const events = Object.values(parsed).flatMap((c) => {
+    const event = c as ParsedEvent;
+    return event && event.type === 'VEVENT' ? [event, ...Object.values(event.recurrences ?? {})] : [];
+  });
+  for (const event of events) {
+    if (!event.start) continue;
+    if (String(event.transparency ?? '').toUpperCase() === 'TRANSPARENT') continue;
+    const allDay = event.datetype === 'date' || event.start.dateOnly === true;
+    // A server that did not expand the recurrence leaves that to us.
+    const occurrences = event.rrule
+      ? ical.expandRecurringEvent(event as never, { from: new Date(from), to: new Date(to) }).map((o) => ({ start: o.start as Date, end: o.end as Date }))
+      : [{ start: event.start, end: event.end ?? event.start }];
+    for (const { start, end } of occurrences) {
+      busy.push(allDay
+        ? { start: `${allDayDate(start)}T00:00:00Z`, end: `${allDayDate(end)}T00:00:00Z` }
+        : { start: instant(start), end: instant(end) });
+    }
+  }
+  return busy;
+}
+
+/** Sorted, with overlapping or touching intervals joined. */
+export function mergeIntervals(intervals: BusyInterval[]): BusyInterval[] {
+  const sorted = [...intervals].sort((a, b) => a.start.localeCompare(b.start));
+  const out: BusyInterval[] = [];
+  for (const interval of sorted) {
+    const last = out[out.length - 1];
+    if (last && interval.start <= last.end) {
+      if (interval.end > last.end) last.end = interval.end;
+    } else {
+      out.push({ ...interval });
+    }
+  }
+  return out;
 }

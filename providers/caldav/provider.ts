@@ -14,7 +14,7 @@ import {
   type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
 import { CountingFetch, errorForStatus } from './http.js';
-import { parseOwnEvent } from './parse.js';
+import { mergeIntervals, parseBusy, parseOwnEvent } from './parse.js';
 
 const MULTIGET_BATCH = 100;
 const MAX_TRUNCATED_ROUNDS = 1000;
@@ -28,6 +28,11 @@ export function hrefName(key: string): string {
 
 function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'trips';
+}
+
+/** `2025-06-15T08:00:00Z` -> `20250615T080000Z`, as CalDAV time ranges are written. */
+function toCalDavTime(iso: string): string {
+  return new Date(iso).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 }
 
 function withSlash(url: string): string {
@@ -325,10 +330,32 @@ export class CalDavProvider implements CalendarProvider {
     return out;
   }
 
+  /**
+   * Busy time in [from, to) from every opaque event of the calendar (ours and others'), with
+   * recurrences expanded by the server (RFC 4791 §9.6.5). All-day events count as whole UTC days.
+   */
   async freeBusy(from: string, to: string): Promise<BusyInterval[]> {
-    void from;
-    void to;
-    throw new InvalidError('free/busy is not available for CalDAV accounts yet');
+    await this.connect();
+    const range = { start: toCalDavTime(from), end: toCalDavTime(to) };
+    const responses = await calendarQuery({
+      url: this.calendarUrl,
+      props: { [ETAG]: {}, [CALENDAR_DATA]: { [`${DAVNamespaceShort.CALDAV}:expand`]: { _attributes: range } } },
+      filters: {
+        'c:comp-filter': {
+          _attributes: { name: 'VCALENDAR' },
+          'c:comp-filter': { _attributes: { name: 'VEVENT' }, 'c:time-range': { _attributes: range } },
+        },
+      },
+      depth: '1',
+      headers: this.headers,
+      fetch: this.fetch,
+    });
+    const busy: BusyInterval[] = [];
+    for (const e of entries(responses)) {
+      if (e.data === null) continue;
+      busy.push(...parseBusy(e.data, from, to));
+    }
+    return mergeIntervals(busy.map((b) => ({ start: b.start < from ? from : b.start, end: b.end > to ? to : b.end })).filter((b) => b.start < b.end));
   }
 
   async close(): Promise<void> {}

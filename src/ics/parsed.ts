@@ -19,6 +19,7 @@ export interface ParsedEvent {
   datetype?: string;
   transparency?: string;
   rrule?: unknown;
+  recurrences?: Record<string, ParsedEvent>;
   alarms?: Array<{ action?: string; trigger?: string }>;
   /** Our marker; node-ical drops the X- prefix of extension properties. */
   'TRIPCAL-KEY'?: unknown;
