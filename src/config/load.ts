@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { log } from '../log.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -40,15 +41,28 @@ function yamlPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** Replaces `${VAR}` and `${VAR:-fallback}` in every string, collecting unset variables as problems. */
+/**
+ * A secret whose variable is unset does not stop tripcal: the account is left without it and says
+ * so in sync_status (an MCP client that starts `tripcal serve` without the variable still gets a
+ * working server). Any other unset variable is a configuration error.
+ */
+function isSecret(path: PropertyKey[]): boolean {
+  return path.length === 3 && path[0] === 'accounts' && path[2] === 'password';
+}
+
 function substitute(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv, problems: string[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => {
+    let missing = false;
+    const replaced = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => {
       const found = env[name];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
-      problems.push(`${yamlPath(path)}: environment variable ${name} is not set`);
+      missing = true;
+      if (isSecret(path)) log.warn('a password variable is not set; the account will ask for one', { key: yamlPath(path), variable: name });
+      else problems.push(`${yamlPath(path)}: environment variable ${name} is not set`);
       return '';
     });
+    return missing && isSecret(path) ? undefined : replaced;
   }
   if (Array.isArray(value)) return value.map((v, i) => substitute(v, [...path, i], env, problems));
   if (value && typeof value === 'object') {

@@ -8,7 +8,7 @@ import type { ConfiguredAccount } from './engine.js';
 export function providerSettings(account: ConfiguredAccount, vault: Vault): ProviderSettings {
   const password = account.password ?? vault.get(caldavPasswordSecret(account.name));
   if (!password) {
-    throw new AuthExpiredError(`account "${account.name}" has no password: set password: \${CALDAV_PASSWORD} in the configuration, or run \`tripcal auth caldav ${account.name}\``);
+    throw new AuthExpiredError(`account "${account.name}" has no password`);
   }
   return { kind: 'caldav', url: account.url, username: account.username, password, calendar: account.calendar };
 }

@@ -169,7 +169,7 @@ export class SyncEngine {
       const cause = error instanceof StopAccount ? (error.cause as Error) : error;
       if (cause instanceof AuthExpiredError) {
         this.providers.delete(account.name);
-        return report('needs_reauth', `${cause.message}. Check the username and password of account "${account.name}" in the configuration.`);
+        return report('needs_reauth', `${cause.message}. To fix it, check the username, and set the password in the configuration (password: \${CALDAV_PASSWORD}) or run \`tripcal auth caldav ${account.name}\`.`);
       }
       if (cause instanceof ProviderError || error instanceof StopAccount) {
         return report('error', `${(cause as Error).message}; the remaining changes stay pending for the next sync`, [], startRequests() - before);

@@ -203,7 +203,7 @@ describe('guards and failures', () => {
       bad.trips.addItem(undefined, ua, { path: 'f' });
       const [report] = await bad.sync.sync();
       expect(report).toMatchObject({ status: 'needs_reauth' });
-      expect(report!.message).toMatch(/username and password of account "home"/);
+      expect(report!.message).toMatch(/HTTP 401.*To fix it, check the username, and set the password .* `tripcal auth caldav home`/);
     } finally {
       await bad.close();
     }

@@ -103,7 +103,7 @@ describe('tripcal auth caldav', () => {
     try {
       const [report] = await app.sync.sync();
       expect(report).toMatchObject({ status: 'needs_reauth' });
-      expect(report!.message).toMatch(/has no password: set password: \$\{CALDAV_PASSWORD\} in the configuration, or run `tripcal auth caldav home`/);
+      expect(report!.message).toMatch(/account "home" has no password\. To fix it, .*password: \$\{CALDAV_PASSWORD\}.* or run `tripcal auth caldav home`/);
     } finally {
       await app.close();
     }

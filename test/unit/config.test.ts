@@ -40,6 +40,12 @@ describe('configuration', () => {
     expect(problems('data_dir: ${NOPE_NOT_SET}/x\n')).toEqual(['config.yaml: data_dir: environment variable NOPE_NOT_SET is not set']);
   });
 
+  test('an unset password variable leaves the account without a password instead of stopping tripcal', () => {
+    const config = parseConfig('accounts:\n  - name: home\n    provider: caldav\n    url: https://dav.example.org/\n    username: me\n    password: ${UNSET_PASSWORD_VAR}\n', 'c', {});
+    expect(config.accounts[0]).toMatchObject({ name: 'home' });
+    expect(config.accounts[0]!.password).toBeUndefined();
+  });
+
   test('broken YAML says where', () => {
     expect(problems('users: [unclosed\n')[0]).toMatch(/^config\.yaml: .*line/i);
   });
