@@ -31,6 +31,9 @@ beforeAll(async () => {
     import_ics: { ics },
     delete_event: { event_id: 'item_doesnotexist' },
     delete_trip: { trip_id: 'trip_doesnotexist' },
+    sync_now: { account: 'nope', trip_id: flight.trip_id, recreate: false },
+    sync_status: {},
+    list_calendars: { account: 'nope' },
   });
 });
 
@@ -78,7 +81,8 @@ const FIELD_NAMES = new Set<string>();
 test('every tool survives random bad input without changing anything it refuses', async () => {
   const tools = Object.keys(baselines);
   for (const args of Object.values(baselines)) for (const path of leafPaths(args)) for (const k of path) if (typeof k === 'string') FIELD_NAMES.add(k);
-  ['user_id', 'trip_id', 'remind_before', 'flights', 'accommodations', 'activities', 'changes', 'item_id', 'event_id', 'ics', 'format'].forEach((f) => FIELD_NAMES.add(f));
+  ['user_id', 'trip_id', 'remind_before', 'flights', 'accommodations', 'activities', 'changes', 'item_id', 'event_id', 'ics', 'format',
+    'account', 'recreate', 'resolve', 'allow_mass_delete'].forEach((f) => FIELD_NAMES.add(f));
   let refused = 0;
   let calls = 0;
   await fc.assert(

@@ -165,3 +165,25 @@ describe('bad input', () => {
     }
   });
 });
+
+describe('two servers on one data directory', () => {
+  test('two `serve` processes adding at once lose nothing and corrupt nothing', async () => {
+    const { connect: open, tempDir } = await import('../support/mcp.js');
+    const dataDir = tempDir();
+    const [a, b] = await Promise.all([open({ dataDir }), open({ dataDir })]);
+    try {
+      const add = (s: typeof a, who: string, i: number) => s.call('add_activity', {
+        activity_details: { name: `${who} ${i}`, start_time: `2025-08-${String(1 + (i % 20)).padStart(2, '0')}T10:00`, timezone: 'Europe/Rome' },
+      });
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => add(i % 2 ? a : b, i % 2 ? 'a' : 'b', i)));
+      expect(results.filter((r) => r.isError)).toEqual([]);
+      const trips = structured(await a.call('list_trips', {})).trips as Array<{ item_count: number }>;
+      expect(trips.reduce((n, t) => n + t.item_count, 0)).toBe(40);
+      const db = new Database(join(dataDir, 'tripcal.db'), { readonly: true });
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      db.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
