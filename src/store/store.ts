@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Item, ItemDetails, Trip, User } from '../model/types.js';
+import type { TripExtent } from '../trips/span.js';
 import { MIGRATIONS } from './migrations.js';
 
 export const DB_FILE = 'tripcal.db';
@@ -198,6 +199,18 @@ export class Store {
         WHERE items.user_id = ? AND items.deleted_at IS NULL AND trips.deleted_at IS NULL
         GROUP BY items.start_tz, items.end_tz, items.all_day`).all(userId) as Array<Pick<ItemRow, 'start_tz' | 'end_tz' | 'all_day' | 'start_utc' | 'end_utc'>>)
       .map((r) => ({ startTz: r.start_tz, endTz: r.end_tz, allDay: r.all_day === 1, startUtc: r.start_utc, endUtc: r.end_utc }));
+  }
+
+  /** A trip's extent from its live items (optionally leaving one out), in one query. */
+  tripExtent(tripId: string, exceptItemId = ''): TripExtent {
+    const live = 'trip_id = @tripId AND deleted_at IS NULL AND id != @except';
+    const row = this.db.prepare(`SELECT
+        (SELECT end_tz FROM items WHERE ${live} AND kind = 'flight' ORDER BY start_utc, created_at LIMIT 1) AS flight_tz,
+        (SELECT start_tz FROM items WHERE ${live} ORDER BY start_utc, created_at LIMIT 1) AS first_tz,
+        (SELECT MIN(start_utc) FROM items WHERE ${live}) AS start_utc,
+        (SELECT MAX(end_utc) FROM items WHERE ${live}) AS end_utc`)
+      .get({ tripId, except: exceptItemId }) as { flight_tz: string | null; first_tz: string | null; start_utc: string | null; end_utc: string | null };
+    return { firstFlightEndTz: row.flight_tz, firstItemStartTz: row.first_tz, startUtc: row.start_utc, endUtc: row.end_utc };
   }
 
   findItemBySource(userId: string, sourceUid: string): Item | undefined {

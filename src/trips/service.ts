@@ -10,7 +10,7 @@ import type { Item, ItemDetails, ItemKind, ItemTimes, Trip, User } from '../mode
 import { readIcs, type Skipped } from '../ics/import.js';
 import type { Store } from '../store/store.js';
 import { autoTitle, mergeChanges, normalizeFlight, overlaps } from './items.js';
-import { tripSpan, tripZone } from './span.js';
+import { EMPTY_EXTENT, extentOf, tripSpan, tripZone } from './span.js';
 
 const DAY_MS = 86_400_000;
 /** Widest gap between two zones' clocks, so a candidate trip is never missed before its zone is known. */
@@ -136,14 +136,14 @@ export class Trips {
     const user = this.user(requestedUser);
     const trip = this.ownedTrip(user.id, tripId);
     const items = this.store.listItems(trip.id);
-    return { trip, items, zone: tripZone(trip, items, user.timezone) };
+    return { trip, items, zone: tripZone(trip, extentOf(items), user.timezone) };
   }
 
   listTrips(requestedUser?: string): Array<{ trip: Trip; items: Item[]; zone: string }> {
     const user = this.user(requestedUser);
     return this.store.listTrips(user.id).map((trip) => {
       const items = this.store.listItems(trip.id);
-      return { trip, items, zone: tripZone(trip, items, user.timezone) };
+      return { trip, items, zone: tripZone(trip, extentOf(items), user.timezone) };
     });
   }
 
@@ -162,7 +162,7 @@ export class Trips {
       startDate: input.start_date ?? null, endDate: input.end_date ?? null, startUtc: null, endUtc: null,
       version: 1, createdAt: at, updatedAt: at, deletedAt: null,
     };
-    Object.assign(trip, tripSpan(trip, [], trip.timezone ?? user.timezone));
+    Object.assign(trip, tripSpan(trip, EMPTY_EXTENT, trip.timezone ?? user.timezone));
     this.store.insertTrip(trip);
     this.store.appendJournal({ userId: user.id, tripId: trip.id, action: 'trip.create' }, at);
     return trip;
@@ -176,8 +176,8 @@ export class Trips {
 
   /** Recomputes a trip's span after its items changed. */
   private refreshSpan(trip: Trip, userZone: string): Trip {
-    const items = this.store.listItems(trip.id);
-    const span = tripSpan(trip, items, tripZone(trip, items, userZone));
+    const extent = this.store.tripExtent(trip.id);
+    const span = tripSpan(trip, extent, tripZone(trip, extent, userZone));
     const updated = { ...trip, ...span, updatedAt: this.stamp() };
     this.store.updateTrip(updated);
     return { ...updated, version: trip.version + 1 };
@@ -206,7 +206,7 @@ export class Trips {
     const candidates = this.store.tripsOverlapping(user.id, first.startUtc, first.endUtc, DAY_MS + ZONE_SLACK_MS);
     for (const trip of candidates) {
       const times = needsContextZone(item)
-        ? resolveTimes(item, tripZone(trip, this.store.listItems(trip.id), user.timezone), path)
+        ? resolveTimes(item, tripZone(trip, this.store.tripExtent(trip.id), user.timezone), path)
         : first;
       if (overlaps(trip, times, DAY_MS)) return { trip, times };
     }
@@ -227,7 +227,7 @@ export class Trips {
     let tripCreated = false;
     if (options.tripId) {
       trip = this.ownedTrip(user.id, options.tripId);
-      times = resolveTimes(item, tripZone(trip, this.store.listItems(trip.id), user.timezone), options.path);
+      times = resolveTimes(item, tripZone(trip, this.store.tripExtent(trip.id), user.timezone), options.path);
     } else {
       ({ trip, times } = this.tripFor(user, item, options.path));
     }
@@ -293,8 +293,7 @@ export class Trips {
     const details = normalizeFlight({ kind: raw.kind, details: cleanDetails(raw.details) } as ItemDetails);
     const oldTrip = this.ownedTrip(user.id, old.tripId);
     const trip = options.tripId ? this.ownedTrip(user.id, options.tripId) : oldTrip;
-    const siblings = this.store.listItems(trip.id).filter((i) => i.id !== old.id);
-    const times = resolveTimes(details, tripZone(trip, siblings, user.timezone), 'changes');
+    const times = resolveTimes(details, tripZone(trip, this.store.tripExtent(trip.id, old.id), user.timezone), 'changes');
     const at = this.stamp();
     const next = {
       ...old, ...details, ...times, tripId: trip.id,
@@ -318,8 +317,9 @@ export class Trips {
     if (tripId) {
       const trip = this.ownedTrip(user.id, tripId);
       // The dates the user gave the trip, else its current span: recurrences fill the trip, not beyond.
-      const span = tripSpan({ startDate: trip.startDate, endDate: trip.endDate }, trip.startDate || trip.endDate ? [] : this.store.listItems(trip.id),
-        tripZone(trip, this.store.listItems(trip.id), user.timezone));
+      const extent = this.store.tripExtent(trip.id);
+      const span = tripSpan({ startDate: trip.startDate, endDate: trip.endDate }, trip.startDate || trip.endDate ? EMPTY_EXTENT : extent,
+        tripZone(trip, extent, user.timezone));
       if (span.startUtc && span.endUtc) range = { from: new Date(span.startUtc), to: new Date(span.endUtc) };
     }
     const { events, skipped } = await readIcs(text, range);

@@ -1,14 +1,32 @@
-// A trip's span: the dates the user set, widened to cover every item. Pure.
+// A trip's zone and span: the dates the user set, widened to cover every item. Pure; the store
+// computes a trip's extent in one query, so adding to a long trip does not read all its items.
 import { DateTime } from 'luxon';
 import { localDate, toUtcIso } from '../model/time.js';
 import type { Item, Trip } from '../model/types.js';
 
+/** What the zone and span of a trip depend on, from its items. */
+export interface TripExtent {
+  /** Arrival zone of the trip's first flight. */
+  firstFlightEndTz: string | null;
+  /** Start zone of the trip's first item. */
+  firstItemStartTz: string | null;
+  startUtc: string | null;
+  endUtc: string | null;
+}
+
+/** The extent of items already in memory (items in time order). */
+export function extentOf(items: readonly Item[]): TripExtent {
+  return {
+    firstFlightEndTz: items.find((i) => i.kind === 'flight')?.endTz ?? null,
+    firstItemStartTz: items[0]?.startTz ?? null,
+    startUtc: items.length ? items.map((i) => i.startUtc).reduce((a, b) => (a < b ? a : b)) : null,
+    endUtc: items.length ? items.map((i) => i.endUtc).reduce((a, b) => (a > b ? a : b)) : null,
+  };
+}
+
 /** The zone in which a trip's own dates and context-free stays/activities are read. */
-export function tripZone(trip: Pick<Trip, 'timezone'>, items: readonly Item[], userZone: string): string {
-  if (trip.timezone) return trip.timezone;
-  const firstFlight = items.find((i) => i.kind === 'flight');
-  if (firstFlight) return firstFlight.endTz;
-  return items[0]?.startTz ?? userZone;
+export function tripZone(trip: Pick<Trip, 'timezone'>, extent: TripExtent, userZone: string): string {
+  return trip.timezone ?? extent.firstFlightEndTz ?? extent.firstItemStartTz ?? userZone;
 }
 
 export interface Span {
@@ -16,9 +34,9 @@ export interface Span {
   endUtc: string | null;
 }
 
-export function tripSpan(trip: Pick<Trip, 'startDate' | 'endDate'>, items: readonly Item[], zone: string): Span {
-  const starts = items.map((i) => i.startUtc);
-  const ends = items.map((i) => i.endUtc);
+export function tripSpan(trip: Pick<Trip, 'startDate' | 'endDate'>, extent: TripExtent, zone: string): Span {
+  const starts = extent.startUtc ? [extent.startUtc] : [];
+  const ends = extent.endUtc ? [extent.endUtc] : [];
   if (trip.startDate) starts.push(toUtcIso(DateTime.fromISO(trip.startDate, { zone })));
   if (trip.endDate) ends.push(toUtcIso(DateTime.fromISO(trip.endDate, { zone }).plus({ days: 1 })));
   if (trip.startDate && !trip.endDate) ends.push(toUtcIso(DateTime.fromISO(trip.startDate, { zone }).plus({ days: 1 })));
@@ -38,3 +56,5 @@ export function tripDates(trip: Pick<Trip, 'startDate' | 'endDate'>, items: read
   const end = ends.length ? ends.reduce((a, b) => (a > b ? a : b)) : start;
   return { start, end };
 }
+
+export const EMPTY_EXTENT: TripExtent = { firstFlightEndTz: null, firstItemStartTz: null, startUtc: null, endUtc: null };
