@@ -5,6 +5,8 @@ import { log } from '../log.js';
 import { createServer } from '../mcp/server.js';
 import type { GlobalOptions } from './common.js';
 
+const SHUTDOWN_GRACE_MS = 5000;
+
 export async function serve(options: GlobalOptions): Promise<void> {
   const app = openApp({ configPath: options.config, dataDir: options.dataDir });
   const server = createServer(app);
@@ -15,7 +17,9 @@ export async function serve(options: GlobalOptions): Promise<void> {
     stopping = true;
     log.info('stopping', { reason });
     void server.close().catch(() => undefined);
-    void app.close().finally(() => process.exit(0));
+    // Let a sync in flight record its last answer, but never hang on a calendar that stopped answering.
+    const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+    void Promise.race([app.close(), deadline]).finally(() => process.exit(0));
   };
   process.stdin.on('end', () => stop('stdin closed'));
   process.on('SIGINT', () => stop('SIGINT'));
