@@ -15,8 +15,13 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-export function errorForStatus(status: number, what: string, retryAfter: string | null = null): ProviderError {
+/**
+ * The provider error for an HTTP status. A 403 on a write is the server refusing that one event
+ * (a CalDAV precondition, a size limit, a rights rule), not the account's credentials.
+ */
+export function errorForStatus(status: number, what: string, retryAfter: string | null = null, write = false): ProviderError {
   const message = `${what}: HTTP ${status}`;
+  if (status === 403 && write) return new InvalidError(`${message} (the server refused this event)`, status);
   if (status === 401 || status === 403) return new AuthExpiredError(`${message} (the server refused the username or password)`, status);
   if (status === 404 || status === 410) return new NotFoundError(message, status);
   if (status === 409 || status === 412) return new ConflictError(message, status);

@@ -98,7 +98,13 @@ export class CalDavProvider implements CalendarProvider {
   private async findOrCreateCalendar(): Promise<string> {
     const wanted = this.settings.calendar;
     const all = await this.calendars();
-    const found = all.find((c) => c.displayName === wanted || withSlash(c.url) === withSlash(new URL(wanted, this.settings.url).href));
+    if (all.length === 0) {
+      // tsdav answers [] when the listing itself failed; only a listing that worked may lead to MKCALENDAR.
+      const res = await this.fetch(this.account!.homeUrl!, { method: 'PROPFIND', headers: { ...this.headers, depth: '0' } });
+      if (res.status !== 207) throw errorForStatus(res.status, `listing calendars at ${this.account!.homeUrl}`, res.headers.get('retry-after'));
+    }
+    // tsdav turns numeric-looking names into numbers: compare as text.
+    const found = all.find((c) => String(c.displayName) === wanted || withSlash(c.url) === withSlash(new URL(wanted, this.settings.url).href));
     if (found) return withSlash(found.url);
     const url = withSlash(new URL(`${slug(wanted)}/`, withSlash(this.account!.homeUrl!)).href);
     const made = await makeCalendar({
@@ -149,10 +155,10 @@ export class CalDavProvider implements CalendarProvider {
     if (res.status === 207) {
       const body = await res.text();
       const inner = /<(?:\w+:)?status>\s*HTTP\/1\.1\s+(\d{3})/i.exec(body);
-      if (inner && Number(inner[1]) >= 300) throw errorForStatus(Number(inner[1]), what);
+      if (inner && Number(inner[1]) >= 300) throw errorForStatus(Number(inner[1]), what, null, true);
       return;
     }
-    if (!res.ok) throw errorForStatus(res.status, what, res.headers.get('retry-after'));
+    if (!res.ok) throw errorForStatus(res.status, what, res.headers.get('retry-after'), true);
   }
 
   private async written(id: string, res: Response, data: string): Promise<RemoteEvent> {
@@ -204,6 +210,7 @@ export class CalDavProvider implements CalendarProvider {
 
   async delete(id: string, etag: string): Promise<void> {
     await this.connect();
+    if (!etag) throw new ConflictError(`no etag known for ${id}; read it first`);
     const res = await deleteObject({ url: id, etag, headers: { ...this.headers, 'if-match': etag }, fetch: this.fetch });
     if (res.status === 404 || res.status === 410) return;
     await this.checkWrite(res, `DELETE ${id}`);
@@ -292,6 +299,11 @@ export class CalDavProvider implements CalendarProvider {
       depth: '1',
       headers: this.headers,
       fetch: this.fetch,
+    }).catch((error: unknown) => {
+      if (error instanceof ProviderError) throw error;
+      // tsdav throws a plain Error with the status in its text.
+      const status = Number(/failed: (\d{3})/.exec(String((error as Error).message))?.[1] ?? 500);
+      throw errorForStatus(status, `calendar-query on ${this.calendarUrl}`);
     });
     return entries(responses)
       .filter((e) => e.status >= 200 && e.status < 300 && e.href && withSlash(this.absolute(e.href)) !== this.calendarUrl)

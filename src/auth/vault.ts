@@ -49,7 +49,14 @@ export class Vault {
       key = keyFromEnv(this.env.TRIPCAL_ENCRYPTION_KEY);
     } else {
       const path = join(this.dataDir, KEY_FILE);
-      if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+      if (!existsSync(path)) {
+        try {
+          writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+        } catch (error) {
+          // Another process created it first: use theirs.
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        }
+      }
       key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
       if (key.length !== 32) throw new VaultKeyError(`${path} does not hold a 32-byte key (base64)`);
     }

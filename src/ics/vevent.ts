@@ -91,7 +91,8 @@ export function calendarHead(name: string | null, scope: CalendarScope): string 
     const escaped = escape(name, false);
     lines.push(fold(`NAME:${escaped}`), fold(`X-WR-CALNAME:${escaped}`));
   }
-  for (const zone of [...scope.zones].sort()) lines.push(vtimezone(zone, scope.firstYear, scope.lastYear));
+  // One VTIMEZONE per zone (RFC 5545 §3.6.5), however often the scope names it.
+  for (const zone of [...new Set(scope.zones)].sort()) lines.push(vtimezone(zone, scope.firstYear, scope.lastYear));
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -100,7 +101,7 @@ export const CALENDAR_END = 'END:VCALENDAR\r\n';
 /** A whole calendar object holding one event, as CalDAV stores it (RFC 4791 §4.1). */
 export function singleEventCalendar(event: OutgoingEvent, stamp: string): string {
   const scope = {
-    zones: timedZones(event.start.zone, event.end.zone, event.allDay),
+    zones: new Set(timedZones(event.start.zone, event.end.zone, event.allDay)),
     firstYear: Number(event.start.utc.slice(0, 4)),
     lastYear: Number(event.end.utc.slice(0, 4)),
   };

@@ -115,10 +115,11 @@ export class SyncStore {
     return new Set((this.db.prepare('SELECT id FROM items WHERE user_id = ?').all(userId) as { id: string }[]).map((r) => r.id));
   }
 
-  /** Ids of the user's deleted items (or items of deleted trips): deleting their events is intended. */
-  deletedItemIds(userId: string): Set<string> {
-    return new Set((this.db.prepare(`SELECT items.id FROM items JOIN trips ON trips.id = items.trip_id
-      WHERE items.user_id = ? AND (items.deleted_at IS NOT NULL OR trips.deleted_at IS NOT NULL)`).all(userId) as { id: string }[]).map((r) => r.id));
+  /** The user's deleted items (or items of deleted trips), with the trip each was last in: deleting their events is intended. */
+  deletedItems(userId: string): Map<string, string> {
+    const rows = this.db.prepare(`SELECT items.id, items.trip_id FROM items JOIN trips ON trips.id = items.trip_id
+      WHERE items.user_id = ? AND (items.deleted_at IS NOT NULL OR trips.deleted_at IS NOT NULL)`).all(userId) as { id: string; trip_id: string }[];
+    return new Map(rows.map((r) => [r.id, r.trip_id]));
   }
 
   journal(entry: { account: string; key?: string; itemId?: string; tripId?: string; action: string; detail?: Record<string, unknown> }, at: string): void {

@@ -51,7 +51,7 @@ function outgoing(event: DesiredEvent, sequence: number) {
 export async function applyPlan(operations: readonly Operation[], ctx: ApplyContext, counts: SyncCounts, concurrency = 1): Promise<void> {
   let done = 0;
   let next = 0;
-  let stop: StopAccount | null = null;
+  let stop: Error | null = null;
   const worker = async () => {
     while (!stop && next < operations.length) {
       const op = operations[next++]!;
@@ -62,7 +62,11 @@ export async function applyPlan(operations: readonly Operation[], ctx: ApplyCont
           stop ??= new StopAccount((error as Error).message, { cause: error });
           return;
         }
-        if (!(error instanceof InvalidError || error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+        if (!(error instanceof InvalidError || error instanceof ConflictError || error instanceof NotFoundError)) {
+          // Unexpected: stop the other workers too, and raise it once they have finished.
+          stop ??= error as Error;
+          return;
+        }
         counts.failed += 1;
         ctx.transaction(() => {
           const link = ctx.store.link(ctx.account, op.key);
@@ -136,8 +140,17 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
     }
     case 'pull': {
       const updated = ctx.pull(op.event, op.remote);
+      if (!updated) {
+        // The calendar's version does not make a valid item (say, a check-out before the check-in): flag it instead.
+        ctx.transaction(() => {
+          if (link) ctx.store.saveLink({ ...link, state: 'conflict', lastError: 'the calendar\'s change cannot be taken into the trip; resolve with sync_now resolve=model', updatedAt: ctx.now() });
+          ctx.store.journal({ account: ctx.account, key: op.key, itemId: op.event.itemId, action: 'pull.refused' }, ctx.now());
+        });
+        counts.conflicts += 1;
+        return;
+      }
       counts.pulled += 1;
-      if (!updated || !link?.remoteId) return;
+      if (!link?.remoteId) return;
       // The model now has the remote times; write its full rendering back so both agree.
       const remote = await call(() => ctx.provider.update(link.remoteId!, link.remoteEtag ?? '', outgoing(updated, sequenceOf())));
       recordWrite(ctx, link, updated, remote, `pull.${op.reason}`);

@@ -142,14 +142,15 @@ export class SyncEngine {
         acceptEmpty: request.recreate || request.allowMassDelete,
       });
       if (observed.guard) return report('guarded', observed.guard, [], provider.requestCount() - before);
+      // Links now; the cursor only once the plan has run, so a run that stops early (or dies)
+      // lists the same changes again and finds what it had not finished, duplicates included.
       this.store.transaction(() => {
         for (const link of observed.links) this.links.saveLink(link);
-        this.links.setCursor(account.name, listing.cursor);
       });
       const decided = plan({
         desired, links: observed.links, duplicates: observed.duplicates, policy: account.policy,
         inScope: (tripId) => !request.tripId || tripId === request.tripId,
-        deletedItems: this.links.deletedItemIds(account.user),
+        deletedItems: this.links.deletedItems(account.user),
         recreate: request.recreate, resolve: request.resolve, allowMassDelete: request.allowMassDelete,
         guard: { maxDeleteShare: this.config.sync.max_delete_share, minGuardedDeletes: this.config.sync.min_guarded_deletes },
       });
@@ -163,6 +164,7 @@ export class SyncEngine {
         now: this.now,
         onProgress: (done, total) => request.onProgress?.({ account: account.name, done, total }),
       }, counts, this.config.sync.concurrency);
+      this.store.transaction(() => this.links.setCursor(account.name, listing.cursor));
       return report(counts.failed > 0 ? 'error' : 'ok', counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null,
         decided.gone, provider.requestCount() - before);
     } catch (error) {
@@ -183,7 +185,7 @@ export class SyncEngine {
       const { item } = this.trips.updateItem(account.user, event.itemId, { changes: changesFromRemote(event, remote) });
       return desiredEventsForItem(item).find((d) => d.key === event.key) ?? null;
     } catch (error) {
-      log.warn('could not take a remote change into the model', { account: account.name, key: event.key, error: (error as Error).message });
+      log.warn('could not take a remote change into the model', { account: account.name, key: event.key });
       return null;
     }
   }

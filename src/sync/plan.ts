@@ -43,14 +43,30 @@ export function observe(links: readonly Link[], listing: Listing, ctx: ObserveCo
   const byRemote = new Map<string, Link>();
   for (const l of byKey.values()) if (l.remoteId) byRemote.set(l.remoteId, l);
   const duplicates: RemoteEvent[] = [];
-  const seen = new Set<string>(listing.unchanged);
+  const ours = listing.changed.filter((r) => ctx.knownItems.has(itemIdOf(r.key)));
+  const present = new Set<string>([...listing.unchanged, ...ours.map((r) => r.id)]);
+  // Where a linked event is no longer: removed since the cursor, or absent from a full listing.
+  const vanished = (id: string) => listing.removed.includes(id) || (listing.full && !present.has(id));
 
-  for (const remote of listing.changed) {
-    if (!ctx.knownItems.has(itemIdOf(remote.key))) continue;
-    seen.add(remote.id);
+  if (listing.full) {
+    const owned = [...byKey.values()].filter((l) => l.remoteId && l.state !== 'gone');
+    const keys = new Set(ours.map((r) => r.key));
+    if (owned.length > 0 && !owned.some((l) => present.has(l.remoteId!) || keys.has(l.key)) && !ctx.acceptEmpty) {
+      return {
+        links: [...links],
+        duplicates: [],
+        guard: `the calendar listing came back without any of our ${owned.length} events; nothing was marked deleted. `
+          + 'If you deleted them yourself, sync with allow_mass_delete (they stay deleted) or recreate (they come back)',
+      };
+    }
+  }
+
+  for (const remote of ours) {
     const seenAt = { remoteId: remote.id, remoteEtag: remote.etag, remoteHash: contentHash(remote.content), remoteContent: remote.content, remoteLink: remote.link, updatedAt: ctx.now };
     let link = byKey.get(remote.key);
-    if (link && link.remoteId && link.remoteId !== remote.id && byRemote.get(link.remoteId) === link && link.state !== 'gone') {
+    const elsewhere = link?.remoteId && link.remoteId !== remote.id && byRemote.get(link.remoteId) === link && link.state !== 'gone';
+    if (link && elsewhere && !vanished(link.remoteId!)) {
+      // Our key at a second address while the first is still there: a copy to remove.
       duplicates.push(remote);
       continue;
     }
@@ -62,32 +78,25 @@ export function observe(links: readonly Link[], listing: Listing, ctx: ObserveCo
       };
       byKey.set(remote.key, link);
     } else {
+      // Moved to a new address by a calendar app: follow it rather than call it a copy.
+      if (link.remoteId && link.remoteId !== remote.id) byRemote.delete(link.remoteId);
       Object.assign(link, seenAt);
-      // Written by a run that died before it could record the answer, or restored by the user.
-      if (link.state === 'pending_create' || link.state === 'gone') link.state = 'adopt';
+      // Written by a run that died before it could record the answer, restored by the user, or found after a failure.
+      if (link.state === 'pending_create' || link.state === 'gone' || link.state === 'failed') link.state = 'adopt';
     }
     byRemote.set(remote.id, link);
   }
 
-  const removed = new Set(listing.removed);
-  if (listing.full) {
-    const owned = [...byKey.values()].filter((l) => l.remoteId && l.state !== 'gone');
-    const present = owned.filter((l) => seen.has(l.remoteId!));
-    if (owned.length > 0 && present.length === 0 && !ctx.acceptEmpty) {
-      return {
-        links: [...links],
-        duplicates: [],
-        guard: `the calendar listing came back without any of our ${owned.length} events; nothing was marked deleted (check the calendar, then sync with recreate)`,
-      };
-    }
-    for (const l of owned) if (!seen.has(l.remoteId!)) removed.add(l.remoteId!);
-  }
-  for (const id of removed) {
-    const link = byRemote.get(id);
-    if (!link) continue;
+  for (const link of byKey.values()) {
+    if (!link.remoteId || link.state === 'gone' || byRemote.get(link.remoteId) !== link || !vanished(link.remoteId)) continue;
     link.state = 'gone';
     link.remoteEtag = null;
     link.updatedAt = ctx.now;
+  }
+  // An item moved to another trip: its links follow, so trip-scoped runs find them.
+  for (const link of byKey.values()) {
+    const desired = ctx.desired.get(link.key);
+    if (desired && desired.tripId !== link.tripId) link.tripId = desired.tripId;
   }
   return { links: [...byKey.values()], duplicates, guard: null };
 }
@@ -99,8 +108,8 @@ export interface PlanInput {
   policy: Policy;
   /** Keys (by trip) this run may write; observations cover the whole account regardless. */
   inScope: (tripId: string) => boolean;
-  /** Items the user deleted: removing their events is intended, not a mass deletion. */
-  deletedItems: Set<string>;
+  /** Items the user deleted, with the trip each was in: removing their events is intended, not a mass deletion. */
+  deletedItems: Map<string, string>;
   recreate?: boolean;
   resolve?: 'model' | 'remote';
   allowMassDelete?: boolean;
@@ -162,7 +171,8 @@ export function plan(input: PlanInput): Plan {
 
   let unintended = 0;
   for (const l of links.values()) {
-    if (desired.has(l.key) || !input.inScope(l.tripId)) continue;
+    const lastTrip = input.deletedItems.get(l.itemId);
+    if (desired.has(l.key) || !(input.inScope(l.tripId) || (lastTrip !== undefined && input.inScope(lastTrip)))) continue;
     if (l.remoteId && l.state !== 'gone' && l.remoteEtag !== null) {
       operations.push({ kind: 'delete', key: l.key, remoteId: l.remoteId, etag: l.remoteEtag, itemId: l.itemId, reason: 'item deleted' });
       if (!input.deletedItems.has(l.itemId)) unintended += 1;

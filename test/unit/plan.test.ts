@@ -30,7 +30,7 @@ function synced(d: DesiredEvent, remote: EventContent = d): Link {
 
 function input(over: Partial<PlanInput>): PlanInput {
   return {
-    desired: [], links: [], duplicates: [], policy: 'model_wins', inScope: () => true, deletedItems: new Set(),
+    desired: [], links: [], duplicates: [], policy: 'model_wins', inScope: () => true, deletedItems: new Map(),
     guard: { maxDeleteShare: 0.5, minGuardedDeletes: 2 }, ...over,
   };
 }
@@ -78,12 +78,19 @@ describe('plan', () => {
 
   test('deleting the events of deleted items is intended; losing many live items trips the guard', () => {
     const links = ['a', 'b', 'c', 'd'].map((x) => synced(desired(`item_${x}`)));
-    const deletedAll = plan(input({ desired: [], links, deletedItems: new Set(['item_a', 'item_b', 'item_c', 'item_d']) }));
+    const deletedAll = plan(input({ desired: [], links, deletedItems: new Map(['item_a', 'item_b', 'item_c', 'item_d'].map((i) => [i, 'trip_1'])) }));
     expect(deletedAll.guard).toBeNull();
     expect(deletedAll.operations.map((o) => o.kind)).toEqual(['delete', 'delete', 'delete', 'delete']);
     const vanished = plan(input({ desired: [], links }));
     expect(vanished.guard).toMatch(/would delete 4 of our 4 events/);
     expect(plan(input({ desired: [], links, allowMassDelete: true })).guard).toBeNull();
+  });
+
+  test('a deleted item\'s event is deleted by a run scoped to the trip it was last in, even if its link still names an older trip', () => {
+    const d = desired('item_a');
+    const link = { ...synced(d), tripId: 'trip_old' };
+    const p = plan(input({ desired: [], links: [link], deletedItems: new Map([['item_a', 'trip_new']]), inScope: (t) => t === 'trip_new' }));
+    expect(p.operations).toMatchObject([{ kind: 'delete', key: d.key }]);
   });
 
   test('a trip-scoped run writes only that trip', () => {
@@ -115,6 +122,22 @@ describe('observe', () => {
     const d = desired('item_a');
     const seen = observe([synced(d)], listing({ changed: [remote(d, '/cal/copy.ics')] }), ctx([d]));
     expect(seen.duplicates.map((r) => r.id)).toEqual(['/cal/copy.ics']);
+  });
+
+  test('an event moved to a new address by a calendar app is followed, not deleted as a copy', () => {
+    const d = desired('item_a');
+    const moved = remote(d, '/cal/renamed.ics', '"9"');
+    for (const l of [listing({ changed: [moved], removed: ['/cal/item_a.ics'] }), listing({ full: true, changed: [moved] })]) {
+      const seen = observe([synced(d)], l, ctx([d]));
+      expect(seen.duplicates).toEqual([]);
+      expect(seen.links).toMatchObject([{ key: d.key, remoteId: '/cal/renamed.ics', remoteEtag: '"9"', state: 'synced' }]);
+    }
+  });
+
+  test('links follow an item moved to another trip', () => {
+    const d = desired('item_a');
+    const seen = observe([{ ...synced(d), tripId: 'trip_old' }], listing({}), ctx([d]));
+    expect(seen.links[0]!.tripId).toBe('trip_1');
   });
 
   test('removed ids and, on a full listing, missing ids mark links gone; an empty full listing stops instead', () => {
