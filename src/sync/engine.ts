@@ -142,10 +142,11 @@ export class SyncEngine {
         acceptEmpty: request.recreate || request.allowMassDelete,
       });
       if (observed.guard) return report('guarded', observed.guard, [], provider.requestCount() - before);
-      // Links now; the cursor only once the plan has run, so a run that stops early (or dies)
-      // lists the same changes again and finds what it had not finished, duplicates included.
+      // Links and cursor together. Copies to delete live only in this listing, so with any, the
+      // cursor moves only once the plan has run: a run that stops early lists them again.
       this.store.transaction(() => {
         for (const link of observed.links) this.links.saveLink(link);
+        if (observed.duplicates.length === 0) this.links.setCursor(account.name, listing.cursor);
       });
       const decided = plan({
         desired, links: observed.links, duplicates: observed.duplicates, policy: account.policy,
@@ -164,7 +165,7 @@ export class SyncEngine {
         now: this.now,
         onProgress: (done, total) => request.onProgress?.({ account: account.name, done, total }),
       }, counts, this.config.sync.concurrency);
-      this.store.transaction(() => this.links.setCursor(account.name, listing.cursor));
+      if (observed.duplicates.length > 0) this.store.transaction(() => this.links.setCursor(account.name, listing.cursor));
       return report(counts.failed > 0 ? 'error' : 'ok', counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null,
         decided.gone, provider.requestCount() - before);
     } catch (error) {

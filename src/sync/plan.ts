@@ -50,8 +50,8 @@ export function observe(links: readonly Link[], listing: Listing, ctx: ObserveCo
 
   if (listing.full) {
     const owned = [...byKey.values()].filter((l) => l.remoteId && l.state !== 'gone');
-    const keys = new Set(ours.map((r) => r.key));
-    if (owned.length > 0 && !owned.some((l) => present.has(l.remoteId!) || keys.has(l.key)) && !ctx.acceptEmpty) {
+    // "Empty" means none of our events at all came back (ours or merely unchanged), not just none of the linked ones.
+    if (owned.length > 0 && present.size === 0 && !ctx.acceptEmpty) {
       return {
         links: [...links],
         duplicates: [],
