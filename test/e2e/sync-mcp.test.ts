@@ -80,3 +80,34 @@ test('tripcal sync prints a summary per account', () => {
   expect(unknown.status).toBe(2);
   expect(unknown.stderr).toContain('account: no account "nope" in the configuration (there are: home)');
 });
+
+test('with the calendar down, a tool edit still succeeds, says the sync is pending, and sync_now delivers it later', async () => {
+  const dataDir = tempDir();
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const writeConfig = (url: string) => {
+    const path = join(dataDir, 'config.yaml');
+    writeFileSync(path, `accounts:\n  - name: home\n    provider: caldav\n    url: ${url}\n    username: ${radicale.username}\n    password: \${TEST_CALDAV_PASSWORD}\n    calendar: Later\n`);
+    return path;
+  };
+  const down = await connect({ dataDir, args: ['--config', writeConfig('http://127.0.0.1:9/')], env: { TEST_CALDAV_PASSWORD: radicale.password } });
+  try {
+    const out = structured(await down.call('add_activity', { activity_details: { name: 'Opera', start_time: '2025-12-01T19:00', timezone: 'Europe/Vienna' } }));
+    expect(out.success).toBe(true);
+    expect(out.sync.status).toBe('pending');
+    expect(out.event_id).toBe(out.item_id);
+    const status = structured(await down.call('sync_status', {}));
+    expect(status.accounts[0]).toMatchObject({ state: 'error', pending: 1 });
+    expect(status.accounts[0].detail).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9 .*pending/);
+  } finally {
+    await down.close();
+  }
+  const up = await connect({ dataDir, args: ['--config', writeConfig(`${radicale.url}/`)], env: { TEST_CALDAV_PASSWORD: radicale.password } });
+  try {
+    const now = structured(await up.call('sync_now', {}));
+    expect(now.accounts[0]).toMatchObject({ status: 'ok', counts: { created: 1 } });
+    expect((await listStored(radicale, `/${radicale.username}/later/`)).map((e) => e.summary)).toEqual(['Opera']);
+  } finally {
+    await up.close();
+  }
+});

@@ -146,6 +146,6 @@ test('sync converges, never duplicates, never touches foreign events, never dele
         await app.close();
       }
     }),
-    { numRuns: Number(process.env.PROPERTY_RUNS ?? 60), seed: Number(process.env.PROPERTY_SEED ?? 7) },
+    { numRuns: Number(process.env.PROPERTY_RUNS ?? 120), seed: Number(process.env.PROPERTY_SEED ?? 7) },
   );
 }, 120_000);
