@@ -98,6 +98,7 @@ export interface CalendarProvider {
   create(event: OutgoingEvent): Promise<RemoteEvent>;
   update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent>;
   delete(id: string, etag: string): Promise<void>;
+  /** Busy time in [from, to) from the calendar's events that are not ours, merged and sorted. */
   freeBusy(from: string, to: string): Promise<BusyInterval[]>;
   listCalendars(): Promise<CalendarInfo[]>;
   /** HTTP requests made so far. */

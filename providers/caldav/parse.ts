@@ -62,7 +62,11 @@ export function parseOwnEvent(data: string): ParsedOwnEvent | null {
   return null;
 }
 
-/** Opaque events' [start, end) in UTC, from any calendar object (foreign events too), recurrences expanded over [from, to]. */
+/**
+ * Opaque events' [start, end) in UTC from a calendar object, recurrences expanded over [from, to].
+ * tripcal's own events (with our marker) are left out: the trips themselves are not what makes
+ * a traveller busy.
+ */
 export function parseBusy(data: string, from: string, to: string): BusyInterval[] {
   let parsed: Record<string, unknown>;
   try {
@@ -77,7 +81,7 @@ export function parseBusy(data: string, from: string, to: string): BusyInterval[
     return event && event.type === 'VEVENT' ? [event, ...Object.values(event.recurrences ?? {})] : [];
   });
   for (const event of events) {
-    if (!event.start) continue;
+    if (!event.start || event['TRIPCAL-KEY']) continue;
     if (String(event.transparency ?? '').toUpperCase() === 'TRANSPARENT') continue;
     const allDay = event.datetype === 'date' || event.start.dateOnly === true;
     // A server that did not expand the recurrence leaves that to us.

@@ -61,8 +61,9 @@ export class Store {
 
   private constructor(readonly path: string) {
     this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
+    // The timeout first: switching a new file to WAL takes a lock another process may hold.
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('synchronous = NORMAL');
     this.migrate();

@@ -1,7 +1,7 @@
 // The sync engine: for each configured account, list what changed remotely, fold it into the
 // links, plan, and apply — never two runs of one account at once, and one failing account never
 // stops another. Also answers sync_status and list_calendars.
-import type { CalendarInfo, CalendarProvider, EventContent } from '../../providers/types.js';
+import type { BusyInterval, CalendarInfo, CalendarProvider, EventContent } from '../../providers/types.js';
 import { AuthExpiredError, ProviderError } from '../../providers/types.js';
 import type { AccountConfig, Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
@@ -189,6 +189,10 @@ export class SyncEngine {
       log.warn('could not take a remote change into the model', { account: account.name, key: event.key });
       return null;
     }
+  }
+
+  async freeBusy(name: string, from: string, to: string): Promise<BusyInterval[]> {
+    return (await this.provider(this.account(name))).freeBusy(from, to);
   }
 
   async listCalendars(name: string): Promise<CalendarInfo[]> {

@@ -34,6 +34,7 @@ beforeAll(async () => {
     sync_now: { account: 'nope', trip_id: flight.trip_id, recreate: false },
     sync_status: {},
     list_calendars: { account: 'nope' },
+    check_availability: { start: '2025-06-15T00:00', end: '2025-06-16T00:00', calendars: ['nope'] },
   });
 });
 
@@ -82,7 +83,7 @@ test('every tool survives random bad input without changing anything it refuses'
   const tools = Object.keys(baselines);
   for (const args of Object.values(baselines)) for (const path of leafPaths(args)) for (const k of path) if (typeof k === 'string') FIELD_NAMES.add(k);
   ['user_id', 'trip_id', 'remind_before', 'flights', 'accommodations', 'activities', 'changes', 'item_id', 'event_id', 'ics', 'format',
-    'account', 'recreate', 'resolve', 'allow_mass_delete'].forEach((f) => FIELD_NAMES.add(f));
+    'account', 'recreate', 'resolve', 'allow_mass_delete', 'start', 'end', 'calendars'].forEach((f) => FIELD_NAMES.add(f));
   let refused = 0;
   let calls = 0;
   await fc.assert(

@@ -37,9 +37,14 @@ test('create is conditional, and a repeated create names the existing event', as
   expect(await provider.get(created.id)).toBeNull();
 });
 
-test('free/busy covers our events and others\', expands recurrences, skips transparent ones, and merges overlaps', async () => {
+test('free/busy covers other events (not ours), expands recurrences, skips transparent ones, and merges overlaps', async () => {
   await provider.create(event('item_fb1:activity', '2025-07-07T14:00:00Z', '2025-07-07T15:00:00Z'));
-  await provider.create(event('item_fb2:check-in', '2025-07-07T20:00:00Z', '2025-07-07T20:30:00Z', { transparent: true }));
+  const dentist = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:x', 'BEGIN:VEVENT', 'UID:dentist@example.com', 'DTSTAMP:20250101T000000Z',
+    'DTSTART:20250707T140000Z', 'DTEND:20250707T150000Z', 'SUMMARY:Dentist', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+  expect((await putObject(radicale, `/${radicale.username}/contract/dentist.ics`, dentist)).status).toBe(201);
+  const lunch = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:x', 'BEGIN:VEVENT', 'UID:lunch@example.com', 'DTSTAMP:20250101T000000Z',
+    'DTSTART:20250707T200000Z', 'DTEND:20250707T203000Z', 'TRANSP:TRANSPARENT', 'SUMMARY:Maybe lunch', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+  expect((await putObject(radicale, `/${radicale.username}/contract/lunch.ics`, lunch)).status).toBe(201);
   const weekly = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:x', 'BEGIN:VEVENT', 'UID:standup@example.com', 'DTSTAMP:20250101T000000Z',
     'DTSTART:20250701T143000Z', 'DTEND:20250701T153000Z', 'RRULE:FREQ=DAILY;COUNT=10', 'SUMMARY:Stand-up', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
   expect((await putObject(radicale, `/${radicale.username}/contract/standup.ics`, weekly)).status).toBe(201);

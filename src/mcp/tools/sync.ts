@@ -5,8 +5,11 @@ import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sd
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { TripIdSchema, UserIdSchema } from '../../model/schemas.js';
+import { parseDateTime, showTime, toUtcIso } from '../../model/time.js';
+import { checkAvailability } from '../../sync/availability.js';
 import { syncStatus } from '../../sync/status.js';
 import { handled, ok } from '../result.js';
+import { ShownTimeShape as ShownTime } from '../shapes.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -15,12 +18,7 @@ const Counts = z.object({
   failed: z.number(), conflicts: z.number(), pulled: z.number(), gone: z.number(),
 });
 
-const Version = z.object({
-  summary: z.string(),
-  start: z.object({ utc: z.string(), local: z.string(), timezone: z.string() }),
-  end: z.object({ utc: z.string(), local: z.string(), timezone: z.string() }),
-  location: z.string().nullable(),
-}).nullable();
+const Version = z.object({ summary: z.string(), start: ShownTime, end: ShownTime, location: z.string().nullable() }).nullable();
 
 const AccountName = z.string().trim().min(1).max(40);
 
@@ -101,6 +99,45 @@ export function registerSyncTools(server: McpServer, app: App): void {
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     handled('sync_status', () => ok({ success: true, accounts: syncStatus(app.store, app.sync) })),
+  );
+
+  server.registerTool(
+    'check_availability',
+    {
+      title: 'Check availability',
+      description: 'Busy time in the user\'s connected calendars between start and end (their own events, not the trips), in UTC and local time, and which trip items collide with it.',
+      inputSchema: {
+        user_id: UserIdSchema,
+        start: z.string().trim().min(1).max(40).describe('ISO 8601; without an offset it is the user\'s local time'),
+        end: z.string().trim().min(1).max(40).describe('ISO 8601; without an offset it is the user\'s local time'),
+        calendars: z.array(AccountName).max(20).optional().describe('Account names to ask; default all of the user\'s'),
+      },
+      outputSchema: {
+        success: z.boolean(),
+        start: ShownTime,
+        end: ShownTime,
+        accounts: z.array(z.string()),
+        busy: z.array(z.object({ account: z.string(), start: ShownTime, end: ShownTime })),
+        collisions: z.array(z.object({
+          item_id: z.string(), trip_id: z.string(), summary: z.string(), start: ShownTime, end: ShownTime,
+          account: z.string(), busy_start: ShownTime, busy_end: ShownTime,
+        })),
+        errors: z.array(z.object({ account: z.string(), error: z.string() })),
+        message: z.string(),
+      },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    handled('check_availability', async (args) => {
+      const user = app.trips.user(args.user_id);
+      const from = toUtcIso(parseDateTime(args.start, user.timezone, 'start'));
+      const to = toUtcIso(parseDateTime(args.end, user.timezone, 'end'));
+      const result = await checkAvailability(app.sync, app.store, user, from, to, args.calendars);
+      const message = result.accounts.length === 0
+        ? 'No calendar account is configured, so there is no busy time to check (see config.example.yaml).'
+        : `${result.busy.length} busy period${result.busy.length === 1 ? '' : 's'}, ${result.collisions.length} collision${result.collisions.length === 1 ? '' : 's'} with trip items`
+          + (result.errors.length ? `; could not ask ${result.errors.map((e) => e.account).join(', ')}` : '') + '.';
+      return ok({ success: result.errors.length === 0, start: showTime(from, user.timezone), end: showTime(to, user.timezone), ...result, message });
+    }),
   );
 
   server.registerTool(

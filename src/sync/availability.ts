@@ -1,0 +1,52 @@
+// check_availability: busy time in the user's connected calendars (their own events, not the
+// trips tripcal put there) and which trip items collide with it. One account failing is
+// reported beside the others' answers.
+import { InputError } from '../errors.js';
+import { itemSummary } from '../events/desired.js';
+import { showTime, type ShownTime } from '../model/time.js';
+import type { Store } from '../store/store.js';
+import type { SyncEngine } from './engine.js';
+
+/** The longest range one check may cover. */
+export const MAX_AVAILABILITY_DAYS = 366;
+
+export interface Availability {
+  busy: Array<{ account: string; start: ShownTime; end: ShownTime }>;
+  collisions: Array<{ item_id: string; trip_id: string; summary: string; start: ShownTime; end: ShownTime; account: string; busy_start: ShownTime; busy_end: ShownTime }>;
+  errors: Array<{ account: string; error: string }>;
+  accounts: string[];
+}
+
+export async function checkAvailability(engine: SyncEngine, store: Store, user: { id: string; timezone: string }, fromUtc: string, toUtc: string, only?: string[]): Promise<Availability> {
+  if (toUtc <= fromUtc) throw new InputError('end', `must be after the start (${fromUtc})`);
+  if (Date.parse(toUtc) - Date.parse(fromUtc) > MAX_AVAILABILITY_DAYS * 86_400_000) throw new InputError('end', `the range may cover at most ${MAX_AVAILABILITY_DAYS} days`);
+  const mine = engine.accounts(user.id);
+  for (const name of only ?? []) {
+    if (!mine.some((a) => a.name === name)) throw new InputError('calendars', `no account "${name}" for user "${user.id}" (there are: ${mine.map((a) => a.name).join(', ') || 'none'})`);
+  }
+  const accounts = only?.length ? mine.filter((a) => only.includes(a.name)) : mine;
+  const answers = await Promise.all(accounts.map(async (a) => {
+    try {
+      return { account: a.name, busy: await engine.freeBusy(a.name, fromUtc, toUtc), error: null };
+    } catch (error) {
+      return { account: a.name, busy: [], error: (error as Error).message };
+    }
+  }));
+  const show = (utc: string) => showTime(utc, user.timezone);
+  const busy = answers.flatMap((a) => a.busy.map((b) => ({ account: a.account, start: b.start, end: b.end })))
+    .sort((x, y) => x.start.localeCompare(y.start));
+  const items = [...store.userItems(user.id)].filter((i) => i.startUtc < toUtc && i.endUtc > fromUtc);
+  const collisions = items.flatMap((item) => busy
+    .filter((b) => item.startUtc < b.end && item.endUtc > b.start)
+    .map((b) => ({
+      item_id: item.id, trip_id: item.tripId, summary: itemSummary(item),
+      start: showTime(item.startUtc, item.startTz), end: showTime(item.endUtc, item.endTz),
+      account: b.account, busy_start: show(b.start), busy_end: show(b.end),
+    })));
+  return {
+    busy: busy.map((b) => ({ account: b.account, start: show(b.start), end: show(b.end) })),
+    collisions,
+    errors: answers.filter((a) => a.error !== null).map((a) => ({ account: a.account, error: a.error! })),
+    accounts: accounts.map((a) => a.name),
+  };
+}
