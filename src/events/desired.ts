@@ -14,6 +14,8 @@ export interface DesiredEvent extends EventContent {
   uid: string;
   tripId: string;
   itemId: string;
+  /** The item's version: an event the user deleted comes back only once the item is edited again. */
+  itemVersion: number;
   role: 'flight' | 'check-in' | 'check-out' | 'activity';
   /** contentHash of what a calendar shows; a changed hash means the event must be rewritten. */
   hash: string;
@@ -67,7 +69,7 @@ function finish(event: Omit<DesiredEvent, 'hash' | 'uid'>): DesiredEvent {
 }
 
 function base(item: Item, role: DesiredEvent['role']) {
-  return { key: `${item.id}:${role}`, tripId: item.tripId, itemId: item.id, role, reminders: remindersFor(item, role) };
+  return { key: `${item.id}:${role}`, tripId: item.tripId, itemId: item.id, itemVersion: item.version, role, reminders: remindersFor(item, role) };
 }
 
 function flightEvent(item: Item & { kind: 'flight' }): DesiredEvent {

@@ -100,4 +100,8 @@ export const MIGRATIONS: readonly string[] = [
     updated_at  TEXT NOT NULL
   );
   `,
+  // 4: the item version each link last wrote
+  `
+  ALTER TABLE links ADD COLUMN written_version INTEGER;
+  `,
 ];

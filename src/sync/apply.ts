@@ -93,7 +93,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
     case 'create': {
       const base: Link = link ?? {
         account: ctx.account, key: op.key, itemId: op.event.itemId, tripId: op.event.tripId, remoteId: null, remoteEtag: null,
-        remoteHash: null, remoteLink: null, remoteContent: null, writtenHash: null, writtenRemoteHash: null, state: 'pending_create',
+        remoteHash: null, remoteLink: null, remoteContent: null, writtenHash: null, writtenRemoteHash: null, writtenVersion: null, state: 'pending_create',
         lastError: null, updatedAt: ctx.now(),
       };
       // Write-ahead: if we die after the PUT, the next listing finds the event and adopts it.
@@ -177,7 +177,7 @@ function recordWrite(ctx: ApplyContext, link: Link, event: DesiredEvent, remote:
     ctx.store.saveLink({
       ...link, itemId: event.itemId, tripId: event.tripId, remoteId: remote.id, remoteEtag: remote.etag, remoteHash,
       remoteLink: remote.link, remoteContent: remote.content, writtenHash: event.hash, writtenRemoteHash: remoteHash,
-      state: 'synced', lastError: null, updatedAt: ctx.now(),
+      writtenVersion: event.itemVersion, state: 'synced', lastError: null, updatedAt: ctx.now(),
     });
     ctx.store.journal({ account: ctx.account, key: event.key, itemId: event.itemId, tripId: event.tripId, action }, ctx.now());
   });

@@ -74,7 +74,7 @@ export function observe(links: readonly Link[], listing: Listing, ctx: ObserveCo
       const desired = ctx.desired.get(remote.key);
       link = {
         account: ctx.account, key: remote.key, itemId: itemIdOf(remote.key), tripId: desired?.tripId ?? '', ...seenAt,
-        writtenHash: null, writtenRemoteHash: null, state: 'adopt', lastError: null,
+        writtenHash: null, writtenRemoteHash: null, writtenVersion: null, state: 'adopt', lastError: null,
       };
       byKey.set(remote.key, link);
     } else {
@@ -127,7 +127,10 @@ export interface Plan {
 function decide(d: DesiredEvent, l: Link, input: PlanInput): Operation | 'unchanged' | 'gone' {
   if (!l.remoteId || l.state === 'pending_create') return { kind: 'create', key: d.key, event: d, reason: 'new' };
   if (l.state === 'gone') {
-    if (input.recreate || d.hash !== l.writtenHash) return { kind: 'create', key: d.key, event: d, reason: 'recreate' };
+    // By the item's version, not the hash: a renderer change (say, new zone abbreviations after a
+    // Node upgrade) must not bring back what the user deleted.
+    const edited = l.writtenVersion === null ? d.hash !== l.writtenHash : d.itemVersion > l.writtenVersion;
+    if (input.recreate || edited) return { kind: 'create', key: d.key, event: d, reason: 'recreate' };
     return 'gone';
   }
   const etag = l.remoteEtag ?? '';

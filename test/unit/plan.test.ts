@@ -15,7 +15,7 @@ const content = (summary: string, hour = 10): EventContent => ({
 
 function desired(item: string, summary = 'Tour', hour = 10): DesiredEvent {
   const c = content(summary, hour);
-  return { ...c, key: `${item}:activity`, uid: `${item}-activity@tripcal`, tripId: 'trip_1', itemId: item, role: 'activity', hash: contentHash(c) };
+  return { ...c, key: `${item}:activity`, uid: `${item}-activity@tripcal`, tripId: 'trip_1', itemId: item, itemVersion: 1, role: 'activity', hash: contentHash(c) };
 }
 
 /** A link as left by a successful write of `d`, the remote showing `remote` (default: what was written). */
@@ -24,7 +24,7 @@ function synced(d: DesiredEvent, remote: EventContent = d): Link {
   return {
     account: 'home', key: d.key, itemId: d.itemId, tripId: d.tripId, remoteId: `/cal/${d.itemId}.ics`, remoteEtag: '"1"',
     remoteHash: contentHash(remote), remoteLink: null, remoteContent: remote, writtenHash: d.hash, writtenRemoteHash: written,
-    state: 'synced', lastError: null, updatedAt: '2025-01-01T00:00:00Z',
+    writtenVersion: d.itemVersion, state: 'synced', lastError: null, updatedAt: '2025-01-01T00:00:00Z',
   };
 }
 
@@ -73,7 +73,9 @@ describe('plan', () => {
     const gone: Link = { ...synced(d), state: 'gone', remoteEtag: null };
     expect(plan(input({ desired: [d], links: [gone] }))).toMatchObject({ operations: [], gone: [d.key] });
     expect(plan(input({ desired: [d], links: [gone], recreate: true })).operations[0]).toMatchObject({ kind: 'create', reason: 'recreate' });
-    expect(plan(input({ desired: [desired('item_a', 'Tour', 9)], links: [gone] })).operations[0]).toMatchObject({ kind: 'create', reason: 'recreate' });
+    expect(plan(input({ desired: [{ ...desired('item_a', 'Tour', 9), itemVersion: 2 }], links: [gone] })).operations[0]).toMatchObject({ kind: 'create', reason: 'recreate' });
+    // The same item version rendered differently (a new renderer) does not bring it back.
+    expect(plan(input({ desired: [desired('item_a', 'Tour (renamed by a new renderer)')], links: [gone] })).gone).toEqual([d.key]);
   });
 
   test('deleting the events of deleted items is intended; losing many live items trips the guard', () => {
