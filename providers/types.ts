@@ -97,6 +97,8 @@ export interface CalendarProvider {
   /** Creates the event under the id derived from its key; an existing one there is a ConflictError. */
   create(event: OutgoingEvent): Promise<RemoteEvent>;
   update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent>;
+  /** The content this event will read back as once written (what `list` and `get` will report). */
+  expectedContent(event: OutgoingEvent): EventContent;
   delete(id: string, etag: string): Promise<void>;
   /** Busy time in [from, to) from the calendar's events that are not ours, merged and sorted. */
   freeBusy(from: string, to: string): Promise<BusyInterval[]>;

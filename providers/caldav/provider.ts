@@ -10,7 +10,7 @@ import {
 import { singleEventCalendar } from '../../src/ics/vevent.js';
 import type { CalDavSettings } from '../registry.js';
 import {
-  ConflictError, InvalidError, NotFoundError, ProviderError, type BusyInterval, type CalendarInfo, type CalendarProvider, type Listing,
+  ConflictError, InvalidError, NotFoundError, ProviderError, type BusyInterval, type CalendarInfo, type CalendarProvider, type EventContent, type Listing,
   type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
 import { CountingFetch, errorForStatus } from './http.js';
@@ -190,6 +190,10 @@ export class CalDavProvider implements CalendarProvider {
     }
     await this.checkWrite(res, `PUT ${id}`);
     return this.written(id, res, data);
+  }
+
+  expectedContent(event: OutgoingEvent): EventContent {
+    return parseOwnEvent(singleEventCalendar(event, new Date().toISOString()))!.content;
   }
 
   async update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent> {

@@ -100,8 +100,11 @@ export const MIGRATIONS: readonly string[] = [
     updated_at  TEXT NOT NULL
   );
   `,
-  // 4: the item version each link last wrote
+  // 4: the item version each link last wrote; an update in flight (write-ahead)
   `
   ALTER TABLE links ADD COLUMN written_version INTEGER;
+  ALTER TABLE links ADD COLUMN pending_hash TEXT;
+  ALTER TABLE links ADD COLUMN pending_remote_hash TEXT;
+  ALTER TABLE links ADD COLUMN written_content TEXT;
   `,
 ];

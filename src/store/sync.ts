@@ -22,6 +22,14 @@ export interface Link {
   writtenRemoteHash: string | null;
   /** The item version we last wrote. */
   writtenVersion: number | null;
+  /** The remote content right after our last write: what the calendar app changed is the difference. */
+  writtenContent: EventContent | null;
+  /**
+   * An update in flight: the desired hash being written and the remote hash it will read back as.
+   * If the answer is lost, the next listing recognises our own write instead of calling it drift.
+   */
+  pendingHash: string | null;
+  pendingRemoteHash: string | null;
   state: LinkState;
   lastError: string | null;
   updatedAt: string;
@@ -41,14 +49,17 @@ export interface AccountRow {
 interface LinkRow {
   account: string; key: string; item_id: string; trip_id: string; remote_id: string | null; remote_etag: string | null;
   remote_hash: string | null; remote_link: string | null; remote_content: string | null; written_hash: string | null;
-  written_remote_hash: string | null; written_version: number | null; state: LinkState; last_error: string | null; updated_at: string;
+  written_remote_hash: string | null; written_version: number | null;
+  pending_hash: string | null; pending_remote_hash: string | null; written_content: string | null; state: LinkState; last_error: string | null; updated_at: string;
 }
 
 function toLink(r: LinkRow): Link {
   return {
     account: r.account, key: r.key, itemId: r.item_id, tripId: r.trip_id, remoteId: r.remote_id, remoteEtag: r.remote_etag,
     remoteHash: r.remote_hash, remoteLink: r.remote_link, remoteContent: r.remote_content ? JSON.parse(r.remote_content) : null,
-    writtenHash: r.written_hash, writtenRemoteHash: r.written_remote_hash, writtenVersion: r.written_version, state: r.state, lastError: r.last_error, updatedAt: r.updated_at,
+    writtenHash: r.written_hash, writtenRemoteHash: r.written_remote_hash, writtenVersion: r.written_version,
+    pendingHash: r.pending_hash, pendingRemoteHash: r.pending_remote_hash,
+    writtenContent: r.written_content ? JSON.parse(r.written_content) : null, state: r.state, lastError: r.last_error, updatedAt: r.updated_at,
   };
 }
 
@@ -98,14 +109,19 @@ export class SyncStore {
 
   saveLink(link: Link): void {
     this.db.prepare(`INSERT INTO links (account, key, item_id, trip_id, remote_id, remote_etag, remote_hash, remote_link, remote_content,
-        written_hash, written_remote_hash, written_version, state, last_error, updated_at)
+        written_hash, written_remote_hash, written_version, pending_hash, pending_remote_hash, written_content, state, last_error, updated_at)
       VALUES (@account, @key, @itemId, @tripId, @remoteId, @remoteEtag, @remoteHash, @remoteLink, @remoteContent, @writtenHash,
-        @writtenRemoteHash, @writtenVersion, @state, @lastError, @updatedAt)
+        @writtenRemoteHash, @writtenVersion, @pendingHash, @pendingRemoteHash, @writtenContent, @state, @lastError, @updatedAt)
       ON CONFLICT(account, key) DO UPDATE SET item_id = excluded.item_id, trip_id = excluded.trip_id, remote_id = excluded.remote_id,
         remote_etag = excluded.remote_etag, remote_hash = excluded.remote_hash, remote_link = excluded.remote_link,
         remote_content = excluded.remote_content, written_hash = excluded.written_hash, written_remote_hash = excluded.written_remote_hash,
-        written_version = excluded.written_version, state = excluded.state, last_error = excluded.last_error, updated_at = excluded.updated_at`)
-      .run({ ...link, remoteContent: link.remoteContent ? JSON.stringify(link.remoteContent) : null });
+        written_version = excluded.written_version, pending_hash = excluded.pending_hash,
+        pending_remote_hash = excluded.pending_remote_hash, written_content = excluded.written_content, state = excluded.state, last_error = excluded.last_error, updated_at = excluded.updated_at`)
+      .run({
+        ...link,
+        remoteContent: link.remoteContent ? JSON.stringify(link.remoteContent) : null,
+        writtenContent: link.writtenContent ? JSON.stringify(link.writtenContent) : null,
+      });
   }
 
   deleteLink(account: string, key: string): void {

@@ -31,8 +31,11 @@ export interface ApplyContext {
   store: SyncStore;
   transaction: <T>(fn: () => T) => T;
   retry: RetryOptions;
-  /** remote_wins: takes a remote event's times and place into the model; returns the item's new desired event. */
-  pull: (event: DesiredEvent, remote: EventContent) => DesiredEvent | null;
+  /**
+   * remote_wins: takes what the calendar app changed (times, place: `remote` against `written`)
+   * into the model; returns the item's desired event after that, or null if the model refused it.
+   */
+  pull: (event: DesiredEvent, remote: EventContent, written: EventContent | null) => DesiredEvent | null;
   now: () => string;
   onProgress?: (done: number, total: number) => void;
 }
@@ -93,7 +96,8 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
     case 'create': {
       const base: Link = link ?? {
         account: ctx.account, key: op.key, itemId: op.event.itemId, tripId: op.event.tripId, remoteId: null, remoteEtag: null,
-        remoteHash: null, remoteLink: null, remoteContent: null, writtenHash: null, writtenRemoteHash: null, writtenVersion: null, state: 'pending_create',
+        remoteHash: null, remoteLink: null, remoteContent: null, writtenHash: null, writtenRemoteHash: null, writtenVersion: null,
+        pendingHash: null, pendingRemoteHash: null, writtenContent: null, state: 'pending_create',
         lastError: null, updatedAt: ctx.now(),
       };
       // Write-ahead: if we die after the PUT, the next listing finds the event and adopts it.
@@ -112,8 +116,10 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
       return;
     }
     case 'update': {
+      const event = outgoing(op.event, sequenceOf());
+      markPending(ctx, op.key, op.event, event);
       try {
-        const remote = await call(() => ctx.provider.update(op.remoteId, op.etag, outgoing(op.event, sequenceOf())));
+        const remote = await call(() => ctx.provider.update(op.remoteId, op.etag, event));
         recordWrite(ctx, link!, op.event, remote, `update.${op.reason}`);
         counts.updated += 1;
       } catch (error) {
@@ -139,7 +145,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
       return;
     }
     case 'pull': {
-      const updated = ctx.pull(op.event, op.remote);
+      const updated = ctx.pull(op.event, op.remote, op.written);
       if (!updated) {
         // The calendar's version does not make a valid item (say, a check-out before the check-in): flag it instead.
         ctx.transaction(() => {
@@ -152,7 +158,9 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
       counts.pulled += 1;
       if (!link?.remoteId) return;
       // The model now has the remote times; write its full rendering back so both agree.
-      const remote = await call(() => ctx.provider.update(link.remoteId!, link.remoteEtag ?? '', outgoing(updated, sequenceOf())));
+      const event = outgoing(updated, sequenceOf());
+      markPending(ctx, op.key, updated, event);
+      const remote = await call(() => ctx.provider.update(link.remoteId!, link.remoteEtag ?? '', event));
       recordWrite(ctx, link, updated, remote, `pull.${op.reason}`);
       return;
     }
@@ -171,13 +179,22 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
   }
 }
 
+/** Write-ahead for an update: what we are about to write, and how it will read back. */
+function markPending(ctx: ApplyContext, key: string, desired: DesiredEvent, event: ReturnType<typeof outgoing>): void {
+  const pendingRemoteHash = contentHash(ctx.provider.expectedContent(event));
+  ctx.transaction(() => {
+    const link = ctx.store.link(ctx.account, key);
+    if (link) ctx.store.saveLink({ ...link, pendingHash: desired.hash, pendingRemoteHash, updatedAt: ctx.now() });
+  });
+}
+
 function recordWrite(ctx: ApplyContext, link: Link, event: DesiredEvent, remote: RemoteEvent, action: string): void {
   const remoteHash = contentHash(remote.content);
   ctx.transaction(() => {
     ctx.store.saveLink({
       ...link, itemId: event.itemId, tripId: event.tripId, remoteId: remote.id, remoteEtag: remote.etag, remoteHash,
       remoteLink: remote.link, remoteContent: remote.content, writtenHash: event.hash, writtenRemoteHash: remoteHash,
-      writtenVersion: event.itemVersion, state: 'synced', lastError: null, updatedAt: ctx.now(),
+      writtenVersion: event.itemVersion, pendingHash: null, pendingRemoteHash: null, writtenContent: remote.content, state: 'synced', lastError: null, updatedAt: ctx.now(),
     });
     ctx.store.journal({ account: ctx.account, key: event.key, itemId: event.itemId, tripId: event.tripId, action }, ctx.now());
   });
@@ -193,11 +210,17 @@ async function replan(op: Extract<Operation, { kind: 'update' }>, ctx: ApplyCont
     return;
   }
   const remoteHash = contentHash(current.content);
+  if (link.pendingRemoteHash && remoteHash === link.pendingRemoteHash) {
+    // The 412 hid our own write (its first answer was lost): it is there, record it.
+    recordWrite(ctx, link, op.event, current, `update.${op.reason}`);
+    counts.updated += 1;
+    return;
+  }
   const seen: Link = { ...link, remoteEtag: current.etag, remoteHash, remoteContent: current.content, remoteLink: current.link, updatedAt: ctx.now() };
   ctx.transaction(() => ctx.store.saveLink(seen));
   const remoteChanged = op.reason !== 'adopt' && remoteHash !== link.writtenRemoteHash;
   let next: Operation = { ...op, etag: current.etag };
   if (remoteChanged && ctx.policy === 'flag') next = { kind: 'flag', key: op.key, reason: 'conflict' };
-  else if (remoteChanged && ctx.policy === 'remote_wins') next = { kind: 'pull', key: op.key, event: op.event, remote: current.content, reason: 'conflict' };
+  else if (remoteChanged && ctx.policy === 'remote_wins') next = { kind: 'pull', key: op.key, event: op.event, remote: current.content, written: link.writtenContent, reason: 'conflict' };
   await applyOne(next, ctx, counts, false);
 }

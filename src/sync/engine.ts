@@ -35,24 +35,37 @@ export interface AccountReport {
 
 export type ConfiguredAccount = AccountConfig & { user: string };
 
-/** Which fields of an item a remote event's times and place go back into (remote_wins). */
-export function changesFromRemote(event: DesiredEvent, remote: EventContent): Record<string, string> {
+const sameTime = (a: { utc: string } | undefined, b: { utc: string }) => a !== undefined && a.utc === b.utc;
+
+/**
+ * The item fields a calendar app changed (remote_wins): times and place that differ from what we
+ * last wrote (all of them when that is unknown). Titles and descriptions stay the model's.
+ */
+export function changesFromRemote(event: DesiredEvent, remote: EventContent, written: EventContent | null): Record<string, string> {
   const at = (t: { utc: string; zone: string }) => localIso(Date.parse(t.utc), t.zone);
   const dayBefore = (utc: string) => new Date(Date.parse(utc) - 86_400_000).toISOString().slice(0, 10);
+  const moved = !sameTime(written?.start, remote.start) || !sameTime(written?.end, remote.end);
+  const changes: Record<string, string> = {};
   switch (event.role) {
     case 'flight':
-      return { departure_time: at(remote.start), arrival_time: at(remote.end) };
+      if (moved) Object.assign(changes, { departure_time: at(remote.start), arrival_time: at(remote.end) });
+      break;
     case 'check-in':
-      return { check_in: at(remote.start) };
+      if (!sameTime(written?.start, remote.start)) changes.check_in = at(remote.start);
+      break;
     case 'check-out':
-      return { check_out: at(remote.end) };
-    case 'activity': {
-      const times = remote.allDay
-        ? { start_time: remote.start.utc.slice(0, 10), end_time: dayBefore(remote.end.utc) }
-        : { start_time: at(remote.start), end_time: at(remote.end) };
-      return remote.location ? { ...times, location: remote.location } : times;
-    }
+      if (!sameTime(written?.end, remote.end)) changes.check_out = at(remote.end);
+      break;
+    case 'activity':
+      if (moved) {
+        Object.assign(changes, remote.allDay
+          ? { start_time: remote.start.utc.slice(0, 10), end_time: dayBefore(remote.end.utc) }
+          : { start_time: at(remote.start), end_time: at(remote.end) });
+      }
+      if (remote.location && remote.location !== (written ? written.location : event.location)) changes.location = remote.location;
+      break;
   }
+  return changes;
 }
 
 export class SyncEngine {
@@ -161,7 +174,7 @@ export class SyncEngine {
         account: account.name, policy: account.policy, provider, store: this.links,
         transaction: (fn) => this.store.transaction(fn),
         retry: { attempts: this.config.sync.retry_attempts, maxWaitMs: this.config.sync.retry_max_wait_seconds * 1000 },
-        pull: (event, remote) => this.pull(account, event, remote),
+        pull: (event, remote, written) => this.pull(account, event, remote, written),
         now: this.now,
         onProgress: (done, total) => request.onProgress?.({ account: account.name, done, total }),
       }, counts, this.config.sync.concurrency);
@@ -181,9 +194,12 @@ export class SyncEngine {
     }
   }
 
-  private pull(account: ConfiguredAccount, event: DesiredEvent, remote: EventContent): DesiredEvent | null {
+  private pull(account: ConfiguredAccount, event: DesiredEvent, remote: EventContent, written: EventContent | null): DesiredEvent | null {
+    const changes = changesFromRemote(event, remote, written);
+    // Nothing the model keeps was changed (say, only the title): the model's version goes back out.
+    if (Object.keys(changes).length === 0) return event;
     try {
-      const { item } = this.trips.updateItem(account.user, event.itemId, { changes: changesFromRemote(event, remote) });
+      const { item } = this.trips.updateItem(account.user, event.itemId, { changes });
       return desiredEventsForItem(item).find((d) => d.key === event.key) ?? null;
     } catch (error) {
       log.warn('could not take a remote change into the model', { account: account.name, key: event.key });

@@ -11,7 +11,7 @@ export type Operation =
   | { kind: 'create'; key: string; event: DesiredEvent; reason: 'new' | 'recreate' }
   | { kind: 'update'; key: string; event: DesiredEvent; remoteId: string; etag: string; reason: 'changed' | 'drift' | 'conflict' | 'adopt' }
   | { kind: 'delete'; key: string; remoteId: string; etag: string; itemId: string; reason: 'item deleted' | 'duplicate' }
-  | { kind: 'pull'; key: string; event: DesiredEvent; remote: EventContent; reason: 'drift' | 'conflict' }
+  | { kind: 'pull'; key: string; event: DesiredEvent; remote: EventContent; written: EventContent | null; reason: 'drift' | 'conflict' }
   | { kind: 'flag'; key: string; reason: 'drift' | 'conflict' }
   | { kind: 'forget'; key: string };
 
@@ -74,13 +74,21 @@ export function observe(links: readonly Link[], listing: Listing, ctx: ObserveCo
       const desired = ctx.desired.get(remote.key);
       link = {
         account: ctx.account, key: remote.key, itemId: itemIdOf(remote.key), tripId: desired?.tripId ?? '', ...seenAt,
-        writtenHash: null, writtenRemoteHash: null, writtenVersion: null, state: 'adopt', lastError: null,
+        writtenHash: null, writtenRemoteHash: null, writtenVersion: null, pendingHash: null, pendingRemoteHash: null, writtenContent: null, state: 'adopt', lastError: null,
       };
       byKey.set(remote.key, link);
     } else {
       // Moved to a new address by a calendar app: follow it rather than call it a copy.
       if (link.remoteId && link.remoteId !== remote.id) byRemote.delete(link.remoteId);
       Object.assign(link, seenAt);
+      if (link.pendingRemoteHash && seenAt.remoteHash === link.pendingRemoteHash) {
+        // Our own update, whose answer was lost: record it as written, not as a change in the calendar.
+        link.writtenHash = link.pendingHash;
+        link.writtenRemoteHash = seenAt.remoteHash;
+        link.writtenContent = remote.content;
+        link.pendingHash = null;
+        link.pendingRemoteHash = null;
+      }
       // Written by a run that died before it could record the answer, restored by the user, or found after a failure.
       if (link.state === 'pending_create' || link.state === 'gone' || link.state === 'failed') link.state = 'adopt';
     }
@@ -139,7 +147,7 @@ function decide(d: DesiredEvent, l: Link, input: PlanInput): Operation | 'unchan
   const remoteChanged = l.remoteHash !== l.writtenRemoteHash;
   if (l.state === 'conflict') {
     if (input.resolve === 'model') return { kind: 'update', key: d.key, event: d, remoteId: l.remoteId, etag, reason: 'conflict' };
-    if (input.resolve === 'remote' && l.remoteContent) return { kind: 'pull', key: d.key, event: d, remote: l.remoteContent, reason: 'conflict' };
+    if (input.resolve === 'remote' && l.remoteContent) return { kind: 'pull', key: d.key, event: d, remote: l.remoteContent, written: l.writtenContent, reason: 'conflict' };
     return 'unchanged';
   }
   if (!remoteChanged) {
@@ -147,7 +155,7 @@ function decide(d: DesiredEvent, l: Link, input: PlanInput): Operation | 'unchan
   }
   const reason = modelChanged ? 'conflict' : 'drift';
   if (input.policy === 'model_wins') return { kind: 'update', key: d.key, event: d, remoteId: l.remoteId, etag, reason };
-  if (input.policy === 'remote_wins' && l.remoteContent) return { kind: 'pull', key: d.key, event: d, remote: l.remoteContent, reason };
+  if (input.policy === 'remote_wins' && l.remoteContent) return { kind: 'pull', key: d.key, event: d, remote: l.remoteContent, written: l.writtenContent, reason };
   return { kind: 'flag', key: d.key, reason };
 }
 

@@ -20,7 +20,7 @@ type Action =
   | { kind: 'remoteEdit'; pick: number }
   | { kind: 'remoteDelete'; pick: number }
   | { kind: 'flakyEtag'; pick: number }
-  | { kind: 'sync'; failRate: number; crashAfter: number | null };
+  | { kind: 'sync'; failRate: number; loseRate: number; crashAfter: number | null };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('add' as const), day: fc.integer({ min: 1, max: 28 }), hour: fc.integer({ min: 6, max: 20 }) }) },
@@ -32,6 +32,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({
     kind: fc.constant('sync' as const),
     failRate: fc.constantFrom(0, 0, 0.3),
+    loseRate: fc.constantFrom(0, 0, 0.3),
     crashAfter: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }),
   }) },
 );
@@ -49,12 +50,12 @@ function seeded(seed: number): () => number {
   };
 }
 
-test('sync converges, never duplicates, never touches foreign events, never deletes live items', async () => {
+test('sync converges, never duplicates, never loses an edit, never touches foreign events, never deletes live items', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(action, { minLength: 3, maxLength: 25 }), fc.integer(), async (actions, seed) => {
+    fc.asyncProperty(fc.array(action, { minLength: 3, maxLength: 25 }), fc.integer(), fc.constantFrom('model_wins', 'remote_wins'), async (actions, seed, policy) => {
       const dir = tempDir();
       const config = join(dir, 'config.yaml');
-      writeFileSync(config, 'accounts:\n  - name: mem\n    provider: caldav\n    url: http://127.0.0.1:9/\n    username: u\n    password: p\n'
+      writeFileSync(config, `accounts:\n  - name: mem\n    provider: caldav\n    url: http://127.0.0.1:9/\n    username: u\n    password: p\n    policy: ${policy}\n`
         + 'sync:\n  retry_attempts: 1\n  min_guarded_deletes: 1000\n');
       const cal = new MemoryCalendar();
       cal.random = seeded(seed);
@@ -64,6 +65,8 @@ test('sync converges, never duplicates, never touches foreign events, never dele
       let sync = engine(app);
       const tripId = app.trips.createTrip(undefined, { title: 'June', timezone: 'Europe/Paris', start_date: '2025-06-01', end_date: '2025-06-30' }).id;
       const items: string[] = [];
+      // Calendar edits in this test change titles only, so an item's times are always those it was last given here.
+      const expectedStart = new Map<string, string>();
       const live = () => items.filter((id) => app.store.getItem(id));
       const ours = () => [...cal.objects.values()].filter((o) => o.key !== null);
       try {
@@ -72,11 +75,16 @@ test('sync converges, never duplicates, never touches foreign events, never dele
             case 'add': {
               const { item } = app.trips.addItem(undefined, { kind: 'activity', details: { name: `A${items.length}`, start_time: `2025-06-${String(a.day).padStart(2, '0')}T${String(a.hour).padStart(2, '0')}:00` } }, { tripId, path: 'a' });
               items.push(item.id);
+              expectedStart.set(item.id, item.startUtc);
               break;
             }
             case 'update': {
               const ids = live();
-              if (ids.length) app.trips.updateItem(undefined, ids[a.pick % ids.length]!, { changes: { start_time: `2025-06-15T${String(a.hour).padStart(2, '0')}:30` } });
+              const hour = String(a.hour).padStart(2, '0');
+              if (ids.length) {
+                const { item } = app.trips.updateItem(undefined, ids[a.pick % ids.length]!, { changes: { start_time: `2025-06-15T${hour}:30`, end_time: `2025-06-15T${hour}:50` } });
+                expectedStart.set(item.id, item.startUtc);
+              }
               break;
             }
             case 'delete': {
@@ -100,6 +108,7 @@ test('sync converges, never duplicates, never touches foreign events, never dele
             }
             case 'sync': {
               cal.failRate = a.failRate;
+              cal.loseRate = a.loseRate;
               cal.crashAfterWrites = a.crashAfter;
               try {
                 await sync.sync();
@@ -111,6 +120,7 @@ test('sync converges, never duplicates, never touches foreign events, never dele
                 sync = engine(app);
               } finally {
                 cal.failRate = 0;
+                cal.loseRate = 0;
                 cal.crashAfterWrites = null;
               }
               break;
@@ -139,6 +149,7 @@ test('sync converges, never duplicates, never touches foreign events, never dele
         const desiredKeys = new Set(desired.map((d) => d.key));
         expect(ours().filter((o) => !desiredKeys.has(o.key!))).toEqual([]);
         expect(cal.objects.get(FOREIGN.id)).toEqual(FOREIGN);
+        for (const id of live()) expect(app.store.getItem(id)!.startUtc, `edit of ${id} lost`).toBe(expectedStart.get(id));
         for (const { key } of cal.deleted) expect(app.store.getItem(key!.split(':')[0]!), `deleted a live item's event ${key}`).toBeUndefined();
         const [third] = await sync.sync();
         expect(third!.counts).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0 });

@@ -24,6 +24,8 @@ export class MemoryCalendar {
   private etagCounter = 0;
   /** Probability that a write fails with a TransientError before it happens. */
   failRate = 0;
+  /** Probability that a write takes effect but its answer is lost (a TransientError after the fact). */
+  loseRate = 0;
   /** Crash (throw Crash) right after the Nth write from now takes effect; null never. */
   crashAfterWrites: number | null = null;
   random: () => number = Math.random;
@@ -54,6 +56,7 @@ export class MemoryCalendar {
   }
 
   private afterWrite(): void {
+    if (this.loseRate > 0 && this.random() < this.loseRate) throw new TransientError('answer lost');
     if (this.crashAfterWrites === null) return;
     this.crashAfterWrites -= 1;
     if (this.crashAfterWrites <= 0) {
@@ -102,6 +105,7 @@ export class MemoryCalendar {
         cal.afterWrite();
         return remote(object);
       },
+      expectedContent: contentOf,
       async update(id, etag, event) {
         cal.requests += 1;
         cal.beforeWrite();

@@ -24,7 +24,7 @@ function synced(d: DesiredEvent, remote: EventContent = d): Link {
   return {
     account: 'home', key: d.key, itemId: d.itemId, tripId: d.tripId, remoteId: `/cal/${d.itemId}.ics`, remoteEtag: '"1"',
     remoteHash: contentHash(remote), remoteLink: null, remoteContent: remote, writtenHash: d.hash, writtenRemoteHash: written,
-    writtenVersion: d.itemVersion, state: 'synced', lastError: null, updatedAt: '2025-01-01T00:00:00Z',
+    writtenVersion: d.itemVersion, pendingHash: null, pendingRemoteHash: null, writtenContent: d, state: 'synced', lastError: null, updatedAt: '2025-01-01T00:00:00Z',
   };
 }
 
