@@ -1,11 +1,20 @@
-// Bundles the compiled CLI into one file (dist/tripcal.mjs). Loading one file instead of the
-// hundreds that zod, the MCP SDK and friends are made of halves start-up time, which every MCP
-// client pays each time it launches `tripcal serve`. The native SQLite addon stays external.
+// Bundles the compiled CLI (dist/tripcal.mjs). Loading one file instead of the hundreds that zod,
+// the MCP SDK and friends are made of halves start-up time, which every MCP client pays each
+// time it launches `tripcal serve`. What is imported dynamically (the CalDAV provider, node-ical
+// with its Temporal polyfills) goes to separate chunks that only the commands needing them
+// load. The native SQLite addon stays external.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// Chunk names carry content hashes: drop the previous build's.
+rmSync('dist/chunks', { recursive: true, force: true });
+
 await build({
-  entryPoints: ['dist/src/cli.js'],
-  outfile: 'dist/tripcal.mjs',
+  entryPoints: { tripcal: 'dist/src/cli.js' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',
