@@ -83,9 +83,10 @@ export function writeCalendar(name: string, scope: CalendarScope, items: Iterabl
   return count;
 }
 
-export function calendarText(input: CalendarInput, options: WriteOptions = {}): string {
+/** The whole calendar as one string, with the number of events in it. */
+export function renderCalendar(input: CalendarInput): { text: string; events: number } {
   const items = [...input.items];
   const parts: string[] = [];
-  writeCalendar(input.name, scopeOf(items), items, (text) => parts.push(text), options);
-  return parts.join('');
+  const events = writeCalendar(input.name, scopeOf(items), items, (text) => parts.push(text));
+  return { text: parts.join(''), events };
 }

@@ -147,10 +147,12 @@ export class SyncEngine {
       const row = this.links.account(account.name)!;
       const desired = desiredEvents([...this.store.userItems(account.user)]);
       const byKey = new Map(desired.map((d) => [d.key, d]));
+      // Read once: runs of one account never overlap (see exclusive), so nothing changes them meanwhile.
+      const links = this.links.links(account.name);
       const known = new Map<string, string>();
-      for (const l of this.links.links(account.name)) if (l.remoteId && l.remoteEtag) known.set(l.remoteId, l.remoteEtag);
+      for (const l of links) if (l.remoteId && l.remoteEtag) known.set(l.remoteId, l.remoteEtag);
       const listing = await provider.list(row.cursor, (id) => known.get(id));
-      const observed = observe(this.links.links(account.name), listing, {
+      const observed = observe(links, listing, {
         account: account.name, knownItems: this.links.knownItemIds(account.user), desired: byKey, now: this.now(),
         acceptEmpty: request.recreate || request.allowMassDelete,
       });

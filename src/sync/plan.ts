@@ -46,7 +46,8 @@ export function observe(links: readonly Link[], listing: Listing, ctx: ObserveCo
   const ours = listing.changed.filter((r) => ctx.knownItems.has(itemIdOf(r.key)));
   const present = new Set<string>([...listing.unchanged, ...ours.map((r) => r.id)]);
   // Where a linked event is no longer: removed since the cursor, or absent from a full listing.
-  const vanished = (id: string) => listing.removed.includes(id) || (listing.full && !present.has(id));
+  const removed = new Set(listing.removed);
+  const vanished = (id: string) => removed.has(id) || (listing.full && !present.has(id));
 
   if (listing.full) {
     const owned = [...byKey.values()].filter((l) => l.remoteId && l.state !== 'gone');

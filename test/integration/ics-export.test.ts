@@ -1,7 +1,7 @@
 // The exported .ics read back by two independent parsers and accepted by a real CalDAV server.
 // Run with TZ set to an odd zone (CI uses Pacific/Chatham): nothing may depend on the host's zone.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { calendarText } from '../../src/ics/export.js';
+import { renderCalendar } from '../../src/ics/export.js';
 import { flight, makeItem } from '../support/items.js';
 import { parseWithIcalJs, parseWithPython } from '../support/parsers.js';
 import { startRadicale, type Radicale } from '../support/radicale.js';
@@ -18,7 +18,7 @@ const allDay = makeItem({ kind: 'activity', details: { name: 'Museum day', start
 const chatham = makeItem({ kind: 'activity', details: { name: 'Chatham walk', start_time: '2025-04-06T03:00', timezone: 'Pacific/Chatham' } }, { id: 'item_chat00000001' });
 const utcActivity = makeItem({ kind: 'activity', details: { name: 'Call', start_time: '2025-06-16T10:00', timezone: 'UTC' } }, { id: 'item_utc000000001' });
 const items = [specFlight, stay, allDay, chatham, utcActivity];
-const ics = calendarText({ name: 'Test trip', items });
+const { text: ics, events: eventCount } = renderCalendar({ name: 'Test trip', items });
 
 describe('export', () => {
   test('the specification example: TZIDs and wall times of each end, a 48 h alarm', () => {
@@ -33,7 +33,8 @@ describe('export', () => {
   });
 
   test('the same items export to the same text, so UIDs and feeds are stable', () => {
-    expect(calendarText({ name: 'Test trip', items })).toBe(ics);
+    expect(renderCalendar({ name: 'Test trip', items }).text).toBe(ics);
+    expect(eventCount).toBe(6);
   });
 
   test('ical.js reads every event at the right instant with its own VTIMEZONEs', () => {

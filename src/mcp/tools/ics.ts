@@ -2,7 +2,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { calendarText } from '../../ics/export.js';
+import { renderCalendar } from '../../ics/export.js';
 import { TripIdSchema, UserIdSchema } from '../../model/schemas.js';
 import { itemView } from '../../trips/views.js';
 import { handled, ok } from '../result.js';
@@ -13,8 +13,7 @@ const MAX_ICS_CHARS = 5_000_000;
 
 export function exportTrip(app: App, userId: string | undefined, tripId: string) {
   const { trip, items } = app.trips.getTrip(userId, tripId);
-  const ics = calendarText({ name: trip.title, items });
-  const eventCount = (ics.match(/^BEGIN:VEVENT\r?$/gm) ?? []).length;
+  const { text: ics, events: eventCount } = renderCalendar({ name: trip.title, items });
   return { trip, ics, eventCount };
 }
 
