@@ -10,15 +10,45 @@ export interface CalDavSettings {
   calendar: string;
 }
 
-export type ProviderSettings = CalDavSettings;
+/** OAuth tokens as google-auth-library keeps them. */
+export interface GoogleTokens {
+  access_token?: string | null;
+  refresh_token?: string | null;
+  expiry_date?: number | null;
+  scope?: string;
+  token_type?: string | null;
+}
 
-export const PROVIDER_KINDS = ['caldav'] as const;
+export interface GoogleSettings {
+  kind: 'google';
+  /** `primary`, a calendar id, or the name of a calendar to use (made when missing). */
+  calendar: string;
+  clientId: string;
+  clientSecret: string;
+  tokens: GoogleTokens;
+  /** Called with the whole token set whenever google-auth-library refreshes it. */
+  saveTokens: (tokens: GoogleTokens) => void;
+  /** Calendars free/busy looks at; default: every calendar shown in the user's list. */
+  availabilityCalendars?: string[];
+  batchSize?: number;
+  /** Tests only: where the Calendar API and the token endpoint are. */
+  apiRoot?: string;
+  tokenUrl?: string;
+}
+
+export type ProviderSettings = CalDavSettings | GoogleSettings;
+
+export const PROVIDER_KINDS = ['caldav', 'google'] as const;
 
 export async function createProvider(settings: ProviderSettings): Promise<CalendarProvider> {
   switch (settings.kind) {
     case 'caldav': {
       const { CalDavProvider } = await import('./caldav/provider.js');
       return new CalDavProvider(settings);
+    }
+    case 'google': {
+      const { GoogleProvider } = await import('./google/provider.js');
+      return new GoogleProvider(settings);
     }
   }
 }

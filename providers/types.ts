@@ -78,14 +78,22 @@ export interface CalendarInfo {
   writable: boolean;
   /** The calendar this account syncs to. */
   selected: boolean;
+  /** The provider's own word for what the account may do there (Google: owner, writer, reader, freeBusyReader). */
+  accessRole?: string;
+  /** The account's main calendar. */
+  primary?: boolean;
 }
 
 export interface BusyInterval {
   start: string;
   end: string;
+  /** Which of the account's calendars it is from, where there are several. */
+  calendar?: string;
 }
 
 export interface CalendarProvider {
+  /** How many writes may be in flight at once (a provider that batches wants many); else sync.concurrency. */
+  readonly writeConcurrency?: number;
   /** Finds (or creates) the configured calendar; called once before anything else. */
   connect(): Promise<void>;
   /**

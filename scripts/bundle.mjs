@@ -2,7 +2,8 @@
 // the MCP SDK and friends are made of halves start-up time, which every MCP client pays each
 // time it launches `tripcal serve`. What is imported dynamically (the CalDAV provider, node-ical
 // with its Temporal polyfills) goes to separate chunks that only the commands needing them
-// load. The native SQLite addon stays external.
+// load. The native SQLite addon stays external, and so do googleapis and google-auth-library
+// (CommonJS with lazy requires of their own; only the Google provider imports them).
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -19,7 +20,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3'],
+  external: ['better-sqlite3', 'googleapis', 'googleapis/*', 'google-auth-library'],
   // Bundled CommonJS dependencies call require(); give them a real one.
   banner: { js: "import { createRequire as tripcalCreateRequire } from 'node:module'; const require = tripcalCreateRequire(import.meta.url);" },
   minify: true,

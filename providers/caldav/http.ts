@@ -3,17 +3,8 @@
 import {
   AuthExpiredError, ConflictError, InvalidError, NotFoundError, ProviderError, RateLimitedError, TransientError,
 } from '../types.js';
+import { networkCause, REQUEST_TIMEOUT_MS, retryAfterMs } from '../http.js';
 
-export const REQUEST_TIMEOUT_MS = 30_000;
-
-/** Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function retryAfterMs(header: string | null, now = Date.now()): number | null {
-  if (!header) return null;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
 
 /**
  * The provider error for an HTTP status. A 403 on a write is the server refusing that one event
@@ -42,11 +33,4 @@ export class CountingFetch {
       throw new TransientError(`cannot reach ${new URL(String(input instanceof Request ? input.url : input)).origin} (${networkCause(error)})`);
     }
   };
-}
-
-/** The useful part of a fetch failure: ECONNREFUSED, ECONNRESET, a timeout… */
-function networkCause(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; errors?: Array<{ code?: string }>; message?: string } }).cause;
-  if ((error as Error).name === 'TimeoutError') return `no answer in ${REQUEST_TIMEOUT_MS / 1000} s`;
-  return cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message;
 }

@@ -1,0 +1,123 @@
+// Google batch requests, written by hand because googleapis for Node has none (reference §10;
+// google-api-nodejs-client #2530): up to 1000 calls in one multipart/mixed POST to
+// /batch/calendar/v3, each part a whole HTTP request with the path only, answered by one part per
+// call in request order with `Content-ID: <response-…>`. Each call still counts against quota and
+// may fail on its own, so every call keeps its own answer.
+//
+// WriteBatcher gathers the writes that arrive in the same turn of the event loop; a few go out as
+// ordinary requests through googleapis, more as one batch.
+import { randomBytes } from 'node:crypto';
+
+export interface Call {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** The path with its query, e.g. `/calendar/v3/calendars/primary/events`. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export function batchRequest(calls: readonly Call[]): { contentType: string; body: string } {
+  const boundary = `batch_tripcal_${randomBytes(12).toString('hex')}`;
+  const parts = calls.map((call, i) => {
+    const json = call.body === undefined ? '' : JSON.stringify(call.body);
+    const headers = Object.entries({ ...call.headers, ...(json ? { 'Content-Type': 'application/json; charset=UTF-8' } : {}) })
+      .map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    return `--${boundary}\r\nContent-Type: application/http\r\nContent-ID: <item${i + 1}>\r\n\r\n`
+      + `${call.method} ${call.path} HTTP/1.1\r\n${headers}\r\n${json}\r\n`;
+  });
+  return { contentType: `multipart/mixed; boundary=${boundary}`, body: `${parts.join('')}--${boundary}--\r\n` };
+}
+
+function splitHead(text: string): [string, string] {
+  const match = /\r?\n\r?\n/.exec(text);
+  return match ? [text.slice(0, match.index), text.slice(match.index + match[0].length)] : [text, ''];
+}
+
+function headerMap(block: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of block.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** The answers of a batch response, by the 0-based index of the call they answer. */
+export function parseBatchResponse(contentType: string, text: string): Map<number, Answer> {
+  const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  if (!boundary) throw new Error(`batch answer without a multipart boundary (${contentType})`);
+  const answers = new Map<number, Answer>();
+  for (const raw of text.split(`--${boundary}`).slice(1)) {
+    if (raw.startsWith('--')) break;
+    const [outer, http] = splitHead(raw.replace(/^\r?\n/, ''));
+    const id = /<response-item(\d+)>/i.exec(headerMap(outer)['content-id'] ?? '')?.[1];
+    const [head, body] = splitHead(http);
+    const [statusLine, ...headerLines] = head.split(/\r?\n/);
+    const status = Number(/^HTTP\/\d(?:\.\d)?\s+(\d{3})/.exec(statusLine ?? '')?.[1]);
+    if (!id || !status) continue;
+    const trimmed = body.trim();
+    let parsed: unknown = trimmed;
+    try {
+      parsed = trimmed ? JSON.parse(trimmed) : undefined;
+    } catch {
+      // not JSON: keep the text, the caller reports the status
+    }
+    answers.set(Number(id) - 1, { status, headers: headerMap(headerLines.join('\n')), body: parsed });
+  }
+  return answers;
+}
+
+interface Queued {
+  call: Call;
+  single: () => Promise<Answer>;
+  resolve: (answer: Answer) => void;
+  reject: (error: unknown) => void;
+}
+
+export class WriteBatcher {
+  private queue: Queued[] = [];
+  private scheduled = false;
+
+  /**
+   * @param sendBatch sends calls as one batch; answers in call order
+   * @param minBatch fewer writes than this go out one by one
+   */
+  constructor(
+    private readonly sendBatch: (calls: Call[]) => Promise<Answer[]>,
+    private readonly minBatch: number,
+    private readonly maxBatch: number,
+  ) {}
+
+  run(call: Call, single: () => Promise<Answer>): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+      this.queue.push({ call, single, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const queued = this.queue;
+    this.queue = [];
+    if (queued.length < this.minBatch) {
+      for (const q of queued) q.single().then(q.resolve, q.reject);
+      return;
+    }
+    for (let i = 0; i < queued.length; i += this.maxBatch) {
+      const chunk = queued.slice(i, i + this.maxBatch);
+      this.sendBatch(chunk.map((q) => q.call)).then(
+        (answers) => chunk.forEach((q, j) => q.resolve(answers[j]!)),
+        (error) => chunk.forEach((q) => q.reject(error)),
+      );
+    }
+  }
+}

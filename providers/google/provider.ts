@@ -1,0 +1,468 @@
+// Google Calendar v3 through googleapis (rules: ../shared/reference/google-calendar-v3.md).
+// - Event ids are chosen by us from the key (base32hex, §4), so a create repeated after a lost
+//   answer gets 409 and the event is read back, never made twice; an id whose event the user
+//   deleted (still there as `cancelled`, §4) is brought back with a conditional update.
+// - Every event we own carries extendedProperties.private (§7); full listings find them with
+//   privateExtendedProperty, incremental ones use the syncToken (which allows no filter, §6) and
+//   keep ours client-side; 410 fullSyncRequired drops the token for a full listing.
+// - Updates and deletes carry If-Match (§5); 412 is a ConflictError the reconciler re-plans.
+// - gaxios's own retries are off: the one retry helper (src/sync/retry.ts) backs off with jitter
+//   and Retry-After, and treats 403 rateLimitExceeded like 429 (§9, which gaxios does not).
+// - A 401 refreshes the access token once (coalesced across concurrent calls), then needs a person.
+// - More than a few writes at once go out as batch requests (§10, batch.ts).
+import { OAuth2Client, type Credentials } from 'google-auth-library';
+import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
+import { localDateOf } from '../../src/tz/zones.js';
+import { REQUEST_TIMEOUT_MS } from '../http.js';
+import type { GoogleSettings, GoogleTokens } from '../registry.js';
+import {
+  AuthExpiredError, ConflictError, InvalidError, NotFoundError, type BusyInterval, type CalendarInfo, type CalendarProvider,
+  type EventContent, type EventTime, type Listing, type OutgoingEvent, type RemoteEvent, type Reminder,
+} from '../types.js';
+import { batchRequest, parseBatchResponse, WriteBatcher, type Answer, type Call } from './batch.js';
+import { errorForAnswer, errorFromThrown, reasonOf } from './errors.js';
+import { eventIdForKey } from './ids.js';
+
+type Event = calendar_v3.Schema$Event;
+
+/** Our marker in extendedProperties.private. */
+const MARK = 'tripcal';
+const PAGE_SIZE = 2500; // the most events.list allows (§6)
+const MAX_OVERRIDES = 5; // reminders.overrides limit (§7)
+const MAX_REMINDER_MINUTES = 40_320;
+/** Fewer writes than this at once go out one by one; more share a batch of up to `batchSize`. */
+const MIN_BATCH = 3;
+const GOOGLE_API = 'https://www.googleapis.com/';
+
+/** The method options every call gets: no gaxios retries (ours decide), a timeout. */
+const CALL = { retry: false, timeout: REQUEST_TIMEOUT_MS } as const;
+
+const utcOf = (iso: string) => new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function sortReminders(reminders: Reminder[]): Reminder[] {
+  return [...reminders].sort((a, b) => a.minutesBefore - b.minutesBefore || a.method.localeCompare(b.method));
+}
+
+function timeOf(t: calendar_v3.Schema$EventDateTime | undefined, fallbackZone: string): EventTime {
+  if (t?.date) return { utc: `${t.date}T00:00:00Z`, zone: 'UTC' };
+  return { utc: utcOf(t?.dateTime ?? '1970-01-01T00:00:00Z'), zone: t?.timeZone ?? fallbackZone };
+}
+
+export function contentOf(event: Event, calendarZone = 'UTC'): EventContent {
+  const overrides = event.reminders?.useDefault ? [] : event.reminders?.overrides ?? [];
+  return {
+    summary: event.summary ?? '',
+    description: event.description ?? '',
+    location: event.location || null,
+    allDay: Boolean(event.start?.date),
+    start: timeOf(event.start, calendarZone),
+    end: timeOf(event.end, calendarZone),
+    reminders: sortReminders(overrides.map((r) => ({ method: r.method === 'email' ? 'email' : 'popup', minutesBefore: r.minutes ?? 0 }))),
+    transparent: event.transparency === 'transparent',
+  };
+}
+
+/** The body we send for an event: everything we manage, and our marker. */
+export function googleEvent(event: OutgoingEvent): Event {
+  const time = (t: EventTime): calendar_v3.Schema$EventDateTime => (event.allDay
+    ? { date: localDateOf(Date.parse(t.utc), t.zone) }
+    : { dateTime: utcOf(t.utc), timeZone: t.zone });
+  return {
+    id: eventIdForKey(event.key),
+    summary: event.summary,
+    description: event.description || undefined,
+    location: event.location || undefined,
+    start: time(event.start),
+    end: time(event.end),
+    transparency: event.transparent ? 'transparent' : 'opaque',
+    reminders: {
+      useDefault: false,
+      overrides: sortReminders(event.reminders).slice(0, MAX_OVERRIDES)
+        .map((r) => ({ method: r.method, minutes: Math.min(Math.max(0, Math.round(r.minutesBefore)), MAX_REMINDER_MINUTES) })),
+    },
+    extendedProperties: { private: { [MARK]: '1', tripcal_key: event.key, tripcal_trip: event.tripId, tripcal_item: event.itemId } },
+    status: 'confirmed',
+  };
+}
+
+function keyOf(event: Event): string | undefined {
+  const props = event.extendedProperties?.private;
+  return props?.[MARK] === '1' ? props.tripcal_key ?? undefined : undefined;
+}
+
+interface CalendarEntry {
+  id: string;
+  summary: string;
+  accessRole: string;
+  primary: boolean;
+  selected: boolean;
+  hidden: boolean;
+}
+
+export class GoogleProvider implements CalendarProvider {
+  readonly writeConcurrency: number;
+  private readonly auth: OAuth2Client;
+  private readonly api: calendar_v3.Calendar;
+  private readonly origin: string;
+  private readonly batcher: WriteBatcher;
+  private calendarId = '';
+  private calendarZone = 'UTC';
+  /** The target is a calendar tripcal made for trips (not one with the user's own events). */
+  private dedicated = false;
+  private entries: CalendarEntry[] | undefined;
+  private requests = 0;
+  private refreshing: Promise<void> | undefined;
+  private generation = 0;
+
+  constructor(private readonly settings: GoogleSettings) {
+    this.origin = new URL(settings.apiRoot ?? GOOGLE_API).origin;
+    this.auth = new OAuth2Client({
+      clientId: settings.clientId,
+      clientSecret: settings.clientSecret,
+      ...(settings.tokenUrl ? { endpoints: { oauth2TokenUrl: settings.tokenUrl } } : {}),
+    });
+    this.auth.setCredentials(settings.tokens as Credentials);
+    // A refresh answer usually has no refresh_token: keep the one we have (reference §3).
+    this.auth.on('tokens', (tokens) => {
+      const merged: GoogleTokens = { ...this.auth.credentials, ...tokens, refresh_token: tokens.refresh_token ?? this.auth.credentials.refresh_token ?? null };
+      settings.saveTokens(merged);
+    });
+    this.api = new calendar_v3.Calendar({ auth: this.auth, rootUrl: `${this.origin}/` });
+    const batchSize = settings.batchSize ?? 50;
+    this.writeConcurrency = batchSize;
+    this.batcher = new WriteBatcher((calls) => this.sendBatch(calls), MIN_BATCH, batchSize);
+  }
+
+  requestCount(): number {
+    return this.requests;
+  }
+
+  private get eventsPath(): string {
+    return `/calendar/v3/calendars/${encodeURIComponent(this.calendarId)}/events`;
+  }
+
+  /** Runs one API call; a 401 refreshes the access token once and tries again. */
+  private async authorized<T>(fn: () => Promise<T>, what: string): Promise<T> {
+    const generation = this.generation;
+    try {
+      return await this.counted(fn, what);
+    } catch (error) {
+      if (!(error instanceof AuthExpiredError) || error.status !== 401) throw error;
+      await this.refresh(generation);
+      try {
+        return await this.counted(fn, what);
+      } catch (again) {
+        if (again instanceof AuthExpiredError && again.status === 401) {
+          throw new AuthExpiredError(`${what}: Google refused a freshly refreshed access token`, 401);
+        }
+        throw again;
+      }
+    }
+  }
+
+  private async counted<T>(fn: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw errorFromThrown(error, what);
+    }
+  }
+
+  /** One refresh for all the calls that met the same expired token. */
+  private refresh(generation: number): Promise<void> {
+    if (generation !== this.generation) return Promise.resolve();
+    this.refreshing ??= (async () => {
+      try {
+        this.auth.setCredentials({ ...this.auth.credentials, access_token: null, expiry_date: null });
+        await this.auth.getAccessToken();
+        this.generation += 1;
+      } catch (error) {
+        throw errorFromThrown(error, 'refreshing the Google access token');
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private async bearer(): Promise<string> {
+    try {
+      const { token } = await this.auth.getAccessToken();
+      if (!token) throw new AuthExpiredError('no Google access token; authorize the account again');
+      return token;
+    } catch (error) {
+      throw errorFromThrown(error, 'refreshing the Google access token');
+    }
+  }
+
+  private async call<T>(fn: () => Promise<{ data: T }>, what: string): Promise<T> {
+    return this.authorized(async () => {
+      this.requests += 1;
+      return (await fn()).data;
+    }, what);
+  }
+
+  async connect(): Promise<void> {
+    if (this.calendarId) return;
+    const wanted = this.settings.calendar;
+    if (wanted === 'primary' || wanted.includes('@')) {
+      this.calendarId = wanted;
+      return;
+    }
+    const found = (await this.calendarEntries()).find((c) => c.summary === wanted && (c.accessRole === 'owner' || c.accessRole === 'writer'));
+    if (found) {
+      this.calendarId = found.id;
+    } else {
+      const made = await this.call(() => this.api.calendars.insert({ requestBody: { summary: wanted } }, CALL), `creating calendar "${wanted}"`);
+      this.calendarId = made.id!;
+      this.entries = undefined;
+    }
+    this.dedicated = true;
+  }
+
+  private async calendarEntries(): Promise<CalendarEntry[]> {
+    if (this.entries) return this.entries;
+    const entries: CalendarEntry[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.call(() => this.api.calendarList.list({ maxResults: 250, pageToken }, CALL), 'listing calendars');
+      for (const c of page.items ?? []) {
+        entries.push({
+          id: c.id!, summary: c.summaryOverride ?? c.summary ?? c.id!, accessRole: c.accessRole ?? 'reader',
+          primary: c.primary === true, selected: c.selected !== false, hidden: c.hidden === true,
+        });
+      }
+      pageToken = page.nextPageToken ?? undefined;
+    } while (pageToken);
+    this.entries = entries;
+    return entries;
+  }
+
+  private remote(event: Event): RemoteEvent {
+    return { id: event.id!, etag: event.etag!, key: keyOf(event)!, content: contentOf(event, this.calendarZone), link: event.htmlLink ?? null };
+  }
+
+  async list(cursor: string | null, knownEtag?: (id: string) => string | undefined): Promise<Listing> {
+    await this.connect();
+    const before = this.requests;
+    if (cursor) {
+      try {
+        return await this.listPages({ syncToken: cursor }, false, before, knownEtag);
+      } catch (error) {
+        // 410 fullSyncRequired: the token is no longer valid; start over with a full listing (§6).
+        if (!(error instanceof NotFoundError && error.status === 410)) throw error;
+      }
+    }
+    return this.listPages({ privateExtendedProperty: [`${MARK}=1`] }, true, before, knownEtag);
+  }
+
+  private async listPages(
+    params: calendar_v3.Params$Resource$Events$List, full: boolean, before: number, knownEtag?: (id: string) => string | undefined,
+  ): Promise<Listing> {
+    const listing: Listing = { changed: [], unchanged: [], removed: [], full, cursor: null, requests: 0 };
+    let pageToken: string | undefined;
+    for (;;) {
+      const page = await this.call(() => this.api.events.list({ calendarId: this.calendarId, maxResults: PAGE_SIZE, ...params, pageToken }, CALL), 'listing events');
+      if (page.timeZone) this.calendarZone = page.timeZone;
+      for (const event of page.items ?? []) {
+        if (event.status === 'cancelled') {
+          // Deletions come only as {id, status}: whether it was ours, the caller knows by id.
+          if (!full) listing.removed.push(event.id!);
+          continue;
+        }
+        if (!keyOf(event)) continue; // not ours: the syncToken listing sees every event
+        if (knownEtag?.(event.id!) === event.etag) listing.unchanged.push(event.id!);
+        else listing.changed.push(this.remote(event));
+      }
+      pageToken = page.nextPageToken ?? undefined;
+      if (!pageToken) {
+        listing.cursor = page.nextSyncToken ?? null;
+        break;
+      }
+    }
+    listing.requests = this.requests - before;
+    return listing;
+  }
+
+  private async getRaw(id: string): Promise<Event | null> {
+    try {
+      return await this.call(() => this.api.events.get({ calendarId: this.calendarId, eventId: id }, CALL), 'reading an event');
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<RemoteEvent | null> {
+    await this.connect();
+    const event = await this.getRaw(id);
+    return event && event.status !== 'cancelled' && keyOf(event) ? this.remote(event) : null;
+  }
+
+  /** A write through the batcher: alone through googleapis, or as a part of a batch. */
+  private async write(call: Call, single: () => Promise<{ status: number; data: unknown }>, what: string): Promise<Event | undefined> {
+    const answer = await this.authorized(async () => {
+      const a = await this.batcher.run(call, async () => {
+        this.requests += 1;
+        try {
+          const res = await single();
+          return { status: res.status, headers: {}, body: res.data };
+        } catch (error) {
+          const e = error as { response?: { status: number; data: unknown; headers?: Record<string, string> } };
+          if (!e.response) throw error;
+          return { status: e.response.status, headers: e.response.headers ?? {}, body: e.response.data };
+        }
+      });
+      if (a.status >= 300) {
+        // Retry-After may sit in the response's headers object (gaxios) or a plain map (batch).
+        const headers = a.headers as unknown as { get?: (n: string) => string | null } & Record<string, string>;
+        const retryAfter = typeof headers.get === 'function' ? headers.get('retry-after') : headers['retry-after'];
+        throw errorForAnswer(a.status, a.body, retryAfter, what);
+      }
+      return a;
+    }, what);
+    return answer.body as Event | undefined;
+  }
+
+  private async sendBatch(calls: Call[]): Promise<Answer[]> {
+    const token = await this.bearer();
+    const { contentType, body } = batchRequest(calls);
+    this.requests += 1;
+    let res: Response;
+    try {
+      res = await fetch(`${this.origin}/batch/calendar/v3`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+        body,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw errorFromThrown(error, 'sending a batch of writes');
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      // The whole batch was refused (401, 429, 5xx…): every call gets that answer.
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // keep the text
+      }
+      const answer = { status: res.status, headers: { 'retry-after': res.headers.get('retry-after') ?? '' }, body: parsed };
+      return calls.map(() => answer);
+    }
+    const answers = parseBatchResponse(res.headers.get('content-type') ?? '', text);
+    return calls.map((_, i) => answers.get(i) ?? { status: 503, headers: {}, body: { error: { code: 503, message: 'no answer for this call in the batch' } } });
+  }
+
+  async create(event: OutgoingEvent): Promise<RemoteEvent> {
+    await this.connect();
+    const body = googleEvent(event);
+    try {
+      const made = await this.write({ method: 'POST', path: this.eventsPath, body },
+        () => this.api.events.insert({ calendarId: this.calendarId, requestBody: body }, CALL), 'creating an event');
+      return this.remote(made!);
+    } catch (error) {
+      if (!(error instanceof ConflictError && error.status === 409)) throw error;
+      // The id is taken (§4): by our own event whose answer was lost, or by the one the user deleted.
+      const existing = await this.getRaw(body.id!);
+      if (!existing) throw error;
+      if (existing.status === 'cancelled') return this.update(existing.id!, existing.etag!, event);
+      if (keyOf(existing) !== event.key) throw new InvalidError(`event id ${body.id} is taken by an event tripcal does not own`, 409);
+      throw new ConflictError('the event exists already', 409, this.remote(existing));
+    }
+  }
+
+  async update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent> {
+    await this.connect();
+    const body = googleEvent(event);
+    const path = `${this.eventsPath}/${encodeURIComponent(id)}`;
+    const saved = await this.write({ method: 'PUT', path, headers: { 'If-Match': etag }, body },
+      () => this.api.events.update({ calendarId: this.calendarId, eventId: id, requestBody: body }, { ...CALL, headers: { 'If-Match': etag } }),
+      'updating an event');
+    return this.remote(saved!);
+  }
+
+  expectedContent(event: OutgoingEvent): EventContent {
+    return contentOf({ ...googleEvent(event), status: 'confirmed' }, this.calendarZone);
+  }
+
+  async delete(id: string, etag: string): Promise<void> {
+    await this.connect();
+    const path = `${this.eventsPath}/${encodeURIComponent(id)}`;
+    try {
+      await this.write({ method: 'DELETE', path, headers: { 'If-Match': etag } },
+        () => this.api.events.delete({ calendarId: this.calendarId, eventId: id }, { ...CALL, headers: { 'If-Match': etag } }),
+        'deleting an event');
+    } catch (error) {
+      // 410 deleted / 404: it is gone already, which is what we wanted.
+      if (error instanceof NotFoundError) return;
+      throw error;
+    }
+  }
+
+  /**
+   * Busy time from the user's calendars: one freeBusy query for all of them; the calendar we write
+   * to, when it also holds the user's own events (say `primary`), is read instead so that our
+   * own trip events are not counted as busy.
+   */
+  async freeBusy(from: string, to: string): Promise<BusyInterval[]> {
+    await this.connect();
+    const configured = this.settings.availabilityCalendars;
+    const ids = configured?.length
+      ? configured
+      : (await this.calendarEntries()).filter((c) => c.selected && !c.hidden).map((c) => c.id);
+    const isTarget = (id: string) => id === this.calendarId || (this.calendarId === 'primary' && this.entries?.find((c) => c.id === id)?.primary);
+    const others = ids.filter((id) => !isTarget(id));
+    const readTarget = !this.dedicated || configured?.some(isTarget);
+    const busy: BusyInterval[] = [];
+    if (others.length > 0) {
+      const answer = await this.call(() => this.api.freebusy.query({ requestBody: { timeMin: from, timeMax: to, items: others.map((id) => ({ id })) } }, CALL), 'asking free/busy');
+      const failed: string[] = [];
+      for (const [id, cal] of Object.entries(answer.calendars ?? {})) {
+        if (cal.errors?.length) failed.push(`${id} (${cal.errors.map((e) => e.reason).join(', ')})`);
+        for (const b of cal.busy ?? []) busy.push({ start: utcOf(b.start!), end: utcOf(b.end!), calendar: id });
+      }
+      if (failed.length > 0 && configured?.length) throw new InvalidError(`free/busy failed for ${failed.join('; ')}`);
+    }
+    if (readTarget) busy.push(...await this.ownBusy(from, to));
+    return busy.sort((a, b) => a.start.localeCompare(b.start) || a.end.localeCompare(b.end));
+  }
+
+  /** Busy time from the target calendar's events that are not ours. */
+  private async ownBusy(from: string, to: string): Promise<BusyInterval[]> {
+    const busy: BusyInterval[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.call(() => this.api.events.list({
+        calendarId: this.calendarId, timeMin: from, timeMax: to, singleEvents: true, maxResults: PAGE_SIZE, pageToken,
+      }, CALL), 'listing events for free/busy');
+      for (const event of page.items ?? []) {
+        if (event.status === 'cancelled' || event.transparency === 'transparent' || keyOf(event)) continue;
+        const c = contentOf(event, page.timeZone ?? this.calendarZone);
+        const start = c.start.utc < from ? from : c.start.utc;
+        const end = c.end.utc > to ? to : c.end.utc;
+        if (start < end) busy.push({ start, end, calendar: this.calendarId });
+      }
+      pageToken = page.nextPageToken ?? undefined;
+    } while (pageToken);
+    return busy;
+  }
+
+  async listCalendars(): Promise<CalendarInfo[]> {
+    await this.connect();
+    const entries = await this.calendarEntries();
+    return entries.map((c) => ({
+      id: c.id,
+      name: c.summary,
+      writable: c.accessRole === 'owner' || c.accessRole === 'writer',
+      selected: c.id === this.calendarId || (this.calendarId === 'primary' && c.primary),
+      accessRole: c.accessRole,
+      primary: c.primary,
+    }));
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open: googleapis uses fetch per call.
+  }
+}

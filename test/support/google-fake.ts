@@ -1,0 +1,724 @@
+// A loopback fake of Google Calendar v3 and Google's OAuth endpoints, for the real googleapis /
+// google-auth-library clients. No emulator exists, so this one enforces what the real service
+// does, each rule citing the public reference it comes from (keys as in
+// ../shared/reference/google-calendar-v3.md §0):
+//   ERR   developers.google.com/workspace/calendar/api/guides/errors
+//   SYNC  …/guides/sync          VER  …/guides/version-resources     BATCH …/guides/batch
+//   XP    …/guides/extended-properties    DISC  the discovery text in googleapis calendar/v3
+//   RFC6749 §5.2 (token errors), RFC7636 (PKCE)
+// Tests drive faults (quota errors, 5xx, lost answers, expired sync tokens, expired access
+// tokens, revoked refresh tokens) and read the fake's state directly.
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { isValidZone } from '../../src/model/time.js';
+import { localIso } from '../../src/tz/zones.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+interface StoredEvent {
+  data: Json;
+  seq: number;
+  etagN: number;
+}
+
+interface FakeCalendar {
+  id: string;
+  summary: string;
+  timeZone: string;
+  accessRole: 'owner' | 'writer' | 'reader' | 'freeBusyReader';
+  primary: boolean;
+  events: Map<string, StoredEvent>;
+}
+
+export interface Fault {
+  status: number;
+  reason?: string;
+  retryAfter?: string;
+  /** Only requests whose "METHOD path" matches. */
+  match?: RegExp;
+}
+
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** Inside a batch. */
+  part: boolean;
+}
+
+export const SCOPE = {
+  events: 'https://www.googleapis.com/auth/calendar.events',
+  readonly: 'https://www.googleapis.com/auth/calendar.readonly',
+  freebusy: 'https://www.googleapis.com/auth/calendar.freebusy',
+  full: 'https://www.googleapis.com/auth/calendar',
+  appCreated: 'https://www.googleapis.com/auth/calendar.app.created',
+};
+
+// DISC Event.id: base32hex, 5–1024 characters.
+const ID_RULE = /^[a-v0-9]{5,1024}$/;
+// Commonly reported limits for private extended properties (reference §7, unverified: configurable).
+const XP_KEY_MAX = 44;
+const XP_VALUE_MAX = 1024;
+const SYNC_FORBIDDEN = ['iCalUID', 'orderBy', 'privateExtendedProperty', 'q', 'sharedExtendedProperty', 'timeMin', 'timeMax', 'updatedMin'];
+const READ_ONLY = ['kind', 'etag', 'htmlLink', 'created', 'updated', 'creator', 'organizer', 'iCalUID', 'recurringEventId'];
+
+function error(status: number, reason: string, message: string, domain = 'global', location?: { locationType: string; location: string }): Reply {
+  // ERR: every error is {error: {code, message, errors: [{domain, reason, message, …}]}} as application/json.
+  return { status, body: { error: { code: status, message, errors: [{ domain, reason, message, ...location }] } } };
+}
+
+const json = (body: unknown): Reply => ({ status: 200, body });
+
+function base64url(data: Buffer | string): string {
+  return Buffer.from(data).toString('base64url');
+}
+
+function instantOf(t: Json | undefined): number | null {
+  if (!t) return null;
+  if (t.date) return Date.parse(`${t.date}T00:00:00Z`);
+  return t.dateTime ? Date.parse(t.dateTime) : null;
+}
+
+export class GoogleFake {
+  readonly clientId = 'tripcal-test.apps.googleusercontent.com';
+  readonly clientSecret = 'fake-client-secret';
+  url = '';
+  readonly calendars = new Map<string, FakeCalendar>();
+  readonly requests: FakeRequest[] = [];
+  readonly authRequests: URLSearchParams[] = [];
+  /** Events list page size when the client asks for more (to force paging). */
+  pageSize = 1000;
+  /** Short and empty pages on purpose (DISC: a page may be short or empty while nextPageToken is there). */
+  raggedPages = false;
+  /** Access tokens live this long. */
+  accessTokenSeconds = 3600;
+  /** Each request fails with one of `randomFaults.faults` at this rate. */
+  randomFaults: { rate: number; faults: Fault[]; random: () => number } | null = null;
+  /** Called after every event write the fake carried out (for kill-after-N tests). */
+  afterWrite: ((count: number) => void) | null = null;
+  writes = 0;
+  tokenRequests: URLSearchParams[] = [];
+
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private seq = 1;
+  private etags = 1;
+  private syncFloor = 0;
+  private readonly faults: Fault[] = [];
+  private loseAnswers = 0;
+  private readonly codes = new Map<string, { challenge: string; method: string; redirectUri: string; clientId: string; scope: string; used: boolean }>();
+  private readonly accessTokens = new Map<string, { expires: number; scope: string }>();
+  private readonly refreshTokens = new Map<string, { revoked: boolean; scope: string }>();
+
+  constructor(readonly email = 'traveller@example.com') {
+    this.addCalendar({ id: email, summary: email, timeZone: 'America/Los_Angeles', accessRole: 'owner', primary: true });
+  }
+
+  addCalendar(c: Omit<FakeCalendar, 'events' | 'primary'> & { primary?: boolean }): FakeCalendar {
+    const cal: FakeCalendar = { primary: false, ...c, events: new Map() };
+    this.calendars.set(c.id, cal);
+    return cal;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.onRequest(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  get tokenUrl(): string {
+    return `${this.url}/token`;
+  }
+
+  get authUrl(): string {
+    return `${this.url}/o/oauth2/v2/auth`;
+  }
+
+  // ---- test controls --------------------------------------------------------------------------
+
+  /** The next matching request(s) fail with this answer. */
+  failNext(fault: Fault, times = 1): void {
+    for (let i = 0; i < times; i++) this.faults.push(fault);
+  }
+
+  /** The next N requests are carried out, but the connection drops before the answer. */
+  loseNextAnswers(n: number): void {
+    this.loseAnswers += n;
+  }
+
+  /** Every sync token given so far is now invalid (410 fullSyncRequired). */
+  expireSyncTokens(): void {
+    this.syncFloor = this.seq;
+  }
+
+  expireAccessTokens(): void {
+    for (const t of this.accessTokens.values()) t.expires = 0;
+  }
+
+  revokeRefreshTokens(): void {
+    for (const t of this.refreshTokens.values()) t.revoked = true;
+    this.expireAccessTokens();
+  }
+
+  /** Tokens a test can hand to tripcal as if an OAuth flow had run. */
+  issueTokens(scope = `${SCOPE.events} ${SCOPE.readonly}`): { access_token: string; refresh_token: string; expiry_date: number; scope: string; token_type: string } {
+    const access = this.newAccessToken(scope);
+    const refresh = `1//fake-refresh-${randomBytes(12).toString('hex')}`;
+    this.refreshTokens.set(refresh, { revoked: false, scope });
+    return { access_token: access, refresh_token: refresh, expiry_date: Date.now() + this.accessTokenSeconds * 1000, scope, token_type: 'Bearer' };
+  }
+
+  calendar(id = this.email): FakeCalendar {
+    const cal = this.calendars.get(id);
+    if (!cal) throw new Error(`no calendar ${id}`);
+    return cal;
+  }
+
+  /** Live (not cancelled) events of a calendar, as the API would return them. */
+  liveEvents(calendarId = this.email): Json[] {
+    return [...this.calendar(calendarId).events.values()].filter((e) => e.data.status !== 'cancelled').map((e) => this.render(e, this.calendar(calendarId)));
+  }
+
+  /** As if the user edited an event in Google Calendar: fields merged, etag and sequence moved. */
+  editAsUser(eventId: string, changes: Json, calendarId = this.email): void {
+    const stored = this.calendar(calendarId).events.get(eventId);
+    if (!stored) throw new Error(`no event ${eventId}`);
+    Object.assign(stored.data, changes);
+    this.touch(stored);
+  }
+
+  deleteAsUser(eventId: string, calendarId = this.email): void {
+    const stored = this.calendar(calendarId).events.get(eventId);
+    if (!stored) throw new Error(`no event ${eventId}`);
+    stored.data.status = 'cancelled';
+    this.touch(stored);
+  }
+
+  /** An event the user made themselves (not ours). */
+  addUserEvent(event: Json, calendarId = this.email): Json {
+    const id = event.id ?? `u${randomBytes(8).toString('hex').replace(/[w-z]/g, '0')}`;
+    const stored: StoredEvent = { data: { status: 'confirmed', ...event, id, created: new Date().toISOString() }, seq: 0, etagN: 0 };
+    this.calendar(calendarId).events.set(id, stored);
+    this.touch(stored);
+    return stored.data;
+  }
+
+  apiRequests(): FakeRequest[] {
+    return this.requests;
+  }
+
+  // ---- HTTP ------------------------------------------------------------------------------------
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', this.url);
+    let reply: Reply;
+    try {
+      reply = this.route(req.method ?? 'GET', url, req.headers as Record<string, string>, body, false);
+    } catch (e) {
+      reply = error(500, 'backendError', `Backend Error (${(e as Error).message})`);
+    }
+    if (this.loseAnswers > 0 && url.pathname !== '/token' && !url.pathname.startsWith('/o/oauth2')) {
+      this.loseAnswers -= 1;
+      req.socket.destroy();
+      return;
+    }
+    this.send(res, reply);
+  }
+
+  private send(res: ServerResponse, reply: Reply): void {
+    const headers: Record<string, string> = { ...reply.headers };
+    let text = '';
+    if (typeof reply.body === 'string') text = reply.body;
+    else if (reply.body !== undefined) {
+      text = JSON.stringify(reply.body);
+      headers['content-type'] ??= 'application/json; charset=UTF-8';
+    }
+    res.writeHead(reply.status, headers);
+    res.end(text);
+  }
+
+  private nextFault(method: string, path: string): Fault | undefined {
+    const i = this.faults.findIndex((f) => !f.match || f.match.test(`${method} ${path}`));
+    if (i >= 0) return this.faults.splice(i, 1)[0];
+    const r = this.randomFaults;
+    if (r && r.random() < r.rate) return r.faults[Math.floor(r.random() * r.faults.length)];
+    return undefined;
+  }
+
+  private faultReply(f: Fault): Reply {
+    const reason = f.reason ?? (f.status === 429 ? 'rateLimitExceeded' : f.status >= 500 ? 'backendError' : 'forbidden');
+    const domain = /RateLimit|quota/.test(reason) ? 'usageLimits' : 'global';
+    const r = error(f.status, reason, reason === 'backendError' ? 'Backend Error' : 'Rate Limit Exceeded', domain);
+    if (f.retryAfter) r.headers = { 'retry-after': f.retryAfter };
+    return r;
+  }
+
+  private route(method: string, url: URL, headers: Record<string, string>, body: string, part: boolean): Reply {
+    const path = url.pathname;
+    if (path === '/o/oauth2/v2/auth') return this.authorize(url.searchParams);
+    if (path === '/token' && method === 'POST') return this.token(new URLSearchParams(body), headers);
+    this.requests.push({ method, path, query: url.searchParams, part });
+    const fault = this.nextFault(method, path);
+    if (fault) return this.faultReply(fault);
+    if (path === '/batch/calendar/v3' && method === 'POST' && !part) return this.batch(headers, body);
+    // ERR 401 authError: missing, expired or unknown bearer token.
+    const token = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
+    const grant = token ? this.accessTokens.get(token) : undefined;
+    if (!grant || grant.expires <= Date.now()) {
+      return error(401, 'authError', 'Invalid Credentials', 'global', { locationType: 'header', location: 'Authorization' });
+    }
+    let parsed: Json = {};
+    if (body) {
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return error(400, 'parseError', 'Parse Error');
+      }
+    }
+    const scopes = new Set(grant.scope.split(' '));
+    const can = (...wanted: string[]) => wanted.some((s) => scopes.has(s));
+    const insufficient = () => error(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.');
+    const m = /^\/calendar\/v3\/calendars\/([^/]+)\/events(?:\/([^/]+))?$/.exec(path);
+    if (m) {
+      const calendar = this.resolveCalendar(decodeURIComponent(m[1]!));
+      if (!calendar) return error(404, 'notFound', 'Not Found');
+      const eventId = m[2] ? decodeURIComponent(m[2]) : undefined;
+      if (method === 'GET' && !can(SCOPE.events, SCOPE.readonly, SCOPE.full, SCOPE.appCreated)) return insufficient();
+      if (method !== 'GET' && !can(SCOPE.events, SCOPE.full, SCOPE.appCreated)) return insufficient();
+      if (method !== 'GET' && calendar.accessRole !== 'owner' && calendar.accessRole !== 'writer') {
+        return error(403, 'requiredAccessLevel', 'You need to have writer access to this calendar.', 'calendar');
+      }
+      if (!eventId) {
+        if (method === 'GET') return this.list(calendar, url.searchParams);
+        if (method === 'POST') return this.insert(calendar, parsed);
+        return error(405, 'methodNotAllowed', 'Method Not Allowed');
+      }
+      const ifMatch = headers['if-match'];
+      if (method === 'GET') return this.get(calendar, eventId, headers['if-none-match']);
+      if (method === 'PUT') return this.update(calendar, eventId, parsed, ifMatch, false);
+      if (method === 'PATCH') return this.update(calendar, eventId, parsed, ifMatch, true);
+      if (method === 'DELETE') return this.remove(calendar, eventId, ifMatch);
+    }
+    if (path === '/calendar/v3/users/me/calendarList' && method === 'GET') {
+      if (!can(SCOPE.readonly, SCOPE.full)) return insufficient();
+      return this.calendarList();
+    }
+    if (path === '/calendar/v3/calendars' && method === 'POST') {
+      if (!can(SCOPE.full, SCOPE.appCreated)) return insufficient();
+      if (!parsed.summary) return error(400, 'required', 'Missing title.');
+      const id = `${randomBytes(10).toString('hex')}@group.calendar.google.com`;
+      const cal = this.addCalendar({ id, summary: parsed.summary, timeZone: parsed.timeZone ?? this.calendar().timeZone, accessRole: 'owner' });
+      return json({ kind: 'calendar#calendar', etag: `"${this.etags++}"`, id: cal.id, summary: cal.summary, timeZone: cal.timeZone });
+    }
+    if (path === '/calendar/v3/freeBusy' && method === 'POST') {
+      if (!can(SCOPE.freebusy, SCOPE.readonly, SCOPE.full)) return insufficient();
+      return this.freeBusy(parsed);
+    }
+    return error(404, 'notFound', 'Not Found');
+  }
+
+  private resolveCalendar(id: string): FakeCalendar | undefined {
+    // DISC: "primary" names the signed-in user's main calendar.
+    return id === 'primary' ? this.calendar() : this.calendars.get(id);
+  }
+
+  private touch(stored: StoredEvent): void {
+    stored.seq = this.seq++;
+    stored.etagN = this.etags++;
+    stored.data.updated = new Date().toISOString();
+  }
+
+  private wrote(): void {
+    this.writes += 1;
+    this.afterWrite?.(this.writes);
+  }
+
+  /** The event as the API returns it: times re-rendered in the event's (or calendar's) zone (DISC). */
+  private render(stored: StoredEvent, calendar: FakeCalendar, zone?: string): Json {
+    const e = stored.data;
+    if (e.status === 'cancelled') {
+      // DISC Event.status: a deleted event is only guaranteed its id and status.
+      return { kind: 'calendar#event', etag: `"${stored.etagN}"`, id: e.id, status: 'cancelled', updated: e.updated };
+    }
+    const time = (t: Json | undefined) => {
+      if (!t || t.date) return t;
+      const z = zone ?? t.timeZone ?? calendar.timeZone;
+      return { dateTime: localIso(Date.parse(t.dateTime), z), ...(t.timeZone ? { timeZone: t.timeZone } : {}) };
+    };
+    return {
+      kind: 'calendar#event',
+      ...e,
+      etag: `"${stored.etagN}"`,
+      htmlLink: `https://www.google.com/calendar/event?eid=${base64url(`${e.id} ${calendar.id}`)}`,
+      iCalUID: `${e.id}@google.com`,
+      start: time(e.start),
+      end: time(e.end),
+      reminders: e.reminders ?? { useDefault: true },
+    };
+  }
+
+  /** Field rules of insert and update (DISC; ERR; reference §7). Returns an error reply or null. */
+  private validate(e: Json): Reply | null {
+    for (const side of ['start', 'end'] as const) {
+      const t = e[side];
+      if (!t) return error(400, 'required', `Missing ${side} time.`);
+      if (Boolean(t.date) === Boolean(t.dateTime)) return error(400, 'invalid', `Invalid ${side} time.`);
+      if (t.timeZone && !isValidZone(t.timeZone)) return error(400, 'timeZoneInvalid', `Invalid time zone definition for ${side} time.`);
+      if (t.dateTime && !/(Z|[+-]\d\d:\d\d)$/.test(t.dateTime) && !t.timeZone) return error(400, 'required', `Missing time zone definition for ${side} time.`);
+      if (t.date && !/^\d{4}-\d\d-\d\d$/.test(t.date)) return error(400, 'invalid', `Invalid ${side} time.`);
+    }
+    if (Boolean(e.start.date) !== Boolean(e.end.date)) return error(400, 'invalid', 'Start and end times must either both be date or both be dateTime.');
+    if (e.recurrence && (!e.start.timeZone || !e.end.timeZone)) return error(400, 'required', 'Missing time zone definition for start time.');
+    const start = instantOf(e.start)!;
+    const end = instantOf(e.end)!;
+    if (Number.isNaN(start) || Number.isNaN(end)) return error(400, 'invalid', 'Invalid start time.');
+    if (end < start) return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar');
+    const r = e.reminders;
+    if (r) {
+      // EventReminder: at most 5 overrides, minutes 0–40320, method email|popup; not with useDefault.
+      if (r.useDefault && r.overrides?.length) return error(400, 'cannotUseDefaultRemindersAndSpecifyOverride', 'Cannot specify both default reminders and overrides at the same time.');
+      if ((r.overrides?.length ?? 0) > 5) return error(400, 'invalid', 'Invalid value for: Too many reminders');
+      for (const o of r.overrides ?? []) {
+        if (!['email', 'popup'].includes(o.method)) return error(400, 'invalid', 'Invalid value for: reminders.overrides.method');
+        if (!Number.isInteger(o.minutes) || o.minutes < 0 || o.minutes > 40_320) return error(400, 'invalid', 'Invalid value for: reminders.overrides.minutes');
+      }
+    }
+    for (const [k, v] of Object.entries((e.extendedProperties?.private ?? {}) as Record<string, unknown>)) {
+      if (k.length > XP_KEY_MAX || (typeof v === 'string' && v.length > XP_VALUE_MAX)) return error(400, 'invalid', 'Invalid extended property');
+    }
+    if (e.colorId !== undefined && !/^(?:[1-9]|1[01])$/.test(String(e.colorId))) return error(400, 'invalid', 'Invalid value for: colorId');
+    if (e.status && !['confirmed', 'tentative', 'cancelled'].includes(e.status)) return error(400, 'invalid', 'Invalid value for: status');
+    return null;
+  }
+
+  private clean(body: Json): Json {
+    const copy = { ...body };
+    for (const k of READ_ONLY) delete copy[k];
+    return copy;
+  }
+
+  private insert(calendar: FakeCalendar, body: Json): Reply {
+    const e = this.clean(body);
+    if (e.id !== undefined) {
+      // DISC Event.id + IDERR: base32hex only, 5–1024 chars, else 400 invalid.
+      if (typeof e.id !== 'string' || !ID_RULE.test(e.id)) return error(400, 'invalid', 'Invalid resource id value.');
+      // ERR 409 duplicate — also for a deleted (cancelled) event with that id (SO409).
+      if (calendar.events.has(e.id)) return error(409, 'duplicate', 'The requested identifier already exists.');
+    } else {
+      e.id = randomBytes(13).toString('hex').replace(/[w-z]/g, '0');
+    }
+    const invalid = this.validate(e);
+    if (invalid) return invalid;
+    const stored: StoredEvent = { data: { status: 'confirmed', ...e, created: new Date().toISOString() }, seq: 0, etagN: 0 };
+    this.touch(stored);
+    calendar.events.set(e.id, stored);
+    this.wrote();
+    return json(this.render(stored, calendar));
+  }
+
+  private get(calendar: FakeCalendar, id: string, ifNoneMatch?: string): Reply {
+    const stored = calendar.events.get(id);
+    if (!stored) return error(404, 'notFound', 'Not Found');
+    // VER: If-None-Match with the current etag is 304 with no body.
+    if (ifNoneMatch && ifNoneMatch === `"${stored.etagN}"`) return { status: 304 };
+    // DISC: get always returns cancelled events, with status "cancelled".
+    return json(this.render(stored, calendar));
+  }
+
+  private update(calendar: FakeCalendar, id: string, body: Json, ifMatch: string | undefined, patch: boolean): Reply {
+    const stored = calendar.events.get(id);
+    if (!stored) return error(404, 'notFound', 'Not Found');
+    // VER / ERR: If-Match must equal the current etag exactly, else 412 conditionNotMet.
+    if (ifMatch !== undefined && ifMatch !== `"${stored.etagN}"`) {
+      return error(412, 'conditionNotMet', 'Precondition Failed', 'global', { locationType: 'header', location: 'If-Match' });
+    }
+    const incoming = this.clean(body);
+    delete incoming.id;
+    let next: Json;
+    if (patch) {
+      // XP: patch merges extendedProperties per key; null deletes a key. Other fields sent replace.
+      next = { ...stored.data, ...incoming };
+      if (incoming.extendedProperties) {
+        const merged: Json = {};
+        for (const scope of ['private', 'shared']) {
+          const values = { ...(stored.data.extendedProperties?.[scope] ?? {}), ...(incoming.extendedProperties[scope] ?? {}) };
+          for (const [k, v] of Object.entries(values)) if (v === null) delete values[k];
+          merged[scope] = values;
+        }
+        next.extendedProperties = merged;
+      }
+    } else {
+      // XP / DISC: update (PUT) replaces the event; properties left out are dropped.
+      next = { status: 'confirmed', ...incoming, id, created: stored.data.created };
+    }
+    const invalid = this.validate(next);
+    if (invalid) return invalid;
+    stored.data = { ...next, id };
+    this.touch(stored);
+    this.wrote();
+    return json(this.render(stored, calendar));
+  }
+
+  private remove(calendar: FakeCalendar, id: string, ifMatch: string | undefined): Reply {
+    const stored = calendar.events.get(id);
+    if (!stored) return error(404, 'notFound', 'Not Found');
+    // ERR 410 deleted: deleting a deleted event.
+    if (stored.data.status === 'cancelled') return error(410, 'deleted', 'Resource has been deleted');
+    if (ifMatch !== undefined && ifMatch !== `"${stored.etagN}"`) {
+      return error(412, 'conditionNotMet', 'Precondition Failed', 'global', { locationType: 'header', location: 'If-Match' });
+    }
+    // DISC: delete is a soft delete; the event stays as "cancelled" (and its id stays taken).
+    stored.data.status = 'cancelled';
+    this.touch(stored);
+    this.wrote();
+    return { status: 204 };
+  }
+
+  private syncTokenFor(seq: number, calendar: FakeCalendar): string {
+    return base64url(JSON.stringify({ s: seq, c: calendar.id, m: createHash('sha256').update(`${seq}:${calendar.id}`).digest('hex').slice(0, 12) }));
+  }
+
+  private parseSyncToken(token: string, calendar: FakeCalendar): number | null {
+    try {
+      const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { s: number; c: string; m: string };
+      if (t.c !== calendar.id || this.syncTokenFor(t.s, calendar) !== token) return null;
+      return t.s;
+    } catch {
+      return null;
+    }
+  }
+
+  private list(calendar: FakeCalendar, q: URLSearchParams): Reply {
+    const syncToken = q.get('syncToken');
+    if (syncToken) {
+      // DISC / QIITA: these parameters cannot be combined with syncToken; nor showDeleted=false.
+      if (SYNC_FORBIDDEN.some((p) => q.has(p)) || q.get('showDeleted') === 'false') {
+        return error(400, 'invalid', 'Sync token cannot be used with other request restrictions.', 'calendar');
+      }
+    }
+    const timeOk = (v: string | null) => v === null || /(Z|[+-]\d\d:\d\d)$/.test(v);
+    const timeMin = q.get('timeMin');
+    const timeMax = q.get('timeMax');
+    // DISC: timeMin / timeMax must carry an offset; ERR timeRangeEmpty when max <= min.
+    if (!timeOk(timeMin) || !timeOk(timeMax)) return error(400, 'badRequest', 'Bad Request');
+    if (timeMin && timeMax && Date.parse(timeMax) <= Date.parse(timeMin)) {
+      return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar', { locationType: 'parameter', location: 'timeMax' });
+    }
+    const maxResults = Math.min(Number(q.get('maxResults') ?? 250), 2500, this.pageSize);
+    if (!Number.isInteger(maxResults) || maxResults < 1) return error(400, 'invalid', 'Invalid value for: maxResults');
+    let page: { o: number; n: number; s: number; since: number } = { o: 0, n: 0, s: this.seq - 1, since: 0 };
+    const pageToken = q.get('pageToken');
+    if (pageToken) {
+      try {
+        page = JSON.parse(Buffer.from(pageToken, 'base64url').toString('utf8'));
+      } catch {
+        return error(400, 'invalid', 'Invalid page token value.');
+      }
+    } else if (syncToken) {
+      const since = this.parseSyncToken(syncToken, calendar);
+      // ERR 410 fullSyncRequired: expired or garbled token (SO410).
+      if (since === null || since < this.syncFloor) {
+        return error(410, 'fullSyncRequired', 'Sync token is no longer valid, a full sync is required.', 'calendar', { locationType: 'parameter', location: 'syncToken' });
+      }
+      page.since = since;
+    }
+    const wanted = q.getAll('privateExtendedProperty').map((p) => p.split('='));
+    const showDeleted = q.get('showDeleted') === 'true';
+    const all = [...calendar.events.values()]
+      .filter((e) => e.seq <= page.s && e.seq > page.since)
+      .filter((e) => {
+        const d = e.data;
+        // DISC: incremental results always include deletions; full ones only with showDeleted.
+        if (d.status === 'cancelled' && !syncToken && !showDeleted) return false;
+        // DISC: repeated privateExtendedProperty constraints must all match.
+        if (wanted.some(([k, v]) => d.extendedProperties?.private?.[k!] !== v)) return false;
+        // DISC: timeMin bounds the end (exclusive), timeMax the start (exclusive).
+        if (timeMin && (instantOf(d.end) ?? 0) <= Date.parse(timeMin)) return false;
+        if (timeMax && (instantOf(d.start) ?? 0) >= Date.parse(timeMax)) return false;
+        return true;
+      })
+      .sort((a, b) => a.seq - b.seq);
+    let size = maxResults;
+    // DISC: pages may be short or even empty while a nextPageToken is still given.
+    if (this.raggedPages) size = page.n % 3 === 1 ? 0 : Math.max(1, Math.floor(maxResults / 2));
+    const slice = all.slice(page.o, page.o + size);
+    const next = page.o + size < all.length;
+    const zone = q.get('timeZone') ?? undefined;
+    return json({
+      kind: 'calendar#events',
+      etag: `"p${this.seq}"`,
+      summary: calendar.summary,
+      updated: new Date().toISOString(),
+      timeZone: calendar.timeZone,
+      accessRole: calendar.accessRole,
+      defaultReminders: [{ method: 'popup', minutes: 10 }],
+      items: slice.map((e) => this.render(e, calendar, zone)),
+      // DISC / SYNC: exactly one of nextPageToken or nextSyncToken; the sync token only on the last page.
+      ...(next
+        ? { nextPageToken: base64url(JSON.stringify({ ...page, o: page.o + size, n: page.n + 1 })) }
+        : { nextSyncToken: this.syncTokenFor(page.s, calendar) }),
+    });
+  }
+
+  private calendarList(): Reply {
+    return json({
+      kind: 'calendar#calendarList',
+      etag: `"l${this.seq}"`,
+      items: [...this.calendars.values()].map((c) => ({
+        kind: 'calendar#calendarListEntry', etag: `"c${this.seq}"`, id: c.id, summary: c.summary, timeZone: c.timeZone,
+        accessRole: c.accessRole, ...(c.primary ? { primary: true } : {}), selected: true,
+      })),
+    });
+  }
+
+  private freeBusy(body: Json): Reply {
+    const from = Date.parse(body.timeMin);
+    const to = Date.parse(body.timeMax);
+    if (Number.isNaN(from) || Number.isNaN(to)) return error(400, 'badRequest', 'Bad Request');
+    if (to <= from) return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar');
+    const calendars: Json = {};
+    for (const { id } of (body.items ?? []) as Array<{ id: string }>) {
+      const cal = this.resolveCalendar(id);
+      // DISC FreeBusyCalendar: a calendar's problem is reported inside its entry, under a 200.
+      if (!cal) {
+        calendars[id] = { busy: [], errors: [{ domain: 'global', reason: 'notFound' }] };
+        continue;
+      }
+      const spans = [...cal.events.values()]
+        .map((e) => e.data)
+        // DISC transparency: only opaque events block time; cancelled ones never do.
+        .filter((d) => d.status !== 'cancelled' && d.transparency !== 'transparent')
+        .map((d) => [Math.max(instantOf(d.start)!, from), Math.min(instantOf(d.end)!, to)] as [number, number])
+        .filter(([s, e]) => s < e)
+        .sort((a, b) => a[0] - b[0]);
+      const merged: Array<[number, number]> = [];
+      for (const s of spans) {
+        const last = merged[merged.length - 1];
+        if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
+        else merged.push([...s]);
+      }
+      calendars[id] = { busy: merged.map(([s, e]) => ({ start: new Date(s).toISOString(), end: new Date(e).toISOString() })) };
+    }
+    return json({ kind: 'calendar#freeBusy', timeMin: body.timeMin, timeMax: body.timeMax, calendars });
+  }
+
+  /** BATCH: multipart/mixed of whole HTTP requests (path only); answers in order, Content-ID <response-…>. */
+  private batch(headers: Record<string, string>, body: string): Reply {
+    const boundary = /boundary="?([^";]+)"?/.exec(headers['content-type'] ?? '')?.[1];
+    if (!boundary) return error(400, 'badRequest', 'Bad Request');
+    const parts = body.split(`--${boundary}`).slice(1).filter((p) => !p.startsWith('--'));
+    // BATCH: at most 1000 calls per batch.
+    if (parts.length > 1000) return error(400, 'badRequest', 'Too many requests in a batch.');
+    const out = `batch_${randomBytes(8).toString('hex')}`;
+    const answers = parts.map((raw) => {
+      const [outer, http] = splitOnce(raw.replace(/^\r\n/, ''));
+      const id = /Content-ID:\s*<([^>]+)>/i.exec(outer)?.[1] ?? '';
+      const [head, partBody] = splitOnce(http);
+      const [requestLine, ...lines] = head.split('\r\n');
+      const [method, target] = (requestLine ?? '').split(' ');
+      // BATCH: each part uses the path only; outer headers apply unless the part sets its own.
+      const partHeaders: Record<string, string> = { authorization: headers.authorization ?? '' };
+      for (const line of lines) {
+        const c = line.indexOf(':');
+        if (c > 0) partHeaders[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
+      }
+      let reply: Reply;
+      if (!target?.startsWith('/calendar/v3/')) reply = error(400, 'badRequest', 'Batch parts must use a Calendar API path.');
+      else reply = this.route(method ?? 'GET', new URL(target, this.url), partHeaders, partBody.trim(), true);
+      const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
+      const extra = Object.entries(reply.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      return `--${out}\r\nContent-Type: application/http\r\nContent-ID: <response-${id}>\r\n\r\n`
+        + `HTTP/1.1 ${reply.status} X\r\nContent-Type: application/json; charset=UTF-8\r\n${extra}\r\n${text}\r\n`;
+    });
+    return { status: 200, headers: { 'content-type': `multipart/mixed; boundary=${out}` }, body: `${answers.join('')}--${out}--\r\n` };
+  }
+
+  // ---- OAuth ----------------------------------------------------------------------------------
+
+  private newAccessToken(scope: string): string {
+    const token = `ya29.fake-${randomBytes(16).toString('hex')}`;
+    this.accessTokens.set(token, { expires: Date.now() + this.accessTokenSeconds * 1000, scope });
+    return token;
+  }
+
+  /** The consent screen, approved at once: a code bound to the PKCE challenge, sent back to redirect_uri. */
+  private authorize(q: URLSearchParams): Reply {
+    this.authRequests.push(q);
+    const redirect = q.get('redirect_uri');
+    if (q.get('client_id') !== this.clientId || !redirect) return { status: 400, body: 'Error 401: invalid_client' };
+    if (q.get('response_type') !== 'code') return { status: 400, body: 'unsupported_response_type' };
+    const code = `4/fake-code-${randomBytes(12).toString('hex')}`;
+    this.codes.set(code, {
+      challenge: q.get('code_challenge') ?? '', method: q.get('code_challenge_method') ?? 'plain', redirectUri: redirect,
+      clientId: this.clientId, scope: q.get('scope') ?? '', used: false,
+    });
+    const target = new URL(redirect);
+    target.searchParams.set('code', code);
+    if (q.get('state')) target.searchParams.set('state', q.get('state')!);
+    target.searchParams.set('scope', q.get('scope') ?? '');
+    return { status: 302, headers: { location: target.href } };
+  }
+
+  /** RFC 6749 §4.1.3 / §6 with RFC 7636 PKCE; errors as §5.2 (`{error, error_description}`, 400). */
+  private token(form: URLSearchParams, headers: Record<string, string>): Reply {
+    this.tokenRequests.push(form);
+    const oauthError = (status: number, code: string, description: string): Reply => ({ status, body: { error: code, error_description: description } });
+    let clientId = form.get('client_id');
+    let secret = form.get('client_secret');
+    const basic = /^Basic (.+)$/.exec(headers.authorization ?? '')?.[1];
+    if (basic) [clientId, secret] = Buffer.from(basic, 'base64').toString('utf8').split(':') as [string, string];
+    if (clientId !== this.clientId || secret !== this.clientSecret) return oauthError(401, 'invalid_client', 'Unauthorized');
+    const grant = form.get('grant_type');
+    if (grant === 'authorization_code') {
+      const code = this.codes.get(form.get('code') ?? '');
+      if (!code || code.used) return oauthError(400, 'invalid_grant', 'Malformed auth code.');
+      code.used = true; // codes are single-use
+      if (code.redirectUri !== form.get('redirect_uri')) return oauthError(400, 'redirect_uri_mismatch', 'Bad Request');
+      const verifier = form.get('code_verifier') ?? '';
+      if (code.challenge) {
+        // RFC 7636 §4.6: S256 challenge = base64url(sha256(verifier)); verifier 43–128 unreserved chars.
+        const computed = code.method === 'S256' ? base64url(createHash('sha256').update(verifier).digest()) : verifier;
+        if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || computed !== code.challenge) return oauthError(400, 'invalid_grant', 'Invalid code verifier.');
+      }
+      const refresh = `1//fake-refresh-${randomBytes(12).toString('hex')}`;
+      this.refreshTokens.set(refresh, { revoked: false, scope: code.scope });
+      return json({ access_token: this.newAccessToken(code.scope), expires_in: this.accessTokenSeconds, refresh_token: refresh, scope: code.scope, token_type: 'Bearer' });
+    }
+    if (grant === 'refresh_token') {
+      const refresh = this.refreshTokens.get(form.get('refresh_token') ?? '');
+      if (!refresh || refresh.revoked) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
+      // Reference §3: a refresh answer carries no refresh_token; the client keeps its own.
+      return json({ access_token: this.newAccessToken(refresh.scope), expires_in: this.accessTokenSeconds, scope: refresh.scope, token_type: 'Bearer' });
+    }
+    return oauthError(400, 'unsupported_grant_type', 'Invalid grant_type');
+  }
+}
+
+function splitOnce(text: string): [string, string] {
+  const i = text.indexOf('\r\n\r\n');
+  return i < 0 ? [text, ''] : [text.slice(0, i), text.slice(i + 4)];
+}
+
+export async function startGoogleFake(email?: string): Promise<GoogleFake> {
+  return new GoogleFake(email).start();
+}
