@@ -43,7 +43,7 @@ export function openApp(options: ConfigOptions = {}): App {
   const feeds = new FeedPublisher(store, dataDir);
   trips.onChange((userId) => feeds.schedule(userId));
   const vault = new Vault(store.db, dataDir);
-  const sync = new SyncEngine(store, config, trips, providerFor(vault));
+  const sync = new SyncEngine(store, config, trips, providerFor(vault, config.google));
   let closed = false;
   return {
     config,

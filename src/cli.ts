@@ -2,6 +2,7 @@
 // The tripcal command line. Each command lives in src/cli/<name>.ts.
 import { Command, Option } from 'commander';
 import { authCalDavCommand } from './cli/auth.js';
+import { authGoogleCommand } from './cli/auth-google.js';
 import { doctorCommand } from './cli/doctor.js';
 import { exportCommand } from './cli/export.js';
 import { importCommand } from './cli/import.js';
@@ -67,6 +68,13 @@ auth
   .description('check a CalDAV password and store it in the vault (prompted, or read from stdin)')
   .argument('<account>', 'the account\'s name in the configuration')
   .action(run(async (account: string, _opts, cmd: Command) => authCalDavCommand(account, cmd.optsWithGlobals())));
+auth
+  .command('google')
+  .description('connect a Google account: prints a URL to open, and finishes by itself when the browser comes back to 127.0.0.1')
+  .argument('[account]', 'the account\'s name (default: the user\'s Google account in the configuration, else "google")')
+  .option('--user <id>', 'whose calendar (default: the configured default user)')
+  .option('--port <n>', 'the loopback port for the redirect (default: a free one)')
+  .action(run(async (account: string | undefined, _opts, cmd: Command) => authGoogleCommand(account, cmd.optsWithGlobals())));
 
 program
   .command('list')

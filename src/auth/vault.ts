@@ -1,4 +1,4 @@
-// The token vault: secrets (CalDAV passwords now; OAuth tokens later) encrypted at rest with
+// The token vault: secrets (CalDAV passwords, Google OAuth tokens) encrypted at rest with
 // AES-256-GCM, a random 96-bit nonce per value and the secret's name as associated data (a
 // value cannot be moved to another name). The key comes from TRIPCAL_ENCRYPTION_KEY or from
 // <data-dir>/vault.key, created with mode 0600 on first use. A wrong key is a clear error,
@@ -110,6 +110,17 @@ export class Vault {
     return plain;
   }
 
+  /** Encrypts a value kept elsewhere (e.g. a PKCE verifier in oauth_states), bound to `name`. */
+  seal(name: string, plain: string): string {
+    return this.encryptWith(this.loadKey(), name, plain);
+  }
+
+  open(name: string, sealed: string): string {
+    const plain = this.decryptWith(this.loadKey(), name, sealed);
+    if (plain === null) throw new VaultKeyError(`"${name}" cannot be decrypted with the key from ${this.keySource()}`);
+    return plain;
+  }
+
   has(name: string): boolean {
     return this.db.prepare('SELECT 1 FROM secrets WHERE name = ?').get(name) !== undefined;
   }
@@ -120,3 +131,4 @@ export class Vault {
 }
 
 export const caldavPasswordSecret = (account: string) => `caldav:${account}:password`;
+export const googleTokensSecret = (account: string) => `google:${account}:tokens`;

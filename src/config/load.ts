@@ -47,7 +47,8 @@ function yamlPath(path: ReadonlyArray<PropertyKey>): string {
  * working server). Any other unset variable is a configuration error.
  */
 function isSecret(path: PropertyKey[]): boolean {
-  return path.length === 3 && path[0] === 'accounts' && path[2] === 'password';
+  return (path.length === 3 && path[0] === 'accounts' && path[2] === 'password')
+    || (path.length === 2 && path[0] === 'google' && ['client_id', 'client_secret', 'redirect_uri'].includes(String(path[1])));
 }
 
 function substitute(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv, problems: string[]): unknown {
@@ -58,7 +59,7 @@ function substitute(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv,
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
       missing = true;
-      if (isSecret(path)) log.warn('a password variable is not set; the account will ask for one', { key: yamlPath(path), variable: name });
+      if (isSecret(path)) log.warn('a secret\'s variable is not set; what needs it will say so', { key: yamlPath(path), variable: name });
       else problems.push(`${yamlPath(path)}: environment variable ${name} is not set`);
       return '';
     });
@@ -112,6 +113,17 @@ export function loadConfig(options: ConfigOptions = {}): LoadedConfig {
   } else {
     config = ConfigSchema.parse({});
   }
+  // The original specification's variables, when the file does not set them.
+  const google = config.google;
+  config = {
+    ...config,
+    google: {
+      ...google,
+      client_id: google.client_id ?? (env.GOOGLE_CLIENT_ID || undefined),
+      client_secret: google.client_secret ?? (env.GOOGLE_CLIENT_SECRET || undefined),
+      redirect_uri: google.redirect_uri ?? (env.GOOGLE_REDIRECT_URI || undefined),
+    },
+  };
   const dataDir = resolve(expandHome(options.dataDir || env.TRIPCAL_DATA_DIR || config.data_dir || defaultDataDir(env), env));
   return { config, path, dataDir };
 }

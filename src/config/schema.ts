@@ -22,9 +22,39 @@ const CalDavAccount = z
   })
   .strict();
 
-export const AccountSchema = z.discriminatedUnion('provider', [CalDavAccount]);
+const GoogleAccount = z
+  .object({
+    name: z.string().regex(ACCOUNT_NAME, 'letters, digits, _ and - only, at most 40'),
+    user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').optional(),
+    provider: z.literal('google'),
+    calendar: z.string().min(1).default('primary'),
+    availability_calendars: z.array(z.string().min(1)).optional(),
+    policy: z.enum(['model_wins', 'remote_wins', 'flag']).default('model_wins'),
+  })
+  .strict();
+
+export const AccountSchema = z.discriminatedUnion('provider', [CalDavAccount, GoogleAccount]);
 export type AccountConfig = z.infer<typeof AccountSchema>;
 export type Policy = AccountConfig['policy'];
+export type GoogleClientConfig = z.infer<typeof GoogleClientSchema>;
+export { loopbackOrHttps };
+
+const loopbackOrHttps = (value: string) => {
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+};
+
+/** The OAuth client (from Google Cloud console); the *_url keys point tests at a loopback fake. */
+export const GoogleClientSchema = z
+  .object({
+    client_id: z.string().min(1).optional(),
+    client_secret: z.string().min(1).optional(),
+    redirect_uri: z.url().refine(loopbackOrHttps, 'an https:// URL, or http:// on 127.0.0.1 / localhost').optional(),
+    auth_url: z.url().optional(),
+    token_url: z.url().optional(),
+    api_root: z.url().optional(),
+  })
+  .strict();
 
 const SyncSchema = z
   .object({
@@ -47,6 +77,7 @@ export const ConfigSchema = z
     log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     accounts: z.array(AccountSchema).default([]),
     sync: SyncSchema.default(SyncSchema.parse({})),
+    google: GoogleClientSchema.default({}),
   })
   .strict()
   .superRefine((config, ctx) => {

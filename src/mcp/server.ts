@@ -3,6 +3,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { App } from '../app.js';
 import { itemView, tripView } from '../trips/views.js';
+import { registerAuthTools } from './tools/auth.js';
 import { exportTrip, registerIcsTools } from './tools/ics.js';
 import { registerItemTools } from './tools/items.js';
 import { registerSyncTools } from './tools/sync.js';
@@ -24,6 +25,7 @@ export function createServer(app: App): McpServer {
   registerTripTools(server, app);
   registerIcsTools(server, app);
   registerSyncTools(server, app);
+  registerAuthTools(server, app);
 
   const tripsList = async () => ({
     resources: app.trips.listTrips().flatMap(({ trip }) => [

@@ -107,4 +107,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE links ADD COLUMN pending_remote_hash TEXT;
   ALTER TABLE links ADD COLUMN written_content TEXT;
   `,
+  // 5: OAuth states (single-use, expiring, PKCE verifier sealed by the vault); accounts connected
+  //    through authorize_calendar rather than the config file keep their settings here
+  `
+  CREATE TABLE oauth_states (
+    state_hash   TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    provider     TEXT NOT NULL,
+    account      TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    verifier     TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    used_at      TEXT
+  );
+  ALTER TABLE accounts ADD COLUMN connected TEXT;
+  `,
 ];

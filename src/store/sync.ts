@@ -72,6 +72,19 @@ export class SyncStore {
       ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider`).run(name, userId, provider, at);
   }
 
+  /** Records an account connected through authorize_calendar (not in the config file), with its settings. */
+  connectAccount(name: string, userId: string, provider: string, settings: Record<string, unknown>, at: string): void {
+    this.db.prepare(`INSERT INTO accounts (name, user_id, provider, created_at, connected) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, connected = excluded.connected`)
+      .run(name, userId, provider, at, JSON.stringify(settings));
+  }
+
+  connectedAccounts(): Array<{ name: string; userId: string; provider: string; settings: Record<string, unknown> }> {
+    const rows = this.db.prepare('SELECT name, user_id, provider, connected FROM accounts WHERE connected IS NOT NULL ORDER BY created_at, name').all() as
+      Array<{ name: string; user_id: string; provider: string; connected: string }>;
+    return rows.map((r) => ({ name: r.name, userId: r.user_id, provider: r.provider, settings: JSON.parse(r.connected) as Record<string, unknown> }));
+  }
+
   account(name: string): AccountRow | undefined {
     const r = this.db.prepare('SELECT * FROM accounts WHERE name = ?').get(name) as Record<string, string | null> | undefined;
     return r && {

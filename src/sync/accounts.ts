@@ -1,11 +1,41 @@
 // From a configured account to a connected provider: the settings each provider needs, with
 // secrets from the config (${ENV}) or, failing that, the vault.
-import { createProvider, type ProviderSettings } from '../../providers/registry.js';
+import { createProvider, type GoogleTokens, type ProviderSettings } from '../../providers/registry.js';
 import { AuthExpiredError, type CalendarProvider } from '../../providers/types.js';
-import { caldavPasswordSecret, type Vault } from '../auth/vault.js';
+import { caldavPasswordSecret, googleTokensSecret, type Vault } from '../auth/vault.js';
+import type { GoogleClientConfig } from '../config/schema.js';
 import type { ConfiguredAccount } from './engine.js';
 
-export function providerSettings(account: ConfiguredAccount, vault: Vault): ProviderSettings {
+/** What a person does to (re)connect an account, for needs_reauth messages. */
+export function reconnectHint(account: ConfiguredAccount): string {
+  if (account.provider === 'google') {
+    return `To fix it, run \`tripcal auth google ${account.name}\`, or ask your assistant to connect Google Calendar again (authorize_calendar).`;
+  }
+  return `To fix it, check the username, and set the password in the configuration (password: \${CALDAV_PASSWORD}) or run \`tripcal auth caldav ${account.name}\`.`;
+}
+
+export function googleClient(google: GoogleClientConfig): { clientId: string; clientSecret: string } {
+  if (!google.client_id || !google.client_secret) {
+    throw new AuthExpiredError('no Google OAuth client is configured: set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (or google.client_id and google.client_secret in the config file)');
+  }
+  return { clientId: google.client_id, clientSecret: google.client_secret };
+}
+
+export function providerSettings(account: ConfiguredAccount, vault: Vault, google: GoogleClientConfig): ProviderSettings {
+  if (account.provider === 'google') {
+    const stored = vault.get(googleTokensSecret(account.name));
+    if (!stored) throw new AuthExpiredError(`account "${account.name}" is not connected to Google yet`);
+    return {
+      kind: 'google',
+      calendar: account.calendar,
+      ...googleClient(google),
+      tokens: JSON.parse(stored) as GoogleTokens,
+      saveTokens: (tokens) => vault.set(googleTokensSecret(account.name), JSON.stringify(tokens)),
+      availabilityCalendars: account.availability_calendars,
+      apiRoot: google.api_root,
+      tokenUrl: google.token_url,
+    };
+  }
   const password = account.password ?? vault.get(caldavPasswordSecret(account.name));
   if (!password) {
     throw new AuthExpiredError(`account "${account.name}" has no password`);
@@ -13,6 +43,6 @@ export function providerSettings(account: ConfiguredAccount, vault: Vault): Prov
   return { kind: 'caldav', url: account.url, username: account.username, password, calendar: account.calendar };
 }
 
-export function providerFor(vault: Vault): (account: ConfiguredAccount) => Promise<CalendarProvider> {
-  return async (account) => createProvider(providerSettings(account, vault));
+export function providerFor(vault: Vault, google: GoogleClientConfig): (account: ConfiguredAccount) => Promise<CalendarProvider> {
+  return async (account) => createProvider(providerSettings(account, vault, google));
 }

@@ -11,8 +11,8 @@ import type { SyncEngine } from './engine.js';
 export const MAX_AVAILABILITY_DAYS = 366;
 
 export interface Availability {
-  busy: Array<{ account: string; start: ShownTime; end: ShownTime }>;
-  collisions: Array<{ item_id: string; trip_id: string; summary: string; start: ShownTime; end: ShownTime; account: string; busy_start: ShownTime; busy_end: ShownTime }>;
+  busy: Array<{ account: string; calendar: string | null; start: ShownTime; end: ShownTime }>;
+  collisions: Array<{ item_id: string; trip_id: string; summary: string; start: ShownTime; end: ShownTime; account: string; calendar: string | null; busy_start: ShownTime; busy_end: ShownTime }>;
   errors: Array<{ account: string; error: string }>;
   accounts: string[];
 }
@@ -33,7 +33,7 @@ export async function checkAvailability(engine: SyncEngine, store: Store, user: 
     }
   }));
   const show = (utc: string) => showTime(utc, user.timezone);
-  const busy = answers.flatMap((a) => a.busy.map((b) => ({ account: a.account, start: b.start, end: b.end })))
+  const busy = answers.flatMap((a) => a.busy.map((b) => ({ account: a.account, calendar: b.calendar ?? null, start: b.start, end: b.end })))
     .sort((x, y) => x.start.localeCompare(y.start));
   const items = [...store.userItems(user.id)].filter((i) => i.startUtc < toUtc && i.endUtc > fromUtc);
   const collisions = items.flatMap((item) => busy
@@ -41,10 +41,10 @@ export async function checkAvailability(engine: SyncEngine, store: Store, user: 
     .map((b) => ({
       item_id: item.id, trip_id: item.tripId, summary: itemSummary(item),
       start: showTime(item.startUtc, item.startTz), end: showTime(item.endUtc, item.endTz),
-      account: b.account, busy_start: show(b.start), busy_end: show(b.end),
+      account: b.account, calendar: b.calendar, busy_start: show(b.start), busy_end: show(b.end),
     })));
   return {
-    busy: busy.map((b) => ({ account: b.account, start: show(b.start), end: show(b.end) })),
+    busy: busy.map((b) => ({ account: b.account, calendar: b.calendar, start: show(b.start), end: show(b.end) })),
     collisions,
     errors: answers.filter((a) => a.error !== null).map((a) => ({ account: a.account, error: a.error! })),
     accounts: accounts.map((a) => a.name),

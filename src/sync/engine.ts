@@ -3,7 +3,7 @@
 // stops another. Also answers sync_status and list_calendars.
 import type { BusyInterval, CalendarInfo, CalendarProvider, EventContent } from '../../providers/types.js';
 import { AuthExpiredError, ProviderError } from '../../providers/types.js';
-import type { AccountConfig, Config } from '../config/schema.js';
+import { AccountSchema, type AccountConfig, type Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { desiredEvents, desiredEventsForItem, type DesiredEvent } from '../events/desired.js';
 import { log } from '../log.js';
@@ -11,8 +11,10 @@ import { localIso } from '../tz/zones.js';
 import type { Store } from '../store/store.js';
 import { SyncStore, type Link } from '../store/sync.js';
 import type { Trips } from '../trips/service.js';
+import { reconnectHint } from './accounts.js';
 import { applyPlan, emptyCounts, StopAccount, type SyncCounts } from './apply.js';
 import { observe, plan } from './plan.js';
+import { withRetry } from './retry.js';
 
 export interface SyncRequest {
   account?: string;
@@ -83,10 +85,24 @@ export class SyncEngine {
     this.links = new SyncStore(store.db);
   }
 
+  /** The configured accounts, then those connected through authorize_calendar. */
   accounts(userId?: string): ConfiguredAccount[] {
-    return this.config.accounts
-      .map((a) => ({ ...a, user: a.user ?? this.config.default_user }))
-      .filter((a) => !userId || a.user === userId);
+    const configured = this.config.accounts.map((a) => ({ ...a, user: a.user ?? this.config.default_user }));
+    const names = new Set(configured.map((a) => a.name));
+    const connected = this.links.connectedAccounts()
+      .filter((c) => !names.has(c.name))
+      .flatMap((c) => {
+        const parsed = AccountSchema.safeParse({ ...c.settings, name: c.name, user: c.userId, provider: c.provider });
+        return parsed.success ? [{ ...parsed.data, user: c.userId }] : [];
+      });
+    return [...configured, ...connected].filter((a) => !userId || a.user === userId);
+  }
+
+  /** Drops the account's connected provider: the next run connects again (say, with new tokens). */
+  reconnect(name: string): void {
+    const provider = this.providers.get(name);
+    this.providers.delete(name);
+    void provider?.then((p) => p.close()).catch(() => undefined);
   }
 
   account(name: string): ConfiguredAccount {
@@ -151,7 +167,7 @@ export class SyncEngine {
       const links = this.links.links(account.name);
       const known = new Map<string, string>();
       for (const l of links) if (l.remoteId && l.remoteEtag) known.set(l.remoteId, l.remoteEtag);
-      const listing = await provider.list(row.cursor, (id) => known.get(id));
+      const listing = await withRetry(() => provider!.list(row.cursor, (id) => known.get(id)), this.retryOptions());
       const observed = observe(links, listing, {
         account: account.name, knownItems: this.links.knownItemIds(account.user), desired: byKey, now: this.now(),
         acceptEmpty: request.recreate || request.allowMassDelete,
@@ -175,11 +191,11 @@ export class SyncEngine {
       await applyPlan(decided.operations, {
         account: account.name, policy: account.policy, provider, store: this.links,
         transaction: (fn) => this.store.transaction(fn),
-        retry: { attempts: this.config.sync.retry_attempts, maxWaitMs: this.config.sync.retry_max_wait_seconds * 1000 },
+        retry: this.retryOptions(),
         pull: (event, remote, written) => this.pull(account, event, remote, written),
         now: this.now,
         onProgress: (done, total) => request.onProgress?.({ account: account.name, done, total }),
-      }, counts, this.config.sync.concurrency);
+      }, counts, provider.writeConcurrency ?? this.config.sync.concurrency);
       if (observed.duplicates.length > 0) this.store.transaction(() => this.links.setCursor(account.name, listing.cursor));
       return report(counts.failed > 0 ? 'error' : 'ok', counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null,
         decided.gone, provider.requestCount() - before);
@@ -187,13 +203,17 @@ export class SyncEngine {
       const cause = error instanceof StopAccount ? (error.cause as Error) : error;
       if (cause instanceof AuthExpiredError) {
         this.providers.delete(account.name);
-        return report('needs_reauth', `${cause.message}. To fix it, check the username, and set the password in the configuration (password: \${CALDAV_PASSWORD}) or run \`tripcal auth caldav ${account.name}\`.`);
+        return report('needs_reauth', `${cause.message}. ${reconnectHint(account)}`);
       }
       if (cause instanceof ProviderError || error instanceof StopAccount) {
         return report('error', `${(cause as Error).message}; the remaining changes stay pending for the next sync`, [], startRequests() - before);
       }
       throw error;
     }
+  }
+
+  private retryOptions() {
+    return { attempts: this.config.sync.retry_attempts, maxWaitMs: this.config.sync.retry_max_wait_seconds * 1000 };
   }
 
   private pull(account: ConfiguredAccount, event: DesiredEvent, remote: EventContent, written: EventContent | null): DesiredEvent | null {

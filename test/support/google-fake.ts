@@ -105,6 +105,8 @@ export class GoogleFake {
   afterWrite: ((count: number) => void) | null = null;
   writes = 0;
   tokenRequests: URLSearchParams[] = [];
+  /** Every access and refresh token handed out, to prove none is stored in the clear. */
+  readonly issued: string[] = [];
 
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -180,9 +182,15 @@ export class GoogleFake {
   /** Tokens a test can hand to tripcal as if an OAuth flow had run. */
   issueTokens(scope = `${SCOPE.events} ${SCOPE.readonly}`): { access_token: string; refresh_token: string; expiry_date: number; scope: string; token_type: string } {
     const access = this.newAccessToken(scope);
-    const refresh = `1//fake-refresh-${randomBytes(12).toString('hex')}`;
-    this.refreshTokens.set(refresh, { revoked: false, scope });
+    const refresh = this.newRefreshToken(scope);
     return { access_token: access, refresh_token: refresh, expiry_date: Date.now() + this.accessTokenSeconds * 1000, scope, token_type: 'Bearer' };
+  }
+
+  /** As if an attacker swapped the PKCE challenge: the code's verifier no longer matches. */
+  tamperChallenge(code: string): void {
+    const c = this.codes.get(code);
+    if (!c) throw new Error(`no code ${code}`);
+    c.challenge = base64url(createHash('sha256').update('someone-else-s-verifier-0123456789abcdefghijkl').digest());
   }
 
   calendar(id = this.email): FakeCalendar {
@@ -655,8 +663,16 @@ export class GoogleFake {
 
   // ---- OAuth ----------------------------------------------------------------------------------
 
+  private newRefreshToken(scope: string): string {
+    const token = `1//fake-refresh-${randomBytes(12).toString('hex')}`;
+    this.refreshTokens.set(token, { revoked: false, scope });
+    this.issued.push(token);
+    return token;
+  }
+
   private newAccessToken(scope: string): string {
     const token = `ya29.fake-${randomBytes(16).toString('hex')}`;
+    this.issued.push(token);
     this.accessTokens.set(token, { expires: Date.now() + this.accessTokenSeconds * 1000, scope });
     return token;
   }
@@ -700,8 +716,7 @@ export class GoogleFake {
         const computed = code.method === 'S256' ? base64url(createHash('sha256').update(verifier).digest()) : verifier;
         if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || computed !== code.challenge) return oauthError(400, 'invalid_grant', 'Invalid code verifier.');
       }
-      const refresh = `1//fake-refresh-${randomBytes(12).toString('hex')}`;
-      this.refreshTokens.set(refresh, { revoked: false, scope: code.scope });
+      const refresh = this.newRefreshToken(code.scope);
       return json({ access_token: this.newAccessToken(code.scope), expires_in: this.accessTokenSeconds, refresh_token: refresh, scope: code.scope, token_type: 'Bearer' });
     }
     if (grant === 'refresh_token') {

@@ -46,6 +46,13 @@ async function addResult(app: App, result: AddItemResult) {
 
 const WRITE = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } as const;
 
+/** An item id, an event key or UID (both begin with the item id), or a calendar's own event id. */
+function itemIdOf(app: App, id: string, field: string): string {
+  const itemId = /^(item_[0-9a-v]+)/.exec(id)?.[1] ?? app.sync.links.linkByRemoteId(id)?.itemId;
+  if (!itemId) throw new NotFoundError(field, `"${id}" is not an item or event tripcal knows (ids look like item_…)`);
+  return itemId;
+}
+
 export function registerItemTools(server: McpServer, app: App): void {
   const add = (kind: ItemDetails['kind'], name: string, description: string, detailsKey: string, detailsSchema: z.ZodObject, remindDefault: number) => {
     server.registerTool(
@@ -137,7 +144,7 @@ export function registerItemTools(server: McpServer, app: App): void {
       description: 'Change fields of an item (the fields of its kind, as in add_flight / add_accommodation / add_activity); null removes an optional field. Can also move it to another trip.',
       inputSchema: {
         user_id: UserIdSchema,
-        item_id: z.string().trim().min(1).max(64).describe('The event_id returned when the item was added'),
+        item_id: z.string().trim().min(1).max(200).describe('The item_id or event_id returned when the item was added'),
         changes: z.record(z.string().max(40), z.union([z.string().max(4000), z.null()])).default({}).describe('e.g. {"departure_time": "2025-06-15T09:00", "seat": "14C"}'),
         remind_before: RemindBeforeSchema.optional(),
         trip_id: TripIdSchema.optional().describe('Move the item to this trip'),
@@ -147,7 +154,7 @@ export function registerItemTools(server: McpServer, app: App): void {
       annotations: { ...WRITE, idempotentHint: true },
     },
     handled('update_item', async (args) => {
-      const { item, trip } = app.trips.updateItem(args.user_id, args.item_id, {
+      const { item, trip } = app.trips.updateItem(args.user_id, itemIdOf(app, args.item_id, 'item_id'), {
         changes: args.changes, remindBeforeHours: args.remind_before, tripId: args.trip_id, expectedVersion: args.expected_version,
       });
       const { items, zone } = app.trips.getTrip(trip.userId, trip.id);
@@ -172,10 +179,7 @@ export function registerItemTools(server: McpServer, app: App): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     handled('delete_event', async (args) => {
-      // An item id, an event key or UID (both begin with the item id), or a calendar's own event id.
-      const itemId = /^(item_[0-9a-v]+)/.exec(args.event_id)?.[1] ?? app.sync.links.linkByRemoteId(args.event_id)?.itemId;
-      if (!itemId) throw new NotFoundError('event_id', `"${args.event_id}" is not an event tripcal knows (ids look like item_…)`);
-      const { item, trip } = app.trips.deleteItem(args.user_id, itemId, 'event_id');
+      const { item, trip } = app.trips.deleteItem(args.user_id, itemIdOf(app, args.event_id, 'event_id'), 'event_id');
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true, event_id: args.event_id, item_id: item.id, trip_id: trip.id, sync,

@@ -117,10 +117,10 @@ export function registerSyncTools(server: McpServer, app: App): void {
         start: ShownTime,
         end: ShownTime,
         accounts: z.array(z.string()),
-        busy: z.array(z.object({ account: z.string(), start: ShownTime, end: ShownTime })),
+        busy: z.array(z.object({ account: z.string(), calendar: z.string().nullable(), start: ShownTime, end: ShownTime })),
         collisions: z.array(z.object({
           item_id: z.string(), trip_id: z.string(), summary: z.string(), start: ShownTime, end: ShownTime,
-          account: z.string(), busy_start: ShownTime, busy_end: ShownTime,
+          account: z.string(), calendar: z.string().nullable(), busy_start: ShownTime, busy_end: ShownTime,
         })),
         errors: z.array(z.object({ account: z.string(), error: z.string() })),
         message: z.string(),
@@ -150,7 +150,9 @@ export function registerSyncTools(server: McpServer, app: App): void {
         success: z.boolean(),
         accounts: z.array(z.object({
           account: z.string(),
-          calendars: z.array(z.object({ id: z.string(), name: z.string(), writable: z.boolean(), selected: z.boolean() })),
+          calendars: z.array(z.object({
+            id: z.string(), name: z.string(), writable: z.boolean(), selected: z.boolean(), access_role: z.string().nullable(), primary: z.boolean(),
+          })),
           error: z.string().nullable(),
         })),
       },
@@ -160,7 +162,11 @@ export function registerSyncTools(server: McpServer, app: App): void {
       const names = args.account ? [app.sync.account(args.account).name] : app.sync.accounts().map((a) => a.name);
       const accounts = await Promise.all(names.map(async (account) => {
         try {
-          return { account, calendars: await app.sync.listCalendars(account), error: null };
+          const calendars = await app.sync.listCalendars(account);
+          return {
+            account, error: null,
+            calendars: calendars.map((c) => ({ id: c.id, name: c.name, writable: c.writable, selected: c.selected, access_role: c.accessRole ?? null, primary: c.primary ?? false })),
+          };
         } catch (error) {
           return { account, calendars: [], error: (error as Error).message };
         }

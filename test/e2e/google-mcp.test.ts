@@ -1,0 +1,225 @@
+// Google Calendar end to end: the real MCP client drives the built server over stdio, which
+// talks to the loopback Google fake through the real googleapis / google-auth-library clients.
+// Connecting with authorize_calendar + handle_auth_callback (state and PKCE rules), the original
+// specification's flight landing with both zones, its reminders and its real htmlLink, a revoked
+// refresh token, and `tripcal auth google` from a terminal.
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startGoogleFake, type GoogleFake } from '../support/google-fake.js';
+import { CLI, connect, SPEC_FLIGHT, structured, tempDir, type Connected } from '../support/mcp.js';
+
+let fake: GoogleFake;
+let server: Connected;
+let dir: string;
+let config: string;
+const REDIRECT = 'http://127.0.0.1:8976/oauth/callback';
+
+function googleConfig(dataDir: string, fakeUrl: string, extra = ''): string {
+  const path = join(dataDir, 'config.yaml');
+  writeFileSync(path, [
+    'google:',
+    '  client_id: ${TEST_GOOGLE_CLIENT_ID}',
+    '  client_secret: ${TEST_GOOGLE_CLIENT_SECRET}',
+    `  auth_url: ${fakeUrl}/o/oauth2/v2/auth`,
+    `  token_url: ${fakeUrl}/token`,
+    `  api_root: ${fakeUrl}/`,
+    'sync:',
+    '  retry_max_wait_seconds: 1',
+    extra,
+  ].join('\n'));
+  return path;
+}
+
+const env = () => ({ TEST_GOOGLE_CLIENT_ID: fake.clientId, TEST_GOOGLE_CLIENT_SECRET: fake.clientSecret, TRIPCAL_LOG_LEVEL: 'warn' });
+
+/** What the user's browser does: open the consent URL, get redirected with code and state. */
+async function consent(authUrl: string): Promise<{ code: string; state: string }> {
+  const res = await fetch(authUrl, { redirect: 'manual' });
+  expect(res.status).toBe(302);
+  const back = new URL(res.headers.get('location')!);
+  return { code: back.searchParams.get('code')!, state: back.searchParams.get('state')! };
+}
+
+async function authorize(user = 'test_user'): Promise<{ url: URL; code: string; state: string }> {
+  const out = structured(await server.call('authorize_calendar', { user_id: user, redirect_uri: REDIRECT, provider: 'google' }));
+  const url = new URL(out.auth_url);
+  return { url, ...(await consent(out.auth_url)) };
+}
+
+const errorText = (r: { content: unknown }) => (r.content as Array<{ text: string }>)[0]!.text;
+
+beforeAll(async () => {
+  fake = await startGoogleFake();
+  dir = tempDir();
+  config = googleConfig(dir, fake.url);
+  server = await connect({ dataDir: dir, args: ['--config', config], env: env() });
+});
+afterAll(async () => {
+  await server?.close();
+  await fake?.stop();
+});
+
+test('authorize_calendar asks for offline access, consent, narrow scopes, PKCE S256 and a random state', async () => {
+  const { url } = await authorize();
+  const q = url.searchParams;
+  expect(url.origin + url.pathname).toBe(`${fake.url}/o/oauth2/v2/auth`);
+  expect(q.get('access_type')).toBe('offline');
+  expect(q.get('prompt')).toBe('consent');
+  expect(q.get('client_id')).toBe(fake.clientId);
+  expect(q.get('redirect_uri')).toBe(REDIRECT);
+  expect(q.get('scope')!.split(' ').sort()).toEqual([
+    'https://www.googleapis.com/auth/calendar.events', 'https://www.googleapis.com/auth/calendar.readonly',
+  ]);
+  expect(q.get('code_challenge_method')).toBe('S256');
+  expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(q.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  const again = await authorize();
+  expect(again.url.searchParams.get('state')).not.toBe(q.get('state'));
+  expect(again.url.searchParams.get('code_challenge')).not.toBe(q.get('code_challenge'));
+});
+
+test('handle_auth_callback refuses unknown, foreign, replayed and expired states, and a PKCE mismatch, changing nothing', async () => {
+  const unknown = await server.call('handle_auth_callback', { user_id: 'test_user', code: 'x', state: 'not-a-state-we-issued' });
+  expect(unknown.isError).toBe(true);
+  expect(errorText(unknown)).toMatch(/^state: unknown/);
+
+  const a = await authorize();
+  const foreign = await server.call('handle_auth_callback', { user_id: 'mallory', code: a.code, state: a.state });
+  expect(foreign.isError).toBe(true);
+  expect(errorText(foreign)).toMatch(/^state: was issued for another user/);
+
+  // Expired: ten minutes pass (the state's expiry moved into the past, directly in the database).
+  const b = await authorize();
+  const db = new Database(join(dir, 'tripcal.db'));
+  db.prepare('UPDATE oauth_states SET expires_at = ? WHERE used_at IS NULL').run('2020-01-01T00:00:00.000Z');
+  db.close();
+  const expired = await server.call('handle_auth_callback', { user_id: 'test_user', code: b.code, state: b.state });
+  expect(errorText(expired)).toMatch(/^state: expired/);
+
+  const c = await authorize();
+  fake.tamperChallenge(c.code);
+  const pkce = await server.call('handle_auth_callback', { user_id: 'test_user', code: c.code, state: c.state });
+  expect(pkce.isError).toBe(true);
+  expect(errorText(pkce)).toMatch(/invalid_grant: Invalid code verifier/);
+  const replay = await server.call('handle_auth_callback', { user_id: 'test_user', code: c.code, state: c.state });
+  expect(errorText(replay)).toMatch(/^state: already used/);
+
+  const status = structured(await server.call('sync_status', {}));
+  expect(status.accounts).toEqual([]);
+});
+
+test('connecting lists the calendars with their access role; the spec\'s flight lands with both zones, its reminders and its real link', async () => {
+  fake.addCalendar({ id: 'family@group.calendar.google.com', summary: 'Family', timeZone: 'Europe/Berlin', accessRole: 'reader' });
+  const a = await authorize();
+  const done = structured(await server.call('handle_auth_callback', { user_id: 'test_user', code: a.code, state: a.state }));
+  expect(done).toMatchObject({ success: true, account: 'google', provider: 'google' });
+  expect(done.calendars).toEqual([
+    { id: fake.email, name: fake.email, access_role: 'owner', writable: true, selected: true, primary: true },
+    { id: 'family@group.calendar.google.com', name: 'Family', access_role: 'reader', writable: false, selected: false, primary: false },
+  ]);
+  expect(JSON.stringify(done)).not.toMatch(/ya29\.|1\/\/fake-refresh/);
+  const replay = await server.call('handle_auth_callback', { user_id: 'test_user', code: a.code, state: a.state });
+  expect(errorText(replay)).toMatch(/^state: already used/);
+
+  const out = structured(await server.call('add_flight', SPEC_FLIGHT));
+  expect(out.sync).toMatchObject({ status: 'synced', accounts: [{ account: 'google', status: 'ok' }] });
+  const events = fake.liveEvents();
+  expect(events).toHaveLength(1);
+  const e = events[0]!;
+  expect(e.start).toEqual({ dateTime: '2025-06-15T01:00:00-07:00', timeZone: 'America/Los_Angeles' });
+  expect(e.end).toEqual({ dateTime: '2025-06-15T12:30:00-04:00', timeZone: 'America/New_York' });
+  expect(e.reminders.overrides).toEqual(expect.arrayContaining([{ method: 'email', minutes: 48 * 60 }, { method: 'popup', minutes: 120 }]));
+  expect(e.reminders.useDefault).toBe(false);
+  expect(e.summary).toContain('UA123');
+  for (const field of ['United Airlines', 'LAX', 'JFK', 'ABC123', '12A']) expect(e.description).toContain(field);
+  expect(out.event_details.calendar_link).toBe(e.htmlLink);
+  expect(out.event_id).toBe(e.id);
+
+  // The returned event_id works for later edits.
+  const moved = structured(await server.call('update_item', { user_id: 'test_user', item_id: out.event_id, changes: { seat: '14C' } }));
+  expect(moved.sync.status).toBe('synced');
+  expect(fake.liveEvents()[0]!.description).toContain('14C');
+
+  // No token in the clear anywhere in the data directory's database files.
+  for (const file of ['tripcal.db', 'tripcal.db-wal']) {
+    let bytes = '';
+    try {
+      bytes = readFileSync(join(dir, file)).toString('latin1');
+    } catch {
+      continue;
+    }
+    for (const token of fake.issued) expect(bytes.includes(token)).toBe(false);
+  }
+});
+
+test('list_calendars and check_availability ask Google; trip items that collide are named', async () => {
+  fake.addUserEvent({ summary: 'Dentist', start: { dateTime: '2025-06-15T09:00:00Z' }, end: { dateTime: '2025-06-15T10:00:00Z' } });
+  fake.addUserEvent({ summary: 'Recital', start: { dateTime: '2025-06-15T11:00:00Z' }, end: { dateTime: '2025-06-15T12:00:00Z' } }, 'family@group.calendar.google.com');
+  const listed = structured(await server.call('list_calendars', {}));
+  expect(listed.accounts[0].calendars.map((c: { access_role: string }) => c.access_role)).toEqual(['owner', 'reader']);
+  const before = fake.requests.length;
+  const free = structured(await server.call('check_availability', { user_id: 'test_user', start: '2025-06-14T00:00:00Z', end: '2025-06-16T00:00:00Z' }));
+  expect(free.busy.map((b: { start: { utc: string }; calendar: string }) => [b.start.utc, b.calendar])).toEqual([
+    ['2025-06-15T09:00:00Z', 'primary'], ['2025-06-15T11:00:00Z', 'family@group.calendar.google.com'],
+  ]);
+  expect(free.collisions).toHaveLength(2);
+  expect(free.collisions[0]).toMatchObject({ summary: expect.stringContaining('UA123'), account: 'google' });
+  // One freeBusy query for the other calendars, one read of the target calendar.
+  expect(fake.requests.slice(before).map((r) => r.path).sort()).toEqual(['/calendar/v3/calendars/primary/events', '/calendar/v3/freeBusy']);
+});
+
+test('a revoked refresh token marks the account needs_reauth with words to act on; nothing else breaks; authorizing again heals it', async () => {
+  fake.revokeRefreshTokens();
+  const added = structured(await server.call('add_activity', {
+    user_id: 'test_user', activity_details: { name: 'Harbor tour', start_time: '2025-06-16T10:00', timezone: 'America/New_York' },
+  }));
+  expect(added.success).toBe(true);
+  expect(added.sync.status).toBe('pending');
+  const status = structured(await server.call('sync_status', {}));
+  expect(status.accounts[0]).toMatchObject({ account: 'google', provider: 'google', state: 'needs_reauth', pending: 1 });
+  expect(status.accounts[0].detail).toMatch(/invalid_grant/);
+  expect(status.accounts[0].detail).toMatch(/tripcal auth google google/);
+  expect(status.accounts[0].detail).toMatch(/authorize_calendar/);
+  const tripId = structured(await server.call('list_trips', { user_id: 'test_user' })).trips[0].id;
+  const exported = structured(await server.call('export_trip', { user_id: 'test_user', trip_id: tripId }));
+  expect(exported.ics).toContain('Harbor tour');
+
+  const a = await authorize();
+  const healed = structured(await server.call('handle_auth_callback', { user_id: 'test_user', code: a.code, state: a.state }));
+  expect(healed.sync.status).toBe('synced');
+  const ours = fake.liveEvents().filter((e) => e.extendedProperties?.private?.tripcal === '1');
+  expect(ours.map((e) => e.summary).sort()).toEqual([expect.stringContaining('UA123'), 'Harbor tour']);
+  const after = structured(await server.call('sync_status', {}));
+  expect(after.accounts[0]).toMatchObject({ state: 'ok', pending: 0 });
+});
+
+test('`tripcal auth google` prints the URL and finishes by itself when the browser comes back to 127.0.0.1', async () => {
+  const own = tempDir();
+  const cfg = googleConfig(own, fake.url);
+  const child = spawn(process.execPath, [CLI, 'auth', 'google', '--config', cfg, '--data-dir', own], { env: { ...process.env, ...env() } });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\S+)/.exec(stdout);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', () => reject(new Error(`exited early: ${stdout} ${stderr}`)));
+  });
+  const redirect = new URL(url).searchParams.get('redirect_uri')!;
+  expect(redirect).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+  // The browser: consent, then follow Google's redirect to the loopback server.
+  const page = await fetch(url);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('tripcal is connected');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/Connected account "google"/);
+  expect(stdout).toMatch(/\* traveller@example\.com \(owner\) \[primary\]/);
+});
