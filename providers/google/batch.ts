@@ -7,6 +7,7 @@
 // WriteBatcher gathers the writes that arrive in the same turn of the event loop; a few go out as
 // ordinary requests through googleapis, more as one batch.
 import { randomBytes } from 'node:crypto';
+import { REQUEST_TIMEOUT_MS } from '../http.js';
 
 export interface Call {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -71,6 +72,33 @@ export function parseBatchResponse(contentType: string, text: string): Map<numbe
     answers.set(Number(id) - 1, { status, headers: headerMap(headerLines.join('\n')), body: parsed });
   }
   return answers;
+}
+
+/**
+ * Sends the calls as one batch to `{origin}/batch/calendar/v3`; the answers come in call order. A
+ * batch refused as a whole (401, 429, 5xx…) gives every call that answer. Network failures throw.
+ */
+export async function postBatch(origin: string, token: string, calls: readonly Call[]): Promise<Answer[]> {
+  const { contentType, body } = batchRequest(calls);
+  const res = await fetch(`${origin}/batch/calendar/v3`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+    body,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // keep the text
+    }
+    const answer = { status: res.status, headers: { 'retry-after': res.headers.get('retry-after') ?? '' }, body: parsed };
+    return calls.map(() => answer);
+  }
+  const answers = parseBatchResponse(res.headers.get('content-type') ?? '', text);
+  return calls.map((_, i) => answers.get(i) ?? { status: 503, headers: {}, body: { error: { code: 503, message: 'no answer for this call in the batch' } } });
 }
 
 interface Queued {

@@ -12,83 +12,23 @@
 // - More than a few writes at once go out as batch requests (§10, batch.ts).
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
-import { localDateOf } from '../../src/tz/zones.js';
 import { REQUEST_TIMEOUT_MS } from '../http.js';
 import type { GoogleSettings, GoogleTokens } from '../registry.js';
 import {
   AuthExpiredError, ConflictError, InvalidError, NotFoundError, type BusyInterval, type CalendarInfo, type CalendarProvider,
-  type EventContent, type EventTime, type Listing, type OutgoingEvent, type RemoteEvent, type Reminder,
+  type EventContent, type Listing, type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
-import { batchRequest, parseBatchResponse, WriteBatcher, type Answer, type Call } from './batch.js';
+import { postBatch, WriteBatcher, type Answer, type Call } from './batch.js';
 import { errorForAnswer, errorFromThrown, reasonOf } from './errors.js';
-import { eventIdForKey } from './ids.js';
+import { contentOf, googleEvent, keyOf, MARK, utcOf, type Event } from './events.js';
 
-type Event = calendar_v3.Schema$Event;
-
-/** Our marker in extendedProperties.private. */
-const MARK = 'tripcal';
 const PAGE_SIZE = 2500; // the most events.list allows (§6)
-const MAX_OVERRIDES = 5; // reminders.overrides limit (§7)
-const MAX_REMINDER_MINUTES = 40_320;
 /** Fewer writes than this at once go out one by one; more share a batch of up to `batchSize`. */
 const MIN_BATCH = 3;
 const GOOGLE_API = 'https://www.googleapis.com/';
 
 /** The method options every call gets: no gaxios retries (ours decide), a timeout. */
 const CALL = { retry: false, timeout: REQUEST_TIMEOUT_MS } as const;
-
-const utcOf = (iso: string) => new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-function sortReminders(reminders: Reminder[]): Reminder[] {
-  return [...reminders].sort((a, b) => a.minutesBefore - b.minutesBefore || a.method.localeCompare(b.method));
-}
-
-function timeOf(t: calendar_v3.Schema$EventDateTime | undefined, fallbackZone: string): EventTime {
-  if (t?.date) return { utc: `${t.date}T00:00:00Z`, zone: 'UTC' };
-  return { utc: utcOf(t?.dateTime ?? '1970-01-01T00:00:00Z'), zone: t?.timeZone ?? fallbackZone };
-}
-
-export function contentOf(event: Event, calendarZone = 'UTC'): EventContent {
-  const overrides = event.reminders?.useDefault ? [] : event.reminders?.overrides ?? [];
-  return {
-    summary: event.summary ?? '',
-    description: event.description ?? '',
-    location: event.location || null,
-    allDay: Boolean(event.start?.date),
-    start: timeOf(event.start, calendarZone),
-    end: timeOf(event.end, calendarZone),
-    reminders: sortReminders(overrides.map((r) => ({ method: r.method === 'email' ? 'email' : 'popup', minutesBefore: r.minutes ?? 0 }))),
-    transparent: event.transparency === 'transparent',
-  };
-}
-
-/** The body we send for an event: everything we manage, and our marker. */
-export function googleEvent(event: OutgoingEvent): Event {
-  const time = (t: EventTime): calendar_v3.Schema$EventDateTime => (event.allDay
-    ? { date: localDateOf(Date.parse(t.utc), t.zone) }
-    : { dateTime: utcOf(t.utc), timeZone: t.zone });
-  return {
-    id: eventIdForKey(event.key),
-    summary: event.summary,
-    description: event.description || undefined,
-    location: event.location || undefined,
-    start: time(event.start),
-    end: time(event.end),
-    transparency: event.transparent ? 'transparent' : 'opaque',
-    reminders: {
-      useDefault: false,
-      overrides: sortReminders(event.reminders).slice(0, MAX_OVERRIDES)
-        .map((r) => ({ method: r.method, minutes: Math.min(Math.max(0, Math.round(r.minutesBefore)), MAX_REMINDER_MINUTES) })),
-    },
-    extendedProperties: { private: { [MARK]: '1', tripcal_key: event.key, tripcal_trip: event.tripId, tripcal_item: event.itemId } },
-    status: 'confirmed',
-  };
-}
-
-function keyOf(event: Event): string | undefined {
-  const props = event.extendedProperties?.private;
-  return props?.[MARK] === '1' ? props.tripcal_key ?? undefined : undefined;
-}
 
 interface CalendarEntry {
   id: string;
@@ -326,33 +266,12 @@ export class GoogleProvider implements CalendarProvider {
 
   private async sendBatch(calls: Call[]): Promise<Answer[]> {
     const token = await this.bearer();
-    const { contentType, body } = batchRequest(calls);
     this.requests += 1;
-    let res: Response;
     try {
-      res = await fetch(`${this.origin}/batch/calendar/v3`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
-        body,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
+      return await postBatch(this.origin, token, calls);
     } catch (error) {
       throw errorFromThrown(error, 'sending a batch of writes');
     }
-    const text = await res.text();
-    if (!res.ok) {
-      // The whole batch was refused (401, 429, 5xx…): every call gets that answer.
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // keep the text
-      }
-      const answer = { status: res.status, headers: { 'retry-after': res.headers.get('retry-after') ?? '' }, body: parsed };
-      return calls.map(() => answer);
-    }
-    const answers = parseBatchResponse(res.headers.get('content-type') ?? '', text);
-    return calls.map((_, i) => answers.get(i) ?? { status: 503, headers: {}, body: { error: { code: 503, message: 'no answer for this call in the batch' } } });
   }
 
   async create(event: OutgoingEvent): Promise<RemoteEvent> {

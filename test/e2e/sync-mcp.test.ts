@@ -120,7 +120,7 @@ test('check_availability: busy time from the calendar\'s other events, in UTC an
   const tour = structured(await server.call('add_activity', { activity_details: { name: 'Boat tour', start_time: '2025-07-16T10:30', end_time: '2025-07-16T12:30', timezone: 'America/New_York' } }));
   const out = structured(await server.call('check_availability', { start: '2025-07-16T00:00:00Z', end: '2025-07-17T00:00:00Z' }));
   expect(out).toMatchObject({ success: true, accounts: ['home'], errors: [] });
-  expect(out.busy).toEqual([{ account: 'home', start: expect.objectContaining({ utc: '2025-07-16T15:00:00Z' }), end: expect.objectContaining({ utc: '2025-07-16T16:00:00Z' }) }]);
+  expect(out.busy).toEqual([{ account: 'home', calendar: null, start: expect.objectContaining({ utc: '2025-07-16T15:00:00Z' }), end: expect.objectContaining({ utc: '2025-07-16T16:00:00Z' }) }]);
   expect(out.busy[0].start.local).toBe('2025-07-16T17:00:00+02:00'); // the user's zone (Europe/Berlin in the config)
   expect(out.collisions).toEqual([expect.objectContaining({ item_id: tour.item_id, summary: 'Boat tour', account: 'home' })]);
   const bad = await server.call('check_availability', { start: '2025-07-17T00:00:00Z', end: '2025-07-16T00:00:00Z' });

@@ -103,7 +103,11 @@ export class GoogleFake {
   randomFaults: { rate: number; faults: Fault[]; random: () => number } | null = null;
   /** Called after every event write the fake carried out (for kill-after-N tests). */
   afterWrite: ((count: number) => void) | null = null;
+  /** Called before an event write is carried out (to slip in a user's edit and force a 412). */
+  beforeWrite: ((method: string, eventId: string | undefined) => void) | null = null;
   writes = 0;
+  /** Fault answers given (injected or random) and answers dropped. */
+  faultsServed = 0;
   tokenRequests: URLSearchParams[] = [];
   /** Every access and refresh token handed out, to prove none is stored in the clear. */
   readonly issued: string[] = [];
@@ -247,6 +251,7 @@ export class GoogleFake {
     }
     if (this.loseAnswers > 0 && url.pathname !== '/token' && !url.pathname.startsWith('/o/oauth2')) {
       this.loseAnswers -= 1;
+      this.faultsServed += 1;
       req.socket.destroy();
       return;
     }
@@ -287,7 +292,10 @@ export class GoogleFake {
     if (path === '/token' && method === 'POST') return this.token(new URLSearchParams(body), headers);
     this.requests.push({ method, path, query: url.searchParams, part });
     const fault = this.nextFault(method, path);
-    if (fault) return this.faultReply(fault);
+    if (fault) {
+      this.faultsServed += 1;
+      return this.faultReply(fault);
+    }
     if (path === '/batch/calendar/v3' && method === 'POST' && !part) return this.batch(headers, body);
     // ERR 401 authError: missing, expired or unknown bearer token.
     const token = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
@@ -318,9 +326,13 @@ export class GoogleFake {
       }
       if (!eventId) {
         if (method === 'GET') return this.list(calendar, url.searchParams);
-        if (method === 'POST') return this.insert(calendar, parsed);
+        if (method === 'POST') {
+          this.beforeWrite?.(method, undefined);
+          return this.insert(calendar, parsed);
+        }
         return error(405, 'methodNotAllowed', 'Method Not Allowed');
       }
+      if (method !== 'GET') this.beforeWrite?.(method, eventId);
       const ifMatch = headers['if-match'];
       if (method === 'GET') return this.get(calendar, eventId, headers['if-none-match']);
       if (method === 'PUT') return this.update(calendar, eventId, parsed, ifMatch, false);

@@ -17,6 +17,7 @@ describe('configuration', () => {
     expect(parseConfig('', 'c', {})).toEqual({
       default_user: 'me', users: {}, log_level: 'info', accounts: [],
       sync: { wait_seconds: 10, max_delete_share: 0.5, min_guarded_deletes: 10, retry_attempts: 5, retry_max_wait_seconds: 60, concurrency: 4 },
+      google: {},
     });
   });
 

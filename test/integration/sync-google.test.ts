@@ -1,0 +1,287 @@
+// The sync engine against the Google fake: what the calendar app changes is handled by each
+// policy (also when it lands between our listing and our write: a real 412), an expired sync
+// token mid-life, a token refresh during a sync, random quota errors / 5xx / lost answers at 20 %
+// of requests, and `tripcal sync` killed after its Nth write. Every time: converged, each desired
+// event exactly once, nothing of ours left over.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { openApp, type App } from '../../src/app.js';
+import { googleTokensSecret } from '../../src/auth/vault.js';
+import { desiredEvents } from '../../src/events/desired.js';
+import { syncStatus } from '../../src/sync/status.js';
+import { eventIdForKey } from '../../providers/google/ids.js';
+import { startGoogleFake, type GoogleFake } from '../support/google-fake.js';
+import { flight } from '../support/items.js';
+import { CLI, tempDir } from '../support/mcp.js';
+
+let fake: GoogleFake;
+const apps: App[] = [];
+
+beforeAll(async () => {
+  fake = await startGoogleFake();
+});
+afterAll(async () => {
+  for (const a of apps) await a.close();
+  await fake?.stop();
+});
+beforeEach(() => {
+  // Each test gets a calendar of its own.
+  fake.calendar().events.clear();
+  fake.randomFaults = null;
+  fake.beforeWrite = null;
+  fake.afterWrite = null;
+});
+
+interface Setup {
+  app: App;
+  dir: string;
+  config: string;
+}
+
+function setup(policy = 'model_wins', extra = ''): Setup {
+  const dir = tempDir();
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, [
+    'google:',
+    `  client_id: ${fake.clientId}`,
+    `  client_secret: ${fake.clientSecret}`,
+    `  token_url: ${fake.tokenUrl}`,
+    `  api_root: ${fake.url}/`,
+    'accounts:',
+    '  - name: work',
+    '    provider: google',
+    `    policy: ${policy}`,
+    'sync:',
+    '  retry_max_wait_seconds: 1',
+    '  retry_attempts: 4',
+    extra,
+  ].join('\n'));
+  const app = openApp({ dataDir: dir, configPath: config });
+  app.vault.set(googleTokensSecret('work'), JSON.stringify(fake.issueTokens()));
+  apps.push(app);
+  return { app, dir, config };
+}
+
+function fillTrip(app: App) {
+  const f1 = app.trips.addItem(undefined, flight('United Airlines', 'UA123', 'LAX', 'JFK', '2025-06-15T08:00', '2025-06-15T16:30'), { path: 'f' });
+  const tripId = f1.trip.id;
+  app.trips.addItem(undefined, { kind: 'stay', details: { name: 'The Plaza', check_in: '2025-06-15', check_out: '2025-06-18' } }, { tripId, path: 's' });
+  const tour = app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: '2025-06-16T10:00' } }, { tripId, path: 'a' });
+  app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Hamilton', start_time: '2025-06-17T19:00' } }, { tripId, path: 'a' });
+  app.trips.addItem(undefined, flight('United Airlines', 'UA456', 'JFK', 'LAX', '2025-06-18T18:00', '2025-06-18T21:15'), { tripId, path: 'f' });
+  return { tripId, tour: tour.item };
+}
+
+const ours = () => fake.liveEvents().filter((e) => e.extendedProperties?.private?.tripcal === '1');
+
+/** Every desired event exactly once, with its current title and instants; nothing else of ours. */
+function expectConverged(app: App): void {
+  const desired = desiredEvents([...app.store.userItems('me')]);
+  const stored = ours();
+  expect(stored.map((e) => e.extendedProperties.private.tripcal_key).sort()).toEqual(desired.map((d) => d.key).sort());
+  for (const d of desired) {
+    const s = stored.find((e) => e.extendedProperties.private.tripcal_key === d.key)!;
+    expect(s.id).toBe(eventIdForKey(d.key));
+    expect(s.summary).toBe(d.summary);
+    expect(new Date(s.start.dateTime).toISOString().replace('.000Z', 'Z')).toBe(d.start.utc);
+    expect(new Date(s.end.dateTime).toISOString().replace('.000Z', 'Z')).toBe(d.end.utc);
+  }
+}
+
+const tourEvent = (tourId: string) => fake.calendar().events.get(eventIdForKey(`${tourId}:activity`))!;
+const moveTour = { start: { dateTime: '2025-06-16T19:00:00Z', timeZone: 'America/New_York' }, end: { dateTime: '2025-06-16T20:00:00Z', timeZone: 'America/New_York' } };
+
+describe('changes made in Google Calendar', () => {
+  test('first sync writes every event; a quiet sync costs one request; one change costs two', async () => {
+    const { app } = setup();
+    const { tour } = fillTrip(app);
+    const [first] = await app.sync.sync();
+    expect(first).toMatchObject({ status: 'ok', counts: { created: 6 } });
+    expectConverged(app);
+    expect((await app.sync.sync())[0]).toMatchObject({ requests: 1, counts: { unchanged: 6 } });
+    app.trips.updateItem(undefined, tour.id, { changes: { location: 'Pier 84' } });
+    expect((await app.sync.sync())[0]).toMatchObject({ requests: 2, counts: { updated: 1 } });
+    expectConverged(app);
+  });
+
+  test('model_wins: a moved event is moved back', async () => {
+    const { app } = setup('model_wins');
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    fake.editAsUser(tourEvent(tour.id).data.id, moveTour);
+    expect((await app.sync.sync())[0]!.counts).toMatchObject({ updated: 1, unchanged: 5 });
+    expectConverged(app);
+  });
+
+  test('remote_wins: the moved time is taken into the model', async () => {
+    const { app } = setup('remote_wins');
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    fake.editAsUser(tourEvent(tour.id).data.id, moveTour);
+    expect((await app.sync.sync())[0]!.counts.pulled).toBe(1);
+    const item = [...app.store.userItems('me')].find((i) => i.id === tour.id)!;
+    expect(item.startUtc).toBe('2025-06-16T19:00:00Z');
+    expect((await app.sync.sync())[0]!.counts).toMatchObject({ updated: 0, pulled: 0 });
+    expectConverged(app);
+  });
+
+  test('flag: the event is marked a conflict, untouched, with both versions in sync_status', async () => {
+    const { app } = setup('flag');
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    fake.editAsUser(tourEvent(tour.id).data.id, moveTour);
+    expect((await app.sync.sync())[0]!.counts.conflicts).toBe(1);
+    const [status] = syncStatus(app.store, app.sync);
+    expect(status!.conflicts[0]!.model!.start.utc).toBe('2025-06-16T14:00:00Z');
+    expect(status!.conflicts[0]!.calendar!.start.utc).toBe('2025-06-16T19:00:00Z');
+    expect(tourEvent(tour.id).data.start.dateTime).toBe('2025-06-16T19:00:00Z');
+  });
+
+  test.each(['model_wins', 'remote_wins', 'flag'])('%s: an edit that lands between our listing and our write gets a 412 and is decided by the policy', async (policy) => {
+    const { app } = setup(policy);
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    const id = tourEvent(tour.id).data.id;
+    app.trips.updateItem(undefined, tour.id, { changes: { name: 'Harbor tour (sunset)' } });
+    let slipped = false;
+    fake.beforeWrite = (method, eventId) => {
+      if (!slipped && eventId === id) {
+        slipped = true;
+        fake.editAsUser(id, moveTour);
+      }
+    };
+    const [report] = await app.sync.sync();
+    expect(slipped).toBe(true);
+    expect(fake.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/events/${id}`))).toBe(true);
+    const event = tourEvent(tour.id).data;
+    const item = [...app.store.userItems('me')].find((i) => i.id === tour.id)!;
+    if (policy === 'model_wins') {
+      expect(event.start.dateTime).toBe('2025-06-16T14:00:00Z');
+      expect(event.summary).toBe('Harbor tour (sunset)');
+    } else if (policy === 'remote_wins') {
+      expect(item.startUtc).toBe('2025-06-16T19:00:00Z');
+      expect(event.summary).toBe('Harbor tour (sunset)');
+      expect(event.start.dateTime).toBe('2025-06-16T19:00:00Z');
+    } else {
+      expect(report!.counts.conflicts).toBe(1);
+      expect(event.start.dateTime).toBe('2025-06-16T19:00:00Z');
+    }
+  });
+
+  test.each(['model_wins', 'remote_wins', 'flag'])('%s: an event deleted in Google is reported, not recreated, until its item changes (then restored, not duplicated)', async (policy) => {
+    const { app } = setup(policy);
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    fake.deleteAsUser(tourEvent(tour.id).data.id);
+    const [report] = await app.sync.sync();
+    expect(report!.gone).toEqual([`${tour.id}:activity`]);
+    expect((await app.sync.sync())[0]!.counts.created).toBe(0);
+    expect(ours()).toHaveLength(5);
+    app.trips.updateItem(undefined, tour.id, { changes: { location: 'Pier 84' } });
+    expect((await app.sync.sync())[0]!.counts.created).toBe(1);
+    expect(ours()).toHaveLength(6);
+    expect(tourEvent(tour.id).data.location).toBe('Pier 84');
+  });
+
+  test('a sync token that expires (410) leads to a full listing: nothing duplicated, nothing deleted', async () => {
+    const { app } = setup();
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    app.trips.updateItem(undefined, tour.id, { changes: { location: 'Pier 84' } });
+    fake.expireSyncTokens();
+    const [report] = await app.sync.sync();
+    expect(report).toMatchObject({ status: 'ok', counts: { updated: 1, created: 0, deleted: 0, unchanged: 5 } });
+    const lists = fake.requests.filter((r) => r.path.endsWith('/events') && r.method === 'GET').slice(-2);
+    expect(lists[0]!.query.has('syncToken')).toBe(true);
+    expect(lists[1]!.query.getAll('privateExtendedProperty')).toEqual(['tripcal=1']);
+    expectConverged(app);
+  });
+
+  test('the access token expires during a sync: refreshed once, written back to the vault, the sync completes', async () => {
+    const { app } = setup();
+    fillTrip(app);
+    const before = app.vault.get(googleTokensSecret('work'));
+    fake.afterWrite = () => {
+      fake.afterWrite = null;
+      fake.expireAccessTokens();
+    };
+    const refreshes = fake.tokenRequests.length;
+    const [report] = await app.sync.sync();
+    expect(report!.status).toBe('ok');
+    expect(fake.tokenRequests.length - refreshes).toBe(1);
+    const after = JSON.parse(app.vault.get(googleTokensSecret('work'))!);
+    expect(after.access_token).not.toBe(JSON.parse(before!).access_token);
+    expect(after.refresh_token).toBe(JSON.parse(before!).refresh_token);
+    expectConverged(app);
+  });
+
+  test('a revoked refresh token: needs_reauth with a fix; other accounts and the model go on', async () => {
+    const { app } = setup();
+    fillTrip(app);
+    await app.sync.sync();
+    fake.revokeRefreshTokens();
+    const [report] = await app.sync.sync();
+    expect(report!.status).toBe('needs_reauth');
+    expect(report!.message).toMatch(/invalid_grant.*tripcal auth google work/);
+    app.vault.set(googleTokensSecret('work'), JSON.stringify(fake.issueTokens()));
+    app.sync.reconnect('work');
+    expect((await app.sync.sync())[0]!.status).toBe('ok');
+  });
+});
+
+describe('faults', () => {
+  test('20 % of requests fail (429 with Retry-After, 403 rateLimitExceeded, 500, 503) or lose their answer: converges, no duplicates', async () => {
+    const { app } = setup('model_wins', '  concurrency: 4');
+    fillTrip(app);
+    for (let i = 0; i < 20; i++) {
+      app.trips.addItem(undefined, { kind: 'activity', details: { name: `Museum ${i}`, start_time: `2025-06-${String(10 + (i % 9)).padStart(2, '0')}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { path: 'a' });
+    }
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    fake.randomFaults = {
+      rate: 0.2,
+      random,
+      faults: [{ status: 429, retryAfter: '0' }, { status: 403, reason: 'rateLimitExceeded' }, { status: 403, reason: 'userRateLimitExceeded' }, { status: 500 }, { status: 503 }],
+    };
+    fake.loseNextAnswers(2);
+    const faultsBefore = fake.faultsServed;
+    let runs = 0;
+    let last;
+    do {
+      [last] = await app.sync.sync();
+      runs += 1;
+    } while ((last!.status !== 'ok' || last!.counts.created + last!.counts.updated > 0) && runs < 12);
+    fake.randomFaults = null;
+    expect(fake.faultsServed - faultsBefore).toBeGreaterThan(4);
+    const [final] = await app.sync.sync();
+    expect(final).toMatchObject({ status: 'ok', counts: { created: 0, updated: 0, deleted: 0 } });
+    expectConverged(app);
+  });
+
+  test.each([1, 3, 6])('`tripcal sync` killed (SIGKILL) right after write %i converges on the next run', async (n) => {
+    const s = setup('model_wins', '  concurrency: 1');
+    fillTrip(s.app);
+    const killed = await new Promise<boolean>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'sync', '--config', s.config, '--data-dir', s.dir], { env: { ...process.env, TRIPCAL_LOG_LEVEL: 'silent' }, stdio: 'ignore' });
+      const start = fake.writes;
+      let done = false;
+      fake.afterWrite = (count) => {
+        if (!done && count - start === n) {
+          done = true;
+          child.kill('SIGKILL');
+        }
+      };
+      child.on('exit', () => resolve(done));
+    });
+    fake.afterWrite = null;
+    expect(killed).toBe(true);
+    s.app.sync.reconnect('work');
+    const [report] = await s.app.sync.sync();
+    expect(report!.status).toBe('ok');
+    expectConverged(s.app);
+    const [again] = await s.app.sync.sync();
+    expect(again!.counts).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+  });
+});
