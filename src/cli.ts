@@ -74,6 +74,7 @@ auth
   .argument('[account]', 'the account\'s name (default: the user\'s Google account in the configuration, else "google")')
   .option('--user <id>', 'whose calendar (default: the configured default user)')
   .option('--port <n>', 'the loopback port for the redirect (default: a free one)')
+  .option('--calendar <name>', 'where trips go: primary (default), a calendar id, or a name to find or make (accounts not in the config file)')
   .action(run(async (account: string | undefined, _opts, cmd: Command) => authGoogleCommand(account, cmd.optsWithGlobals())));
 
 program

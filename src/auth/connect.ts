@@ -18,24 +18,30 @@ export function connector(app: App): GoogleConnector {
   return new GoogleConnector(app.store.db, app.sync.links, app.vault, app.config.google);
 }
 
-/** The Google account a user's authorization is for: the one named, else their first, else a new one. */
-export function googleAccountFor(app: App, userId: string, name?: string): TargetAccount {
+/**
+ * The Google account a user's authorization is for: the one named, else their first, else a new
+ * one. `calendar` (primary, a calendar id, or a name to find or make) may be chosen for accounts
+ * that are not in the config file; a configured account keeps the config's.
+ */
+export function googleAccountFor(app: App, userId: string, name?: string, calendar?: string): TargetAccount {
   const all = app.sync.accounts();
   const configuredNames = new Set(app.config.accounts.map((a) => a.name));
-  if (name) {
-    if (!ACCOUNT_NAME.test(name)) throw new InputError('account', 'letters, digits, _ and - only, at most 40');
-    const found = all.find((a) => a.name === name);
-    if (!found) return { name, calendar: 'primary', configured: false };
-    if (found.provider !== 'google') throw new InputError('account', `"${name}" is a ${found.provider} account, not a Google one`);
-    if (found.user !== userId) throw new InputError('account', `"${name}" belongs to another user`);
-    return { name, calendar: found.calendar, configured: configuredNames.has(name) };
+  const existing = name ? all.find((a) => a.name === name) : all.find((a) => a.provider === 'google' && a.user === userId);
+  if (name && !ACCOUNT_NAME.test(name)) throw new InputError('account', 'letters, digits, _ and - only, at most 40');
+  if (existing) {
+    if (existing.provider !== 'google') throw new InputError('account', `"${existing.name}" is a ${existing.provider} account, not a Google one`);
+    if (existing.user !== userId) throw new InputError('account', `"${existing.name}" belongs to another user`);
+    const configured = configuredNames.has(existing.name);
+    if (configured && calendar && calendar !== existing.calendar) {
+      throw new InputError('calendar', `account "${existing.name}" is in the config file, which sets its calendar ("${existing.calendar}"); change it there`);
+    }
+    return { name: existing.name, calendar: configured ? existing.calendar : calendar ?? existing.calendar, configured };
   }
-  const mine = all.find((a) => a.provider === 'google' && a.user === userId);
-  if (mine) return { name: mine.name, calendar: mine.calendar, configured: configuredNames.has(mine.name) };
+  if (name) return { name, calendar: calendar ?? 'primary', configured: false };
   const taken = new Set(all.map((a) => a.name));
   const slug = userId.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 32);
   const candidates = ['google', `google-${slug}`, ...Array.from({ length: 50 }, (_, i) => `google-${slug}-${i + 2}`)];
-  return { name: candidates.find((c) => !taken.has(c))!, calendar: 'primary', configured: false };
+  return { name: candidates.find((c) => !taken.has(c))!, calendar: calendar ?? 'primary', configured: false };
 }
 
 export interface Connected {
@@ -50,7 +56,7 @@ export async function finishGoogle(app: App, userId: string, code: string, state
   const google = connector(app);
   const done = await google.finish(userId, code, state);
   const configured = app.config.accounts.some((a) => a.name === done.account);
-  google.remember(done.account, userId, configured, new Date().toISOString());
+  google.remember(done, userId, configured, new Date().toISOString());
   app.sync.reconnect(done.account);
   let calendars: CalendarInfo[] = [];
   let calendarsError: string | null = null;

@@ -68,6 +68,7 @@ export interface Started {
 
 export interface Finished {
   account: string;
+  calendar: string;
   tokens: GoogleTokens;
   grantedScopes: string[];
 }
@@ -102,9 +103,9 @@ export class GoogleConnector {
     const created = this.now();
     const hash = hashState(state);
     this.db.prepare('DELETE FROM oauth_states WHERE expires_at < ?').run(new Date(created - STATE_TTL_MS).toISOString());
-    this.db.prepare(`INSERT INTO oauth_states (state_hash, user_id, provider, account, redirect_uri, verifier, created_at, expires_at)
-      VALUES (?, ?, 'google', ?, ?, ?, ?, ?)`)
-      .run(hash, userId, account, redirectUri, this.vault.seal(`oauth-state:${hash}`, codeVerifier!), new Date(created).toISOString(), new Date(created + STATE_TTL_MS).toISOString());
+    this.db.prepare(`INSERT INTO oauth_states (state_hash, user_id, provider, account, calendar, redirect_uri, verifier, created_at, expires_at)
+      VALUES (?, ?, 'google', ?, ?, ?, ?, ?, ?)`)
+      .run(hash, userId, account, calendar, redirectUri, this.vault.seal(`oauth-state:${hash}`, codeVerifier!), new Date(created).toISOString(), new Date(created + STATE_TTL_MS).toISOString());
     const authUrl = client.generateAuthUrl({
       access_type: 'offline', // a refresh token, so sync keeps working without the user
       prompt: 'consent', // …every time, even when the user consented before
@@ -124,7 +125,7 @@ export class GoogleConnector {
   async finish(userId: string, code: string, state: string): Promise<Finished> {
     const hash = hashState(state);
     const row = this.db.prepare('SELECT * FROM oauth_states WHERE state_hash = ?').get(hash) as
-      { user_id: string; provider: string; account: string; redirect_uri: string; verifier: string; expires_at: string; used_at: string | null } | undefined;
+      { user_id: string; provider: string; account: string; calendar: string; redirect_uri: string; verifier: string; expires_at: string; used_at: string | null } | undefined;
     if (!row) throw new OAuthError('state', 'unknown: it was not issued by this tripcal (or was cleaned up long ago); start again with authorize_calendar');
     if (row.user_id !== userId) throw new OAuthError('state', `was issued for another user, not "${userId}"; start again with authorize_calendar for this user`);
     if (row.used_at) throw new OAuthError('state', 'already used: each authorization can be completed once; start again with authorize_calendar');
@@ -158,11 +159,11 @@ export class GoogleConnector {
       scope: tokens.scope, token_type: tokens.token_type ?? 'Bearer',
     };
     this.vault.set(googleTokensSecret(row.account), JSON.stringify(stored));
-    return { account: row.account, tokens: stored, grantedScopes: granted };
+    return { account: row.account, calendar: row.calendar, tokens: stored, grantedScopes: granted };
   }
 
   /** Makes the account exist: a configured one as it is, else one recorded as connected. */
-  remember(account: string, userId: string, configured: boolean, at: string): void {
-    if (!configured) this.links.connectAccount(account, userId, 'google', { calendar: 'primary' }, at);
+  remember(done: Finished, userId: string, configured: boolean, at: string): void {
+    if (!configured) this.links.connectAccount(done.account, userId, 'google', { calendar: done.calendar }, at);
   }
 }

@@ -12,6 +12,7 @@ import { withApp, type GlobalOptions } from './common.js';
 export interface AuthGoogleOptions extends GlobalOptions {
   user?: string;
   port?: string;
+  calendar?: string;
 }
 
 const page = (title: string, text: string) => `<!doctype html><meta charset="utf-8"><title>${title}</title>`
@@ -48,7 +49,7 @@ function awaitRedirect(server: Server, state: string): Promise<{ code: string } 
 export async function authGoogleCommand(accountName: string | undefined, options: AuthGoogleOptions): Promise<void> {
   await withApp(options, async (app) => {
     const userId = app.trips.userId(options.user);
-    const target = googleAccountFor(app, userId, accountName);
+    const target = googleAccountFor(app, userId, accountName, options.calendar);
     const port = options.port === undefined ? 0 : Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError('--port', 'a port number (0 picks a free one)');
     const server = createServer();

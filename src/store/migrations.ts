@@ -115,6 +115,7 @@ export const MIGRATIONS: readonly string[] = [
     user_id      TEXT NOT NULL,
     provider     TEXT NOT NULL,
     account      TEXT NOT NULL,
+    calendar     TEXT NOT NULL,
     redirect_uri TEXT NOT NULL,
     verifier     TEXT NOT NULL,
     created_at   TEXT NOT NULL,

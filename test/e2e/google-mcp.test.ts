@@ -196,6 +196,24 @@ test('a revoked refresh token marks the account needs_reauth with words to act o
   expect(after.accounts[0]).toMatchObject({ state: 'ok', pending: 0 });
 });
 
+test('another user connects with a dedicated "Trips" calendar: the narrow extra scope is asked, the calendar made once, trips go there', async () => {
+  const out = structured(await server.call('authorize_calendar', { user_id: 'anna', redirect_uri: REDIRECT, calendar: 'Trips' }));
+  expect(out).toMatchObject({ account: 'google-anna', calendar: 'Trips' });
+  expect(new URL(out.auth_url).searchParams.get('scope')).toContain('https://www.googleapis.com/auth/calendar.app.created');
+  const { code, state } = await consent(out.auth_url);
+  const done = structured(await server.call('handle_auth_callback', { user_id: 'anna', code, state }));
+  const trips = [...fake.calendars.values()].filter((c) => c.summary === 'Trips');
+  expect(trips).toHaveLength(1);
+  expect(done.calendars.find((c: { selected: boolean }) => c.selected)).toMatchObject({ id: trips[0]!.id, name: 'Trips', access_role: 'owner' });
+  structured(await server.call('add_activity', { user_id: 'anna', activity_details: { name: 'Opera', start_time: '2025-09-01T19:00', timezone: 'Europe/Vienna' } }));
+  expect(fake.liveEvents(trips[0]!.id).map((e) => e.summary)).toEqual(['Opera']);
+  expect(fake.liveEvents().map((e) => e.summary)).not.toContain('Opera');
+  const refused = await server.call('authorize_calendar', { user_id: 'anna', redirect_uri: 'http://evil.example.com/cb' });
+  expect(errorText(refused)).toMatch(/^redirect_uri: must be an https:\/\/ URL, or http:\/\/ on 127\.0\.0\.1/);
+  const foreign = await server.call('authorize_calendar', { user_id: 'anna', redirect_uri: REDIRECT, account: 'google' });
+  expect(errorText(foreign)).toMatch(/^account: "google" belongs to another user/);
+});
+
 test('`tripcal auth google` prints the URL and finishes by itself when the browser comes back to 127.0.0.1', async () => {
   const own = tempDir();
   const cfg = googleConfig(own, fake.url);

@@ -159,6 +159,18 @@ test('an expired access token is refreshed once and written back; a revoked refr
   expect(error.message).toMatch(/invalid_grant/);
 });
 
+test('a 401 refreshes the access token once; a second 401 right after needs a person', async () => {
+  const p = provider();
+  fake.failNext({ status: 401, reason: 'authError' });
+  await p.list(null);
+  expect(saved).toHaveLength(1);
+  fake.failNext({ status: 401, reason: 'authError' }, 2);
+  const error = await p.list(null).catch((e) => e);
+  expect(error).toBeInstanceOf(AuthExpiredError);
+  expect(error.message).toMatch(/freshly refreshed/);
+  expect(saved).toHaveLength(2);
+});
+
 test('free/busy: one query for the other calendars, the target calendar read so our own events do not count', async () => {
   fake.addCalendar({ id: 'family@group.calendar.google.com', summary: 'Family', timeZone: 'Europe/Berlin', accessRole: 'reader' });
   fake.addCalendar({ id: 'boss@example.com', summary: 'Boss', timeZone: 'Europe/Berlin', accessRole: 'freeBusyReader' });

@@ -281,7 +281,11 @@ export class GoogleFake {
   private faultReply(f: Fault): Reply {
     const reason = f.reason ?? (f.status === 429 ? 'rateLimitExceeded' : f.status >= 500 ? 'backendError' : 'forbidden');
     const domain = /RateLimit|quota/.test(reason) ? 'usageLimits' : 'global';
-    const r = error(f.status, reason, reason === 'backendError' ? 'Backend Error' : 'Rate Limit Exceeded', domain);
+    const messages: Record<string, string> = {
+      backendError: 'Backend Error', authError: 'Invalid Credentials', rateLimitExceeded: 'Rate Limit Exceeded',
+      userRateLimitExceeded: 'User Rate Limit Exceeded', quotaExceeded: 'Calendar usage limits exceeded.',
+    };
+    const r = error(f.status, reason, messages[reason] ?? 'Forbidden', domain);
     if (f.retryAfter) r.headers = { 'retry-after': f.retryAfter };
     return r;
   }

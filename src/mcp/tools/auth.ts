@@ -20,11 +20,14 @@ export function registerAuthTools(server: McpServer, app: App): void {
         redirect_uri: z.string().trim().min(1).max(2000).optional().describe('Where Google sends the browser back (must be registered for the OAuth client); default GOOGLE_REDIRECT_URI'),
         provider: z.enum(['google']).default('google').describe('Only google is connected this way; CalDAV accounts are set in the configuration'),
         account: z.string().trim().min(1).max(40).optional().describe('Name for the account (default: the user\'s Google account, or "google")'),
+        calendar: z.string().trim().min(1).max(200).optional()
+          .describe('Where trips go: "primary" (default), a calendar id, or a calendar name, made when missing (e.g. "Trips")'),
       },
       outputSchema: {
         success: z.boolean(),
         auth_url: z.string(),
         account: z.string(),
+        calendar: z.string(),
         expires_at: z.string(),
         message: z.string(),
       },
@@ -34,12 +37,13 @@ export function registerAuthTools(server: McpServer, app: App): void {
       const userId = app.trips.userId(args.user_id);
       const google = connector(app);
       const redirectUri = google.redirectUri(args.redirect_uri);
-      const target = googleAccountFor(app, userId, args.account);
+      const target = googleAccountFor(app, userId, args.account, args.calendar);
       const started = await google.start(userId, target.name, target.calendar, redirectUri);
       return ok({
         success: true,
         auth_url: started.authUrl,
         account: target.name,
+        calendar: target.calendar,
         expires_at: started.expiresAt,
         message: `Open this URL, sign in to Google and allow tripcal to manage calendar events. Google will then send you to ${redirectUri} `
           + 'with `code` and `state` in the address; pass both to handle_auth_callback within 10 minutes.',

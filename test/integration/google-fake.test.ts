@@ -1,0 +1,143 @@
+// The fake itself, through the real googleapis client: it must refuse what Google refuses
+// (reference sheet §13), or the provider tests would prove nothing.
+import { OAuth2Client } from 'google-auth-library';
+import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startGoogleFake, type GoogleFake } from '../support/google-fake.js';
+
+let fake: GoogleFake;
+let api: calendar_v3.Calendar;
+const NO_RETRY = { retry: false };
+
+beforeAll(async () => {
+  fake = await startGoogleFake();
+  const auth = new OAuth2Client({ clientId: fake.clientId, clientSecret: fake.clientSecret, endpoints: { oauth2TokenUrl: fake.tokenUrl } });
+  auth.setCredentials(fake.issueTokens());
+  api = new calendar_v3.Calendar({ auth, rootUrl: `${fake.url}/` });
+});
+afterAll(async () => {
+  await fake?.stop();
+});
+
+/** The status and reason of a refused call. */
+async function refusal(call: Promise<unknown>): Promise<[number, string | undefined]> {
+  const error = await call.then(() => null, (e) => e);
+  expect(error).not.toBeNull();
+  return [error.status, error.response?.data?.error?.errors?.[0]?.reason];
+}
+
+const body = (id?: string, over: Record<string, unknown> = {}) => ({
+  ...(id ? { id } : {}), summary: 'x', start: { dateTime: '2025-06-15T08:00:00Z' }, end: { dateTime: '2025-06-15T09:00:00Z' }, ...over,
+});
+
+test('ids: base32hex only, 5–1024 characters, unique per calendar even after a delete', async () => {
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body('ABCDEF') }, NO_RETRY))).toEqual([400, 'invalid']);
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body('abcw1') }, NO_RETRY))).toEqual([400, 'invalid']);
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body('abcd') }, NO_RETRY))).toEqual([400, 'invalid']);
+  const made = await api.events.insert({ calendarId: 'primary', requestBody: body('abcde0') }, NO_RETRY);
+  expect(made.data.id).toBe('abcde0');
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body('abcde0') }, NO_RETRY))).toEqual([409, 'duplicate']);
+  await api.events.delete({ calendarId: 'primary', eventId: 'abcde0' }, NO_RETRY);
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body('abcde0') }, NO_RETRY))).toEqual([409, 'duplicate']);
+  expect((await api.events.get({ calendarId: 'primary', eventId: 'abcde0' }, NO_RETRY)).data.status).toBe('cancelled');
+  expect(await refusal(api.events.delete({ calendarId: 'primary', eventId: 'abcde0' }, NO_RETRY))).toEqual([410, 'deleted']);
+});
+
+test('etags: If-Match must match exactly (412), If-None-Match gives 304', async () => {
+  const made = (await api.events.insert({ calendarId: 'primary', requestBody: body('etag00') }, NO_RETRY)).data;
+  expect(made.etag).toMatch(/^"\d+"$/);
+  expect(await refusal(api.events.update({ calendarId: 'primary', eventId: 'etag00', requestBody: body() }, { ...NO_RETRY, headers: { 'If-Match': '"0"' } }))).toEqual([412, 'conditionNotMet']);
+  expect(await refusal(api.events.delete({ calendarId: 'primary', eventId: 'etag00' }, { ...NO_RETRY, headers: { 'If-Match': made.etag!.slice(1, -1) } }))).toEqual([412, 'conditionNotMet']);
+  const updated = await api.events.update({ calendarId: 'primary', eventId: 'etag00', requestBody: body() }, { ...NO_RETRY, headers: { 'If-Match': made.etag! } });
+  expect(updated.data.etag).not.toBe(made.etag);
+  const same = await api.events.get({ calendarId: 'primary', eventId: 'etag00' }, { ...NO_RETRY, headers: { 'If-None-Match': updated.data.etag! } });
+  expect(same.status).toBe(304);
+});
+
+test('fields: start and end required, time zones valid, end after start, at most 5 reminders in range, not with useDefault', async () => {
+  const bad: Array<[Record<string, unknown>, number, string]> = [
+    [{ end: undefined }, 400, 'required'],
+    [{ start: { dateTime: '2025-06-15T08:00:00' } }, 400, 'required'],
+    [{ start: { dateTime: '2025-06-15T08:00:00', timeZone: 'Mars/Olympus' } }, 400, 'timeZoneInvalid'],
+    [{ start: { dateTime: '2025-06-15T10:00:00Z' } }, 400, 'timeRangeEmpty'],
+    [{ reminders: { useDefault: false, overrides: Array.from({ length: 6 }, () => ({ method: 'popup', minutes: 10 })) } }, 400, 'invalid'],
+    [{ reminders: { useDefault: false, overrides: [{ method: 'popup', minutes: 40_321 }] } }, 400, 'invalid'],
+    [{ reminders: { useDefault: false, overrides: [{ method: 'sms', minutes: 10 }] } }, 400, 'invalid'],
+    [{ reminders: { useDefault: true, overrides: [{ method: 'popup', minutes: 10 }] } }, 400, 'cannotUseDefaultRemindersAndSpecifyOverride'],
+    [{ recurrence: ['RRULE:FREQ=DAILY'], start: { dateTime: '2025-06-15T08:00:00Z' } }, 400, 'required'],
+  ];
+  for (const [over, status, reason] of bad) {
+    expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body(undefined, over) }, NO_RETRY))).toEqual([status, reason]);
+  }
+});
+
+test('listings: syncToken refuses filters and showDeleted=false (400), garbled or expired tokens give 410, deletions always come back', async () => {
+  const full = await api.events.list({ calendarId: 'primary' }, NO_RETRY);
+  const token = full.data.nextSyncToken!;
+  expect(full.data.nextPageToken).toBeUndefined();
+  for (const extra of [{ privateExtendedProperty: ['tripcal=1'] }, { timeMin: '2025-01-01T00:00:00Z' }, { showDeleted: false }, { q: 'x' }]) {
+    expect((await refusal(api.events.list({ calendarId: 'primary', syncToken: token, ...extra }, NO_RETRY)))[0]).toBe(400);
+  }
+  expect(await refusal(api.events.list({ calendarId: 'primary', syncToken: `${token}x` }, NO_RETRY))).toEqual([410, 'fullSyncRequired']);
+  await api.events.insert({ calendarId: 'primary', requestBody: body('delta0') }, NO_RETRY);
+  await api.events.delete({ calendarId: 'primary', eventId: 'delta0' }, NO_RETRY);
+  const delta = await api.events.list({ calendarId: 'primary', syncToken: token }, NO_RETRY);
+  expect(delta.data.items).toEqual([expect.objectContaining({ id: 'delta0', status: 'cancelled' })]);
+  expect(delta.data.items![0]!.summary).toBeUndefined();
+  fake.expireSyncTokens();
+  expect(await refusal(api.events.list({ calendarId: 'primary', syncToken: delta.data.nextSyncToken! }, NO_RETRY))).toEqual([410, 'fullSyncRequired']);
+  expect(await refusal(api.events.list({ calendarId: 'primary', timeMin: '2025-06-02T00:00:00Z', timeMax: '2025-06-01T00:00:00Z' }, NO_RETRY))).toEqual([400, 'timeRangeEmpty']);
+});
+
+test('paging: short and empty pages carry nextPageToken; the sync token only on the last page', async () => {
+  for (let i = 0; i < 7; i++) await api.events.insert({ calendarId: 'primary', requestBody: body(`page0${i}`) }, NO_RETRY);
+  fake.pageSize = 2;
+  fake.raggedPages = true;
+  const sizes: number[] = [];
+  let pageToken: string | undefined;
+  let last: calendar_v3.Schema$Events;
+  do {
+    last = (await api.events.list({ calendarId: 'primary', pageToken }, NO_RETRY)).data;
+    sizes.push(last.items!.length);
+    expect(Boolean(last.nextPageToken) !== Boolean(last.nextSyncToken)).toBe(true);
+    pageToken = last.nextPageToken ?? undefined;
+  } while (pageToken);
+  fake.pageSize = 1000;
+  fake.raggedPages = false;
+  expect(sizes).toContain(0);
+  expect(last.nextSyncToken).toBeTruthy();
+});
+
+test('OAuth: an expired access token is a 401 authError; a revoked refresh token is invalid_grant; codes are single-use', async () => {
+  const auth = new OAuth2Client({ clientId: fake.clientId, clientSecret: fake.clientSecret, endpoints: { oauth2TokenUrl: fake.tokenUrl } });
+  const tokens = fake.issueTokens();
+  auth.setCredentials(tokens);
+  const own = new calendar_v3.Calendar({ auth, rootUrl: `${fake.url}/` });
+  fake.expireAccessTokens();
+  expect(await refusal(own.events.list({ calendarId: 'primary' }, NO_RETRY))).toEqual([401, 'authError']);
+  fake.revokeRefreshTokens();
+  const dead = await auth.refreshAccessToken().then(() => null, (e) => e);
+  expect(dead.status).toBe(400);
+  expect(dead.response.data.error).toBe('invalid_grant');
+  const wrong = new OAuth2Client({ clientId: fake.clientId, clientSecret: 'nope', endpoints: { oauth2TokenUrl: fake.tokenUrl } });
+  const refused = await wrong.getToken({ code: 'x', redirect_uri: 'http://127.0.0.1/cb' }).then(() => null, (e) => e);
+  expect(refused.response.data.error).toBe('invalid_client');
+  // Restore working tokens for the shared client.
+  api = new calendar_v3.Calendar({ auth: (() => { const a = new OAuth2Client({ clientId: fake.clientId }); a.setCredentials(fake.issueTokens()); return a; })(), rootUrl: `${fake.url}/` });
+});
+
+test('quota faults: 403 rateLimitExceeded in the usageLimits domain, 429 with Retry-After', async () => {
+  fake.failNext({ status: 403, reason: 'rateLimitExceeded' });
+  expect(await refusal(api.events.list({ calendarId: 'primary' }, NO_RETRY))).toEqual([403, 'rateLimitExceeded']);
+  fake.failNext({ status: 429, retryAfter: '5' });
+  const e = await api.events.list({ calendarId: 'primary' }, NO_RETRY).then(() => null, (x) => x);
+  expect(e.status).toBe(429);
+  expect(e.response.headers.get('retry-after')).toBe('5');
+});
+
+test('free/busy: opaque events only, merged and clipped; an unknown calendar is an error inside a 200', async () => {
+  const answer = await api.freebusy.query({ requestBody: { timeMin: '2025-06-15T08:30:00Z', timeMax: '2025-06-15T12:00:00Z', items: [{ id: 'primary' }, { id: 'nobody@example.com' }] } }, NO_RETRY);
+  expect(answer.status).toBe(200);
+  expect(answer.data.calendars!.primary!.busy).toEqual([{ start: '2025-06-15T08:30:00.000Z', end: '2025-06-15T09:00:00.000Z' }]);
+  expect(answer.data.calendars!['nobody@example.com']!.errors).toEqual([{ domain: 'global', reason: 'notFound' }]);
+});
