@@ -1,5 +1,6 @@
 // `npm run bench`: runs every benchmark and prints its numbers as JSON lines.
 import { addFlightRoundTrip, bigExport, coldStart } from './core.js';
+import { googleBench } from './google.js';
 import { syncBench } from './sync.js';
 
 const benches = {
@@ -7,6 +8,7 @@ const benches = {
   'add_flight round trip (stdio, SDK client)': () => addFlightRoundTrip(),
   'export 1,000 trips x 10 items': () => bigExport(),
   'CalDAV sync of 500 items (Radicale)': () => syncBench(),
+  'Google sync of 500 items (loopback fake)': () => googleBench(),
 };
 const only = process.argv[2];
 for (const [name, run] of Object.entries(benches)) {
