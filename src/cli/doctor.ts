@@ -3,11 +3,18 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { feedDir } from '../../providers/icsfeed/file.js';
-import { caldavPasswordSecret } from '../auth/vault.js';
+import { caldavPasswordSecret, googleTokensSecret } from '../auth/vault.js';
 import { airportByCode } from '../model/airports.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { DB_FILE } from '../store/store.js';
+import type { App } from '../app.js';
+import type { ConfiguredAccount } from '../sync/engine.js';
 import { withApp, type GlobalOptions } from './common.js';
+
+function missingCredentials(app: App, a: ConfiguredAccount): string | null {
+  if (a.provider === 'google') return app.vault.has(googleTokensSecret(a.name)) ? null : `not connected yet: tripcal auth google ${a.name}`;
+  return !a.password && !app.vault.has(caldavPasswordSecret(a.name)) ? 'no password yet' : null;
+}
 
 export async function doctorCommand(options: GlobalOptions & { json?: boolean }): Promise<void> {
   await withApp(options, (app) => {
@@ -25,7 +32,8 @@ export async function doctorCommand(options: GlobalOptions & { json?: boolean })
       trips: count('trips'),
       items: count('items'),
       feeds: feeds.map((f) => join(feedDir(app.dataDir), f)),
-      accounts: app.sync.accounts().map((a) => `${a.name} (${a.provider}, ${a.user}, ${a.policy}${a.provider === 'caldav' && !a.password && !app.vault.has(caldavPasswordSecret(a.name)) ? ', no password yet' : ''})`),
+      accounts: app.sync.accounts().map((a) => `${a.name} (${a.provider}, ${a.user}, ${a.policy}${missingCredentials(app, a) ? `, ${missingCredentials(app, a)}` : ''})`),
+      google_client: app.config.google.client_id && app.config.google.client_secret ? 'set' : 'not set (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET)',
       vault_key: app.vault.keySource(),
       airport_data: airportByCode('LAX', 'check').timezone === 'America/Los_Angeles' ? 'ok' : 'wrong',
       node: process.version,

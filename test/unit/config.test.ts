@@ -69,6 +69,27 @@ test('config.example.yaml is itself a valid configuration', async () => {
   const text = readFileSync(resolve(import.meta.dirname, '../../config.example.yaml'), 'utf8');
   expect(parseConfig(text, 'config.example.yaml', { CALDAV_PASSWORD: 'secret' })).toMatchObject({
     default_user: 'me', users: { me: { timezone: 'Europe/Berlin' } },
-    accounts: [{ name: 'home', provider: 'caldav', password: 'secret', calendar: 'Trips', policy: 'model_wins' }],
+    accounts: [
+      { name: 'home', provider: 'caldav', password: 'secret', calendar: 'Trips', policy: 'model_wins' },
+      { name: 'work', provider: 'google', calendar: 'primary', policy: 'model_wins' },
+    ],
+    google: {},
   });
+  // With the variables set, the OAuth client comes from them.
+  const withClient = parseConfig(text, 'config.example.yaml', {
+    CALDAV_PASSWORD: 'secret', GOOGLE_CLIENT_ID: 'id.apps.googleusercontent.com', GOOGLE_CLIENT_SECRET: 's', GOOGLE_REDIRECT_URI: 'http://127.0.0.1:8976/cb',
+  });
+  expect(withClient.google).toEqual({ client_id: 'id.apps.googleusercontent.com', client_secret: 's', redirect_uri: 'http://127.0.0.1:8976/cb' });
+});
+
+test('google: the redirect URI must be https or loopback http; GOOGLE_* variables fill what the file leaves out', async () => {
+  expect(() => parseConfig('google:\n  redirect_uri: http://example.com/cb\n', 'c', {})).toThrow(/google\.redirect_uri: an https:\/\/ URL, or http:\/\/ on 127\.0\.0\.1/);
+  expect(() => parseConfig('accounts:\n  - name: w\n    provider: google\n    calender: x\n', 'c', {})).toThrow(/accounts\[0\].*calender/);
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'tripcal-cfg-')), 'c.yaml');
+  writeFileSync(file, 'google:\n  client_id: from-file\n');
+  const { config } = loadConfig({ configPath: file, env: { GOOGLE_CLIENT_ID: 'from-env', GOOGLE_CLIENT_SECRET: 'env-secret' } });
+  expect(config.google).toMatchObject({ client_id: 'from-file', client_secret: 'env-secret' });
 });
