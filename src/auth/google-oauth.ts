@@ -118,6 +118,18 @@ export class GoogleConnector {
     return { authUrl, state, expiresAt: new Date(created + STATE_TTL_MS).toISOString() };
   }
 
+  /** The user of a state that can still be completed (known, unused, unexpired), else null. */
+  pending(state: string): string | null {
+    const row = this.db.prepare('SELECT user_id, expires_at FROM oauth_states WHERE state_hash = ? AND used_at IS NULL').get(hashState(state)) as
+      { user_id: string; expires_at: string } | undefined;
+    return row && Date.parse(row.expires_at) > this.now() ? row.user_id : null;
+  }
+
+  /** The user declined on Google's page: the state is used up. */
+  abandon(state: string): void {
+    this.db.prepare('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(new Date(this.now()).toISOString(), hashState(state));
+  }
+
   /**
    * Checks the state (known, this user's, unused, unexpired), uses it up, and trades the code for
    * tokens, which go to the vault. A refused state changes nothing.
@@ -128,7 +140,7 @@ export class GoogleConnector {
       { user_id: string; provider: string; account: string; calendar: string; redirect_uri: string; verifier: string; expires_at: string; used_at: string | null } | undefined;
     if (!row) throw new OAuthError('state', 'unknown: it was not issued by this tripcal (or was cleaned up long ago); start again with authorize_calendar');
     if (row.user_id !== userId) throw new OAuthError('state', `was issued for another user, not "${userId}"; start again with authorize_calendar for this user`);
-    if (row.used_at) throw new OAuthError('state', 'already used: each authorization can be completed once; start again with authorize_calendar');
+    if (row.used_at) throw new OAuthError('state', 'already used: each authorization can be completed once (if the browser said "tripcal is connected", it is done: see sync_status); else start again with authorize_calendar');
     if (Date.parse(row.expires_at) <= this.now()) throw new OAuthError('state', 'expired (an authorization must be completed within 10 minutes); start again with authorize_calendar');
     const taken = this.db.prepare('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(new Date(this.now()).toISOString(), hash);
     if (taken.changes !== 1) throw new OAuthError('state', 'already used: each authorization can be completed once; start again with authorize_calendar');

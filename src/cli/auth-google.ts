@@ -2,10 +2,9 @@
 // server on 127.0.0.1 (a random port) receives Google's redirect, so the flow finishes by itself
 // when the browser comes back (Google's loopback flow for installed apps). Works for Desktop-app
 // OAuth clients, which accept any loopback port.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { connector, finishGoogle, googleAccountFor } from '../auth/connect.js';
+import { connector, finishGoogle, googleAccountFor, type Connected } from '../auth/connect.js';
 import { STATE_TTL_MS } from '../auth/google-oauth.js';
+import { LoopbackReceiver } from '../auth/loopback.js';
 import { InputError } from '../errors.js';
 import { withApp, type GlobalOptions } from './common.js';
 
@@ -15,64 +14,55 @@ export interface AuthGoogleOptions extends GlobalOptions {
   calendar?: string;
 }
 
-const page = (title: string, text: string) => `<!doctype html><meta charset="utf-8"><title>${title}</title>`
-  + `<body style="font-family:sans-serif;max-width:36em;margin:4em auto"><h1>${title}</h1><p>${text}</p></body>`;
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Waits for the redirect that carries our state; anything else gets a 404 and is ignored. */
-function awaitRedirect(server: Server, state: string): Promise<{ code: string } | { error: string }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new InputError('authorization', 'no answer from the browser within 10 minutes; run the command again')), STATE_TTL_MS);
-    server.on('request', (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (url.pathname !== '/callback' || url.searchParams.get('state') !== state) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
-        return;
-      }
-      const code = url.searchParams.get('code');
-      const error = url.searchParams.get('error');
-      clearTimeout(timer);
-      if (code) {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page('tripcal is connected', 'You can close this tab and go back to the terminal.'));
-        resolve({ code });
-      } else {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page('tripcal was not connected', `Google said: ${escapeHtml(error ?? 'no code')}.`));
-        resolve({ error: error ?? 'no code in the redirect' });
-      }
-    });
-  });
-}
-
 export async function authGoogleCommand(accountName: string | undefined, options: AuthGoogleOptions): Promise<void> {
   await withApp(options, async (app) => {
     const userId = app.trips.userId(options.user);
     const target = googleAccountFor(app, userId, accountName, options.calendar);
     const port = options.port === undefined ? 0 : Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError('--port', 'a port number (0 picks a free one)');
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new InputError('--port', `cannot listen on 127.0.0.1:${port} (${(e as Error).message})`)));
-      server.listen(port, '127.0.0.1', resolve);
-    });
+    const google = connector(app);
+    let state = '';
+    let settle: (result: Connected | Error) => void = () => undefined;
+    const finished = new Promise<Connected | Error>((resolve) => (settle = resolve));
+    // The outcome is settled once the browser has its page, so closing cannot cut it off.
+    let result: Connected | Error | undefined;
+    const receiver = new LoopbackReceiver('/callback', (s) => s === state, async (redirect) => {
+      if (!redirect.code) {
+        google.abandon(redirect.state);
+        result = new InputError('authorization', `Google did not authorize tripcal (${redirect.error ?? 'no code in the redirect'}); nothing was stored`);
+        return { ok: false, text: `Google said: ${redirect.error ?? 'no code'}.` };
+      }
+      try {
+        result = await finishGoogle(app, userId, redirect.code, redirect.state);
+        return { ok: true, text: 'You can close this tab and go back to the terminal.' };
+      } catch (error) {
+        result = error as Error;
+        throw error;
+      }
+    }, () => result && settle(result));
+    let bound: number;
     try {
-      const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`;
-      const started = await connector(app).start(userId, target.name, target.calendar, redirectUri);
+      bound = await receiver.listen('127.0.0.1', port);
+    } catch (error) {
+      throw new InputError('--port', `cannot listen on 127.0.0.1:${port} (${(error as Error).message})`);
+    }
+    const timer = setTimeout(() => settle(new InputError('authorization', 'no answer from the browser within 10 minutes; run the command again')), STATE_TTL_MS);
+    try {
+      const redirectUri = `http://127.0.0.1:${bound}/callback`;
+      const started = await google.start(userId, target.name, target.calendar, redirectUri);
+      state = started.state;
       process.stdout.write(`Open this URL in a browser to connect Google Calendar (account "${target.name}", user "${userId}"):\n\n  ${started.authUrl}\n\n`
         + `Waiting for Google to send the browser back to ${redirectUri} (up to 10 minutes)…\n`);
-      const answer = await awaitRedirect(server, started.state);
-      if ('error' in answer) throw new InputError('authorization', `Google did not authorize tripcal (${answer.error}); nothing was stored`);
-      const done = await finishGoogle(app, userId, answer.code, started.state);
+      const done = await finished;
+      if (done instanceof Error) throw done;
       const lines = done.calendars.map((c) => `  ${c.selected ? '*' : ' '} ${c.name} (${c.accessRole ?? (c.writable ? 'writer' : 'reader')})${c.primary ? ' [primary]' : ''}`);
       process.stdout.write(`Connected account "${done.account}"; the tokens are stored encrypted with the key from ${app.vault.keySource()}.\n`
         + (lines.length ? `Calendars (* = where trips go):\n${lines.join('\n')}\n` : '')
         + (done.calendarsError ? `Could not list the calendars: ${done.calendarsError}\n` : '')
         + `Sync: ${done.sync.message}\n`);
     } finally {
-      server.closeAllConnections();
-      server.close();
+      clearTimeout(timer);
+      receiver.close();
     }
   });
 }

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { createServer } from 'node:net';
+import { ElicitationCompleteNotificationSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startGoogleFake, type GoogleFake } from '../support/google-fake.js';
 import { CLI, connect, SPEC_FLIGHT, structured, tempDir, type Connected } from '../support/mcp.js';
@@ -15,7 +17,8 @@ let fake: GoogleFake;
 let server: Connected;
 let dir: string;
 let config: string;
-const REDIRECT = 'http://127.0.0.1:8976/oauth/callback';
+// A redirect tripcal cannot listen on: the two-call flow (authorize_calendar, handle_auth_callback).
+const REDIRECT = 'https://tripcal.example/oauth/callback';
 
 function googleConfig(dataDir: string, fakeUrl: string, extra = ''): string {
   const path = join(dataDir, 'config.yaml');
@@ -214,6 +217,47 @@ test('another user connects with a dedicated "Trips" calendar: the narrow extra 
   expect(errorText(foreign)).toMatch(/^account: "google" belongs to another user/);
 });
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test('with a loopback redirect and a client that supports URL elicitation, the flow finishes by itself when the browser comes back', async () => {
+  const own = tempDir();
+  const port = await freePort();
+  const redirect = `http://127.0.0.1:${port}/oauth/callback`;
+  const client = await connect({ dataDir: own, args: ['--config', googleConfig(own, fake.url)], env: { ...env(), GOOGLE_REDIRECT_URI: redirect }, capabilities: { elicitation: { url: {} } } });
+  try {
+    const shown: string[] = [];
+    const browsed: Promise<string>[] = [];
+    client.client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      const params = request.params as { mode?: string; url?: string };
+      shown.push(params.mode ?? 'form');
+      // The user opens the URL: consent, then Google's redirect to the loopback address.
+      browsed.push(fetch(params.url!).then((r) => r.text()));
+      return { action: 'accept' };
+    });
+    const completed = new Promise<void>((resolve) => client.client.setNotificationHandler(ElicitationCompleteNotificationSchema, () => resolve()));
+    const out = structured(await client.call('authorize_calendar', { user_id: 'zoe' }));
+    expect(out).toMatchObject({ success: true, listening: true, account: 'google' });
+    expect(new URL(out.auth_url).searchParams.get('redirect_uri')).toBe(redirect);
+    await completed;
+    expect(shown).toEqual(['url']);
+    expect(await browsed[0]).toContain('tripcal is connected');
+    const status = structured(await client.call('sync_status', {}));
+    expect(status.accounts).toMatchObject([{ account: 'google', user: 'zoe', provider: 'google' }]);
+    // A stray request to the listener is ignored.
+    expect((await fetch(`${redirect}?code=x&state=forged`)).status).toBe(404);
+  } finally {
+    await client.close();
+  }
+});
+
 test('`tripcal auth google` prints the URL and finishes by itself when the browser comes back to 127.0.0.1', async () => {
   const own = tempDir();
   const cfg = googleConfig(own, fake.url);
@@ -240,4 +284,22 @@ test('`tripcal auth google` prints the URL and finishes by itself when the brows
   expect(code).toBe(0);
   expect(stdout).toMatch(/Connected account "google"/);
   expect(stdout).toMatch(/\* traveller@example\.com \(owner\) \[primary\]/);
+
+  // The person declines on Google's page: the command says so, stores nothing, exits 2.
+  const declined = spawn(process.execPath, [CLI, 'auth', 'google', 'other', '--config', cfg, '--data-dir', own], { env: { ...process.env, ...env() } });
+  let out2 = '';
+  let err2 = '';
+  declined.stderr.on('data', (c: Buffer) => (err2 += c.toString()));
+  const url2 = await new Promise<URL>((resolve) => declined.stdout.on('data', (c: Buffer) => {
+    out2 += c.toString();
+    const m = /(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\S+)/.exec(out2);
+    if (m) resolve(new URL(m[1]!));
+  }));
+  const back = new URL(url2.searchParams.get('redirect_uri')!);
+  expect((await fetch(`${back.href}?error=access_denied&state=forged`)).status).toBe(404);
+  back.searchParams.set('error', 'access_denied');
+  back.searchParams.set('state', url2.searchParams.get('state')!);
+  expect(await (await fetch(back)).text()).toContain('tripcal was not connected');
+  expect(await new Promise((resolve) => declined.on('exit', resolve))).toBe(2);
+  expect(err2).toMatch(/Google did not authorize tripcal \(access_denied\); nothing was stored/);
 });

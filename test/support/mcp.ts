@@ -2,7 +2,7 @@
 // SDK's own Client over stdio, as Claude Desktop would.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +22,7 @@ export interface Connected {
   close: () => Promise<void>;
 }
 
-export async function connect(options: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<Connected> {
+export async function connect(options: { dataDir?: string; env?: Record<string, string>; args?: string[]; capabilities?: ClientCapabilities } = {}): Promise<Connected> {
   const dataDir = options.dataDir ?? tempDir();
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -32,7 +32,7 @@ export async function connect(options: { dataDir?: string; env?: Record<string, 
   });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const client = new Client({ name: 'tripcal-tests', version: '1.0.0' });
+  const client = new Client({ name: 'tripcal-tests', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
   await client.connect(transport);
   return {
     client,

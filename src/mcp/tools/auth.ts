@@ -1,14 +1,80 @@
 // Connecting calendars, as the original specification's tools do it: authorize_calendar gives
 // the consent URL, handle_auth_callback finishes with the code and state Google sent back.
+import { randomUUID } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { connector, finishGoogle, googleAccountFor } from '../../auth/connect.js';
+import { STATE_TTL_MS } from '../../auth/google-oauth.js';
+import { isLoopback, LoopbackReceiver, type Redirect } from '../../auth/loopback.js';
+import { log } from '../../log.js';
 import { UserIdSchema } from '../../model/schemas.js';
 import { handled, ok } from '../result.js';
 import { SyncShape } from '../shapes.js';
 
+/**
+ * When the redirect URI is a loopback address with a port, this server listens there itself, so
+ * the flow finishes when the browser comes back (handle_auth_callback still works). When the
+ * client supports URL-mode elicitation, it is asked to show the consent URL to the user.
+ */
+function loopbackFlows(server: McpServer, app: App) {
+  const receivers = new Map<string, LoopbackReceiver>();
+  const elicitations = new Map<string, string>();
+  const google = connector(app);
+
+  const finish = async (redirect: Redirect) => {
+    const userId = google.pending(redirect.state)!;
+    const elicitationId = elicitations.get(redirect.state);
+    elicitations.delete(redirect.state);
+    const complete = () => elicitationId && void server.server.createElicitationCompletionNotifier(elicitationId)().catch(() => undefined);
+    if (!redirect.code) {
+      google.abandon(redirect.state);
+      complete();
+      return { ok: false, text: `Google said: ${redirect.error ?? 'no code'}. Nothing was stored.` };
+    }
+    const done = await finishGoogle(app, userId, redirect.code, redirect.state);
+    complete();
+    void server.server.sendLoggingMessage({ level: 'info', data: `Connected Google Calendar as account "${done.account}". ${done.sync.message}.` }).catch(() => undefined);
+    return { ok: true, text: `Connected Google Calendar (account "${done.account}"). You can close this tab.` };
+  };
+
+  return {
+    /** Listens on the redirect URI if it is ours to listen on; false when not (handle_auth_callback then). */
+    async listen(redirectUri: string): Promise<boolean> {
+      const url = new URL(redirectUri);
+      if (!isLoopback(redirectUri) || !url.port) return false;
+      const key = `${url.hostname}:${url.port}${url.pathname}`;
+      let receiver = receivers.get(key);
+      if (!receiver) {
+        const made = new LoopbackReceiver(url.pathname, (state) => google.pending(state) !== null, finish);
+        try {
+          await made.listen(url.hostname, Number(url.port));
+        } catch (error) {
+          log.info('cannot listen on the OAuth redirect URI; handle_auth_callback will finish', { port: url.port, error: (error as Error).message });
+          return false;
+        }
+        receivers.set(key, made);
+        receiver = made;
+      }
+      receiver.closeAfter(STATE_TTL_MS + 60_000);
+      return true;
+    },
+    /** Asks the client to show the URL, where it can (MCP URL-mode elicitation). */
+    elicit(state: string, authUrl: string): boolean {
+      if (!server.server.getClientCapabilities()?.elicitation?.url) return false;
+      const elicitationId = randomUUID();
+      elicitations.set(state, elicitationId);
+      void server.server.elicitInput({
+        mode: 'url', elicitationId, url: authUrl,
+        message: 'Connect your Google Calendar to tripcal: sign in to Google and allow access to your calendar events.',
+      }).catch((error: Error) => log.info('the client did not show the authorization URL', { error: error.message }));
+      return true;
+    },
+  };
+}
+
 export function registerAuthTools(server: McpServer, app: App): void {
+  const flows = loopbackFlows(server, app);
   server.registerTool(
     'authorize_calendar',
     {
@@ -29,6 +95,7 @@ export function registerAuthTools(server: McpServer, app: App): void {
         account: z.string(),
         calendar: z.string(),
         expires_at: z.string(),
+        listening: z.boolean().describe('tripcal itself receives the redirect (a loopback redirect URI) and finishes without handle_auth_callback'),
         message: z.string(),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -38,15 +105,21 @@ export function registerAuthTools(server: McpServer, app: App): void {
       const google = connector(app);
       const redirectUri = google.redirectUri(args.redirect_uri);
       const target = googleAccountFor(app, userId, args.account, args.calendar);
+      const listening = await flows.listen(redirectUri);
       const started = await google.start(userId, target.name, target.calendar, redirectUri);
+      const shown = flows.elicit(started.state, started.authUrl);
       return ok({
         success: true,
         auth_url: started.authUrl,
         account: target.name,
         calendar: target.calendar,
         expires_at: started.expiresAt,
-        message: `Open this URL, sign in to Google and allow tripcal to manage calendar events. Google will then send you to ${redirectUri} `
-          + 'with `code` and `state` in the address; pass both to handle_auth_callback within 10 minutes.',
+        listening,
+        message: `${shown ? 'The client was asked to show this URL; if it did not, open' : 'Open'} it, sign in to Google and allow tripcal to manage calendar events. `
+          + (listening
+            ? `tripcal listens at ${redirectUri} and finishes by itself when the browser comes back there; `
+              + 'if the browser is on another machine, pass the `code` and `state` from the address it lands on to handle_auth_callback within 10 minutes.'
+            : `Google will then send the browser to ${redirectUri} with \`code\` and \`state\` in the address; pass both to handle_auth_callback within 10 minutes.`),
       });
     }),
   );

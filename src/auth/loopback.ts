@@ -1,0 +1,89 @@
+// Receives Google's redirect on 127.0.0.1 (the loopback flow for installed apps), so connecting
+// finishes by itself when the browser comes back: `tripcal auth google` starts one on a free
+// port; `tripcal serve` starts one for authorize_calendar when the redirect URI is a loopback
+// address it can listen on. Only the redirect path with a `state` we issued is answered; anything
+// else gets a 404 and is ignored, so a stray request can neither finish nor stop a flow.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { log } from '../log.js';
+
+export interface Redirect {
+  code: string | null;
+  state: string;
+  error: string | null;
+}
+
+/** What the browser is shown once the redirect was handled. */
+export interface Outcome {
+  ok: boolean;
+  text: string;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const page = (outcome: Outcome) => {
+  const title = outcome.ok ? 'tripcal is connected' : 'tripcal was not connected';
+  return `<!doctype html><meta charset="utf-8"><title>${title}</title>`
+    + `<body style="font-family:sans-serif;max-width:36em;margin:4em auto"><h1>${title}</h1><p>${escapeHtml(outcome.text)}</p></body>`;
+};
+
+export const isLoopback = (uri: string) => {
+  const url = new URL(uri);
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+};
+
+export class LoopbackReceiver {
+  private server: Server | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * @param path the redirect URI's path
+   * @param accepts whether a state is one of ours (and still pending)
+   * @param handle finishes the flow; what it returns is shown in the browser
+   * @param answered called once the browser has had its page
+   */
+  constructor(
+    private readonly path: string,
+    private readonly accepts: (state: string) => boolean,
+    private readonly handle: (redirect: Redirect) => Promise<Outcome>,
+    private readonly answered: () => void = () => undefined,
+  ) {}
+
+  /** Listens on the host and port of `redirectUri` (port 0: a free one). Returns the bound port. */
+  async listen(host: string, port: number): Promise<number> {
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const state = url.searchParams.get('state');
+      if (req.method !== 'GET' || url.pathname !== this.path || !state || !this.accepts(state)) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+        return;
+      }
+      const redirect = { code: url.searchParams.get('code'), state, error: url.searchParams.get('error') };
+      const show = (outcome: Outcome) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(outcome), () => this.answered());
+      this.handle(redirect).then(show, (error: Error) => show({ ok: false, text: error.message }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host.replace(/^\[|\]$/g, ''), () => resolve());
+    });
+    server.on('error', (error) => log.warn('the OAuth redirect listener failed', { error: error.message }));
+    this.server = server;
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Closes after `ms` unless touched again (a new flow on the same port keeps it open). */
+  closeAfter(ms: number): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.close(), ms);
+    this.idleTimer.unref();
+  }
+
+  close(): void {
+    clearTimeout(this.idleTimer);
+    this.server?.closeAllConnections();
+    this.server?.close();
+    this.server = undefined;
+  }
+}
