@@ -106,6 +106,19 @@ describe('changes made in Google Calendar', () => {
     expectConverged(app);
   });
 
+  test('all-day activities are date events (end date exclusive); stays are transparent; reminders as the model says', async () => {
+    const { app } = setup();
+    const { tripId } = fillTrip(app);
+    const fair = app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Book fair', start_time: '2025-06-16', end_time: '2025-06-17' } }, { tripId, path: 'a' });
+    await app.sync.sync();
+    const event = fake.calendar().events.get(eventIdForKey(`${fair.item.id}:activity`))!.data;
+    expect(event.start).toEqual({ date: '2025-06-16' });
+    expect(event.end).toEqual({ date: '2025-06-18' });
+    const checkIn = ours().find((e) => e.summary.startsWith('Check-in'))!;
+    expect(checkIn.transparency).toBe('transparent');
+    expect((await app.sync.sync())[0]!.counts).toMatchObject({ unchanged: 7, updated: 0 });
+  });
+
   test('model_wins: a moved event is moved back', async () => {
     const { app } = setup('model_wins');
     const { tour } = fillTrip(app);
@@ -260,9 +273,26 @@ describe('faults', () => {
     expectConverged(app);
   });
 
-  test.each([1, 3, 6])('`tripcal sync` killed (SIGKILL) right after write %i converges on the next run', async (n) => {
+  /** Three updates, two deletes and two creates for one sync. */
+  function editMany(app: App): void {
+    const items = [...app.store.userItems('me')];
+    const change = { flight: { seat: '1A' }, stay: { notes: 'late arrival' }, activity: { location: 'Pier 86' } };
+    for (const item of items.slice(0, 3)) app.trips.updateItem(undefined, item.id, { changes: change[item.kind] });
+    for (const item of items.slice(3, 5)) app.trips.deleteItem(undefined, item.id, 'item_id');
+    app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Jazz', start_time: '2025-06-17T22:00' } }, { path: 'a' });
+    app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Brunch', start_time: '2025-06-18T10:00' } }, { path: 'a' });
+  }
+
+  test.each([
+    ['a first sync', 1], ['a first sync', 3], ['a first sync', 6],
+    ['an edit sync', 1], ['an edit sync', 2], ['an edit sync', 4], ['an edit sync', 7],
+  ] as const)('`tripcal sync` killed (SIGKILL) during %s right after write %i converges on the next run', async (phase, n) => {
     const s = setup('model_wins', '  concurrency: 1');
     fillTrip(s.app);
+    if (phase === 'an edit sync') {
+      expect((await s.app.sync.sync())[0]!.status).toBe('ok');
+      editMany(s.app);
+    }
     const killed = await new Promise<boolean>((resolve) => {
       const child = spawn(process.execPath, [CLI, 'sync', '--config', s.config, '--data-dir', s.dir], { env: { ...process.env, TRIPCAL_LOG_LEVEL: 'silent' }, stdio: 'ignore' });
       const start = fake.writes;
