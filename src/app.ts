@@ -7,7 +7,7 @@ import { FeedPublisher } from './feeds/publisher.js';
 import { setLogLevel } from './log.js';
 import { Store } from './store/store.js';
 import { Vault } from './auth/vault.js';
-import { providerFor } from './sync/accounts.js';
+import { providerFingerprint, providerFor } from './sync/accounts.js';
 import { SyncEngine, type AccountReport } from './sync/engine.js';
 import { Trips } from './trips/service.js';
 
@@ -43,7 +43,7 @@ export function openApp(options: ConfigOptions = {}): App {
   const feeds = new FeedPublisher(store, dataDir);
   trips.onChange((userId) => feeds.schedule(userId));
   const vault = new Vault(store.db, dataDir);
-  const sync = new SyncEngine(store, config, trips, providerFor(vault, config.google));
+  const sync = new SyncEngine(store, config, trips, providerFor(vault, config.google), undefined, (account) => providerFingerprint(account, vault));
   let closed = false;
   return {
     config,

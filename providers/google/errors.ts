@@ -28,6 +28,10 @@ export function errorForAnswer(status: number, body: unknown, retryAfter: string
   const message = `${what}: ${detail}${reason ? ` (${reason})` : ''}`;
   if (status === 401) return new AuthExpiredError(`${message}; Google refused the access token`, status);
   if ((status === 403 && reason && RATE_REASONS.has(reason)) || status === 429) return new RateLimitedError(message, retryAfterMs(retryAfter), status);
+  // The token lacks a scope this needs (unticked at consent, or the account's calendar changed): reconnect.
+  if (status === 403 && (reason === 'insufficientPermissions' || /ACCESS_TOKEN_SCOPE_INSUFFICIENT|insufficient authentication scopes/i.test(detail))) {
+    return new AuthExpiredError(`${message}; Google did not grant tripcal the access this needs`, status);
+  }
   if (status === 403) return new InvalidError(message, status);
   if (status === 404 || status === 410) return new NotFoundError(message, status);
   if (status === 409 || status === 412) return new ConflictError(message, status);

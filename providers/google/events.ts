@@ -65,3 +65,30 @@ export function keyOf(event: Event): string | undefined {
   const props = event.extendedProperties?.private;
   return props?.[MARK] === '1' ? props.tripcal_key ?? undefined : undefined;
 }
+
+/**
+ * Fields of our events that tripcal does not manage but a person may add in Google Calendar
+ * (guests, a colour, a video call, attachments…). An update is a full PUT (reference §7), so
+ * these are carried over from the event as last read instead of being wiped.
+ */
+const CARRIED = [
+  'attendees', 'colorId', 'visibility', 'attachments', 'conferenceData', 'guestsCanInviteOthers', 'guestsCanModify',
+  'guestsCanSeeOtherGuests', 'anyoneCanAddSelf', 'source', 'hangoutLink',
+] as const;
+
+export function carriedFields(event: Event): Partial<Event> {
+  const kept: Partial<Event> = {};
+  for (const field of CARRIED) if (event[field] !== undefined && event[field] !== null) (kept as Record<string, unknown>)[field] = event[field];
+  if (event.extendedProperties?.shared) kept.extendedProperties = { shared: event.extendedProperties.shared };
+  return kept;
+}
+
+/** Our body for a PUT, on top of what a person added to the event. */
+export function updateBody(event: OutgoingEvent, carried: Partial<Event> | undefined): Event {
+  const ours = googleEvent(event);
+  return {
+    ...carried,
+    ...ours,
+    extendedProperties: { ...carried?.extendedProperties, private: ours.extendedProperties!.private },
+  };
+}

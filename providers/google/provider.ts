@@ -10,17 +10,18 @@
 //   and Retry-After, and treats 403 rateLimitExceeded like 429 (§9, which gaxios does not).
 // - A 401 refreshes the access token once (coalesced across concurrent calls), then needs a person.
 // - More than a few writes at once go out as batch requests (§10, batch.ts).
-import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { REQUEST_TIMEOUT_MS } from '../http.js';
-import type { GoogleSettings, GoogleTokens } from '../registry.js';
+import type { GoogleSettings } from '../registry.js';
 import {
-  AuthExpiredError, ConflictError, InvalidError, NotFoundError, type BusyInterval, type CalendarInfo, type CalendarProvider,
+  ConflictError, InvalidError, NotFoundError, type BusyInterval, type CalendarInfo, type CalendarProvider,
   type EventContent, type Listing, type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
 import { postBatch, WriteBatcher, type Answer, type Call } from './batch.js';
-import { errorForAnswer, errorFromThrown, reasonOf } from './errors.js';
-import { contentOf, googleEvent, keyOf, MARK, utcOf, type Event } from './events.js';
+import { errorForAnswer, errorFromThrown } from './errors.js';
+import { GoogleSession } from './session.js';
+import { busyFromEvents, chunks, freeBusyWindows, MAX_FREEBUSY_CALENDARS } from './freebusy.js';
+import { carriedFields, contentOf, googleEvent, keyOf, MARK, updateBody, utcOf, type Event } from './events.js';
 
 const PAGE_SIZE = 2500; // the most events.list allows (§6)
 /** Fewer writes than this at once go out one by one; more share a batch of up to `batchSize`. */
@@ -41,7 +42,7 @@ interface CalendarEntry {
 
 export class GoogleProvider implements CalendarProvider {
   readonly writeConcurrency: number;
-  private readonly auth: OAuth2Client;
+  private readonly session: GoogleSession;
   private readonly api: calendar_v3.Calendar;
   private readonly origin: string;
   private readonly batcher: WriteBatcher;
@@ -51,23 +52,13 @@ export class GoogleProvider implements CalendarProvider {
   private dedicated = false;
   private entries: CalendarEntry[] | undefined;
   private requests = 0;
-  private refreshing: Promise<void> | undefined;
-  private generation = 0;
+  /** Per event id: its etag when last read, and the fields a person added that an update keeps. */
+  private readonly carried = new Map<string, { etag: string; fields: Partial<Event> }>();
 
   constructor(private readonly settings: GoogleSettings) {
     this.origin = new URL(settings.apiRoot ?? GOOGLE_API).origin;
-    this.auth = new OAuth2Client({
-      clientId: settings.clientId,
-      clientSecret: settings.clientSecret,
-      ...(settings.tokenUrl ? { endpoints: { oauth2TokenUrl: settings.tokenUrl } } : {}),
-    });
-    this.auth.setCredentials(settings.tokens as Credentials);
-    // A refresh answer usually has no refresh_token: keep the one we have (reference §3).
-    this.auth.on('tokens', (tokens) => {
-      const merged: GoogleTokens = { ...this.auth.credentials, ...tokens, refresh_token: tokens.refresh_token ?? this.auth.credentials.refresh_token ?? null };
-      settings.saveTokens(merged);
-    });
-    this.api = new calendar_v3.Calendar({ auth: this.auth, rootUrl: `${this.origin}/` });
+    this.session = new GoogleSession(settings);
+    this.api = new calendar_v3.Calendar({ auth: this.session.client, rootUrl: `${this.origin}/` });
     const batchSize = settings.batchSize ?? 50;
     this.writeConcurrency = batchSize;
     this.batcher = new WriteBatcher((calls) => this.sendBatch(calls), MIN_BATCH, batchSize);
@@ -81,62 +72,8 @@ export class GoogleProvider implements CalendarProvider {
     return `/calendar/v3/calendars/${encodeURIComponent(this.calendarId)}/events`;
   }
 
-  /** Runs one API call; a 401 refreshes the access token once and tries again. */
-  private async authorized<T>(fn: () => Promise<T>, what: string): Promise<T> {
-    const generation = this.generation;
-    try {
-      return await this.counted(fn, what);
-    } catch (error) {
-      if (!(error instanceof AuthExpiredError) || error.status !== 401) throw error;
-      await this.refresh(generation);
-      try {
-        return await this.counted(fn, what);
-      } catch (again) {
-        if (again instanceof AuthExpiredError && again.status === 401) {
-          throw new AuthExpiredError(`${what}: Google refused a freshly refreshed access token`, 401);
-        }
-        throw again;
-      }
-    }
-  }
-
-  private async counted<T>(fn: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw errorFromThrown(error, what);
-    }
-  }
-
-  /** One refresh for all the calls that met the same expired token. */
-  private refresh(generation: number): Promise<void> {
-    if (generation !== this.generation) return Promise.resolve();
-    this.refreshing ??= (async () => {
-      try {
-        this.auth.setCredentials({ ...this.auth.credentials, access_token: null, expiry_date: null });
-        await this.auth.getAccessToken();
-        this.generation += 1;
-      } catch (error) {
-        throw errorFromThrown(error, 'refreshing the Google access token');
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
-  }
-
-  private async bearer(): Promise<string> {
-    try {
-      const { token } = await this.auth.getAccessToken();
-      if (!token) throw new AuthExpiredError('no Google access token; authorize the account again');
-      return token;
-    } catch (error) {
-      throw errorFromThrown(error, 'refreshing the Google access token');
-    }
-  }
-
   private async call<T>(fn: () => Promise<{ data: T }>, what: string): Promise<T> {
-    return this.authorized(async () => {
+    return this.session.authorized(async () => {
       this.requests += 1;
       return (await fn()).data;
     }, what);
@@ -169,7 +106,8 @@ export class GoogleProvider implements CalendarProvider {
       for (const c of page.items ?? []) {
         entries.push({
           id: c.id!, summary: c.summaryOverride ?? c.summary ?? c.id!, accessRole: c.accessRole ?? 'reader',
-          primary: c.primary === true, selected: c.selected !== false, hidden: c.hidden === true,
+          // `selected` (shown in the user's calendar list) is often left out, which means false.
+          primary: c.primary === true, selected: c.selected === true || c.primary === true, hidden: c.hidden === true,
         });
       }
       pageToken = page.nextPageToken ?? undefined;
@@ -179,6 +117,7 @@ export class GoogleProvider implements CalendarProvider {
   }
 
   private remote(event: Event): RemoteEvent {
+    this.carried.set(event.id!, { etag: event.etag!, fields: carriedFields(event) });
     return { id: event.id!, etag: event.etag!, key: keyOf(event)!, content: contentOf(event, this.calendarZone), link: event.htmlLink ?? null };
   }
 
@@ -226,7 +165,9 @@ export class GoogleProvider implements CalendarProvider {
 
   private async getRaw(id: string): Promise<Event | null> {
     try {
-      return await this.call(() => this.api.events.get({ calendarId: this.calendarId, eventId: id }, CALL), 'reading an event');
+      const event = await this.call(() => this.api.events.get({ calendarId: this.calendarId, eventId: id }, CALL), 'reading an event');
+      this.carried.set(event.id!, { etag: event.etag!, fields: carriedFields(event) });
+      return event;
     } catch (error) {
       if (error instanceof NotFoundError) return null;
       throw error;
@@ -241,7 +182,7 @@ export class GoogleProvider implements CalendarProvider {
 
   /** A write through the batcher: alone through googleapis, or as a part of a batch. */
   private async write(call: Call, single: () => Promise<{ status: number; data: unknown }>, what: string): Promise<Event | undefined> {
-    const answer = await this.authorized(async () => {
+    const answer = await this.session.authorized(async () => {
       const a = await this.batcher.run(call, async () => {
         this.requests += 1;
         try {
@@ -265,7 +206,7 @@ export class GoogleProvider implements CalendarProvider {
   }
 
   private async sendBatch(calls: Call[]): Promise<Answer[]> {
-    const token = await this.bearer();
+    const token = await this.session.bearer();
     this.requests += 1;
     try {
       return await postBatch(this.origin, token, calls);
@@ -294,7 +235,10 @@ export class GoogleProvider implements CalendarProvider {
 
   async update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent> {
     await this.connect();
-    const body = googleEvent(event);
+    // Not read since it last changed (say, after a restart): read it, so guests and colours survive.
+    if (this.carried.get(id)?.etag !== etag) await this.getRaw(id);
+    const known = this.carried.get(id);
+    const body = updateBody(event, known?.fields);
     const path = `${this.eventsPath}/${encodeURIComponent(id)}`;
     const saved = await this.write({ method: 'PUT', path, headers: { 'If-Match': etag }, body },
       () => this.api.events.update({ calendarId: this.calendarId, eventId: id, requestBody: body }, { ...CALL, headers: { 'If-Match': etag } }),
@@ -321,29 +265,34 @@ export class GoogleProvider implements CalendarProvider {
   }
 
   /**
-   * Busy time from the user's calendars: one freeBusy query for all of them; the calendar we write
-   * to, when it also holds the user's own events (say `primary`), is read instead so that our
-   * own trip events are not counted as busy.
+   * Busy time from the user's calendars: freeBusy queries for the others (one per 90 days and 50
+   * calendars); the calendar we write to, when it also holds the user's own events (say
+   * `primary`), is read instead, so that our own trip events do not count as busy.
    */
   async freeBusy(from: string, to: string): Promise<BusyInterval[]> {
     await this.connect();
-    const configured = this.settings.availabilityCalendars;
-    const ids = configured?.length
-      ? configured
-      : (await this.calendarEntries()).filter((c) => c.selected && !c.hidden).map((c) => c.id);
-    const isTarget = (id: string) => id === this.calendarId || (this.calendarId === 'primary' && this.entries?.find((c) => c.id === id)?.primary);
-    const others = ids.filter((id) => !isTarget(id));
-    const readTarget = !this.dedicated || configured?.some(isTarget);
+    const configured = this.settings.availabilityCalendars?.length ? this.settings.availabilityCalendars : undefined;
+    const entries = !configured || this.calendarId === 'primary' || configured.includes('primary') ? await this.calendarEntries() : [];
+    const primaryId = entries.find((c) => c.primary)?.id ?? 'primary';
+    const real = (id: string) => (id === 'primary' ? primaryId : id);
+    const target = real(this.calendarId);
+    const ids = [...new Set((configured ?? entries.filter((c) => c.selected && !c.hidden).map((c) => c.id)).map(real))];
+    const others = ids.filter((id) => id !== target);
+    // A calendar tripcal made holds only trips: left out, unless the user asked for it by name.
+    const readTarget = ids.includes(target) && (!this.dedicated || Boolean(configured));
     const busy: BusyInterval[] = [];
-    if (others.length > 0) {
-      const answer = await this.call(() => this.api.freebusy.query({ requestBody: { timeMin: from, timeMax: to, items: others.map((id) => ({ id })) } }, CALL), 'asking free/busy');
-      const failed: string[] = [];
-      for (const [id, cal] of Object.entries(answer.calendars ?? {})) {
-        if (cal.errors?.length) failed.push(`${id} (${cal.errors.map((e) => e.reason).join(', ')})`);
-        for (const b of cal.busy ?? []) busy.push({ start: utcOf(b.start!), end: utcOf(b.end!), calendar: id });
+    const failed: string[] = [];
+    for (const [windowFrom, windowTo] of others.length ? freeBusyWindows(from, to) : []) {
+      for (const items of chunks(others, MAX_FREEBUSY_CALENDARS)) {
+        const answer = await this.call(() => this.api.freebusy.query({ requestBody: { timeMin: windowFrom, timeMax: windowTo, items: items.map((id) => ({ id })) } }, CALL), 'asking free/busy');
+        for (const [id, cal] of Object.entries(answer.calendars ?? {})) {
+          // A calendar's own problem comes inside a 200 (reference §8).
+          if (cal.errors?.length) failed.push(`${id} (${cal.errors.map((e) => e.reason).join(', ')})`);
+          for (const b of cal.busy ?? []) busy.push({ start: utcOf(b.start!), end: utcOf(b.end!), calendar: id });
+        }
       }
-      if (failed.length > 0 && configured?.length) throw new InvalidError(`free/busy failed for ${failed.join('; ')}`);
     }
+    if (failed.length > 0 && configured) throw new InvalidError(`free/busy failed for ${[...new Set(failed)].join('; ')}`);
     if (readTarget) busy.push(...await this.ownBusy(from, to));
     return busy.sort((a, b) => a.start.localeCompare(b.start) || a.end.localeCompare(b.end));
   }
@@ -356,13 +305,7 @@ export class GoogleProvider implements CalendarProvider {
       const page = await this.call(() => this.api.events.list({
         calendarId: this.calendarId, timeMin: from, timeMax: to, singleEvents: true, maxResults: PAGE_SIZE, pageToken,
       }, CALL), 'listing events for free/busy');
-      for (const event of page.items ?? []) {
-        if (event.status === 'cancelled' || event.transparency === 'transparent' || keyOf(event)) continue;
-        const c = contentOf(event, page.timeZone ?? this.calendarZone);
-        const start = c.start.utc < from ? from : c.start.utc;
-        const end = c.end.utc > to ? to : c.end.utc;
-        if (start < end) busy.push({ start, end, calendar: this.calendarId });
-      }
+      busy.push(...busyFromEvents(page.items ?? [], page.timeZone ?? this.calendarZone, from, to, this.calendarId));
       pageToken = page.nextPageToken ?? undefined;
     } while (pageToken);
     return busy;

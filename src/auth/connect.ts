@@ -35,6 +35,10 @@ export function googleAccountFor(app: App, userId: string, name?: string, calend
     if (configured && calendar && calendar !== existing.calendar) {
       throw new InputError('calendar', `account "${existing.name}" is in the config file, which sets its calendar ("${existing.calendar}"); change it there`);
     }
+    if (!configured && calendar && calendar !== existing.calendar && app.sync.links.links(existing.name).length > 0) {
+      // Its events and sync token belong to the old calendar; moving them is not what a reconnect should do.
+      throw new InputError('calendar', `account "${existing.name}" already keeps trips in "${existing.calendar}"; to use "${calendar}", connect it under another account name (account: …)`);
+    }
     return { name: existing.name, calendar: configured ? existing.calendar : calendar ?? existing.calendar, configured };
   }
   if (name) return { name, calendar: calendar ?? 'primary', configured: false };

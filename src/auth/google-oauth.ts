@@ -16,14 +16,16 @@ export const STATE_TTL_MS = 10 * 60 * 1000;
 const AUTH_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
 
 /**
- * The narrowest scopes that work: events in the calendars we write to, and read-only access for
- * the calendar list, free/busy and finding a named calendar. A dedicated calendar tripcal has to
- * make needs calendar.app.created (which covers only calendars the app made).
+ * The narrowest scopes that work (Calendar API scopes; the discovery text in googleapis lists them
+ * per method): events in the calendars we write to, the list of the user's calendars, and their
+ * free/busy. A dedicated calendar tripcal has to make needs calendar.app.created, which covers
+ * only calendars the app made.
  */
 export function googleScopes(makesCalendar: boolean): string[] {
   return [
     'https://www.googleapis.com/auth/calendar.events',
-    'https://www.googleapis.com/auth/calendar.readonly',
+    'https://www.googleapis.com/auth/calendar.calendarlist.readonly',
+    'https://www.googleapis.com/auth/calendar.freebusy',
     ...(makesCalendar ? ['https://www.googleapis.com/auth/calendar.app.created'] : []),
   ];
 }
@@ -155,10 +157,12 @@ export class GoogleConnector {
       const why = data?.error ? `${data.error}${data.error_description ? `: ${data.error_description}` : ''}` : `cannot reach Google (${e.message})`;
       throw new OAuthError('code', `Google did not accept the authorization code (${why}); start again with authorize_calendar`);
     }
-    // Google's consent screen lets people untick scopes: without events access nothing can sync.
+    // Google's consent screen lets people untick scopes; a partly working account would fail later in obscure ways.
     const granted = (tokens.scope ?? '').split(' ').filter(Boolean);
-    if (tokens.scope && !granted.includes(googleScopes(false)[0]!)) {
-      throw new OAuthError('code', 'the access to calendar events was not granted (it was unticked on Google\'s consent screen); start again with authorize_calendar and allow it');
+    const missing = googleScopes(namesCalendar(row.calendar)).filter((s) => !granted.includes(s) && !granted.includes('https://www.googleapis.com/auth/calendar'));
+    if (tokens.scope && missing.length > 0) {
+      throw new OAuthError('code', `Google did not grant ${missing.map((s) => s.replace('https://www.googleapis.com/auth/', '')).join(', ')} (unticked on the consent screen); `
+        + 'nothing was stored; start again with authorize_calendar and allow all of it');
     }
     if (!tokens.refresh_token) {
       const previous = this.vault.get(googleTokensSecret(row.account));

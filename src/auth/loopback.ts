@@ -73,6 +73,10 @@ export class LoopbackReceiver {
     return (server.address() as AddressInfo).port;
   }
 
+  get listening(): boolean {
+    return this.server?.listening === true;
+  }
+
   /** Closes after `ms` unless touched again (a new flow on the same port keeps it open). */
   closeAfter(ms: number): void {
     clearTimeout(this.idleTimer);

@@ -26,7 +26,10 @@ export async function authGoogleCommand(accountName: string | undefined, options
     const finished = new Promise<Connected | Error>((resolve) => (settle = resolve));
     // The outcome is settled once the browser has its page, so closing cannot cut it off.
     let result: Connected | Error | undefined;
-    const receiver = new LoopbackReceiver('/callback', (s) => s === state, async (redirect) => {
+    let handling = false;
+    // Only the first redirect counts: a reload while it is being handled gets a 404, not a second exchange.
+    const receiver = new LoopbackReceiver('/callback', (s) => s === state && !handling, async (redirect) => {
+      handling = true;
       if (!redirect.code) {
         google.abandon(redirect.state);
         result = new InputError('authorization', `Google did not authorize tripcal (${redirect.error ?? 'no code in the redirect'}); nothing was stored`);

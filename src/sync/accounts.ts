@@ -1,5 +1,6 @@
 // From a configured account to a connected provider: the settings each provider needs, with
 // secrets from the config (${ENV}) or, failing that, the vault.
+import { createHash } from 'node:crypto';
 import { createProvider, type GoogleTokens, type ProviderSettings } from '../../providers/registry.js';
 import { AuthExpiredError, type CalendarProvider } from '../../providers/types.js';
 import { caldavPasswordSecret, googleTokensSecret, type Vault } from '../auth/vault.js';
@@ -23,14 +24,25 @@ export function googleClient(google: GoogleClientConfig): { clientId: string; cl
 
 export function providerSettings(account: ConfiguredAccount, vault: Vault, google: GoogleClientConfig): ProviderSettings {
   if (account.provider === 'google') {
-    const stored = vault.get(googleTokensSecret(account.name));
+    const secret = googleTokensSecret(account.name);
+    const stored = vault.get(secret);
     if (!stored) throw new AuthExpiredError(`account "${account.name}" is not connected to Google yet`);
+    const tokens = JSON.parse(stored) as GoogleTokens;
+    let mine = tokens.refresh_token ?? null;
     return {
       kind: 'google',
       calendar: account.calendar,
       ...googleClient(google),
-      tokens: JSON.parse(stored) as GoogleTokens,
-      saveTokens: (tokens) => vault.set(googleTokensSecret(account.name), JSON.stringify(tokens)),
+      tokens,
+      saveTokens: (next) => {
+        // Compare and set: if the account was connected again meanwhile (another process, or
+        // authorize_calendar), its new authorization wins over this provider's refreshed old one.
+        const current = vault.get(secret);
+        const theirs = current ? (JSON.parse(current) as GoogleTokens).refresh_token ?? null : null;
+        if (theirs && theirs !== mine && theirs !== next.refresh_token) return;
+        mine = next.refresh_token ?? mine;
+        vault.set(secret, JSON.stringify(next));
+      },
       availabilityCalendars: account.availability_calendars,
       apiRoot: google.api_root,
       tokenUrl: google.token_url,
@@ -41,6 +53,23 @@ export function providerSettings(account: ConfiguredAccount, vault: Vault, googl
     throw new AuthExpiredError(`account "${account.name}" has no password`);
   }
   return { kind: 'caldav', url: account.url, username: account.username, password, calendar: account.calendar };
+}
+
+/**
+ * What a connected provider was built from: the account's settings and its credentials (hashed).
+ * When it changes (reconnected elsewhere, password stored, config reloaded), the engine builds the
+ * provider again instead of going on with the old one.
+ */
+export function providerFingerprint(account: ConfiguredAccount, vault: Vault): string {
+  let credential: string | null | undefined;
+  try {
+    credential = account.provider === 'google'
+      ? (JSON.parse(vault.get(googleTokensSecret(account.name)) ?? '{}') as GoogleTokens).refresh_token
+      : account.password ?? vault.get(caldavPasswordSecret(account.name));
+  } catch {
+    credential = 'unreadable';
+  }
+  return createHash('sha256').update(JSON.stringify(account)).update('\0').update(credential ?? '').digest('hex');
 }
 
 export function providerFor(vault: Vault, google: GoogleClientConfig): (account: ConfiguredAccount) => Promise<CalendarProvider> {

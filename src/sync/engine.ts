@@ -72,7 +72,7 @@ export function changesFromRemote(event: DesiredEvent, remote: EventContent, wri
 
 export class SyncEngine {
   readonly links: SyncStore;
-  private readonly providers = new Map<string, Promise<CalendarProvider>>();
+  private readonly providers = new Map<string, { fingerprint: string; provider: Promise<CalendarProvider> }>();
   private readonly running = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -81,6 +81,8 @@ export class SyncEngine {
     private readonly trips: Trips,
     private readonly makeProvider: (account: ConfiguredAccount) => Promise<CalendarProvider>,
     private readonly now: () => string = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    /** What a provider was built from; a change builds it again (see providerFingerprint). */
+    private readonly fingerprint: (account: ConfiguredAccount) => string = () => '',
   ) {
     this.links = new SyncStore(store.db);
   }
@@ -100,9 +102,9 @@ export class SyncEngine {
 
   /** Drops the account's connected provider: the next run connects again (say, with new tokens). */
   reconnect(name: string): void {
-    const provider = this.providers.get(name);
+    const cached = this.providers.get(name);
     this.providers.delete(name);
-    void provider?.then((p) => p.close()).catch(() => undefined);
+    void cached?.provider.then((p) => p.close()).catch(() => undefined);
   }
 
   account(name: string): ConfiguredAccount {
@@ -115,15 +117,18 @@ export class SyncEngine {
   }
 
   private provider(account: ConfiguredAccount): Promise<CalendarProvider> {
-    let provider = this.providers.get(account.name);
-    if (!provider) {
-      provider = this.makeProvider(account).then(async (p) => {
-        await p.connect();
-        return p;
-      });
-      provider.catch(() => this.providers.delete(account.name));
-      this.providers.set(account.name, provider);
-    }
+    const fingerprint = this.fingerprint(account);
+    const cached = this.providers.get(account.name);
+    if (cached?.fingerprint === fingerprint) return cached.provider;
+    if (cached) this.reconnect(account.name);
+    const provider = this.makeProvider(account).then(async (p) => {
+      await p.connect();
+      return p;
+    });
+    provider.catch(() => {
+      if (this.providers.get(account.name)?.provider === provider) this.providers.delete(account.name);
+    });
+    this.providers.set(account.name, { fingerprint, provider });
     return provider;
   }
 
@@ -246,6 +251,6 @@ export class SyncEngine {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.running.values()]);
-    for (const provider of this.providers.values()) await provider.then((p) => p.close()).catch(() => undefined);
+    for (const { provider } of this.providers.values()) await provider.then((p) => p.close()).catch(() => undefined);
   }
 }

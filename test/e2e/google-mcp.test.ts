@@ -74,7 +74,8 @@ test('authorize_calendar asks for offline access, consent, narrow scopes, PKCE S
   expect(q.get('client_id')).toBe(fake.clientId);
   expect(q.get('redirect_uri')).toBe(REDIRECT);
   expect(q.get('scope')!.split(' ').sort()).toEqual([
-    'https://www.googleapis.com/auth/calendar.events', 'https://www.googleapis.com/auth/calendar.readonly',
+    'https://www.googleapis.com/auth/calendar.calendarlist.readonly', 'https://www.googleapis.com/auth/calendar.events',
+    'https://www.googleapis.com/auth/calendar.freebusy',
   ]);
   expect(q.get('code_challenge_method')).toBe('S256');
   expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -109,6 +110,13 @@ test('handle_auth_callback refuses unknown, foreign, replayed and expired states
   expect(errorText(pkce)).toMatch(/invalid_grant: Invalid code verifier/);
   const replay = await server.call('handle_auth_callback', { user_id: 'test_user', code: c.code, state: c.state });
   expect(errorText(replay)).toMatch(/^state: already used/);
+
+  // Granular consent: the person unticked free/busy. Nothing half-working is stored.
+  fake.untickedScopes = ['https://www.googleapis.com/auth/calendar.freebusy'];
+  const d = await authorize();
+  fake.untickedScopes = [];
+  const partial = await server.call('handle_auth_callback', { user_id: 'test_user', code: d.code, state: d.state });
+  expect(errorText(partial)).toMatch(/^code: Google did not grant calendar\.freebusy \(unticked on the consent screen\); nothing was stored/);
 
   const status = structured(await server.call('sync_status', {}));
   expect(status.accounts).toEqual([]);
@@ -215,6 +223,11 @@ test('another user connects with a dedicated "Trips" calendar: the narrow extra 
   expect(errorText(refused)).toMatch(/^redirect_uri: must be an https:\/\/ URL, or http:\/\/ on 127\.0\.0\.1/);
   const foreign = await server.call('authorize_calendar', { user_id: 'anna', redirect_uri: REDIRECT, account: 'google' });
   expect(errorText(foreign)).toMatch(/^account: "google" belongs to another user/);
+  // Its events live in "Trips" now: moving the account to another calendar is refused, not half done.
+  const moved = await server.call('authorize_calendar', { user_id: 'anna', redirect_uri: REDIRECT, calendar: 'Holidays' });
+  expect(errorText(moved)).toMatch(/^calendar: account "google-anna" already keeps trips in "Trips"; to use "Holidays", connect it under another account name/);
+  // Reconnecting it as it is works (say, after a revoked authorization).
+  expect(structured(await server.call('authorize_calendar', { user_id: 'anna', redirect_uri: REDIRECT })).calendar).toBe('Trips');
 });
 
 async function freePort(): Promise<number> {

@@ -174,6 +174,10 @@ test('a 401 refreshes the access token once; a second 401 right after needs a pe
 test('free/busy: one query for the other calendars, the target calendar read so our own events do not count', async () => {
   fake.addCalendar({ id: 'family@group.calendar.google.com', summary: 'Family', timeZone: 'Europe/Berlin', accessRole: 'reader' });
   fake.addCalendar({ id: 'boss@example.com', summary: 'Boss', timeZone: 'Europe/Berlin', accessRole: 'freeBusyReader' });
+  fake.addCalendar({ id: 'team@group.calendar.google.com', summary: 'Team (hidden)', timeZone: 'Europe/Berlin', accessRole: 'reader', selected: false });
+  fake.addUserEvent({ summary: 'Team offsite', start: { dateTime: '2025-06-17T09:00:00Z' }, end: { dateTime: '2025-06-17T17:00:00Z' } }, 'team@group.calendar.google.com');
+  fake.addUserEvent({ summary: 'Holiday', start: { date: '2025-06-20' }, end: { date: '2025-06-21' } });
+  fake.addUserEvent({ summary: 'Declined', attendees: [{ email: fake.email, self: true, responseStatus: 'declined' }], start: { dateTime: '2025-06-18T09:00:00Z' }, end: { dateTime: '2025-06-18T10:00:00Z' } });
   fake.addUserEvent({ summary: 'School play', start: { dateTime: '2025-06-15T16:00:00Z' }, end: { dateTime: '2025-06-15T18:00:00Z' } }, 'family@group.calendar.google.com');
   fake.addUserEvent({ summary: 'Review', start: { dateTime: '2025-06-16T09:00:00Z' }, end: { dateTime: '2025-06-16T10:00:00Z' } }, 'boss@example.com');
   fake.addUserEvent({ summary: 'Dentist', start: { dateTime: '2025-06-15T14:00:00Z' }, end: { dateTime: '2025-06-15T15:30:00Z' } });
@@ -185,11 +189,50 @@ test('free/busy: one query for the other calendars, the target calendar read so 
     { start: '2025-06-15T14:00:00Z', end: '2025-06-15T15:30:00Z', calendar: 'primary' },
     { start: '2025-06-15T16:00:00Z', end: '2025-06-15T18:00:00Z', calendar: 'family@group.calendar.google.com' },
     { start: '2025-06-16T09:00:00Z', end: '2025-06-16T10:00:00Z', calendar: 'boss@example.com' },
+    // An all-day event blocks the day where the calendar is (Los Angeles), not in UTC.
+    { start: '2025-06-20T07:00:00Z', end: '2025-06-21T07:00:00Z', calendar: 'primary' },
   ]);
+  expect(fake.requests.filter((r) => r.path === '/calendar/v3/freeBusy')).toHaveLength(1);
   const calendars = await p.listCalendars();
   expect(calendars.map((c) => [c.name, c.accessRole, c.writable, c.selected])).toEqual([
     ['traveller@example.com', 'owner', true, true], ['Family', 'reader', false, false], ['Boss', 'freeBusyReader', false, false],
+    ['Team (hidden)', 'reader', false, false],
   ]);
+  // Over 90 days, one query per 90-day window (Google refuses longer spans); the fake enforces it.
+  fake.requests.length = 0;
+  const long = await p.freeBusy('2025-01-01T00:00:00Z', '2025-08-01T00:00:00Z');
+  expect(fake.requests.filter((r) => r.path === '/calendar/v3/freeBusy')).toHaveLength(3);
+  expect(long.map((b) => b.start)).toContain('2025-06-15T16:00:00Z');
+
+  // Listed by name, with the primary calendar by its real id: our own events still do not count.
+  const named = provider({ availabilityCalendars: [fake.email, 'boss@example.com'] });
+  const busy2 = await named.freeBusy('2025-06-15T00:00:00Z', '2025-06-16T00:00:00Z');
+  expect(busy2).toEqual([{ start: '2025-06-15T14:00:00Z', end: '2025-06-15T15:30:00Z', calendar: 'primary' }]);
+});
+
+test('an update keeps what a person added in Google Calendar (guests, colour), also when the event was not read since', async () => {
+  const p = provider();
+  const made = await p.create(event('item_k:flight', '2025-06-15T15:00:00Z', '2025-06-15T20:30:00Z'));
+  fake.editAsUser(made.id, { colorId: '5', attendees: [{ email: 'partner@example.com' }] });
+  const fresh = provider();
+  const etag = fake.liveEvents()[0]!.etag;
+  const moved = await fresh.update(made.id, etag, event('item_k:flight', '2025-06-15T16:00:00Z', '2025-06-15T21:30:00Z'));
+  const stored = fake.liveEvents()[0]!;
+  expect(stored).toMatchObject({ colorId: '5', attendees: [{ email: 'partner@example.com' }] });
+  expect(stored.start.timeZone).toBe('America/Los_Angeles');
+  expect(moved.content.start.utc).toBe('2025-06-15T16:00:00Z');
+  // Known since that write: no read before the next update.
+  fake.requests.length = 0;
+  await fresh.update(made.id, moved.etag, event('item_k:flight', '2025-06-15T17:00:00Z', '2025-06-15T22:30:00Z'));
+  expect(fake.requests.map((r) => r.method)).toEqual(['PUT']);
+  expect(fake.liveEvents()[0]!.colorId).toBe('5');
+});
+
+test('a token without a needed scope is a reconnect, not an error that stays pending', async () => {
+  const p = provider({ calendar: 'Trips', tokens: fake.issueTokens('https://www.googleapis.com/auth/calendar.events') });
+  const error = await p.connect().catch((e) => e);
+  expect(error).toBeInstanceOf(AuthExpiredError);
+  expect(error.message).toMatch(/insufficientPermissions.*did not grant/);
 });
 
 test('a named calendar is found or made once, and then holds only trips (free/busy then asks about the others only)', async () => {

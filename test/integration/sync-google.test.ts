@@ -230,6 +230,40 @@ describe('changes made in Google Calendar', () => {
     expectConverged(app);
   });
 
+  test('connected again elsewhere: the running process neither writes its old tokens back nor keeps using them', async () => {
+    const { app } = setup();
+    fillTrip(app);
+    await app.sync.sync();
+    // Another process (`tripcal auth google work`) stores a new authorization…
+    const fresh = fake.issueTokens();
+    app.vault.set(googleTokensSecret('work'), JSON.stringify(fresh));
+    // …while this one's old provider refreshes its old token.
+    fake.expireAccessTokens();
+    const refreshesBefore = fake.tokenRequests.length;
+    const [report] = await app.sync.sync();
+    expect(report!.status).toBe('ok');
+    // The provider was built again from the vault (the new refresh token), and the vault still holds it.
+    expect(fake.tokenRequests.slice(refreshesBefore).map((f) => f.get('refresh_token'))).toEqual([fresh.refresh_token]);
+    expect(JSON.parse(app.vault.get(googleTokensSecret('work'))!).refresh_token).toBe(fresh.refresh_token);
+  });
+
+  test('a provider built before a reconnect cannot overwrite the new tokens when it refreshes (compare and set)', async () => {
+    const { app } = setup();
+    const { providerSettings } = await import('../../src/sync/accounts.js');
+    const settings = providerSettings(app.sync.account('work'), app.vault, app.config.google);
+    if (settings.kind !== 'google') throw new Error('expected google settings');
+    const old = settings.tokens;
+    const fresh = fake.issueTokens();
+    app.vault.set(googleTokensSecret('work'), JSON.stringify(fresh));
+    settings.saveTokens({ ...old, access_token: 'ya29.refreshed-old' });
+    expect(JSON.parse(app.vault.get(googleTokensSecret('work'))!)).toEqual(fresh);
+    // Its own refreshes go through while nobody else changed the vault.
+    const again = providerSettings(app.sync.account('work'), app.vault, app.config.google);
+    if (again.kind !== 'google') throw new Error('expected google settings');
+    again.saveTokens({ ...fresh, access_token: 'ya29.refreshed-new' });
+    expect(JSON.parse(app.vault.get(googleTokensSecret('work'))!).access_token).toBe('ya29.refreshed-new');
+  });
+
   test('a revoked refresh token: needs_reauth with a fix; other accounts and the model go on', async () => {
     const { app } = setup();
     fillTrip(app);

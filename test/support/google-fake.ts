@@ -24,6 +24,8 @@ interface StoredEvent {
 
 interface FakeCalendar {
   id: string;
+  /** Shown in the user's list; Google leaves the field out when not. */
+  selected: boolean;
   summary: string;
   timeZone: string;
   accessRole: 'owner' | 'writer' | 'reader' | 'freeBusyReader';
@@ -56,6 +58,7 @@ export interface FakeRequest {
 export const SCOPE = {
   events: 'https://www.googleapis.com/auth/calendar.events',
   readonly: 'https://www.googleapis.com/auth/calendar.readonly',
+  calendarList: 'https://www.googleapis.com/auth/calendar.calendarlist.readonly',
   freebusy: 'https://www.googleapis.com/auth/calendar.freebusy',
   full: 'https://www.googleapis.com/auth/calendar',
   appCreated: 'https://www.googleapis.com/auth/calendar.app.created',
@@ -97,6 +100,10 @@ export class GoogleFake {
   pageSize = 1000;
   /** Short and empty pages on purpose (DISC: a page may be short or empty while nextPageToken is there). */
   raggedPages = false;
+  /** Scopes the user unticks on the consent screen (granular consent): left out of what is granted. */
+  untickedScopes: string[] = [];
+  /** freeBusy refuses longer spans (timeRangeTooLong). */
+  freeBusyMaxDays = 90;
   /** Access tokens live this long. */
   accessTokenSeconds = 3600;
   /** Each request fails with one of `randomFaults.faults` at this rate. */
@@ -127,8 +134,8 @@ export class GoogleFake {
     this.addCalendar({ id: email, summary: email, timeZone: 'America/Los_Angeles', accessRole: 'owner', primary: true });
   }
 
-  addCalendar(c: Omit<FakeCalendar, 'events' | 'primary'> & { primary?: boolean }): FakeCalendar {
-    const cal: FakeCalendar = { primary: false, ...c, events: new Map() };
+  addCalendar(c: Omit<FakeCalendar, 'events' | 'primary' | 'selected'> & { primary?: boolean; selected?: boolean }): FakeCalendar {
+    const cal: FakeCalendar = { primary: false, selected: true, ...c, events: new Map() };
     this.calendars.set(c.id, cal);
     return cal;
   }
@@ -184,7 +191,7 @@ export class GoogleFake {
   }
 
   /** Tokens a test can hand to tripcal as if an OAuth flow had run. */
-  issueTokens(scope = `${SCOPE.events} ${SCOPE.readonly}`): { access_token: string; refresh_token: string; expiry_date: number; scope: string; token_type: string } {
+  issueTokens(scope = `${SCOPE.events} ${SCOPE.calendarList} ${SCOPE.freebusy}`): { access_token: string; refresh_token: string; expiry_date: number; scope: string; token_type: string } {
     const access = this.newAccessToken(scope);
     const refresh = this.newRefreshToken(scope);
     return { access_token: access, refresh_token: refresh, expiry_date: Date.now() + this.accessTokenSeconds * 1000, scope, token_type: 'Bearer' };
@@ -317,6 +324,7 @@ export class GoogleFake {
     }
     const scopes = new Set(grant.scope.split(' '));
     const can = (...wanted: string[]) => wanted.some((s) => scopes.has(s));
+    // ERR: a token without the method's scope gets 403 insufficientPermissions.
     const insufficient = () => error(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.');
     const m = /^\/calendar\/v3\/calendars\/([^/]+)\/events(?:\/([^/]+))?$/.exec(path);
     if (m) {
@@ -344,7 +352,8 @@ export class GoogleFake {
       if (method === 'DELETE') return this.remove(calendar, eventId, ifMatch);
     }
     if (path === '/calendar/v3/users/me/calendarList' && method === 'GET') {
-      if (!can(SCOPE.readonly, SCOPE.full)) return insufficient();
+      // DISC calendarList.list: calendar, calendar.calendarlist(.readonly), calendar.readonly.
+      if (!can(SCOPE.calendarList, SCOPE.readonly, SCOPE.full)) return insufficient();
       return this.calendarList();
     }
     if (path === '/calendar/v3/calendars' && method === 'POST') {
@@ -355,6 +364,7 @@ export class GoogleFake {
       return json({ kind: 'calendar#calendar', etag: `"${this.etags++}"`, id: cal.id, summary: cal.summary, timeZone: cal.timeZone });
     }
     if (path === '/calendar/v3/freeBusy' && method === 'POST') {
+      // DISC freebusy.query: calendar, calendar.events.freebusy, calendar.freebusy, calendar.readonly.
       if (!can(SCOPE.freebusy, SCOPE.readonly, SCOPE.full)) return insufficient();
       return this.freeBusy(parsed);
     }
@@ -537,7 +547,7 @@ export class GoogleFake {
     if (syncToken) {
       // DISC / QIITA: these parameters cannot be combined with syncToken; nor showDeleted=false.
       if (SYNC_FORBIDDEN.some((p) => q.has(p)) || q.get('showDeleted') === 'false') {
-        return error(400, 'invalid', 'Sync token cannot be used with other request restrictions.', 'calendar');
+        return error(400, 'syncTokenWithRequestRestrictions', 'Sync token cannot be used with other request restrictions.', 'calendar');
       }
     }
     const timeOk = (v: string | null) => v === null || /(Z|[+-]\d\d:\d\d)$/.test(v);
@@ -610,7 +620,7 @@ export class GoogleFake {
       etag: `"l${this.seq}"`,
       items: [...this.calendars.values()].map((c) => ({
         kind: 'calendar#calendarListEntry', etag: `"c${this.seq}"`, id: c.id, summary: c.summary, timeZone: c.timeZone,
-        accessRole: c.accessRole, ...(c.primary ? { primary: true } : {}), selected: true,
+        accessRole: c.accessRole, ...(c.primary ? { primary: true } : {}), ...(c.selected ? { selected: true } : {}),
       })),
     });
   }
@@ -620,8 +630,15 @@ export class GoogleFake {
     const to = Date.parse(body.timeMax);
     if (Number.isNaN(from) || Number.isNaN(to)) return error(400, 'badRequest', 'Bad Request');
     if (to <= from) return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar');
+    // Not in Google's docs, reported by its users (cal.com): spans past ~3 months are refused.
+    if (to - from > this.freeBusyMaxDays * 86_400_000) return error(400, 'timeRangeTooLong', 'The requested time range is too long.', 'calendar');
     const calendars: Json = {};
-    for (const { id } of (body.items ?? []) as Array<{ id: string }>) {
+    for (const [i, { id }] of ((body.items ?? []) as Array<{ id: string }>).entries()) {
+      // DISC FreeBusyRequest.calendarExpansionMax: at most 50 calendars per query.
+      if (i >= 50) {
+        calendars[id] = { busy: [], errors: [{ domain: 'global', reason: 'tooManyCalendarsRequested' }] };
+        continue;
+      }
       const cal = this.resolveCalendar(id);
       // DISC FreeBusyCalendar: a calendar's problem is reported inside its entry, under a 200.
       if (!cal) {
@@ -700,9 +717,10 @@ export class GoogleFake {
     if (q.get('client_id') !== this.clientId || !redirect) return { status: 400, body: 'Error 401: invalid_client' };
     if (q.get('response_type') !== 'code') return { status: 400, body: 'unsupported_response_type' };
     const code = `4/fake-code-${randomBytes(12).toString('hex')}`;
+    const granted = (q.get('scope') ?? '').split(' ').filter((s) => s && !this.untickedScopes.includes(s)).join(' ');
     this.codes.set(code, {
       challenge: q.get('code_challenge') ?? '', method: q.get('code_challenge_method') ?? 'plain', redirectUri: redirect,
-      clientId: this.clientId, scope: q.get('scope') ?? '', used: false,
+      clientId: this.clientId, scope: granted, used: false,
     });
     const target = new URL(redirect);
     target.searchParams.set('code', code);

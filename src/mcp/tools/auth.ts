@@ -45,7 +45,7 @@ function loopbackFlows(server: McpServer, app: App) {
       if (!isLoopback(redirectUri) || !url.port) return false;
       const key = `${url.hostname}:${url.port}${url.pathname}`;
       let receiver = receivers.get(key);
-      if (!receiver) {
+      if (!receiver?.listening) {
         const made = new LoopbackReceiver(url.pathname, (state) => google.pending(state) !== null, finish);
         try {
           await made.listen(url.hostname, Number(url.port));
