@@ -18,6 +18,14 @@ export interface EditSync {
   accounts: Array<{ account: string; status: string; message: string | null }>;
 }
 
+/** The daemon's background sync, as sync_status and /healthz show it. */
+export interface ScheduleInfo {
+  expression: string;
+  timezone: string;
+  jitter_seconds: number;
+  next_run: string | null;
+}
+
 export interface App {
   config: Config;
   configPath: string | null;
@@ -29,8 +37,10 @@ export interface App {
   vault: Vault;
   /** Syncs the trip (or all trips) to the user's accounts, waiting at most sync.wait_seconds; a timeout leaves it pending. */
   syncAfterEdit(userId: string, tripId?: string): Promise<EditSync>;
-  /** Where a user's events can be seen now: their .ics feed. */
-  calendarLink(userId: string): string;
+  /** Where a user's events can be seen now: their .ics feed (file, or the daemon's URL). */
+  calendarLink: (userId: string) => string;
+  /** The background sync schedule when the daemon runs one. */
+  schedule: () => ScheduleInfo | null;
   /** Flushes due feeds, then closes the database. */
   close(): Promise<void>;
 }
@@ -54,8 +64,9 @@ export function openApp(options: ConfigOptions = {}): App {
     feeds,
     sync,
     vault,
-    syncAfterEdit: (userId, tripId) => syncAfterEdit(sync, config.sync.wait_seconds * 1000, userId, tripId),
+    syncAfterEdit: (userId, tripId) => syncAfterEdit(sync, config, userId, tripId),
     calendarLink: (userId) => pathToFileURL(feeds.path(userId)).href,
+    schedule: () => null,
     async close() {
       if (closed) return;
       closed = true;
@@ -66,9 +77,13 @@ export function openApp(options: ConfigOptions = {}): App {
   };
 }
 
-async function syncAfterEdit(sync: SyncEngine, waitMs: number, userId: string, tripId?: string): Promise<EditSync> {
+async function syncAfterEdit(sync: SyncEngine, config: Config, userId: string, tripId?: string): Promise<EditSync> {
+  const waitMs = config.sync.wait_seconds * 1000;
   if (sync.accounts(userId).length === 0) {
     return { status: 'not_connected', message: 'no calendar account is configured; the change is in the .ics feed', accounts: [] };
+  }
+  if (!config.sync.on_edit) {
+    return { status: 'pending', message: 'the change will reach the calendars at the next scheduled sync (sync.on_edit is off)', accounts: [] };
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { authCalDavCommand } from './cli/auth.js';
 import { authGoogleCommand } from './cli/auth-google.js';
+import { daemonCommand } from './cli/daemon.js';
 import { doctorCommand } from './cli/doctor.js';
 import { exportCommand } from './cli/export.js';
 import { importCommand } from './cli/import.js';
@@ -33,6 +34,11 @@ program
   .command('serve')
   .description('run the MCP server over stdio (for Claude Desktop and other MCP clients)')
   .action(run(async (_opts, cmd: Command) => serve(cmd.optsWithGlobals())));
+
+program
+  .command('daemon')
+  .description('run all day: background sync on the schedule, MCP over HTTP, the .ics feeds over HTTP, /healthz')
+  .action(run(async (_opts, cmd: Command) => daemonCommand(cmd.optsWithGlobals())));
 
 program
   .command('export')

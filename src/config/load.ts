@@ -48,7 +48,8 @@ function yamlPath(path: ReadonlyArray<PropertyKey>): string {
  */
 function isSecret(path: PropertyKey[]): boolean {
   return (path.length === 3 && path[0] === 'accounts' && path[2] === 'password')
-    || (path.length === 2 && path[0] === 'google' && ['client_id', 'client_secret', 'redirect_uri'].includes(String(path[1])));
+    || (path.length === 2 && path[0] === 'google' && ['client_id', 'client_secret', 'redirect_uri'].includes(String(path[1])))
+    || (path.length === 2 && path[0] === 'http' && path[1] === 'token');
 }
 
 function substitute(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv, problems: string[]): unknown {

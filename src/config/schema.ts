@@ -64,6 +64,22 @@ const SyncSchema = z
     retry_attempts: z.number().int().min(1).max(20).default(5),
     retry_max_wait_seconds: z.number().min(0).max(600).default(60),
     concurrency: z.number().int().min(1).max(16).default(4),
+    // The daemon's background sync (node-cron: 5 fields, or 6 with seconds first).
+    schedule: z.string().trim().refine((v) => [5, 6].includes(v.split(/\s+/).length), 'a cron expression such as "*/15 * * * *"').default('*/15 * * * *'),
+    timezone: zone.optional(),
+    jitter_seconds: z.number().min(0).max(3600).default(30),
+    on_edit: z.boolean().default(true),
+  })
+  .strict();
+
+const LISTEN = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+const HttpSchema = z
+  .object({
+    listen: z.string().regex(LISTEN, 'host:port, e.g. 127.0.0.1:8765 (or [::1]:8765)').default('127.0.0.1:8765'),
+    token: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 32)').optional(),
+    allowed_origins: z.array(z.url()).default([]),
+    public_url: z.url({ protocol: /^https?$/ }).optional(),
   })
   .strict();
 
@@ -78,6 +94,7 @@ export const ConfigSchema = z
     accounts: z.array(AccountSchema).default([]),
     sync: SyncSchema.default(SyncSchema.parse({})),
     google: GoogleClientSchema.default({}),
+    http: HttpSchema.default(HttpSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -38,6 +38,8 @@ export interface ApplyContext {
   pull: (event: DesiredEvent, remote: EventContent, written: EventContent | null) => DesiredEvent | null;
   now: () => string;
   onProgress?: (done: number, total: number) => void;
+  /** True once the process is shutting down: writes in flight finish, nothing new starts. */
+  shouldStop?: () => boolean;
 }
 
 /** Stops the account's run: the rest of the plan stays pending for the next sync. */
@@ -57,6 +59,10 @@ export async function applyPlan(operations: readonly Operation[], ctx: ApplyCont
   let stop: Error | null = null;
   const worker = async () => {
     while (!stop && next < operations.length) {
+      if (ctx.shouldStop?.()) {
+        stop ??= new StopAccount('tripcal is shutting down; the rest stays pending for the next sync');
+        return;
+      }
       const op = operations[next++]!;
       try {
         await applyOne(op, ctx, counts, true);

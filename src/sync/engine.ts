@@ -74,6 +74,7 @@ export class SyncEngine {
   readonly links: SyncStore;
   private readonly providers = new Map<string, { fingerprint: string; provider: Promise<CalendarProvider> }>();
   private readonly running = new Map<string, Promise<unknown>>();
+  private stopping = false;
 
   constructor(
     private readonly store: Store,
@@ -148,6 +149,10 @@ export class SyncEngine {
     const previous = this.running.get(name) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(fn);
     this.running.set(name, next);
+    const forget = () => {
+      if (this.running.get(name) === next) this.running.delete(name);
+    };
+    next.then(forget, forget);
     return next;
   }
 
@@ -200,12 +205,13 @@ export class SyncEngine {
         pull: (event, remote, written) => this.pull(account, event, remote, written),
         now: this.now,
         onProgress: (done, total) => request.onProgress?.({ account: account.name, done, total }),
+        shouldStop: () => this.stopping,
       }, counts, provider.writeConcurrency ?? this.config.sync.concurrency);
       if (observed.duplicates.length > 0) this.store.transaction(() => this.links.setCursor(account.name, listing.cursor));
       return report(counts.failed > 0 ? 'error' : 'ok', counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null,
         decided.gone, provider.requestCount() - before);
     } catch (error) {
-      const cause = error instanceof StopAccount ? (error.cause as Error) : error;
+      const cause = error instanceof StopAccount ? ((error.cause as Error | undefined) ?? error) : error;
       if (cause instanceof AuthExpiredError) {
         this.providers.delete(account.name);
         return report('needs_reauth', `${cause.message}. ${reconnectHint(account)}`);
@@ -249,7 +255,14 @@ export class SyncEngine {
     return this.links.linksForItem(itemId).find((l) => l.account === primary.name && l.remoteId && l.state === 'synced');
   }
 
+  /** Whether a run of this account is under way (or queued). */
+  busy(name: string): boolean {
+    return this.running.has(name);
+  }
+
+  /** Shutting down: runs under way finish the writes in flight and leave the rest pending. */
   async close(): Promise<void> {
+    this.stopping = true;
     await Promise.allSettled([...this.running.values()]);
     for (const { provider } of this.providers.values()) await provider.then((p) => p.close()).catch(() => undefined);
   }

@@ -83,10 +83,12 @@ export function registerSyncTools(server: McpServer, app: App): void {
     'sync_status',
     {
       title: 'Calendar sync status',
-      description: 'Per account: last sync, what is pending, what failed and why, conflicts with both versions, events deleted in the calendar.',
+      description: 'Per account: last sync, what is pending, what failed and why, conflicts with both versions, events deleted in the calendar; and the background sync schedule with its next run.',
       inputSchema: {},
       outputSchema: {
         success: z.boolean(),
+        schedule: z.object({ expression: z.string(), timezone: z.string(), jitter_seconds: z.number(), next_run: z.string().nullable() }).nullable()
+          .describe('The daemon\'s background sync; null when nothing syncs on a schedule (tripcal serve)'),
         accounts: z.array(z.object({
           account: z.string(), provider: z.string(), user: z.string(), calendar: z.string(), policy: z.string(),
           state: z.string(), detail: z.string().nullable(), last_sync_at: z.string().nullable(), last_success_at: z.string().nullable(),
@@ -98,7 +100,7 @@ export function registerSyncTools(server: McpServer, app: App): void {
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    handled('sync_status', () => ok({ success: true, accounts: syncStatus(app.store, app.sync) })),
+    handled('sync_status', () => ok({ success: true, schedule: app.schedule(), accounts: syncStatus(app.store, app.sync) })),
   );
 
   server.registerTool(

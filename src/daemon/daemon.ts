@@ -1,0 +1,113 @@
+// `tripcal daemon`: the long-running process for self-hosters and agent frameworks. Background
+// sync on a schedule, MCP over Streamable HTTP, the .ics feeds over HTTP, /healthz. SIGTERM /
+// SIGINT stop it cleanly (writes in flight finish, the rest stays pending, the database is
+// closed); SIGHUP reloads the config file (accounts and sync settings; the listen address needs
+// a restart). One daemon per data directory.
+import { openApp, type App } from '../app.js';
+import { loadConfig, type ConfigOptions } from '../config/load.js';
+import { log, setLogLevel } from '../log.js';
+import { DaemonLock } from './lock.js';
+import { FeedServer } from './feeds.js';
+import { checkListen, DaemonHttp, health } from './http.js';
+import { Scheduler } from './scheduler.js';
+
+/** How long a shutdown waits for writes in flight before exiting anyway. */
+const SHUTDOWN_GRACE_MS = 15_000;
+
+export interface Daemon {
+  app: App;
+  http: DaemonHttp;
+  /** What to tell the person who started it: where the data, the MCP endpoint and the feeds are. */
+  banner: string;
+  stop(reason: string): Promise<void>;
+}
+
+function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, scheduler: Scheduler): string {
+  const users = [...new Set([app.config.default_user, ...app.store.listUsers().map((u) => u.id)])];
+  const schedule = scheduler.info();
+  const accounts = app.sync.accounts();
+  return [
+    'tripcal daemon is running.',
+    `  Data:            ${app.dataDir}${app.configPath ? ` (config ${app.configPath})` : ' (no config file: built-in defaults)'}`,
+    `  MCP (HTTP):      ${http.baseUrl}/mcp`,
+    ...users.map((u) => {
+      const url = feeds.url(base, u);
+      return `  Feed of ${u}:`.padEnd(19) + `${url}\n${' '.repeat(19)}subscribe: ${url.replace(/^https?:/, 'webcal:')}`;
+    }),
+    `  Health:          ${http.baseUrl}/healthz`,
+    accounts.length
+      ? `  Background sync: ${accounts.map((a) => a.name).join(', ')} on "${schedule.expression}" (${schedule.timezone}), next ${schedule.next_run ?? 'not planned'}`
+      : '  Background sync: no calendar account configured (the feeds are kept up to date)',
+    '',
+  ].join('\n');
+}
+
+export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
+  const app = openApp(options);
+  const lock = (() => {
+    try {
+      Scheduler.check(app.config);
+      checkListen(app.config.http.listen, app.config.http.token);
+      return DaemonLock.take(app.dataDir);
+    } catch (error) {
+      void app.close();
+      throw error;
+    }
+  })();
+  const feeds = new FeedServer(app);
+  const scheduler = new Scheduler(app.sync, app.config);
+  app.schedule = () => scheduler.info();
+  const http = new DaemonHttp(app, {
+    listen: checkListen(app.config.http.listen, app.config.http.token),
+    token: app.config.http.token,
+    allowedOrigins: app.config.http.allowed_origins,
+    feeds,
+    health: () => health(app),
+  });
+  try {
+    await http.start();
+  } catch (error) {
+    lock.release();
+    await app.close();
+    throw error;
+  }
+  const base = () => (app.config.http.public_url ?? http.baseUrl).replace(/\/$/, '');
+  app.calendarLink = (userId) => feeds.url(base(), userId);
+  feeds.loadAll();
+  scheduler.start();
+  await app.feeds.publishAll();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string) => {
+    stopping ??= (async () => {
+      log.info('stopping', { reason });
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+      await http.close();
+      // Runs under way finish their writes in flight (the rest stays pending), then the database closes.
+      await Promise.race([Promise.all([scheduler.stop(), app.close()]), deadline]);
+      lock.release();
+      log.info('stopped', { reason });
+    })();
+    return stopping;
+  };
+  const reload = () => {
+    try {
+      const fresh = loadConfig(options);
+      const listenChanged = fresh.config.http.listen !== app.config.http.listen;
+      const before = app.sync.accounts().map((a) => a.name);
+      Scheduler.check(fresh.config);
+      Object.assign(app.config, fresh.config, { http: app.config.http });
+      if (!process.env.TRIPCAL_LOG_LEVEL) setLogLevel(app.config.log_level);
+      scheduler.start();
+      const after = app.sync.accounts().map((a) => a.name);
+      log.info('configuration reloaded', {
+        added: after.filter((a) => !before.includes(a)), removed: before.filter((a) => !after.includes(a)),
+        ...(listenChanged ? { note: 'http settings change only with a restart' } : {}),
+      });
+    } catch (error) {
+      log.error('configuration not reloaded; the running one stays', { error: (error as Error).message });
+    }
+  };
+  process.on('SIGHUP', reload);
+  return { app, http, banner: banner(app, http, feeds, base(), scheduler), stop };
+}
