@@ -1,5 +1,6 @@
 // `npm run bench`: runs every benchmark and prints its numbers as JSON lines.
 import { addFlightRoundTrip, bigExport, coldStart } from './core.js';
+import { daemonBench } from './daemon.js';
 import { googleBench } from './google.js';
 import { syncBench } from './sync.js';
 
@@ -9,6 +10,7 @@ const benches = {
   'export 1,000 trips x 10 items': () => bigExport(),
   'CalDAV sync of 500 items (Radicale)': () => syncBench(),
   'Google sync of 500 items (loopback fake)': () => googleBench(),
+  'daemon: start, 50 HTTP clients, feed of 1,000 events': () => daemonBench(),
 };
 const only = process.argv[2];
 for (const [name, run] of Object.entries(benches)) {

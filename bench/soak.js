@@ -1,0 +1,123 @@
+// Soak: the daemon under edits from 4 concurrent MCP HTTP clients, syncing to a real Radicale
+// every minute, for SOAK_MINUTES (default 30). Not part of `npm run bench` or CI:
+//   SOAK_MINUTES=30 node bench/soak.js
+// Prints RSS at start and end (and every minute), the calls made, errors, and whether the
+// calendar matches the model at the end.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const minutes = Number(process.env.SOAK_MINUTES ?? 30);
+const CLI = new URL('../dist/tripcal.mjs', import.meta.url).pathname;
+const tmp = () => mkdtempSync(join(tmpdir(), 'tripcal-soak-'));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function radicale() {
+  const dir = tmp();
+  const port = await freePort();
+  mkdirSync(join(dir, 'collections'));
+  writeFileSync(join(dir, 'users'), 'soak:soak\n');
+  writeFileSync(join(dir, 'config'), `[server]\nhosts = 127.0.0.1:${port}\n[auth]\ntype = htpasswd\nhtpasswd_filename = ${join(dir, 'users')}\nhtpasswd_encryption = plain\n[storage]\nfilesystem_folder = ${join(dir, 'collections')}\n[logging]\nlevel = warning\n`);
+  const child = spawn('radicale', ['--config', join(dir, 'config')], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    try {
+      await fetch(`${url}/.web/`);
+      break;
+    } catch {
+      await sleep(100);
+    }
+  }
+  return { url, stop: () => child.kill() };
+}
+
+const rss = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
+
+async function count(url) {
+  const res = await fetch(`${url}/soak/trips/`, {
+    method: 'PROPFIND', headers: { authorization: `Basic ${Buffer.from('soak:soak').toString('base64')}`, depth: '1' },
+  });
+  return ((await res.text()).match(/<D?:?href>[^<]*\.ics<\//gi) ?? []).length;
+}
+
+const server = await radicale();
+const dir = tmp();
+const port = await freePort();
+writeFileSync(join(dir, 'config.yaml'), [
+  'log_level: warn', 'accounts:', '  - name: home', '    provider: caldav', `    url: ${server.url}/`, '    username: soak', '    password: soak',
+  'sync:', '  schedule: "* * * * *"', '  jitter_seconds: 5', '  on_edit: false', 'http:', `  listen: 127.0.0.1:${port}`, '',
+].join('\n'));
+const daemon = spawn(process.execPath, [CLI, 'daemon', '--config', join(dir, 'config.yaml'), '--data-dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+let errors = '';
+daemon.stderr.on('data', (c) => (errors += c));
+await sleep(1500);
+const url = `http://127.0.0.1:${port}/mcp`;
+const clients = await Promise.all(Array.from({ length: 4 }, async () => {
+  const c = new Client({ name: 'soak', version: '1.0.0' });
+  await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return c;
+}));
+const startRss = rss(daemon.pid);
+const samples = [startRss];
+let calls = 0;
+let failures = 0;
+const end = Date.now() + minutes * 60_000;
+const ids = [];
+const sampler = setInterval(() => samples.push(rss(daemon.pid)), 60_000);
+await Promise.all(clients.map(async (client, c) => {
+  let i = 0;
+  while (Date.now() < end) {
+    i += 1;
+    const day = String(1 + (i % 28)).padStart(2, '0');
+    let res;
+    if (i % 5 === 0 && ids.length > 10) {
+      const id = ids.splice(Math.floor(Math.random() * ids.length), 1)[0];
+      res = await client.callTool({ name: 'delete_event', arguments: { event_id: id } });
+    } else if (i % 3 === 0 && ids.length > 0) {
+      res = await client.callTool({ name: 'update_item', arguments: { item_id: ids[Math.floor(Math.random() * ids.length)], changes: { location: `Room ${i}` } } });
+    } else {
+      res = await client.callTool({ name: 'add_activity', arguments: { activity_details: { name: `Session ${c}-${i}`, start_time: `2026-05-${day}T${String(8 + (i % 10)).padStart(2, '0')}:00`, timezone: 'Europe/Rome' } } });
+      if (!res.isError) ids.push(res.structuredContent.item_id);
+    }
+    calls += 1;
+    if (res.isError) failures += 1;
+    await sleep(200);
+  }
+}));
+// Let the last scheduled sync run, then compare the calendar with the model.
+const status = async () => (await clients[0].callTool({ name: 'sync_status', arguments: {} })).structuredContent.accounts[0];
+let last;
+for (let i = 0; i < 40; i++) {
+  await sleep(5000);
+  last = await status();
+  if (last.pending === 0 && last.state === 'ok') break;
+}
+clearInterval(sampler);
+const endRss = rss(daemon.pid);
+const trips = (await clients[0].callTool({ name: 'list_trips', arguments: {} })).structuredContent.trips;
+let items = 0;
+for (const t of trips) items += (await clients[0].callTool({ name: 'get_trip', arguments: { trip_id: t.id } })).structuredContent.items.length;
+const stored = await count(server.url);
+await Promise.all(clients.map((c) => c.close()));
+daemon.kill('SIGTERM');
+await new Promise((r) => daemon.on('exit', r));
+server.stop();
+console.log(JSON.stringify({
+  minutes, calls, failures, rss_start_mb: startRss, rss_end_mb: endRss, rss_samples_mb: samples,
+  items_in_model: items, events_in_calendar: stored, sync_state: last?.state, pending: last?.pending,
+  errors_logged: (errors.match(/"level":"error"/g) ?? []).length,
+}));
