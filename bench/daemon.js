@@ -126,6 +126,21 @@ export async function daemonBench({ clients = 50, callsPerClient = 20, feedEvent
   }
   full.sort((a, b) => a - b);
   cached.sort((a, b) => a - b);
+  // A wrong token: one sharing all but its last character with the real one, against a random one.
+  const real = /\/feeds\/(.+)\.ics$/.exec(d.feed)[1];
+  const wrongTiming = async (token) => {
+    const times = [];
+    for (let i = 0; i < 300; i++) {
+      const s = performance.now();
+      const res = await fetch(d.feed.replace(real, token));
+      await res.arrayBuffer();
+      if (res.status !== 404) throw new Error(`expected 404, got ${res.status}`);
+      times.push(performance.now() - s);
+    }
+    return round(pct(times.sort((a, b) => a - b), 0.5) * 1000) / 1000;
+  };
+  const nearMiss = await wrongTiming(`${real.slice(0, -1)}${real.endsWith('A') ? 'B' : 'A'}`);
+  const farMiss = await wrongTiming('Z'.repeat(real.length));
   await stop(d.child);
   starts.sort((a, b) => a - b);
   return {
@@ -143,5 +158,7 @@ export async function daemonBench({ clients = 50, callsPerClient = 20, feedEvent
     feed_bytes: bytes,
     feed_200_p50_ms: round(pct(full, 0.5)),
     feed_304_p50_ms: round(pct(cached, 0.5)),
+    feed_404_near_miss_p50_ms: nearMiss,
+    feed_404_random_p50_ms: farMiss,
   };
 }

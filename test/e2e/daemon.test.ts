@@ -10,7 +10,7 @@ import ICAL from 'ical.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openApp } from '../../src/app.js';
 import { desiredEvents } from '../../src/events/desired.js';
-import { caldavConfig, listStored } from '../support/caldav.js';
+import { caldavConfig, deleteObject, listStored } from '../support/caldav.js';
 import { connectHttp, startDaemonProcess, type RunningDaemon } from '../support/daemon.js';
 import { startFaultProxy } from '../support/faultproxy.js';
 import { CLI, connect, structured, tempDir } from '../support/mcp.js';
@@ -67,14 +67,20 @@ test('an edit over HTTP reaches Radicale through the scheduled sync alone; sync_
     expect(Date.parse(status.schedule.next_run)).toBeGreaterThan(Date.now() - 1000);
     expect(status.accounts[0]).toMatchObject({ account: 'home', state: 'ok', pending: 0 });
 
-    // sync_now over HTTP sends progress notifications.
+    // sync_now over HTTP sends progress notifications: put back events deleted in the calendar
+    // (which only sync_now with recreate does, never the schedule).
     for (let i = 0; i < 3; i++) structured(await http.call('add_activity', { activity_details: { name: `Museum ${i}`, start_time: `2025-06-1${7 + i}T10:00` } }));
+    const museums = await until('the museums on the schedule', async () => {
+      const events = (await listStored(radicale, `/${radicale.username}/daemon/`)).filter((e) => e.summary.startsWith('Museum'));
+      return events.length === 3 && events;
+    });
+    for (const m of museums) expect((await deleteObject(radicale, new URL(m.href, radicale.url).pathname)).status).toBeLessThan(300);
     const progress: number[] = [];
-    const now = await http.client.callTool({ name: 'sync_now', arguments: {} }, undefined, { onprogress: (p) => progress.push(p.progress) });
-    expect(now.isError).toBeFalsy();
+    const now = await http.client.callTool({ name: 'sync_now', arguments: { recreate: true } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    expect(now.structuredContent).toMatchObject({ success: true, accounts: [{ account: 'home', counts: { created: 3 } }] });
+    expect(progress.length).toBeGreaterThanOrEqual(3);
     const health = await (await fetch(d.healthUrl)).json();
     expect(health).toMatchObject({ status: 'ok', database: 'ok', accounts: [{ account: 'home', state: 'ok' }] });
-    expect(progress.length + (now.structuredContent as { accounts: Array<{ counts: { created: number } }> }).accounts[0]!.counts.created).toBeGreaterThan(0);
   } finally {
     await http.close();
   }
