@@ -62,7 +62,7 @@ export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
     token: app.config.http.token,
     allowedOrigins: app.config.http.allowed_origins,
     feeds,
-    health: () => health(app),
+    health: () => ({ ...health(app), mcp_sessions: http.sessionCount }),
   });
   try {
     await http.start();

@@ -18,6 +18,8 @@ import { VERSION } from '../version.js';
 import type { FeedServer } from './feeds.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
+/** A session not heard from for this long is closed (clients that never say goodbye would pile up). */
+export const SESSION_IDLE_MS = 60 * 60 * 1000;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export interface Listen {
@@ -75,12 +77,14 @@ export interface HttpOptions {
 export class DaemonHttp {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: McpServer }>();
+  private readonly sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: McpServer; seen: number }>();
   private port = 0;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly app: App,
     private readonly options: HttpOptions,
+    private readonly idleMs = SESSION_IDLE_MS,
   ) {}
 
   get baseUrl(): string {
@@ -108,6 +112,23 @@ export class DaemonHttp {
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
+    this.sweeper = setInterval(() => this.closeIdle(Date.now() - this.idleMs), Math.min(this.idleMs, 60_000));
+    this.sweeper.unref();
+  }
+
+  /** Sessions open now (for tests and /healthz). */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Closes the sessions not heard from since `before` (ms since the epoch). */
+  closeIdle(before: number): void {
+    for (const [id, session] of this.sessions) {
+      if (session.seen >= before) continue;
+      this.sessions.delete(id);
+      void session.mcp.close().catch(() => undefined);
+      log.info('closed an idle MCP session', { idle_minutes: Math.round((Date.now() - session.seen) / 60_000) });
+    }
   }
 
   private hostAllowed(req: IncomingMessage): boolean {
@@ -167,6 +188,7 @@ export class DaemonHttp {
   private async mcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
+    if (existing) existing.seen = Date.now();
     if (req.method === 'POST') {
       let body: unknown;
       try {
@@ -187,7 +209,7 @@ export class DaemonHttp {
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          this.sessions.set(id, { transport, mcp });
+          this.sessions.set(id, { transport, mcp, seen: Date.now() });
         },
       });
       transport.onclose = () => {
@@ -206,6 +228,7 @@ export class DaemonHttp {
 
   /** Stops taking requests and ends the MCP sessions. */
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     await Promise.allSettled([...this.sessions.values()].map(({ mcp }) => mcp.close()));
     this.sessions.clear();
     const server = this.server;
