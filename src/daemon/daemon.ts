@@ -57,12 +57,12 @@ export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
   const feeds = new FeedServer(app);
   const scheduler = new Scheduler(app.sync, app.config);
   app.schedule = () => scheduler.info();
-  const http = new DaemonHttp(app, {
+  const http: DaemonHttp = new DaemonHttp(app, {
     listen: checkListen(app.config.http.listen, app.config.http.token),
     token: app.config.http.token,
     allowedOrigins: app.config.http.allowed_origins,
     feeds,
-    health: () => ({ ...health(app), mcp_sessions: http.sessionCount }),
+    health: (): Record<string, unknown> => ({ ...health(app), mcp_sessions: http.sessionCount }),
   });
   try {
     await http.start();

@@ -1,6 +1,7 @@
 // Trips -> RFC 5545 calendars (exports and feeds), streamed item by item. Each item's VEVENT
-// text (ics/vevent.ts) is cached by item version, so rewriting a feed after one change
-// re-renders one item.
+// text (ics/vevent.ts) is cached per item with the version it was rendered at, so rewriting a
+// feed after one change re-renders one item, and an edited item's older text is dropped (a
+// long-running daemon's memory follows the number of items, not the number of edits).
 import { desiredEventsForItem } from '../events/desired.js';
 import type { Item } from '../model/types.js';
 import { CALENDAR_END, calendarHead, renderVEvent, timedZones, type CalendarScope } from './vevent.js';
@@ -19,7 +20,7 @@ interface RenderedEvent {
   text: string;
 }
 
-const rendered = new Map<string, RenderedEvent[]>();
+const rendered = new Map<string, { stamp: string; events: RenderedEvent[] }>();
 
 /** Enough to find an item's rendered events in the cache; `load` fetches the item on a miss. */
 export interface ItemRef {
@@ -33,16 +34,15 @@ function isItem(entry: Item | ItemRef): entry is Item {
 }
 
 function renderedEvents(entry: Item | ItemRef, options: WriteOptions): RenderedEvent[] {
-  const cacheKey = `${entry.id}|${entry.version}|${entry.updatedAt}`;
-  let events = rendered.get(cacheKey);
-  if (!events) {
-    const item = isItem(entry) ? entry : options.load?.(entry.id);
-    if (!item) throw new Error(`item ${entry.id} is neither rendered nor loadable`);
-    events = desiredEventsForItem(item).map((event) => ({ text: renderVEvent({ ...event, sequence: item.version }, item.updatedAt) }));
-    if (options.cache) {
-      if (rendered.size >= CACHE_LIMIT) rendered.clear();
-      rendered.set(cacheKey, events);
-    }
+  const stamp = `${entry.version}|${entry.updatedAt}`;
+  const cached = rendered.get(entry.id);
+  if (cached?.stamp === stamp) return cached.events;
+  const item = isItem(entry) ? entry : options.load?.(entry.id);
+  if (!item) throw new Error(`item ${entry.id} is neither rendered nor loadable`);
+  const events = desiredEventsForItem(item).map((event) => ({ text: renderVEvent({ ...event, sequence: item.version }, item.updatedAt) }));
+  if (options.cache) {
+    if (rendered.size >= CACHE_LIMIT && !cached) rendered.clear();
+    rendered.set(entry.id, { stamp, events });
   }
   return events;
 }
