@@ -129,22 +129,30 @@ export class CalDavProvider implements CalendarProvider {
     }));
   }
 
+  // An event's id is its path on the server (`/user/trips/x.ics`), not the whole URL: the same
+  // server reached under another address (https instead of http, a new host name or port) keeps
+  // every event's id, so nothing is taken for a copy and deleted.
   private hrefFor(key: string): string {
-    return new URL(hrefName(key), this.calendarUrl).href;
+    return this.idOf(hrefName(key));
   }
 
-  private absolute(href: string): string {
-    return new URL(href, this.calendarUrl).href;
+  private idOf(href: string): string {
+    return new URL(href, this.calendarUrl).pathname;
+  }
+
+  /** The URL to send a request for an event to (ids stored as whole URLs by older versions work too). */
+  private urlOf(id: string): string {
+    return new URL(id, this.calendarUrl).href;
   }
 
   private toRemote(id: string, etag: string, data: string): RemoteEvent | null {
     const own = parseOwnEvent(data);
-    return own && { id, etag, key: own.key, content: own.content, link: id };
+    return own && { id, etag, key: own.key, content: own.content, link: this.urlOf(id) };
   }
 
   async get(id: string): Promise<RemoteEvent | null> {
     await this.connect();
-    const res = await this.fetch(id, { method: 'GET', headers: this.headers });
+    const res = await this.fetch(this.urlOf(id), { method: 'GET', headers: this.headers });
     if (res.status === 404 || res.status === 410) return null;
     if (!res.ok) throw errorForStatus(res.status, `GET ${id}`, res.headers.get('retry-after'));
     return this.toRemote(id, res.headers.get('etag') ?? '', await res.text());
@@ -177,7 +185,7 @@ export class CalDavProvider implements CalendarProvider {
     const id = this.hrefFor(event.key);
     const data = singleEventCalendar(event, new Date().toISOString());
     const res = await createObject({
-      url: id,
+      url: this.urlOf(id),
       data,
       headers: { ...this.headers, 'content-type': 'text/calendar; charset=utf-8', 'if-none-match': '*' },
       fetch: this.fetch,
@@ -202,7 +210,7 @@ export class CalDavProvider implements CalendarProvider {
     // tsdav adds If-Match only for a truthy etag; without one an update would overwrite blindly.
     if (!etag) throw new ConflictError(`no etag known for ${id}; read it first`);
     const res = await updateObject({
-      url: id,
+      url: this.urlOf(id),
       data,
       etag,
       headers: { ...this.headers, 'content-type': 'text/calendar; charset=utf-8', 'if-match': etag },
@@ -215,7 +223,7 @@ export class CalDavProvider implements CalendarProvider {
   async delete(id: string, etag: string): Promise<void> {
     await this.connect();
     if (!etag) throw new ConflictError(`no etag known for ${id}; read it first`);
-    const res = await deleteObject({ url: id, etag, headers: { ...this.headers, 'if-match': etag }, fetch: this.fetch });
+    const res = await deleteObject({ url: this.urlOf(id), etag, headers: { ...this.headers, 'if-match': etag }, fetch: this.fetch });
     if (res.status === 404 || res.status === 410) return;
     await this.checkWrite(res, `DELETE ${id}`);
   }
@@ -251,8 +259,8 @@ export class CalDavProvider implements CalendarProvider {
         break;
       }
       for (const e of result.entries) {
-        if (e.status === 404) removed.push(this.absolute(e.href));
-        else if (e.status >= 200 && e.status < 300) present.push({ id: this.absolute(e.href), etag: e.etag });
+        if (e.status === 404) removed.push(this.idOf(e.href));
+        else if (e.status >= 200 && e.status < 300) present.push({ id: this.idOf(e.href), etag: e.etag });
       }
       token = result.token ?? token;
       if (!result.truncated) break;
@@ -274,7 +282,7 @@ export class CalDavProvider implements CalendarProvider {
       fetch: this.fetch,
     });
     const list = entries(responses);
-    const collection = (e: Entry) => e.href === '' || withSlash(this.absolute(e.href)) === this.calendarUrl;
+    const collection = (e: Entry) => e.href === '' || withSlash(this.urlOf(e.href)) === this.calendarUrl;
     // A plain HTTP error comes back as one entry that is not ok.
     if (list.length === 1 && !responses[0]!.ok && collection(list[0]!)) {
       const only = list[0]!;
@@ -310,8 +318,8 @@ export class CalDavProvider implements CalendarProvider {
       throw errorForStatus(status, `calendar-query on ${this.calendarUrl}`);
     });
     return entries(responses)
-      .filter((e) => e.status >= 200 && e.status < 300 && e.href && withSlash(this.absolute(e.href)) !== this.calendarUrl)
-      .map((e) => ({ id: this.absolute(e.href), etag: e.etag }));
+      .filter((e) => e.status >= 200 && e.status < 300 && e.href && withSlash(this.urlOf(e.href)) !== this.calendarUrl)
+      .map((e) => ({ id: this.idOf(e.href), etag: e.etag }));
   }
 
   /** Our events among `hrefs`, read with calendar-multiget in batches; objects gone meanwhile are skipped. */
@@ -324,7 +332,7 @@ export class CalDavProvider implements CalendarProvider {
         responses = await calendarMultiGet({
           url: this.calendarUrl,
           props: { [ETAG]: {}, [CALENDAR_DATA]: {} },
-          objectUrls: batch.map((h) => new URL(h).pathname),
+          objectUrls: batch.map((h) => this.idOf(h)),
           depth: '1',
           headers: this.headers,
           fetch: this.fetch,
@@ -339,7 +347,7 @@ export class CalDavProvider implements CalendarProvider {
       }
       for (const e of entries(responses)) {
         if (e.status < 200 || e.status >= 300 || e.data === null) continue;
-        const remote = this.toRemote(this.absolute(e.href), e.etag ?? '', e.data);
+        const remote = this.toRemote(this.idOf(e.href), e.etag ?? '', e.data);
         if (remote) out.push(remote);
       }
     }

@@ -124,4 +124,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE accounts ADD COLUMN connected TEXT;
   `,
+  // 6: CalDAV events are known by their path on the server, not the whole URL (so reaching the
+  //    same server under another address keeps every link)
+  `
+  UPDATE links SET remote_id = substr(remote_id, instr(substr(remote_id, 9), '/') + 8)
+    WHERE remote_id LIKE 'http%://%/%' AND account IN (SELECT name FROM accounts WHERE provider = 'caldav');
+  `,
 ];

@@ -29,7 +29,7 @@ test('add_flight lands in the calendar at once; event_id and calendar_link are t
   const stored = await listStored(radicale, collection());
   expect(stored).toHaveLength(1);
   const href = new URL(stored[0]!.href, radicale.url).href;
-  expect(out.event_id).toBe(href);
+  expect(out.event_id).toBe(new URL(href).pathname);
   expect(out.event_details.calendar_link).toBe(href);
   expect(out.item_id).toMatch(/^item_/);
   expect(stored[0]).toMatchObject({ startTzid: 'America/Los_Angeles', endTzid: 'America/New_York' });

@@ -177,6 +177,32 @@ describe('changes made in the calendar app', () => {
   });
 });
 
+describe('the server under another address', () => {
+  test('the same Radicale reached as localhost instead of 127.0.0.1 (or after a crash mid-sync): nothing taken for a copy, nothing deleted', async () => {
+    const a = newApp();
+    const { tour } = addTrip(a);
+    await a.sync.sync();
+    // Ids stored the way older versions did (whole URLs) are turned into paths by migration 6.
+    a.store.db.prepare(`UPDATE links SET remote_id = ? || remote_id`).run(radicale.url);
+    a.store.db.pragma('user_version = 5');
+    const dir = a.dataDir;
+    await a.close();
+    const config = caldavConfig(dir, radicale, { calendar: `Trips ${calendarCount}`, url: radicale.url.replace('127.0.0.1', 'localhost') + '/' });
+    app = openApp({ dataDir: dir, configPath: config });
+    expect((app.store.db.prepare('SELECT remote_id FROM links').all() as { remote_id: string }[]).every((r) => r.remote_id.startsWith('/'))).toBe(true);
+    // Someone moves the tour in their calendar app: the next (incremental) listing names it under the new address.
+    const before = (await listStored(radicale, collection)).find((e) => e.summary === 'Harbor tour')!;
+    const moved = before.data.replace(/LOCATION:[^\r\n]*/, 'LOCATION:Pier 99');
+    expect((await putObject(radicale, new URL(before.href, radicale.url).pathname, moved, { 'if-match': before.etag })).status).toBeLessThan(300);
+    const [report] = await app.sync.sync();
+    expect(report).toMatchObject({ status: 'ok', counts: { deleted: 0, created: 0, updated: 1 } });
+    const stored = await listStored(radicale, collection);
+    expect(stored).toHaveLength(4);
+    expect(stored.find((e) => e.summary === 'Harbor tour')!.location).toBe('Pier 83');
+    expect(tour.id).toBeTruthy();
+  });
+});
+
 describe('guards and failures', () => {
   test('an empty listing where we own events stops the account instead of forgetting them', async () => {
     const a = newApp();

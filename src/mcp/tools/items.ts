@@ -48,7 +48,9 @@ const WRITE = { readOnlyHint: false, destructiveHint: false, idempotentHint: fal
 
 /** An item id, an event key or UID (both begin with the item id), or a calendar's own event id. */
 function itemIdOf(app: App, id: string, field: string): string {
-  const itemId = /^(item_[0-9a-v]+)/.exec(id)?.[1] ?? app.sync.links.linkByRemoteId(id)?.itemId;
+  // A CalDAV event is known by its path; its whole URL (the calendar_link) names it as well.
+  const path = /^https?:\/\//.test(id) ? URL.canParse(id) && new URL(id).pathname : undefined;
+  const itemId = /^(item_[0-9a-v]+)/.exec(id)?.[1] ?? app.sync.links.linkByRemoteId(id)?.itemId ?? (path ? app.sync.links.linkByRemoteId(path)?.itemId : undefined);
   if (!itemId) throw new NotFoundError(field, `"${id}" is not an item or event tripcal knows (ids look like item_…)`);
   return itemId;
 }
