@@ -174,6 +174,21 @@ export class DaemonHttp {
       send(res, 403, { error: `Origin "${req.headers.origin}" is not allowed (add it to http.allowed_origins)` });
       return;
     }
+    if (req.headers.origin) {
+      // A page allowed to call us (local, or listed): CORS, so browser-based clients (the MCP
+      // Inspector connecting directly) can read the answers and the session id.
+      res.setHeader('access-control-allow-origin', req.headers.origin);
+      res.setHeader('access-control-expose-headers', 'mcp-session-id, mcp-protocol-version, www-authenticate');
+      res.setHeader('vary', 'origin');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+          'access-control-allow-headers': 'authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id',
+          'access-control-max-age': '600',
+        }).end();
+        return;
+      }
+    }
     if (!this.authorized(req)) {
       send(res, 401, { error: 'a bearer token is required (Authorization: Bearer <http.token>)' }, { 'www-authenticate': 'Bearer realm="tripcal"' });
       return;

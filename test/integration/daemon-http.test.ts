@@ -32,3 +32,18 @@ test('idle sessions are closed; their clients get "session not found", others go
   await second.close();
   await first.close().catch(() => undefined);
 });
+
+test('browser clients from an allowed origin get CORS answers (preflight included); others get 403', async () => {
+  app = testApp();
+  const a = app;
+  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0 }, token: undefined, allowedOrigins: ['https://inspector.example'], feeds: new FeedServer(a), health: () => health(a) });
+  await http.start();
+  const preflight = await fetch(`${http.baseUrl}/mcp`, { method: 'OPTIONS', headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST' } });
+  expect(preflight.status).toBe(204);
+  expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:6274');
+  expect(preflight.headers.get('access-control-allow-headers')).toContain('mcp-session-id');
+  const listed = await fetch(`${http.baseUrl}/healthz`, { headers: { origin: 'https://inspector.example' } });
+  expect(listed.status).toBe(200);
+  expect(listed.headers.get('access-control-expose-headers')).toContain('mcp-session-id');
+  expect((await fetch(`${http.baseUrl}/healthz`, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+});
