@@ -5,13 +5,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { tmp } from './servers.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/tripcal.mjs');
-const tmp = () => mkdtempSync(join(tmpdir(), 'tripcal-bench-'));
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function start(dataDir) {

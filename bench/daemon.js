@@ -3,29 +3,17 @@
 //  - 50 concurrent MCP HTTP clients calling add_activity: throughput and latency percentiles
 //  - the .ics feed of a user with 1,000 events: p50 of a full answer and of a 304
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { freePort, tmp } from './servers.js';
 
 const CLI = new URL('../dist/tripcal.mjs', import.meta.url).pathname;
-const tmp = () => mkdtempSync(join(tmpdir(), 'tripcal-bench-'));
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const round = (n) => Math.round(n * 10) / 10;
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startDaemon(dir) {
   const port = await freePort();

@@ -2,14 +2,13 @@
 //  - first sync of 500 items: wall time, HTTP requests, how many were batches
 //  - a second sync with nothing changed, and one changed item: requests
 //  - free/busy for 30 days across 5 calendars: requests (trips in their own calendar, and in primary)
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build } from 'esbuild';
 import { openApp } from '../dist/src/app.js';
+import { tmp } from './servers.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'tripcal-bench-'));
 
 /** The fake lives in test/support as TypeScript: bundle it for plain node. */
 async function loadFake() {

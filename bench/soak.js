@@ -4,46 +4,15 @@
 // Prints RSS at start and end (and every minute), the calls made, errors, and whether the
 // calendar matches the model at the end.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { freePort, radicale, tmp } from './servers.js';
 
 const minutes = Number(process.env.SOAK_MINUTES ?? 30);
 const CLI = new URL('../dist/tripcal.mjs', import.meta.url).pathname;
-const tmp = () => mkdtempSync(join(tmpdir(), 'tripcal-soak-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function radicale() {
-  const dir = tmp();
-  const port = await freePort();
-  mkdirSync(join(dir, 'collections'));
-  writeFileSync(join(dir, 'users'), 'soak:soak\n');
-  writeFileSync(join(dir, 'config'), `[server]\nhosts = 127.0.0.1:${port}\n[auth]\ntype = htpasswd\nhtpasswd_filename = ${join(dir, 'users')}\nhtpasswd_encryption = plain\n[storage]\nfilesystem_folder = ${join(dir, 'collections')}\n[logging]\nlevel = warning\n`);
-  const child = spawn('radicale', ['--config', join(dir, 'config')], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    try {
-      await fetch(`${url}/.web/`);
-      break;
-    } catch {
-      await sleep(100);
-    }
-  }
-  return { url, stop: () => child.kill() };
-}
 
 const rss = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
 
@@ -54,7 +23,7 @@ async function count(url) {
   return ((await res.text()).match(/<D?:?href>[^<]*\.ics<\//gi) ?? []).length;
 }
 
-const server = await radicale();
+const server = await radicale('soak');
 const dir = tmp();
 const port = await freePort();
 writeFileSync(join(dir, 'config.yaml'), [

@@ -2,44 +2,12 @@
 //  - first sync of 500 items: wall time and HTTP requests
 //  - a second sync with nothing changed: requests
 //  - one changed item among 500: requests
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openApp } from '../dist/src/app.js';
+import { radicale, tmp } from './servers.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'tripcal-bench-'));
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function radicale() {
-  const dir = tmp();
-  const port = await freePort();
-  mkdirSync(join(dir, 'collections'));
-  writeFileSync(join(dir, 'users'), 'bench:bench\n');
-  writeFileSync(join(dir, 'config'), `[server]\nhosts = 127.0.0.1:${port}\n[auth]\ntype = htpasswd\nhtpasswd_filename = ${join(dir, 'users')}\nhtpasswd_encryption = plain\n[storage]\nfilesystem_folder = ${join(dir, 'collections')}\n[logging]\nlevel = warning\n`);
-  const child = spawn('radicale', ['--config', join(dir, 'config')], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    try {
-      await fetch(`${url}/.web/`);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return { url, stop: () => child.kill() };
-}
 
 export async function syncBench(items = 500) {
   const server = await radicale();
