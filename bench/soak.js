@@ -14,6 +14,7 @@ const minutes = Number(process.env.SOAK_MINUTES ?? 30);
 const CLI = new URL('../dist/tripcal.mjs', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+const healthz = async () => (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).memory_mb;
 const rss = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
 
 async function count(url) {
@@ -30,7 +31,10 @@ writeFileSync(join(dir, 'config.yaml'), [
   'log_level: warn', 'accounts:', '  - name: home', '    provider: caldav', `    url: ${server.url}/`, '    username: soak', '    password: soak',
   'sync:', '  schedule: "* * * * *"', '  jitter_seconds: 5', '  on_edit: false', 'http:', `  listen: 127.0.0.1:${port}`, '',
 ].join('\n'));
-const daemon = spawn(process.execPath, [CLI, 'daemon', '--config', join(dir, 'config.yaml'), '--data-dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+// SOAK_HEAP=1: heap snapshots of the daemon after the first minute and at the end, in the temp dir.
+const heap = process.env.SOAK_HEAP === '1';
+const nodeFlags = heap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [];
+const daemon = spawn(process.execPath, [...nodeFlags, CLI, 'daemon', '--config', join(dir, 'config.yaml'), '--data-dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
 let errors = '';
 daemon.stderr.on('data', (c) => (errors += c));
 await sleep(1500);
@@ -46,7 +50,12 @@ let calls = 0;
 let failures = 0;
 const end = Date.now() + minutes * 60_000;
 const ids = [];
-const sampler = setInterval(() => samples.push(rss(daemon.pid)), 60_000);
+const heapSamples = [(await healthz()).heap_used];
+const sampler = setInterval(async () => {
+  samples.push(rss(daemon.pid));
+  heapSamples.push((await healthz()).heap_used);
+  if (heap && samples.length === 2) daemon.kill('SIGUSR2');
+}, 60_000);
 await Promise.all(clients.map(async (client, c) => {
   let i = 0;
   while (Date.now() < end) {
@@ -67,16 +76,23 @@ await Promise.all(clients.map(async (client, c) => {
     await sleep(200);
   }
 }));
-// Let the last scheduled sync run, then compare the calendar with the model.
+// Let the scheduled syncs catch up (up to SOAK_DRAIN_MINUTES, default 30), then compare the
+// calendar with the model.
+const editsEnded = Date.now();
+clearInterval(sampler);
+const endRss = rss(daemon.pid);
+const endMemory = await healthz();
+const endHeap = endMemory.heap_used;
+if (heap) daemon.kill('SIGUSR2');
 const status = async () => (await clients[0].callTool({ name: 'sync_status', arguments: {} })).structuredContent.accounts[0];
 let last;
-for (let i = 0; i < 40; i++) {
+const drainEnd = Date.now() + Number(process.env.SOAK_DRAIN_MINUTES ?? 30) * 60_000;
+while (Date.now() < drainEnd) {
   await sleep(5000);
   last = await status();
   if (last.pending === 0 && last.state === 'ok') break;
 }
-clearInterval(sampler);
-const endRss = rss(daemon.pid);
+const drainSeconds = Math.round((Date.now() - editsEnded) / 1000);
 const trips = (await clients[0].callTool({ name: 'list_trips', arguments: {} })).structuredContent.trips;
 let items = 0;
 for (const t of trips) items += (await clients[0].callTool({ name: 'get_trip', arguments: { trip_id: t.id } })).structuredContent.items.length;
@@ -87,6 +103,7 @@ await new Promise((r) => daemon.on('exit', r));
 server.stop();
 console.log(JSON.stringify({
   minutes, calls, failures, rss_start_mb: startRss, rss_end_mb: endRss, rss_samples_mb: samples,
+  heap_used_start_mb: heapSamples[0], heap_used_end_mb: endHeap, heap_samples_mb: heapSamples, drain_seconds: drainSeconds, memory_end_mb: endMemory,
   items_in_model: items, events_in_calendar: stored, sync_state: last?.state, pending: last?.pending,
-  errors_logged: (errors.match(/"level":"error"/g) ?? []).length,
+  errors_logged: (errors.match(/"level":"error"/g) ?? []).length, ...(heap ? { snapshots: dir } : {}),
 }));

@@ -255,6 +255,12 @@ export class DaemonHttp {
   }
 }
 
+function memoryMb(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1048576);
+  return { rss: mb(m.rss), heap_used: mb(m.heapUsed), heap_total: mb(m.heapTotal), external: mb(m.external + m.arrayBuffers) };
+}
+
 /** What /healthz says: the process, the database, each account's last sync and state. */
 export function health(app: App): Record<string, unknown> {
   let database = 'ok';
@@ -268,6 +274,7 @@ export function health(app: App): Record<string, unknown> {
     version: VERSION,
     pid: process.pid,
     uptime_seconds: Math.round(process.uptime()),
+    memory_mb: memoryMb(),
     database,
     schedule: app.schedule(),
     accounts: syncStatus(app.store, app.sync).map((a) => ({
