@@ -36,9 +36,26 @@ export interface GoogleSettings {
   tokenUrl?: string;
 }
 
-export type ProviderSettings = CalDavSettings | GoogleSettings;
+export interface OutlookSettings {
+  kind: 'outlook';
+  /** `primary` (the mailbox's default calendar), a calendar id, or a name (made when missing). */
+  calendar: string;
+  clientId: string;
+  tenantId: string;
+  clientSecret?: string;
+  /** MSAL's serialized token cache, read from the vault on every use… */
+  tokenCache: () => string | null;
+  /** …and written back whenever MSAL changed it (a refreshed token). */
+  saveCache: (cache: string) => void;
+  batchSize?: number;
+  /** Tests only: the identity platform's authority (`https://host/<tenant>`) and Graph's base URL. */
+  authority?: string;
+  graphUrl?: string;
+}
 
-export const PROVIDER_KINDS = ['caldav', 'google'] as const;
+export type ProviderSettings = CalDavSettings | GoogleSettings | OutlookSettings;
+
+export const PROVIDER_KINDS = ['caldav', 'google', 'outlook'] as const;
 
 export async function createProvider(settings: ProviderSettings): Promise<CalendarProvider> {
   switch (settings.kind) {
@@ -49,6 +66,10 @@ export async function createProvider(settings: ProviderSettings): Promise<Calend
     case 'google': {
       const { GoogleProvider } = await import('./google/provider.js');
       return new GoogleProvider(settings);
+    }
+    case 'outlook': {
+      const { OutlookProvider } = await import('./outlook/provider.js');
+      return new OutlookProvider(settings);
     }
   }
 }

@@ -4,24 +4,12 @@
 // call in request order with `Content-ID: <response-…>`. Each call still counts against quota and
 // may fail on its own, so every call keeps its own answer.
 //
-// WriteBatcher gathers the writes that arrive in the same turn of the event loop; a few go out as
-// ordinary requests through googleapis, more as one batch.
 import { randomBytes } from 'node:crypto';
 import { REQUEST_TIMEOUT_MS } from '../http.js';
 
-export interface Call {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** The path with its query, e.g. `/calendar/v3/calendars/primary/events`. */
-  path: string;
-  headers?: Record<string, string>;
-  body?: unknown;
-}
+import type { Answer, Call } from '../batcher.js';
 
-export interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
+export { WriteBatcher, type Answer, type Call } from '../batcher.js';
 
 export function batchRequest(calls: readonly Call[]): { contentType: string; body: string } {
   const boundary = `batch_tripcal_${randomBytes(12).toString('hex')}`;
@@ -99,53 +87,4 @@ export async function postBatch(origin: string, token: string, calls: readonly C
   }
   const answers = parseBatchResponse(res.headers.get('content-type') ?? '', text);
   return calls.map((_, i) => answers.get(i) ?? { status: 503, headers: {}, body: { error: { code: 503, message: 'no answer for this call in the batch' } } });
-}
-
-interface Queued {
-  call: Call;
-  single: () => Promise<Answer>;
-  resolve: (answer: Answer) => void;
-  reject: (error: unknown) => void;
-}
-
-export class WriteBatcher {
-  private queue: Queued[] = [];
-  private scheduled = false;
-
-  /**
-   * @param sendBatch sends calls as one batch; answers in call order
-   * @param minBatch fewer writes than this go out one by one
-   */
-  constructor(
-    private readonly sendBatch: (calls: Call[]) => Promise<Answer[]>,
-    private readonly minBatch: number,
-    private readonly maxBatch: number,
-  ) {}
-
-  run(call: Call, single: () => Promise<Answer>): Promise<Answer> {
-    return new Promise<Answer>((resolve, reject) => {
-      this.queue.push({ call, single, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const queued = this.queue;
-    this.queue = [];
-    if (queued.length < this.minBatch) {
-      for (const q of queued) q.single().then(q.resolve, q.reject);
-      return;
-    }
-    for (let i = 0; i < queued.length; i += this.maxBatch) {
-      const chunk = queued.slice(i, i + this.maxBatch);
-      this.sendBatch(chunk.map((q) => q.call)).then(
-        (answers) => chunk.forEach((q, j) => q.resolve(answers[j]!)),
-        (error) => chunk.forEach((q) => q.reject(error)),
-      );
-    }
-  }
 }

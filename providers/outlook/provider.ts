@@ -1,0 +1,471 @@
+// Outlook / Microsoft 365 through Microsoft Graph with @microsoft/microsoft-graph-client (rules:
+// ../shared/reference/microsoft-graph-calendar.md).
+// - Graph picks event ids, so a create carries a `transactionId` (§2): the same create repeated
+//   (our retry, or the answer lost) gives back the first event instead of a second one. It comes
+//   from the key and this create's attempt, so an event the user deleted can be made again.
+// - Every event we own carries a single-value extended property holding its key (§2a). A full
+//   listing finds ours with `$filter` on it; changes come from `calendarView/delta` (§3), which
+//   cannot return the property, so a changed event that may be ours is read again with `$expand`.
+//   An expired delta link (410, or a 4xx with syncStateNotFound / resyncRequired) means a full listing.
+// - Times go out as wall time + IANA zone and are read back in UTC (`Prefer: outlook.timezone`).
+// - Updates and deletes carry If-Match with the event's @odata.etag (§5); 412 (or 409
+//   ErrorIrresolvableConflict) is a ConflictError the reconciler re-plans by the account's policy.
+// - The SDK's RetryHandler is left out of the middleware chain: the one retry helper
+//   (src/sync/retry.ts) honours Retry-After on 429/503/504 (§6), so nothing retries twice.
+// - Three or more writes at once go out as JSON $batch requests of up to 20 (§7).
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { networkCause, REQUEST_TIMEOUT_MS, retryAfterMs } from '../http.js';
+import { WriteBatcher, type Answer, type Call } from '../batcher.js';
+import type { OutlookSettings } from '../registry.js';
+import {
+  AuthExpiredError, ConflictError, InvalidError, NotFoundError, ProviderError, RateLimitedError, TransientError,
+  type BusyInterval, type CalendarInfo, type CalendarProvider, type EventContent, type Listing, type OutgoingEvent, type RemoteEvent,
+} from '../types.js';
+import { contentOf, expectedContent, graphEvent, keyOf, KEY_PROPERTY, MARK_PROPERTY, READ_PREFER, type GraphEvent } from './events.js';
+import { cachePlugin, OutlookSession } from './session.js';
+import { createHash, randomBytes } from 'node:crypto';
+
+const GRAPH = 'https://graph.microsoft.com/';
+const PAGE_SIZE = 100;
+const MIN_BATCH = 3;
+const MAX_BATCH = 20; // §7
+/**
+ * The delta window (§3.1: calendarView delta needs one): two years back to five ahead, renewed by a
+ * full listing weekly. Events outside it are still listed in full weekly, just not between.
+ */
+const WINDOW_BACK_MS = 2 * 365 * 86_400_000;
+const WINDOW_AHEAD_MS = 5 * 365 * 86_400_000;
+const RELIST_AFTER_MS = 7 * 86_400_000;
+/** getSchedule looks at less than 42 days at a time (FB "limits and error conditions"). */
+const SCHEDULE_SPAN_MS = 41 * 86_400_000;
+
+const EXPAND = `singleValueExtendedProperties($filter=id eq '${KEY_PROPERTY}')`;
+const FILTER = `singleValueExtendedProperties/Any(ep: ep/id eq '${MARK_PROPERTY}' and ep/value eq '1')`;
+
+interface Cursor {
+  link: string;
+  /** When the full listing this delta chain started from was made. */
+  at: number;
+}
+
+interface GraphErrorLike {
+  statusCode?: number;
+  code?: string | null;
+  message?: string;
+  headers?: Headers;
+  body?: unknown;
+}
+
+/** Graph's answer as a provider error (§8: branch on error.code, never on the message). */
+export function graphErrorFor(status: number, code: string | null | undefined, message: string, retryAfter: string | null | undefined, what: string): ProviderError {
+  const text = `${what}: ${message || `HTTP ${status}`}${code ? ` (${code})` : ''}`;
+  if (status === 401) return new AuthExpiredError(`${text}; Microsoft refused the access token`, status);
+  if (status === 403 && /ErrorAccessDenied|Authorization_RequestDenied|AccessDenied/i.test(code ?? '')) {
+    return new AuthExpiredError(`${text}; tripcal lacks the Calendars.ReadWrite permission for this mailbox`, status);
+  }
+  if (status === 429 || ((status === 503 || status === 504) && retryAfter)) return new RateLimitedError(text, retryAfterMs(retryAfter), status);
+  if (/ApplicationThrottled|activityLimitReached/i.test(code ?? '')) return new RateLimitedError(text, retryAfterMs(retryAfter), status);
+  if (status === 404 || status === 410) return new NotFoundError(text, status);
+  if (status === 412 || (status === 409 && /IrresolvableConflict|resourceModified/i.test(code ?? ''))) return new ConflictError(text, status);
+  if (status >= 500 || status === 408) return new TransientError(text, status);
+  return new InvalidError(text, status);
+}
+
+function errorFromThrown(error: unknown, what: string): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const e = error as GraphErrorLike;
+  if (!e.statusCode || e.statusCode < 0) return new TransientError(`${what}: cannot reach Microsoft Graph (${networkCause(error)})`);
+  return graphErrorFor(e.statusCode, e.code, e.message ?? '', e.headers?.get?.('retry-after'), what);
+}
+
+/** A delta link that no longer works (§3.6): drop it and list everything. */
+function deltaExpired(error: unknown): boolean {
+  if (!(error instanceof ProviderError) || error instanceof AuthExpiredError || error instanceof RateLimitedError) return false;
+  return error.status === 410 || (error.status !== undefined && error.status >= 400 && error.status < 500 && /syncstate|resync/i.test(error.message));
+}
+
+export class OutlookProvider implements CalendarProvider {
+  readonly writeConcurrency: number;
+  private readonly session: OutlookSession;
+  private client: Client | undefined;
+  private readonly batcher: WriteBatcher;
+  private calendarId = '';
+  private calendars: GraphEvent[] | undefined;
+  private requests = 0;
+  /** Set when a forced token refresh failed inside the SDK's middleware. */
+  authFailure: Error | undefined;
+  /** transactionId per key while its create is being tried (kept across retries, dropped once made). */
+  private readonly transactions = new Map<string, string>();
+  /** Our events' times as last seen, so getSchedule's answer can leave our own trips out. */
+  private readonly ours = new Map<string, { start: string; end: string }>();
+
+  constructor(private readonly settings: OutlookSettings) {
+    this.session = new OutlookSession(settings, cachePlugin(() => settings.tokenCache(), (cache) => settings.saveCache(cache)));
+    this.writeConcurrency = settings.batchSize ?? MAX_BATCH;
+    this.batcher = new WriteBatcher((calls) => this.sendBatch(calls), MIN_BATCH, Math.min(MAX_BATCH, this.writeConcurrency));
+  }
+
+  requestCount(): number {
+    return this.requests;
+  }
+
+  private async graph(): Promise<Client> {
+    if (this.client) return this.client;
+    const mod = await import('@microsoft/microsoft-graph-client');
+    const sdk = ((mod as unknown as { default?: typeof mod }).default ?? mod) as typeof mod;
+    const session = this.session;
+    const provider = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    const counted = () => {
+      this.requests += 1;
+    };
+    // Our chain: the bearer token (sent to the configured host only), then fetch. No RetryHandler (see top).
+    const bearer = {
+      next: undefined as { execute: (c: unknown) => Promise<void> } | undefined,
+      async execute(context: { request: RequestInfo; options?: RequestInit; response?: Response }) {
+        const headers = new Headers(context.options?.headers);
+        headers.set('Authorization', `Bearer ${await session.token()}`);
+        context.options = { ...context.options, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
+        counted();
+        await this.next!.execute(context);
+        if (context.response?.status === 401) {
+          // An access token the cache thought valid was refused: one forced refresh, then give up.
+          // A refused refresh is kept for call() to raise: the SDK would wrap it as a network error.
+          let fresh: string;
+          try {
+            fresh = await session.token(true);
+          } catch (error) {
+            provider.authFailure = error as Error;
+            return;
+          }
+          headers.set('Authorization', `Bearer ${fresh}`);
+          counted();
+          await this.next!.execute(context);
+        }
+      },
+      setNext(next: { execute: (c: unknown) => Promise<void> }) {
+        this.next = next;
+      },
+    };
+    bearer.setNext(new sdk.HTTPMessageHandler() as never);
+    this.client = sdk.Client.initWithMiddleware({ middleware: bearer as never, baseUrl: this.settings.graphUrl ?? GRAPH, defaultVersion: 'v1.0' });
+    return this.client;
+  }
+
+  private async call<T>(what: string, fn: (client: Client) => Promise<T>): Promise<T> {
+    const client = await this.graph();
+    // The token first (cached by MSAL): a refused sign-in surfaces as itself, not wrapped by the SDK.
+    await this.session.token();
+    try {
+      return await fn(client);
+    } catch (error) {
+      throw this.takeAuthFailure() ?? errorFromThrown(error, what);
+    }
+  }
+
+  private takeAuthFailure(): Error | undefined {
+    const failure = this.authFailure;
+    this.authFailure = undefined;
+    return failure;
+  }
+
+  private get calendarPath(): string {
+    return `/me/calendars/${encodeURIComponent(this.calendarId)}`;
+  }
+
+  async connect(): Promise<void> {
+    if (this.calendarId) return;
+    const wanted = this.settings.calendar;
+    if (wanted === 'primary') {
+      const cal = await this.call('reading the default calendar', (c) => c.api('/me/calendar').get()) as GraphEvent;
+      this.calendarId = cal.id;
+      return;
+    }
+    const all = await this.calendarList();
+    const found = all.find((c) => c.id === wanted) ?? all.find((c) => c.name === wanted && c.canEdit !== false);
+    if (found) {
+      this.calendarId = found.id;
+      return;
+    }
+    if (wanted.startsWith('AAMk') || wanted.length > 100) throw new InvalidError(`no calendar with id ${wanted.slice(0, 20)}… in this mailbox`);
+    const made = await this.call(`creating calendar "${wanted}"`, (c) => c.api('/me/calendars').post({ name: wanted })) as GraphEvent;
+    this.calendarId = made.id;
+    this.calendars = undefined;
+  }
+
+  private async calendarList(): Promise<GraphEvent[]> {
+    if (this.calendars) return this.calendars;
+    const all: GraphEvent[] = [];
+    let page = await this.call('listing calendars', (c) => c.api('/me/calendars').top(PAGE_SIZE).get()) as GraphEvent;
+    for (;;) {
+      all.push(...(page.value ?? []));
+      const next = page['@odata.nextLink'];
+      if (!next) break;
+      page = await this.call('listing calendars', (c) => c.api(next).get()) as GraphEvent;
+    }
+    this.calendars = all;
+    return all;
+  }
+
+  private remote(event: GraphEvent, key: string): RemoteEvent {
+    const content = contentOf(event);
+    this.ours.set(event.id, { start: content.start.utc, end: content.end.utc });
+    return { id: event.id, etag: event['@odata.etag'] ?? `W/"${event.changeKey}"`, key, content, link: event.webLink ?? null };
+  }
+
+  async list(cursor: string | null, knownEtag?: (id: string) => string | undefined): Promise<Listing> {
+    await this.connect();
+    const before = this.requests;
+    const parsed = cursor ? (JSON.parse(cursor) as Cursor) : null;
+    if (parsed && Date.now() - parsed.at < RELIST_AFTER_MS) {
+      try {
+        const listing = await this.changes(parsed, knownEtag);
+        listing.requests = this.requests - before;
+        return listing;
+      } catch (error) {
+        if (!deltaExpired(error)) throw error;
+      }
+    }
+    const listing = await this.fullListing(knownEtag);
+    listing.requests = this.requests - before;
+    return listing;
+  }
+
+  /** Every event of ours (by the property filter), then a new delta chain from now on. */
+  private async fullListing(knownEtag?: (id: string) => string | undefined): Promise<Listing> {
+    const at = Date.now();
+    // The delta round first: whatever changes while the filter pages are read comes in the next round.
+    const link = await this.deltaRound(this.initialDelta(at), () => undefined);
+    const listing: Listing = { changed: [], unchanged: [], removed: [], full: true, cursor: JSON.stringify({ link, at } satisfies Cursor), requests: 0 };
+    this.ours.clear();
+    let page = await this.call('listing events', (c) => c.api(`${this.calendarPath}/events`)
+      .header('Prefer', READ_PREFER).filter(FILTER).expand(EXPAND).top(PAGE_SIZE).get()) as GraphEvent;
+    for (;;) {
+      for (const event of page.value ?? []) {
+        const key = keyOf(event);
+        if (!key) continue;
+        if (knownEtag?.(event.id) === event['@odata.etag']) {
+          listing.unchanged.push(event.id);
+          const content = contentOf(event);
+          this.ours.set(event.id, { start: content.start.utc, end: content.end.utc });
+        } else listing.changed.push(this.remote(event, key));
+      }
+      const next = page['@odata.nextLink'];
+      if (!next) break;
+      page = await this.call('listing events', (c) => c.api(next).header('Prefer', READ_PREFER).get()) as GraphEvent;
+    }
+    return listing;
+  }
+
+  private initialDelta(at: number): string {
+    const from = new Date(at - WINDOW_BACK_MS).toISOString().slice(0, 19);
+    const to = new Date(at + WINDOW_AHEAD_MS).toISOString().slice(0, 19);
+    return `${this.calendarPath}/calendarView/delta?startDateTime=${from}Z&endDateTime=${to}Z`;
+  }
+
+  /** Follows a delta round to its deltaLink; each event (merged by id, last copy wins) goes to `seen`. */
+  private async deltaRound(start: string, seen: (event: GraphEvent) => void): Promise<string> {
+    // §3.5: the page size preference goes on every request of the round, with the zone and body ones.
+    const prefer = `odata.maxpagesize=${PAGE_SIZE}, ${READ_PREFER}`;
+    let page = await this.call('listing changes', (c) => c.api(start).header('Prefer', prefer).get()) as GraphEvent;
+    for (;;) {
+      for (const event of page.value ?? []) seen(event);
+      if (page['@odata.deltaLink']) return page['@odata.deltaLink'];
+      const next = page['@odata.nextLink'];
+      if (!next) throw new TransientError('listing changes: a delta page had neither a next link nor a delta link');
+      page = await this.call('listing changes', (c) => c.api(next).header('Prefer', prefer).get()) as GraphEvent;
+    }
+  }
+
+  private async changes(cursor: Cursor, knownEtag?: (id: string) => string | undefined): Promise<Listing> {
+    const latest = new Map<string, GraphEvent>();
+    const link = await this.deltaRound(cursor.link, (event) => latest.set(event.id, { ...latest.get(event.id), ...event }));
+    const listing: Listing = { changed: [], unchanged: [], removed: [], full: false, cursor: JSON.stringify({ link, at: cursor.at } satisfies Cursor), requests: 0 };
+    for (const [id, event] of latest) {
+      const known = knownEtag?.(id);
+      if (event['@removed']) {
+        if (known === undefined) continue;
+        // Also said of events that only moved out of the window (§3.3): see whether it is really gone.
+        const still = await this.read(id);
+        if (!still) listing.removed.push(id);
+        else if (keyOf(still)) listing.changed.push(this.remote(still, keyOf(still)!));
+        continue;
+      }
+      if (known !== undefined && known === event['@odata.etag']) {
+        listing.unchanged.push(id);
+        continue;
+      }
+      // Ours when we know it, or when it carries a transactionId of ours (a create whose answer was lost).
+      if (known === undefined && !String(event.transactionId ?? '').startsWith('tripcal-')) continue;
+      const full = await this.read(id);
+      const key = full && keyOf(full);
+      if (full && key) listing.changed.push(this.remote(full, key));
+    }
+    return listing;
+  }
+
+  /** One event with our property, or null when it is gone. */
+  private async read(id: string): Promise<GraphEvent | null> {
+    try {
+      return await this.call('reading an event', (c) => c.api(`/me/events/${encodeURIComponent(id)}`).header('Prefer', READ_PREFER).expand(EXPAND).get()) as GraphEvent;
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<RemoteEvent | null> {
+    await this.connect();
+    const event = await this.read(id);
+    const key = event && keyOf(event);
+    return event && key ? this.remote(event, key) : null;
+  }
+
+  /** A write alone through the SDK, or as a part of a $batch when several are due at once. */
+  private async write(call: Call, what: string): Promise<GraphEvent | undefined> {
+    const answer = await this.batcher.run(call, async (): Promise<Answer> => {
+      const client = await this.graph();
+      await this.session.token();
+      try {
+        let request = client.api(call.path).header('Prefer', READ_PREFER);
+        for (const [k, v] of Object.entries(call.headers ?? {})) request = request.header(k, v);
+        const body = call.method === 'POST' ? await request.post(call.body) : call.method === 'PATCH' ? await request.patch(call.body) : await request.delete();
+        return { status: 200, headers: {}, body };
+      } catch (error) {
+        const e = error as GraphErrorLike;
+        const failure = this.takeAuthFailure();
+        if (failure) throw failure;
+        if (!e.statusCode || e.statusCode < 0) throw errorFromThrown(error, what);
+        return { status: e.statusCode, headers: { 'retry-after': e.headers?.get?.('retry-after') ?? '' }, body: { error: { code: e.code, message: e.message } } };
+      }
+    });
+    if (answer.status >= 300) {
+      const err = (answer.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw graphErrorFor(answer.status, err?.code, err?.message ?? '', answer.headers['retry-after'] || null, what);
+    }
+    return answer.body as GraphEvent | undefined;
+  }
+
+  /** §7: one $batch; each answer matched back by id (they may come in any order). */
+  private async sendBatch(calls: Call[]): Promise<Answer[]> {
+    const requests = calls.map((call, i) => ({
+      id: String(i + 1),
+      method: call.method,
+      url: call.path,
+      headers: { ...call.headers, Prefer: READ_PREFER, ...(call.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      ...(call.body !== undefined ? { body: call.body } : {}),
+    }));
+    const result = await this.call('sending a batch of writes', (c) => c.api('/$batch').post({ requests })) as { responses?: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> };
+    const byId = new Map((result.responses ?? []).map((r) => [r.id, r]));
+    return calls.map((_, i) => {
+      const r = byId.get(String(i + 1));
+      if (!r) return { status: 503, headers: {}, body: { error: { code: 'serviceNotAvailable', message: 'no answer for this request in the batch' } } };
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
+      return { status: r.status, headers, body: r.body };
+    });
+  }
+
+  async create(event: OutgoingEvent): Promise<RemoteEvent> {
+    await this.connect();
+    let tx = this.transactions.get(event.key);
+    if (!tx) {
+      tx = `tripcal-${createHash('sha256').update(event.key).update(randomBytes(8)).digest('hex').slice(0, 32)}`;
+      this.transactions.set(event.key, tx);
+    }
+    const made = await this.write({ method: 'POST', path: `${this.calendarPath}/events`, body: { ...graphEvent(event), transactionId: tx } }, 'creating an event');
+    this.transactions.delete(event.key);
+    return this.remote(made!, event.key);
+  }
+
+  async update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent> {
+    await this.connect();
+    const saved = await this.write({ method: 'PATCH', path: `/me/events/${encodeURIComponent(id)}`, headers: { 'If-Match': etag }, body: graphEvent(event) }, 'updating an event');
+    return this.remote(saved!, event.key);
+  }
+
+  expectedContent(event: OutgoingEvent): EventContent {
+    return expectedContent(event);
+  }
+
+  async delete(id: string, etag: string): Promise<void> {
+    await this.connect();
+    try {
+      await this.write({ method: 'DELETE', path: `/me/events/${encodeURIComponent(id)}`, headers: { 'If-Match': etag } }, 'deleting an event');
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    this.ours.delete(id);
+  }
+
+  /**
+   * Busy time from the mailbox's getSchedule (§1a), less 41 days per request; our own trip events
+   * are left out. Personal accounts, where Graph has no getSchedule, read the calendar instead.
+   */
+  async freeBusy(from: string, to: string): Promise<BusyInterval[]> {
+    await this.connect();
+    if (this.ours.size === 0) await this.fullListing();
+    const mine = new Map<string, number>();
+    for (const o of this.ours.values()) mine.set(`${o.start}|${o.end}`, (mine.get(`${o.start}|${o.end}`) ?? 0) + 1);
+    const email = (await this.calendarList().catch(() => [])).find((c) => c.id === this.calendarId)?.owner?.address ?? await this.session.username();
+    const busy: BusyInterval[] = [];
+    const utc = (t: GraphEvent) => `${String(t.dateTime).slice(0, 19)}Z`;
+    for (let start = Date.parse(from); start < Date.parse(to); start += SCHEDULE_SPAN_MS) {
+      const end = Math.min(Date.parse(to), start + SCHEDULE_SPAN_MS);
+      const span = (ms: number) => ({ dateTime: new Date(ms).toISOString().slice(0, 19), timeZone: 'UTC' });
+      let answer: GraphEvent;
+      try {
+        answer = await this.call('asking free/busy', (c) => c.api('/me/calendar/getSchedule').header('Prefer', READ_PREFER)
+          .post({ schedules: [email], startTime: span(start), endTime: span(end), availabilityViewInterval: 15 })) as GraphEvent;
+      } catch (error) {
+        if (!(error instanceof InvalidError)) throw error;
+        busy.push(...await this.viewBusy(new Date(start).toISOString(), new Date(end).toISOString()));
+        continue;
+      }
+      for (const schedule of answer.value ?? []) {
+        if (schedule.error) throw new InvalidError(`free/busy failed for ${schedule.scheduleId} (${schedule.error.responseCode ?? schedule.error.message})`);
+        for (const item of schedule.scheduleItems ?? []) {
+          if (item.status === 'free') continue;
+          const interval = { start: utc(item.start), end: utc(item.end) };
+          const k = `${interval.start}|${interval.end}`;
+          const left = mine.get(k) ?? 0;
+          if (left > 0) {
+            mine.set(k, left - 1);
+            continue;
+          }
+          busy.push({ ...interval, calendar: email ?? undefined });
+        }
+      }
+    }
+    return busy.sort((a, b) => a.start.localeCompare(b.start) || a.end.localeCompare(b.end));
+  }
+
+  /** Busy time from the default calendar's view, for mailboxes without getSchedule. */
+  private async viewBusy(from: string, to: string): Promise<BusyInterval[]> {
+    const busy: BusyInterval[] = [];
+    let page = await this.call('listing events for free/busy', (c) => c.api('/me/calendar/calendarView')
+      .query({ startDateTime: from, endDateTime: to }).header('Prefer', READ_PREFER).expand(EXPAND).top(PAGE_SIZE).get()) as GraphEvent;
+    for (;;) {
+      for (const e of page.value ?? []) {
+        if (keyOf(e) || e.showAs === 'free' || e.isCancelled) continue;
+        const c = contentOf(e);
+        busy.push({ start: c.start.utc, end: c.end.utc, calendar: 'calendar' });
+      }
+      const next = page['@odata.nextLink'];
+      if (!next) break;
+      page = await this.call('listing events for free/busy', (c) => c.api(next).header('Prefer', READ_PREFER).get()) as GraphEvent;
+    }
+    return busy;
+  }
+
+  async listCalendars(): Promise<CalendarInfo[]> {
+    await this.connect();
+    return (await this.calendarList()).map((c) => ({
+      id: c.id, name: c.name, writable: c.canEdit !== false, selected: c.id === this.calendarId,
+      accessRole: c.canEdit === false ? 'reader' : 'owner', primary: c.isDefaultCalendar === true,
+    }));
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open: the SDK uses fetch per call.
+  }
+}
