@@ -3,7 +3,8 @@
 // time it launches `tripcal serve`. What is imported dynamically (the CalDAV provider, node-ical
 // with its Temporal polyfills) goes to separate chunks that only the commands needing them
 // load. The native SQLite addon stays external, and so do googleapis and google-auth-library
-// (CommonJS with lazy requires of their own; only the Google provider imports them).
+// (CommonJS with lazy requires of their own; only the Google provider imports them), and
+// msal-node and graph-client (only the Outlook provider and `tripcal auth outlook` import them).
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -20,7 +21,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3', 'googleapis', 'googleapis/*', 'google-auth-library'],
+  external: ['better-sqlite3', 'googleapis', 'googleapis/*', 'google-auth-library', '@azure/msal-node', '@microsoft/microsoft-graph-client'],
   // Bundled CommonJS dependencies call require(); give them a real one.
   banner: { js: "import { createRequire as tripcalCreateRequire } from 'node:module'; const require = tripcalCreateRequire(import.meta.url);" },
   minify: true,

@@ -53,7 +53,7 @@ export function openApp(options: ConfigOptions = {}): App {
   const feeds = new FeedPublisher(store, dataDir);
   trips.onChange((userId) => feeds.schedule(userId));
   const vault = new Vault(store.db, dataDir);
-  const sync = new SyncEngine(store, config, trips, providerFor(vault, config.google), undefined, (account) => providerFingerprint(account, vault));
+  const sync = new SyncEngine(store, config, trips, providerFor(vault, config), undefined, (account) => providerFingerprint(account, vault));
   let closed = false;
   return {
     config,

@@ -132,3 +132,5 @@ export class Vault {
 
 export const caldavPasswordSecret = (account: string) => `caldav:${account}:password`;
 export const googleTokensSecret = (account: string) => `google:${account}:tokens`;
+/** MSAL's serialized token cache for an Outlook account (its refresh token inside). */
+export const outlookCacheSecret = (account: string) => `outlook:${account}:msal-cache`;

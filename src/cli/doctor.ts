@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { feedDir } from '../../providers/icsfeed/file.js';
-import { caldavPasswordSecret, googleTokensSecret } from '../auth/vault.js';
+import { caldavPasswordSecret, googleTokensSecret, outlookCacheSecret } from '../auth/vault.js';
 import { airportByCode } from '../model/airports.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { DB_FILE } from '../store/store.js';
@@ -13,6 +13,7 @@ import { withApp, type GlobalOptions } from './common.js';
 
 function missingCredentials(app: App, a: ConfiguredAccount): string | null {
   if (a.provider === 'google') return app.vault.has(googleTokensSecret(a.name)) ? null : `not connected yet: tripcal auth google ${a.name}`;
+  if (a.provider === 'outlook') return app.vault.has(outlookCacheSecret(a.name)) ? null : `not connected yet: tripcal auth outlook ${a.name}`;
   return !a.password && !app.vault.has(caldavPasswordSecret(a.name)) ? 'no password yet' : null;
 }
 
@@ -34,6 +35,7 @@ export async function doctorCommand(options: GlobalOptions & { json?: boolean })
       feeds: feeds.map((f) => join(feedDir(app.dataDir), f)),
       accounts: app.sync.accounts().map((a) => `${a.name} (${a.provider}, ${a.user}, ${a.policy}${missingCredentials(app, a) ? `, ${missingCredentials(app, a)}` : ''})`),
       google_client: app.config.google.client_id && app.config.google.client_secret ? 'set' : 'not set (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET)',
+      outlook_client: app.config.outlook.client_id ? `set (tenant ${app.config.outlook.tenant_id ?? 'common'})` : 'not set (MS_CLIENT_ID / MS_TENANT_ID)',
       vault_key: app.vault.keySource(),
       airport_data: airportByCode('LAX', 'check').timezone === 'America/Los_Angeles' ? 'ok' : 'wrong',
       node: process.version,

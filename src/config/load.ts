@@ -49,6 +49,7 @@ function yamlPath(path: ReadonlyArray<PropertyKey>): string {
 function isSecret(path: PropertyKey[]): boolean {
   return (path.length === 3 && path[0] === 'accounts' && path[2] === 'password')
     || (path.length === 2 && path[0] === 'google' && ['client_id', 'client_secret', 'redirect_uri'].includes(String(path[1])))
+    || (path.length === 2 && path[0] === 'outlook' && ['client_id', 'tenant_id', 'client_secret', 'redirect_uri'].includes(String(path[1])))
     || (path.length === 2 && path[0] === 'http' && path[1] === 'token');
 }
 
@@ -123,6 +124,13 @@ export function loadConfig(options: ConfigOptions = {}): LoadedConfig {
       client_id: google.client_id ?? (env.GOOGLE_CLIENT_ID || undefined),
       client_secret: google.client_secret ?? (env.GOOGLE_CLIENT_SECRET || undefined),
       redirect_uri: google.redirect_uri ?? (env.GOOGLE_REDIRECT_URI || undefined),
+    },
+    outlook: {
+      ...config.outlook,
+      client_id: config.outlook.client_id ?? (env.MS_CLIENT_ID || undefined),
+      tenant_id: config.outlook.tenant_id ?? (env.MS_TENANT_ID || undefined),
+      client_secret: config.outlook.client_secret ?? (env.MS_CLIENT_SECRET || undefined),
+      redirect_uri: config.outlook.redirect_uri ?? (env.MS_REDIRECT_URI || undefined),
     },
   };
   const dataDir = resolve(expandHome(options.dataDir || env.TRIPCAL_DATA_DIR || config.data_dir || defaultDataDir(env), env));

@@ -33,10 +33,21 @@ const GoogleAccount = z
   })
   .strict();
 
-export const AccountSchema = z.discriminatedUnion('provider', [CalDavAccount, GoogleAccount]);
+const OutlookAccount = z
+  .object({
+    name: z.string().regex(ACCOUNT_NAME, 'letters, digits, _ and - only, at most 40'),
+    user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').optional(),
+    provider: z.literal('outlook'),
+    calendar: z.string().min(1).default('primary'),
+    policy: z.enum(['model_wins', 'remote_wins', 'flag']).default('model_wins'),
+  })
+  .strict();
+
+export const AccountSchema = z.discriminatedUnion('provider', [CalDavAccount, GoogleAccount, OutlookAccount]);
 export type AccountConfig = z.infer<typeof AccountSchema>;
 export type Policy = AccountConfig['policy'];
 export type GoogleClientConfig = z.infer<typeof GoogleClientSchema>;
+export type OutlookClientConfig = z.infer<typeof OutlookClientSchema>;
 export { loopbackOrHttps };
 
 const loopbackOrHttps = (value: string) => {
@@ -53,6 +64,21 @@ export const GoogleClientSchema = z
     auth_url: z.url().optional(),
     token_url: z.url().optional(),
     api_root: z.url().optional(),
+  })
+  .strict();
+
+/**
+ * The Microsoft Entra app registration (public client: no secret needed); tenant `common` lets
+ * work, school and personal accounts sign in. authority and graph_url point tests at a fake.
+ */
+export const OutlookClientSchema = z
+  .object({
+    client_id: z.string().min(1).optional(),
+    tenant_id: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/, 'a tenant id (GUID), a domain, or common / organizations / consumers').optional(),
+    client_secret: z.string().min(1).optional(),
+    redirect_uri: z.url().refine(loopbackOrHttps, 'an https:// URL, or http:// on 127.0.0.1 / localhost').optional(),
+    authority: z.url({ protocol: /^https$/, error: 'an https:// URL such as https://login.microsoftonline.com/<tenant>' }).optional(),
+    graph_url: z.url({ protocol: /^https$/, error: 'an https:// URL' }).optional(),
   })
   .strict();
 
@@ -94,6 +120,7 @@ export const ConfigSchema = z
     accounts: z.array(AccountSchema).default([]),
     sync: SyncSchema.default(SyncSchema.parse({})),
     google: GoogleClientSchema.default({}),
+    outlook: OutlookClientSchema.default({}),
     http: HttpSchema.default(HttpSchema.parse({})),
   })
   .strict()

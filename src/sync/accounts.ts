@@ -3,14 +3,20 @@
 import { createHash } from 'node:crypto';
 import { createProvider, type GoogleTokens, type ProviderSettings } from '../../providers/registry.js';
 import { AuthExpiredError, type CalendarProvider } from '../../providers/types.js';
-import { caldavPasswordSecret, googleTokensSecret, type Vault } from '../auth/vault.js';
-import type { GoogleClientConfig } from '../config/schema.js';
+import { caldavPasswordSecret, googleTokensSecret, outlookCacheSecret, type Vault } from '../auth/vault.js';
+import type { Config, GoogleClientConfig, OutlookClientConfig } from '../config/schema.js';
+
+/** The parts of the configuration providers are built from. */
+export type ClientConfigs = Pick<Config, 'google' | 'outlook'>;
 import type { ConfiguredAccount } from './engine.js';
 
 /** What a person does to (re)connect an account, for needs_reauth messages. */
 export function reconnectHint(account: ConfiguredAccount): string {
   if (account.provider === 'google') {
     return `To fix it, run \`tripcal auth google ${account.name}\`, or ask your assistant to connect Google Calendar again (authorize_calendar).`;
+  }
+  if (account.provider === 'outlook') {
+    return `To fix it, run \`tripcal auth outlook ${account.name}\` (sign in with a code, fine on a server), or ask your assistant to connect Outlook again (authorize_calendar with provider "outlook").`;
   }
   return `To fix it, check the username, and set the password in the configuration (password: \${CALDAV_PASSWORD}) or run \`tripcal auth caldav ${account.name}\`.`;
 }
@@ -22,7 +28,28 @@ export function googleClient(google: GoogleClientConfig): { clientId: string; cl
   return { clientId: google.client_id, clientSecret: google.client_secret };
 }
 
-export function providerSettings(account: ConfiguredAccount, vault: Vault, google: GoogleClientConfig): ProviderSettings {
+export function outlookClient(outlook: OutlookClientConfig): { clientId: string; tenantId: string; clientSecret?: string } {
+  if (!outlook.client_id) {
+    throw new AuthExpiredError('no Microsoft app is configured: set MS_CLIENT_ID (and MS_TENANT_ID, default common), or outlook.client_id in the config file');
+  }
+  return { clientId: outlook.client_id, tenantId: outlook.tenant_id ?? 'common', ...(outlook.client_secret ? { clientSecret: outlook.client_secret } : {}) };
+}
+
+export function providerSettings(account: ConfiguredAccount, vault: Vault, clients: ClientConfigs): ProviderSettings {
+  const google = clients.google;
+  if (account.provider === 'outlook') {
+    const secret = outlookCacheSecret(account.name);
+    if (!vault.get(secret)) throw new AuthExpiredError(`account "${account.name}" is not connected to Outlook yet`);
+    return {
+      kind: 'outlook',
+      calendar: account.calendar,
+      ...outlookClient(clients.outlook),
+      tokenCache: () => vault.get(secret),
+      saveCache: (cache) => vault.set(secret, cache),
+      authority: clients.outlook.authority,
+      graphUrl: clients.outlook.graph_url,
+    };
+  }
   if (account.provider === 'google') {
     const secret = googleTokensSecret(account.name);
     const stored = vault.get(secret);
@@ -65,13 +92,22 @@ export function providerFingerprint(account: ConfiguredAccount, vault: Vault): s
   try {
     credential = account.provider === 'google'
       ? (JSON.parse(vault.get(googleTokensSecret(account.name)) ?? '{}') as GoogleTokens).refresh_token
-      : account.password ?? vault.get(caldavPasswordSecret(account.name));
+      // MSAL rewrites its cache on every refresh; only a new sign-in (another account in it) matters.
+      : account.provider === 'outlook' ? outlookSignIn(vault.get(outlookCacheSecret(account.name)))
+        : account.password ?? vault.get(caldavPasswordSecret(account.name));
   } catch {
     credential = 'unreadable';
   }
   return createHash('sha256').update(JSON.stringify(account)).update('\0').update(credential ?? '').digest('hex');
 }
 
-export function providerFor(vault: Vault, google: GoogleClientConfig): (account: ConfiguredAccount) => Promise<CalendarProvider> {
-  return async (account) => createProvider(providerSettings(account, vault, google));
+/** Who an MSAL cache is signed in as (its accounts' ids), not its ever-changing tokens. */
+function outlookSignIn(cache: string | null): string | null {
+  if (!cache) return null;
+  const accounts = (JSON.parse(cache) as { Account?: Record<string, unknown> }).Account ?? {};
+  return Object.keys(accounts).sort().join(',');
+}
+
+export function providerFor(vault: Vault, clients: ClientConfigs): (account: ConfiguredAccount) => Promise<CalendarProvider> {
+  return async (account) => createProvider(providerSettings(account, vault, clients));
 }

@@ -1,0 +1,294 @@
+// The sync engine against the Graph fake, the Google scenario set again: the trip lands once with
+// the right zones; what Outlook changes is handled by each policy (also a 412 between listing and
+// write); an expired delta link; a revoked refresh token; 20 % injected faults and lost answers;
+// `tripcal sync` killed after its Nth write. Every time: each desired event exactly once.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { openApp, type App } from '../../src/app.js';
+import { outlookCacheSecret } from '../../src/auth/vault.js';
+import { desiredEvents } from '../../src/events/desired.js';
+import { syncStatus } from '../../src/sync/status.js';
+import { KEY_PROPERTY } from '../../providers/outlook/events.js';
+import { GraphFake } from '../support/graph-fake.js';
+import { flight } from '../support/items.js';
+import { CLI, tempDir } from '../support/mcp.js';
+import { signIn } from '../support/outlook.js';
+
+// Delta follows a window around today (§3.1): trips next year are always inside it.
+const Y = new Date().getUTCFullYear() + 1;
+let fake: GraphFake;
+const apps: App[] = [];
+
+beforeAll(async () => {
+  fake = await new GraphFake().start();
+});
+afterAll(async () => {
+  for (const a of apps) await a.close();
+  await fake?.stop();
+});
+beforeEach(() => {
+  fake.events.clear();
+  fake.randomFaults = null;
+  fake.beforeWrite = null;
+  fake.afterWrite = null;
+});
+
+interface Setup {
+  app: App;
+  dir: string;
+  config: string;
+}
+
+async function setup(policy = 'model_wins', extra = ''): Promise<Setup> {
+  const dir = tempDir();
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, [
+    'outlook:',
+    `  client_id: ${fake.clientId}`,
+    `  tenant_id: ${fake.tenant}`,
+    `  authority: ${fake.authority}`,
+    `  graph_url: ${fake.graphUrl}`,
+    'accounts:',
+    '  - name: work',
+    '    provider: outlook',
+    `    policy: ${policy}`,
+    'sync:',
+    '  retry_max_wait_seconds: 1',
+    '  retry_attempts: 4',
+    extra,
+  ].join('\n'));
+  const app = openApp({ dataDir: dir, configPath: config });
+  app.vault.set(outlookCacheSecret('work'), (await signIn(fake)).cache!);
+  apps.push(app);
+  return { app, dir, config };
+}
+
+function fillTrip(app: App) {
+  const f1 = app.trips.addItem(undefined, flight('United Airlines', 'UA123', 'LAX', 'JFK', `${Y}-06-15T08:00`, `${Y}-06-15T16:30`), { path: 'f' });
+  const tripId = f1.trip.id;
+  app.trips.addItem(undefined, { kind: 'stay', details: { name: 'The Plaza', check_in: `${Y}-06-15`, check_out: `${Y}-06-18` } }, { tripId, path: 's' });
+  const tour = app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: `${Y}-06-16T10:00` } }, { tripId, path: 'a' });
+  app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Hamilton', start_time: `${Y}-06-17T19:00` } }, { tripId, path: 'a' });
+  app.trips.addItem(undefined, flight('United Airlines', 'UA456', 'JFK', 'LAX', `${Y}-06-18T18:00`, `${Y}-06-18T21:15`), { tripId, path: 'f' });
+  return { tripId, tour: tour.item };
+}
+
+const ours = () => fake.liveEvents().filter((e) => fake.propertyOf(e, KEY_PROPERTY));
+const utc = (t: { dateTime: string }) => `${t.dateTime.slice(0, 19)}Z`;
+
+/** Every desired event exactly once, with its current title, instants and zones; nothing else of ours. */
+function expectConverged(app: App): void {
+  const desired = desiredEvents([...app.store.userItems('me')]);
+  const stored = ours();
+  expect(stored.map((e) => fake.propertyOf(e, KEY_PROPERTY)).sort()).toEqual(desired.map((d) => d.key).sort());
+  for (const d of desired) {
+    const s = stored.find((e) => fake.propertyOf(e, KEY_PROPERTY) === d.key)!;
+    expect(s.subject).toBe(d.summary);
+    if (d.allDay) continue;
+    expect(utc(s.start)).toBe(d.start.utc);
+    expect(utc(s.end)).toBe(d.end.utc);
+    expect(s.originalStartTimeZone).toBe(d.start.zone);
+    expect(s.originalEndTimeZone).toBe(d.end.zone);
+  }
+}
+
+const eventOf = (itemId: string) => ours().find((e) => fake.propertyOf(e, KEY_PROPERTY) === `${itemId}:activity`)!;
+const moveTour = () => ({ start: { dateTime: `${Y}-06-16T15:00:00`, timeZone: 'America/New_York' }, end: { dateTime: `${Y}-06-16T16:00:00`, timeZone: 'America/New_York' } });
+
+describe('changes made in Outlook', () => {
+  test('first sync writes every event with its zones; a quiet sync costs one request; one change costs two', async () => {
+    const { app } = await setup();
+    const { tour } = fillTrip(app);
+    const [first] = await app.sync.sync();
+    expect(first).toMatchObject({ status: 'ok', counts: { created: 6 } });
+    expectConverged(app);
+    const departure = ours().find((e) => e.subject.includes('UA123'))!;
+    expect(departure).toMatchObject({ originalStartTimeZone: 'America/Los_Angeles', originalEndTimeZone: 'America/New_York' });
+    expect(utc(departure.start)).toBe(`${Y}-06-15T15:00:00Z`);
+    expect((await app.sync.sync())[0]).toMatchObject({ requests: 1, counts: { unchanged: 6 } });
+    app.trips.updateItem(undefined, tour.id, { changes: { location: 'Pier 84' } });
+    expect((await app.sync.sync())[0]).toMatchObject({ requests: 2, counts: { updated: 1 } });
+    expectConverged(app);
+    expect(eventOf(tour.id).location.displayName).toBe('Pier 84');
+  });
+
+  test('stays are free all-day events in their own zone; a second sync changes nothing', async () => {
+    const { app } = await setup();
+    fillTrip(app);
+    await app.sync.sync();
+    const checkIn = ours().find((e) => e.subject.startsWith('Check-in'))!;
+    expect(checkIn.showAs).toBe('free');
+    expect((await app.sync.sync())[0]!.counts).toMatchObject({ unchanged: 6, updated: 0 });
+  });
+
+  test('model_wins: a moved event is moved back', async () => {
+    const { app } = await setup('model_wins');
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    fake.editAsUser(eventOf(tour.id).id, moveTour());
+    expect((await app.sync.sync())[0]!.counts).toMatchObject({ updated: 1, unchanged: 5 });
+    expectConverged(app);
+  });
+
+  test('remote_wins: the moved time is taken into the model', async () => {
+    const { app } = await setup('remote_wins');
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    fake.editAsUser(eventOf(tour.id).id, moveTour());
+    expect((await app.sync.sync())[0]!.counts.pulled).toBe(1);
+    const item = [...app.store.userItems('me')].find((i) => i.id === tour.id)!;
+    expect(item.startUtc).toBe(`${Y}-06-16T19:00:00Z`);
+    expect((await app.sync.sync())[0]!.counts).toMatchObject({ updated: 0, pulled: 0 });
+    expectConverged(app);
+  });
+
+  test('flag: the event is marked a conflict, untouched, with both versions in sync_status', async () => {
+    const { app } = await setup('flag');
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    fake.editAsUser(eventOf(tour.id).id, moveTour());
+    expect((await app.sync.sync())[0]!.counts.conflicts).toBe(1);
+    const [status] = syncStatus(app.store, app.sync);
+    expect(status!.conflicts[0]!.model!.start.utc).toBe(`${Y}-06-16T14:00:00Z`);
+    expect(status!.conflicts[0]!.calendar!.start.utc).toBe(`${Y}-06-16T19:00:00Z`);
+  });
+
+  test.each(['model_wins', 'remote_wins', 'flag'])('%s: an edit that lands between our listing and our write gets a 412 and is decided by the policy', async (policy) => {
+    const { app } = await setup(policy);
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    const id = eventOf(tour.id).id;
+    app.trips.updateItem(undefined, tour.id, { changes: { name: 'Harbor tour (sunset)' } });
+    let slipped = false;
+    fake.beforeWrite = (method, eventId) => {
+      if (!slipped && eventId === id) {
+        slipped = true;
+        fake.editAsUser(id, moveTour());
+      }
+    };
+    const [report] = await app.sync.sync();
+    expect(slipped).toBe(true);
+    const event = eventOf(tour.id);
+    const item = [...app.store.userItems('me')].find((i) => i.id === tour.id)!;
+    if (policy === 'model_wins') {
+      expect(utc(event.start)).toBe(`${Y}-06-16T14:00:00Z`);
+      expect(event.subject).toBe('Harbor tour (sunset)');
+    } else if (policy === 'remote_wins') {
+      expect(item.startUtc).toBe(`${Y}-06-16T19:00:00Z`);
+      expect(event.subject).toBe('Harbor tour (sunset)');
+    } else {
+      expect(report!.counts.conflicts).toBe(1);
+      expect(utc(event.start)).toBe(`${Y}-06-16T19:00:00Z`);
+    }
+  });
+
+  test.each(['model_wins', 'remote_wins', 'flag'])('%s: an event deleted in Outlook is reported, not recreated, until its item changes', async (policy) => {
+    const { app } = await setup(policy);
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    fake.deleteAsUser(eventOf(tour.id).id);
+    const [report] = await app.sync.sync();
+    expect(report!.gone).toEqual([`${tour.id}:activity`]);
+    expect((await app.sync.sync())[0]!.counts.created).toBe(0);
+    expect(ours()).toHaveLength(5);
+    app.trips.updateItem(undefined, tour.id, { changes: { location: 'Pier 84' } });
+    expect((await app.sync.sync())[0]!.counts.created).toBe(1);
+    expect(ours()).toHaveLength(6);
+    expect(eventOf(tour.id).location.displayName).toBe('Pier 84');
+  });
+
+  test.each([410, 400])('an expired delta link (%i syncStateNotFound) leads to a full listing: nothing duplicated, nothing deleted', async (status) => {
+    const { app } = await setup();
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    app.trips.updateItem(undefined, tour.id, { changes: { location: 'Pier 84' } });
+    fake.expireDeltaTokens(status);
+    const [report] = await app.sync.sync();
+    expect(report).toMatchObject({ status: 'ok', counts: { updated: 1, created: 0, deleted: 0, unchanged: 5 } });
+    expect(fake.requests.some((r) => r.path.endsWith('/events') && r.query.has('$filter'))).toBe(true);
+    expectConverged(app);
+  });
+
+  test('a revoked refresh token: needs_reauth with a fix; signing in again resumes', async () => {
+    const { app } = await setup();
+    fillTrip(app);
+    await app.sync.sync();
+    fake.revokeRefreshTokens();
+    const [report] = await app.sync.sync();
+    expect(report!.status).toBe('needs_reauth');
+    expect(report!.message).toMatch(/invalid_grant.*tripcal auth outlook work/);
+    app.vault.set(outlookCacheSecret('work'), (await signIn(fake)).cache!);
+    app.sync.reconnect('work');
+    expect((await app.sync.sync())[0]!.status).toBe('ok');
+    expectConverged(app);
+  });
+});
+
+describe('faults', () => {
+  test('20 % of requests fail (429 with Retry-After, 503, 504, 500) or lose their answer: converges, no duplicates', async () => {
+    const { app } = await setup('model_wins', '  concurrency: 4');
+    fillTrip(app);
+    for (let i = 0; i < 20; i++) {
+      app.trips.addItem(undefined, { kind: 'activity', details: { name: `Museum ${i}`, start_time: `${Y}-06-${String(10 + (i % 9)).padStart(2, '0')}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { path: 'a' });
+    }
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    fake.randomFaults = { rate: 0.2, random, faults: [{ status: 429, retryAfter: '0' }, { status: 503, retryAfter: '0' }, { status: 504 }, { status: 500 }] };
+    fake.loseNextAnswers(2);
+    const faultsBefore = fake.faultsServed;
+    let runs = 0;
+    let last;
+    do {
+      [last] = await app.sync.sync();
+      runs += 1;
+    } while ((last!.status !== 'ok' || last!.counts.created + last!.counts.updated > 0) && runs < 12);
+    fake.randomFaults = null;
+    expect(fake.faultsServed - faultsBefore).toBeGreaterThan(4);
+    const [final] = await app.sync.sync();
+    expect(final).toMatchObject({ status: 'ok', counts: { created: 0, updated: 0, deleted: 0 } });
+    expectConverged(app);
+  });
+
+  function editMany(app: App): void {
+    const items = [...app.store.userItems('me')];
+    const change = { flight: { seat: '1A' }, stay: { notes: 'late arrival' }, activity: { location: 'Pier 86' } };
+    for (const item of items.slice(0, 3)) app.trips.updateItem(undefined, item.id, { changes: change[item.kind] });
+    for (const item of items.slice(3, 5)) app.trips.deleteItem(undefined, item.id, 'item_id');
+    app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Jazz', start_time: `${Y}-06-17T22:00` } }, { path: 'a' });
+    app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Brunch', start_time: `${Y}-06-18T10:00` } }, { path: 'a' });
+  }
+
+  test.each([
+    ['a first sync', 1], ['a first sync', 3], ['a first sync', 6],
+    ['an edit sync', 1], ['an edit sync', 2], ['an edit sync', 4], ['an edit sync', 7],
+  ] as const)('`tripcal sync` killed (SIGKILL) during %s right after write %i converges on the next run', async (phase, n) => {
+    const s = await setup('model_wins', '  concurrency: 1');
+    fillTrip(s.app);
+    if (phase === 'an edit sync') {
+      expect((await s.app.sync.sync())[0]!.status).toBe('ok');
+      editMany(s.app);
+    }
+    const killed = await new Promise<boolean>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'sync', '--config', s.config, '--data-dir', s.dir], { env: { ...process.env, TRIPCAL_LOG_LEVEL: 'silent' }, stdio: 'ignore' });
+      const start = fake.writes;
+      let done = false;
+      fake.afterWrite = (count) => {
+        if (!done && count - start === n) {
+          done = true;
+          child.kill('SIGKILL');
+        }
+      };
+      child.on('exit', () => resolve(done));
+    });
+    fake.afterWrite = null;
+    expect(killed).toBe(true);
+    s.app.sync.reconnect('work');
+    const [report] = await s.app.sync.sync();
+    expect(report!.status).toBe('ok');
+    expectConverged(s.app);
+    const [again] = await s.app.sync.sync();
+    expect(again!.counts).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+  });
+});
