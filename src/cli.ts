@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { authCalDavCommand } from './cli/auth.js';
 import { authGoogleCommand } from './cli/auth-google.js';
+import { authOutlookCommand } from './cli/auth-outlook.js';
 import { daemonCommand } from './cli/daemon.js';
 import { doctorCommand } from './cli/doctor.js';
 import { exportCommand } from './cli/export.js';
@@ -82,6 +83,13 @@ auth
   .option('--port <n>', 'the loopback port for the redirect (default: a free one)')
   .option('--calendar <name>', 'where trips go: primary (default), a calendar id, or a name to find or make (accounts not in the config file)')
   .action(run(async (account: string | undefined, _opts, cmd: Command) => authGoogleCommand(account, cmd.optsWithGlobals())));
+auth
+  .command('outlook')
+  .description('connect an Outlook / Microsoft 365 account with a code: open the page shown on any device, type the code, sign in (works on a server)')
+  .argument('[account]', 'the account\'s name (default: the user\'s Outlook account in the configuration, else "outlook")')
+  .option('--user <id>', 'whose calendar (default: the configured default user)')
+  .option('--calendar <name>', 'where trips go: primary (the default calendar), a calendar id, or a name to find or make (accounts not in the config file)')
+  .action(run(async (account: string | undefined, _opts, cmd: Command) => authOutlookCommand(account, cmd.optsWithGlobals())));
 
 program
   .command('list')

@@ -7,6 +7,11 @@ import { ACCOUNT_NAME } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { CalendarInfo } from '../../providers/types.js';
 import { GoogleConnector } from './google-oauth.js';
+import { OutlookConnector, type OutlookFinished } from './outlook-oauth.js';
+import { OAuthStates, type OAuthProvider } from './states.js';
+
+const PROVIDER_NAMES: Record<OAuthProvider, string> = { google: 'Google Calendar', outlook: 'Outlook' };
+export const providerName = (provider: OAuthProvider) => PROVIDER_NAMES[provider];
 
 export interface TargetAccount {
   name: string;
@@ -18,18 +23,26 @@ export function connector(app: App): GoogleConnector {
   return new GoogleConnector(app.store.db, app.sync.links, app.vault, app.config.google);
 }
 
-/**
- * The Google account a user's authorization is for: the one named, else their first, else a new
- * one. `calendar` (primary, a calendar id, or a name to find or make) may be chosen for accounts
- * that are not in the config file; a configured account keeps the config's.
- */
+export function outlookConnector(app: App): OutlookConnector {
+  return new OutlookConnector(app.store.db, app.sync.links, app.vault, app.config.outlook);
+}
+
 export function googleAccountFor(app: App, userId: string, name?: string, calendar?: string): TargetAccount {
+  return accountFor(app, 'google', userId, name, calendar);
+}
+
+/**
+ * The account a user's authorization is for: the one named, else their first of this provider,
+ * else a new one. `calendar` (primary, a calendar id, or a name to find or make) may be chosen
+ * for accounts that are not in the config file; a configured account keeps the config's.
+ */
+export function accountFor(app: App, provider: OAuthProvider, userId: string, name?: string, calendar?: string): TargetAccount {
   const all = app.sync.accounts();
   const configuredNames = new Set(app.config.accounts.map((a) => a.name));
-  const existing = name ? all.find((a) => a.name === name) : all.find((a) => a.provider === 'google' && a.user === userId);
+  const existing = name ? all.find((a) => a.name === name) : all.find((a) => a.provider === provider && a.user === userId);
   if (name && !ACCOUNT_NAME.test(name)) throw new InputError('account', 'letters, digits, _ and - only, at most 40');
   if (existing) {
-    if (existing.provider !== 'google') throw new InputError('account', `"${existing.name}" is a ${existing.provider} account, not a Google one`);
+    if (existing.provider !== provider) throw new InputError('account', `"${existing.name}" is a ${existing.provider} account, not a ${providerName(provider)} one`);
     if (existing.user !== userId) throw new InputError('account', `"${existing.name}" belongs to another user`);
     const configured = configuredNames.has(existing.name);
     if (configured && calendar && calendar !== existing.calendar) {
@@ -44,11 +57,12 @@ export function googleAccountFor(app: App, userId: string, name?: string, calend
   if (name) return { name, calendar: calendar ?? 'primary', configured: false };
   const taken = new Set(all.map((a) => a.name));
   const slug = userId.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 32);
-  const candidates = ['google', `google-${slug}`, ...Array.from({ length: 50 }, (_, i) => `google-${slug}-${i + 2}`)];
+  const candidates = [provider, `${provider}-${slug}`, ...Array.from({ length: 50 }, (_, i) => `${provider}-${slug}-${i + 2}`)];
   return { name: candidates.find((c) => !taken.has(c))!, calendar: calendar ?? 'primary', configured: false };
 }
 
 export interface Connected {
+  provider: OAuthProvider;
   account: string;
   calendars: CalendarInfo[];
   calendarsError: string | null;
@@ -61,6 +75,39 @@ export async function finishGoogle(app: App, userId: string, code: string, state
   const done = await google.finish(userId, code, state);
   const configured = app.config.accounts.some((a) => a.name === done.account);
   google.remember(done, userId, configured, new Date().toISOString());
+  return connected(app, userId, 'google', done.account);
+}
+
+/** After an Outlook sign-in (code or device code): the account exists, its calendars, a first sync. */
+export async function finishOutlook(app: App, userId: string, done: OutlookFinished): Promise<Connected> {
+  const configured = app.config.accounts.some((a) => a.name === done.account);
+  outlookConnector(app).remember(done, userId, configured, new Date().toISOString());
+  return connected(app, userId, 'outlook', done.account);
+}
+
+function states(app: App): OAuthStates {
+  return new OAuthStates(app.store.db, app.vault);
+}
+
+/** Who a state still open is for (user and provider), else null. */
+export function pendingAuthorization(app: App, state: string): { userId: string; provider: OAuthProvider } | null {
+  return states(app).pending(state);
+}
+
+export function abandonAuthorization(app: App, state: string): void {
+  states(app).abandon(state);
+}
+
+/** The code and state the browser came back with, whichever provider the state was issued for. */
+export async function finishAuthorization(app: App, userId: string, code: string, state: string): Promise<Connected> {
+  if (pendingAuthorization(app, state)?.provider === 'outlook') {
+    return finishOutlook(app, userId, await outlookConnector(app).finish(userId, code, state));
+  }
+  return finishGoogle(app, userId, code, state);
+}
+
+async function connected(app: App, userId: string, provider: OAuthProvider, account: string): Promise<Connected> {
+  const done = { account };
   app.sync.reconnect(done.account);
   let calendars: CalendarInfo[] = [];
   let calendarsError: string | null = null;
@@ -70,5 +117,5 @@ export async function finishGoogle(app: App, userId: string, code: string, state
     calendarsError = (error as Error).message;
   }
   const sync = await app.syncAfterEdit(userId);
-  return { account: done.account, calendars, calendarsError, sync };
+  return { provider, account: done.account, calendars, calendarsError, sync };
 }

@@ -2,17 +2,18 @@
 // google-auth-library, around a `state` that is random, single-use, bound to the user, provider
 // and account, and expires after 10 minutes. Only a hash of the state is stored; the PKCE
 // verifier is sealed by the vault. The tokens go to the vault, never to a tool's answer.
-import { createHash, randomBytes } from 'node:crypto';
 import type { OAuth2Client } from 'google-auth-library';
 import { googleTokensSecret, type Vault } from './vault.js';
 import { loopbackOrHttps, type GoogleClientConfig } from '../config/schema.js';
-import { InputError, TripcalError } from '../errors.js';
+import { InputError } from '../errors.js';
+import { OAuthError, OAuthStates, STATE_TTL_MS } from './states.js';
+
+export { OAuthError, STATE_TTL_MS };
 import type { SyncStore } from '../store/sync.js';
 import type Database from 'better-sqlite3';
 import { googleClient } from '../sync/accounts.js';
 import type { GoogleTokens } from '../../providers/registry.js';
 
-export const STATE_TTL_MS = 10 * 60 * 1000;
 const AUTH_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
 
 /**
@@ -32,15 +33,6 @@ export function googleScopes(makesCalendar: boolean): string[] {
 
 /** Whether an account's `calendar` setting names a calendar (found or made) rather than `primary` or an id. */
 export const namesCalendar = (calendar: string) => calendar !== 'primary' && !calendar.includes('@');
-
-export class OAuthError extends TripcalError {
-  constructor(field: string, message: string) {
-    super('invalid_input', message, field);
-    this.name = 'OAuthError';
-  }
-}
-
-const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
 async function oauthClient(google: GoogleClientConfig, redirectUri: string): Promise<OAuth2Client> {
   const { OAuth2Client } = await import('google-auth-library');
@@ -82,7 +74,11 @@ export class GoogleConnector {
     private readonly vault: Vault,
     private readonly google: GoogleClientConfig,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.states = new OAuthStates(db, vault, now);
+  }
+
+  private readonly states: OAuthStates;
 
   redirectUri(given: string | undefined): string {
     const uri = given ?? this.google.redirect_uri;
@@ -101,13 +97,7 @@ export class GoogleConnector {
   async start(userId: string, account: string, calendar: string, redirectUri: string): Promise<Started> {
     const client = await oauthClient(this.google, redirectUri);
     const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
-    const state = randomBytes(32).toString('base64url');
-    const created = this.now();
-    const hash = hashState(state);
-    this.db.prepare('DELETE FROM oauth_states WHERE expires_at < ?').run(new Date(created - STATE_TTL_MS).toISOString());
-    this.db.prepare(`INSERT INTO oauth_states (state_hash, user_id, provider, account, calendar, redirect_uri, verifier, created_at, expires_at)
-      VALUES (?, ?, 'google', ?, ?, ?, ?, ?, ?)`)
-      .run(hash, userId, account, calendar, redirectUri, this.vault.seal(`oauth-state:${hash}`, codeVerifier!), new Date(created).toISOString(), new Date(created + STATE_TTL_MS).toISOString());
+    const { state, expiresAt } = this.states.issue(userId, 'google', account, calendar, redirectUri, codeVerifier!);
     const authUrl = client.generateAuthUrl({
       access_type: 'offline', // a refresh token, so sync keeps working without the user
       prompt: 'consent', // …every time, even when the user consented before
@@ -117,19 +107,17 @@ export class GoogleConnector {
       code_challenge_method: 'S256' as never,
       code_challenge: codeChallenge,
     });
-    return { authUrl, state, expiresAt: new Date(created + STATE_TTL_MS).toISOString() };
+    return { authUrl, state, expiresAt };
   }
 
   /** The user of a state that can still be completed (known, unused, unexpired), else null. */
   pending(state: string): string | null {
-    const row = this.db.prepare('SELECT user_id, expires_at FROM oauth_states WHERE state_hash = ? AND used_at IS NULL').get(hashState(state)) as
-      { user_id: string; expires_at: string } | undefined;
-    return row && Date.parse(row.expires_at) > this.now() ? row.user_id : null;
+    return this.states.pending(state)?.userId ?? null;
   }
 
   /** The user declined on Google's page: the state is used up. */
   abandon(state: string): void {
-    this.db.prepare('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(new Date(this.now()).toISOString(), hashState(state));
+    this.states.abandon(state);
   }
 
   /**
@@ -137,20 +125,13 @@ export class GoogleConnector {
    * tokens, which go to the vault. A refused state changes nothing.
    */
   async finish(userId: string, code: string, state: string): Promise<Finished> {
-    const hash = hashState(state);
-    const row = this.db.prepare('SELECT * FROM oauth_states WHERE state_hash = ?').get(hash) as
-      { user_id: string; provider: string; account: string; calendar: string; redirect_uri: string; verifier: string; expires_at: string; used_at: string | null } | undefined;
-    if (!row) throw new OAuthError('state', 'unknown: it was not issued by this tripcal (or was cleaned up long ago); start again with authorize_calendar');
-    if (row.user_id !== userId) throw new OAuthError('state', `was issued for another user, not "${userId}"; start again with authorize_calendar for this user`);
-    if (row.used_at) throw new OAuthError('state', 'already used: each authorization can be completed once (if the browser said "tripcal is connected", it is done: see sync_status); else start again with authorize_calendar');
-    if (Date.parse(row.expires_at) <= this.now()) throw new OAuthError('state', 'expired (an authorization must be completed within 10 minutes); start again with authorize_calendar');
-    const taken = this.db.prepare('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(new Date(this.now()).toISOString(), hash);
-    if (taken.changes !== 1) throw new OAuthError('state', 'already used: each authorization can be completed once; start again with authorize_calendar');
-    const verifier = this.vault.open(`oauth-state:${hash}`, row.verifier);
-    const client = await oauthClient(this.google, row.redirect_uri);
+    const row = this.states.take(userId, state);
+    if (row.provider !== 'google') throw new OAuthError('state', `was issued for connecting ${row.provider}, not Google`);
+    const verifier = row.verifier;
+    const client = await oauthClient(this.google, row.redirectUri);
     let tokens: GoogleTokens;
     try {
-      ({ tokens } = await client.getToken({ code, codeVerifier: verifier, redirect_uri: row.redirect_uri }));
+      ({ tokens } = await client.getToken({ code, codeVerifier: verifier, redirect_uri: row.redirectUri }));
     } catch (error) {
       const e = error as { response?: { data?: { error?: string; error_description?: string } }; message?: string };
       const data = e.response?.data;

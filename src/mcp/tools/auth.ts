@@ -1,11 +1,14 @@
 // Connecting calendars, as the original specification's tools do it: authorize_calendar gives
-// the consent URL, handle_auth_callback finishes with the code and state Google sent back.
+// the consent URL (Google, or Microsoft for Outlook), handle_auth_callback finishes with the code
+// and state the provider sent back.
 import { randomUUID } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { connector, finishGoogle, googleAccountFor } from '../../auth/connect.js';
-import { STATE_TTL_MS } from '../../auth/google-oauth.js';
+import {
+  abandonAuthorization, accountFor, connector, finishAuthorization, outlookConnector, pendingAuthorization, providerName,
+} from '../../auth/connect.js';
+import { STATE_TTL_MS } from '../../auth/states.js';
 import { isLoopback, LoopbackReceiver, type Redirect } from '../../auth/loopback.js';
 import { log } from '../../log.js';
 import { UserIdSchema } from '../../model/schemas.js';
@@ -20,22 +23,21 @@ import { SyncShape } from '../shapes.js';
 function loopbackFlows(server: McpServer, app: App) {
   const receivers = new Map<string, LoopbackReceiver>();
   const elicitations = new Map<string, string>();
-  const google = connector(app);
-
   const finish = async (redirect: Redirect) => {
-    const userId = google.pending(redirect.state)!;
+    const { userId, provider } = pendingAuthorization(app, redirect.state)!;
+    const name = providerName(provider);
     const elicitationId = elicitations.get(redirect.state);
     elicitations.delete(redirect.state);
     const complete = () => elicitationId && void server.server.createElicitationCompletionNotifier(elicitationId)().catch(() => undefined);
     if (!redirect.code) {
-      google.abandon(redirect.state);
+      abandonAuthorization(app, redirect.state);
       complete();
-      return { ok: false, text: `Google said: ${redirect.error ?? 'no code'}. Nothing was stored.` };
+      return { ok: false, text: `${provider === 'google' ? 'Google' : 'Microsoft'} said: ${redirect.error ?? 'no code'}. Nothing was stored.` };
     }
-    const done = await finishGoogle(app, userId, redirect.code, redirect.state);
+    const done = await finishAuthorization(app, userId, redirect.code, redirect.state);
     complete();
-    void server.server.sendLoggingMessage({ level: 'info', data: `Connected Google Calendar as account "${done.account}". ${done.sync.message}.` }).catch(() => undefined);
-    return { ok: true, text: `Connected Google Calendar (account "${done.account}"). You can close this tab.` };
+    void server.server.sendLoggingMessage({ level: 'info', data: `Connected ${name} as account "${done.account}". ${done.sync.message}.` }).catch(() => undefined);
+    return { ok: true, text: `Connected ${name} (account "${done.account}"). You can close this tab.` };
   };
 
   return {
@@ -46,7 +48,7 @@ function loopbackFlows(server: McpServer, app: App) {
       const key = `${url.hostname}:${url.port}${url.pathname}`;
       let receiver = receivers.get(key);
       if (!receiver?.listening) {
-        const made = new LoopbackReceiver(url.pathname, (state) => google.pending(state) !== null, finish);
+        const made = new LoopbackReceiver(url.pathname, (state) => pendingAuthorization(app, state) !== null, finish);
         try {
           await made.listen(url.hostname, Number(url.port));
         } catch (error) {
@@ -60,13 +62,15 @@ function loopbackFlows(server: McpServer, app: App) {
       return true;
     },
     /** Asks the client to show the URL, where it can (MCP URL-mode elicitation). */
-    elicit(state: string, authUrl: string): boolean {
+    elicit(state: string, authUrl: string, provider: 'google' | 'outlook'): boolean {
       if (!server.server.getClientCapabilities()?.elicitation?.url) return false;
       const elicitationId = randomUUID();
       elicitations.set(state, elicitationId);
       void server.server.elicitInput({
         mode: 'url', elicitationId, url: authUrl,
-        message: 'Connect your Google Calendar to tripcal: sign in to Google and allow access to your calendar events.',
+        message: provider === 'google'
+          ? 'Connect your Google Calendar to tripcal: sign in to Google and allow access to your calendar events.'
+          : 'Connect Outlook to tripcal: sign in with your Microsoft account and allow access to your calendars.',
       }).catch((error: Error) => log.info('the client did not show the authorization URL', { error: error.message }));
       return true;
     },
@@ -79,13 +83,15 @@ export function registerAuthTools(server: McpServer, app: App): void {
     'authorize_calendar',
     {
       title: 'Connect a calendar',
-      description: 'Start connecting the user\'s Google Calendar: returns a URL for the user to open and approve. '
-        + 'Google then sends the browser to redirect_uri with `code` and `state`; pass both to handle_auth_callback within 10 minutes.',
+      description: 'Start connecting the user\'s Google Calendar (provider "google") or Outlook / Microsoft 365 calendar (provider "outlook"): '
+        + 'returns a URL for the user to open and approve. The provider then sends the browser to redirect_uri with `code` and `state`; '
+        + 'pass both to handle_auth_callback within 10 minutes.',
       inputSchema: {
         user_id: UserIdSchema,
-        redirect_uri: z.string().trim().min(1).max(2000).optional().describe('Where Google sends the browser back (must be registered for the OAuth client); default GOOGLE_REDIRECT_URI'),
-        provider: z.enum(['google']).default('google').describe('Only google is connected this way; CalDAV accounts are set in the configuration'),
-        account: z.string().trim().min(1).max(40).optional().describe('Name for the account (default: the user\'s Google account, or "google")'),
+        redirect_uri: z.string().trim().min(1).max(2000).optional()
+          .describe('Where the provider sends the browser back (registered for the OAuth app); default GOOGLE_REDIRECT_URI / MS_REDIRECT_URI'),
+        provider: z.enum(['google', 'outlook']).default('google').describe('google or outlook; CalDAV accounts are set in the configuration'),
+        account: z.string().trim().min(1).max(40).optional().describe('Name for the account (default: the user\'s account of this provider, or "google" / "outlook")'),
         calendar: z.string().trim().min(1).max(200).optional()
           .describe('Where trips go: "primary" (default), a calendar id, or a calendar name, made when missing (e.g. "Trips")'),
       },
@@ -102,12 +108,13 @@ export function registerAuthTools(server: McpServer, app: App): void {
     },
     handled('authorize_calendar', async (args) => {
       const userId = app.trips.userId(args.user_id);
-      const google = connector(app);
-      const redirectUri = google.redirectUri(args.redirect_uri);
-      const target = googleAccountFor(app, userId, args.account, args.calendar);
+      const flow = args.provider === 'outlook' ? outlookConnector(app) : connector(app);
+      const redirectUri = flow.redirectUri(args.redirect_uri);
+      const target = accountFor(app, args.provider, userId, args.account, args.calendar);
       const listening = await flows.listen(redirectUri);
-      const started = await google.start(userId, target.name, target.calendar, redirectUri);
-      const shown = flows.elicit(started.state, started.authUrl);
+      const started = await flow.start(userId, target.name, target.calendar, redirectUri);
+      const shown = flows.elicit(started.state, started.authUrl, args.provider);
+      const who = args.provider === 'google' ? 'Google' : 'Microsoft';
       return ok({
         success: true,
         auth_url: started.authUrl,
@@ -115,11 +122,11 @@ export function registerAuthTools(server: McpServer, app: App): void {
         calendar: target.calendar,
         expires_at: started.expiresAt,
         listening,
-        message: `${shown ? 'The client was asked to show this URL; if it did not, open' : 'Open'} it, sign in to Google and allow tripcal to manage calendar events. `
+        message: `${shown ? 'The client was asked to show this URL; if it did not, open' : 'Open'} it, sign in to ${who} and allow tripcal to manage calendar events. `
           + (listening
             ? `tripcal listens at ${redirectUri} and finishes by itself when the browser comes back there; `
               + 'if the browser is on another machine, pass the `code` and `state` from the address it lands on to handle_auth_callback within 10 minutes.'
-            : `Google will then send the browser to ${redirectUri} with \`code\` and \`state\` in the address; pass both to handle_auth_callback within 10 minutes.`),
+            : `${who} will then send the browser to ${redirectUri} with \`code\` and \`state\` in the address; pass both to handle_auth_callback within 10 minutes.`),
       });
     }),
   );
@@ -128,7 +135,7 @@ export function registerAuthTools(server: McpServer, app: App): void {
     'handle_auth_callback',
     {
       title: 'Finish connecting a calendar',
-      description: 'Finish what authorize_calendar started: give the `code` and `state` from the address Google redirected to. '
+      description: 'Finish what authorize_calendar started: give the `code` and `state` from the address Google or Microsoft redirected to. '
         + 'Stores the authorization (encrypted), lists the calendars now reachable, and syncs the user\'s trips.',
       inputSchema: {
         user_id: UserIdSchema,
@@ -149,17 +156,17 @@ export function registerAuthTools(server: McpServer, app: App): void {
     },
     handled('handle_auth_callback', async (args) => {
       const userId = app.trips.userId(args.user_id);
-      const done = await finishGoogle(app, userId, args.code, args.state);
+      const done = await finishAuthorization(app, userId, args.code, args.state);
       const target = done.calendars.find((c) => c.selected);
       return ok({
         success: true,
         account: done.account,
-        provider: 'google',
+        provider: done.provider,
         calendars: done.calendars.map((c) => ({
           id: c.id, name: c.name, access_role: c.accessRole ?? null, writable: c.writable, selected: c.selected, primary: c.primary ?? false,
         })),
         sync: done.sync,
-        message: `Connected Google Calendar as account "${done.account}"`
+        message: `Connected ${providerName(done.provider)} as account "${done.account}"`
           + (target ? `; trips go to "${target.name}"` : '')
           + (done.calendarsError ? `; the calendars could not be listed (${done.calendarsError})` : `; ${done.calendars.length} calendar(s) reachable`)
           + `. ${done.sync.message}.`,

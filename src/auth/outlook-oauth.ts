@@ -1,0 +1,150 @@
+// Connecting an Outlook / Microsoft 365 account through @azure/msal-node (reference
+// ../shared/reference/microsoft-graph-calendar.md §9):
+// - authorization code + PKCE (S256) around the same single-use, expiring, hashed `state` as
+//   Google (states.ts), for authorize_calendar / handle_auth_callback;
+// - the device-code flow (RFC 8628) for `tripcal auth outlook` on a machine without a browser.
+// Either way MSAL's token cache, refresh token inside, goes to the vault; never to an answer.
+import type { AuthenticationResult } from '@azure/msal-node';
+import { cachePlugin, msalClient, msalError, OUTLOOK_SCOPES } from '../../providers/outlook/session.js';
+import type { OutlookClientConfig } from '../config/schema.js';
+import { loopbackOrHttps } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import type { SyncStore } from '../store/sync.js';
+import { outlookClient } from '../sync/accounts.js';
+import type Database from 'better-sqlite3';
+import { OAuthError, OAuthStates } from './states.js';
+import { outlookCacheSecret, type Vault } from './vault.js';
+
+export interface OutlookStarted {
+  authUrl: string;
+  state: string;
+  expiresAt: string;
+}
+
+export interface OutlookFinished {
+  account: string;
+  calendar: string;
+  username: string | null;
+}
+
+/** What the device-code flow shows the user: where to go and the code to type. */
+export interface DevicePrompt {
+  message: string;
+  userCode: string;
+  verificationUri: string;
+  expiresInSeconds: number;
+}
+
+function settings(outlook: OutlookClientConfig) {
+  try {
+    return { ...outlookClient(outlook), authority: outlook.authority };
+  } catch (error) {
+    throw new InputError('provider', (error as Error).message);
+  }
+}
+
+/** A cache that lives in memory until the sign-in succeeded; only then does it reach the vault. */
+function scratchCache() {
+  const box: { cache: string | null } = { cache: null };
+  return { box, plugin: cachePlugin(() => box.cache, (cache) => (box.cache = cache)) };
+}
+
+/** MSAL's refusal of a code or device flow as a field error a user can act on. */
+function refused(error: unknown, field: string): OAuthError {
+  const e = error as { errorCode?: string; errorMessage?: string; message?: string };
+  const why = `${e.errorCode ?? ''}${e.errorMessage || e.message ? `: ${(e.errorMessage || e.message || '').split('\n')[0]!.replace(/ Trace ID:.*$/, '')}` : ''}`;
+  return new OAuthError(field, `Microsoft did not accept the sign-in (${why || msalError(error).message}); nothing was stored; start again`);
+}
+
+export class OutlookConnector {
+  private readonly states: OAuthStates;
+
+  constructor(
+    db: Database.Database,
+    private readonly links: SyncStore,
+    private readonly vault: Vault,
+    private readonly outlook: OutlookClientConfig,
+    now: () => number = Date.now,
+  ) {
+    this.states = new OAuthStates(db, vault, now);
+  }
+
+  redirectUri(given: string | undefined): string {
+    const uri = given ?? this.outlook.redirect_uri;
+    if (!uri) throw new InputError('redirect_uri', 'needed: pass the redirect URI registered for the Microsoft app, or set MS_REDIRECT_URI');
+    let ok = false;
+    try {
+      ok = loopbackOrHttps(uri);
+    } catch {
+      throw new InputError('redirect_uri', `"${uri}" is not a URL`);
+    }
+    if (!ok) throw new InputError('redirect_uri', 'must be an https:// URL, or http:// on 127.0.0.1 / localhost');
+    return uri;
+  }
+
+  async start(userId: string, account: string, calendar: string, redirectUri: string): Promise<OutlookStarted> {
+    const app = await msalClient(settings(this.outlook), scratchCache().plugin);
+    const { CryptoProvider } = await import('@azure/msal-node');
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    const { state, expiresAt } = this.states.issue(userId, 'outlook', account, calendar, redirectUri, verifier);
+    const authUrl = await app.getAuthCodeUrl({
+      scopes: OUTLOOK_SCOPES, redirectUri, codeChallenge: challenge, codeChallengeMethod: 'S256', state,
+      prompt: 'select_account', // the user picks which Microsoft account, even when signed in to another
+    });
+    return { authUrl, state, expiresAt };
+  }
+
+  /** Checks the state, trades the code for tokens, and keeps MSAL's cache in the vault. */
+  async finish(userId: string, code: string, state: string): Promise<OutlookFinished> {
+    const row = this.states.take(userId, state);
+    if (row.provider !== 'outlook') throw new OAuthError('state', `was issued for connecting ${row.provider}, not Outlook`);
+    const { box, plugin } = scratchCache();
+    const app = await msalClient(settings(this.outlook), plugin);
+    let result: AuthenticationResult;
+    try {
+      result = await app.acquireTokenByCode({ code, redirectUri: row.redirectUri, codeVerifier: row.verifier, scopes: OUTLOOK_SCOPES });
+    } catch (error) {
+      throw refused(error, 'code');
+    }
+    return this.keep(result, box.cache, row.account, row.calendar);
+  }
+
+  /**
+   * The device-code flow: `prompt` gets the code to show; resolves once the user signed in on
+   * another device (MSAL polls), or fails when they decline or the code expires.
+   */
+  async deviceCode(account: string, calendar: string, prompt: (p: DevicePrompt) => void): Promise<OutlookFinished> {
+    const { box, plugin } = scratchCache();
+    // Device code is a public-client flow, also when a client secret is configured (§9).
+    const { clientSecret: _secret, ...publicSettings } = settings(this.outlook);
+    void _secret;
+    const app = await msalClient(publicSettings, plugin);
+    let result: AuthenticationResult | null;
+    try {
+      result = await app.acquireTokenByDeviceCode({
+        scopes: OUTLOOK_SCOPES,
+        deviceCodeCallback: (r) => prompt({ message: r.message, userCode: r.userCode, verificationUri: r.verificationUri, expiresInSeconds: r.expiresIn }),
+      });
+    } catch (error) {
+      throw refused(error, 'authorization');
+    }
+    if (!result) throw new OAuthError('authorization', 'the sign-in was cancelled; nothing was stored');
+    return this.keep(result, box.cache, account, calendar);
+  }
+
+  private keep(result: AuthenticationResult, cache: string | null, account: string, calendar: string): OutlookFinished {
+    const granted = result.scopes.map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//i, '').toLowerCase());
+    if (!granted.includes('calendars.readwrite')) {
+      throw new OAuthError('code', 'Microsoft did not grant Calendars.ReadWrite (declined, or an administrator must consent for the organisation); nothing was stored');
+    }
+    const refresh = cache ? Object.keys((JSON.parse(cache) as { RefreshToken?: Record<string, unknown> }).RefreshToken ?? {}).length : 0;
+    if (!cache || refresh === 0) throw new OAuthError('code', 'Microsoft gave no refresh token (offline_access not granted), so tripcal could not keep syncing; nothing was stored');
+    this.vault.set(outlookCacheSecret(account), cache);
+    return { account, calendar, username: result.account?.username ?? null };
+  }
+
+  /** Makes the account exist: a configured one as it is, else one recorded as connected. */
+  remember(done: OutlookFinished, userId: string, configured: boolean, at: string): void {
+    if (!configured) this.links.connectAccount(done.account, userId, 'outlook', { calendar: done.calendar }, at);
+  }
+}

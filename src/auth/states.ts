@@ -1,0 +1,75 @@
+// The `state` of an OAuth authorization-code flow (Google and Microsoft alike): 256 bits of
+// randomness, single-use, bound to the user, provider and account, expiring after 10 minutes.
+// Only a hash of it is stored; the PKCE verifier that goes with it is sealed by the vault.
+import { createHash, randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { TripcalError } from '../errors.js';
+import type { Vault } from './vault.js';
+
+export const STATE_TTL_MS = 10 * 60 * 1000;
+
+export class OAuthError extends TripcalError {
+  constructor(field: string, message: string) {
+    super('invalid_input', message, field);
+    this.name = 'OAuthError';
+  }
+}
+
+export type OAuthProvider = 'google' | 'outlook';
+
+export interface Issued {
+  state: string;
+  expiresAt: string;
+}
+
+/** A state that was taken (checked and used up): what the flow was started for. */
+export interface TakenState {
+  provider: OAuthProvider;
+  account: string;
+  calendar: string;
+  redirectUri: string;
+  verifier: string;
+}
+
+const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
+
+export class OAuthStates {
+  constructor(private readonly db: Database.Database, private readonly vault: Vault, private readonly now: () => number = Date.now) {}
+
+  issue(userId: string, provider: OAuthProvider, account: string, calendar: string, redirectUri: string, verifier: string): Issued {
+    const state = randomBytes(32).toString('base64url');
+    const created = this.now();
+    const hash = hashState(state);
+    this.db.prepare('DELETE FROM oauth_states WHERE expires_at < ?').run(new Date(created - STATE_TTL_MS).toISOString());
+    this.db.prepare(`INSERT INTO oauth_states (state_hash, user_id, provider, account, calendar, redirect_uri, verifier, created_at, expires_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(hash, userId, provider, account, calendar, redirectUri, this.vault.seal(`oauth-state:${hash}`, verifier), new Date(created).toISOString(), new Date(created + STATE_TTL_MS).toISOString());
+    return { state, expiresAt: new Date(created + STATE_TTL_MS).toISOString() };
+  }
+
+  /** Who a state that can still be completed (known, unused, unexpired) is for, else null. */
+  pending(state: string): { userId: string; provider: OAuthProvider } | null {
+    const row = this.db.prepare('SELECT user_id, provider, expires_at FROM oauth_states WHERE state_hash = ? AND used_at IS NULL').get(hashState(state)) as
+      { user_id: string; provider: OAuthProvider; expires_at: string } | undefined;
+    return row && Date.parse(row.expires_at) > this.now() ? { userId: row.user_id, provider: row.provider } : null;
+  }
+
+  /** The user declined on the provider's page: the state is used up. */
+  abandon(state: string): void {
+    this.db.prepare('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(new Date(this.now()).toISOString(), hashState(state));
+  }
+
+  /** Checks the state (known, this user's, unused, unexpired) and uses it up. A refused state changes nothing. */
+  take(userId: string, state: string): TakenState {
+    const hash = hashState(state);
+    const row = this.db.prepare('SELECT * FROM oauth_states WHERE state_hash = ?').get(hash) as
+      { user_id: string; provider: OAuthProvider; account: string; calendar: string; redirect_uri: string; verifier: string; expires_at: string; used_at: string | null } | undefined;
+    if (!row) throw new OAuthError('state', 'unknown: it was not issued by this tripcal (or was cleaned up long ago); start again with authorize_calendar');
+    if (row.user_id !== userId) throw new OAuthError('state', `was issued for another user, not "${userId}"; start again with authorize_calendar for this user`);
+    if (row.used_at) throw new OAuthError('state', 'already used: each authorization can be completed once (if the browser said "tripcal is connected", it is done: see sync_status); else start again with authorize_calendar');
+    if (Date.parse(row.expires_at) <= this.now()) throw new OAuthError('state', 'expired (an authorization must be completed within 10 minutes); start again with authorize_calendar');
+    const taken = this.db.prepare('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(new Date(this.now()).toISOString(), hash);
+    if (taken.changes !== 1) throw new OAuthError('state', 'already used: each authorization can be completed once; start again with authorize_calendar');
+    return { provider: row.provider, account: row.account, calendar: row.calendar, redirectUri: row.redirect_uri, verifier: this.vault.open(`oauth-state:${hash}`, row.verifier) };
+  }
+}
