@@ -3,9 +3,18 @@
 // `Prefer: outlook.timezone="UTC"`, so nothing depends on the mailbox's zone), all-day events as
 // midnight to midnight in their own zone, one reminder, busy or free, and our key in a
 // single-value extended property (§2a).
-import { isValidZone } from '../../src/model/time.js';
 import { icsWallTime, localDateOf } from '../../src/tz/zones.js';
 import type { EventContent, EventTime, OutgoingEvent, Reminder } from '../types.js';
+
+/** An IANA zone name this Node knows (what Graph sends back may be a Windows name instead). */
+function isIanaZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone.includes('/') || zone === 'UTC';
+  } catch {
+    return false;
+  }
+}
 
 export type GraphEvent = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -67,7 +76,7 @@ function timeOf(t: GraphEvent | undefined, allDay: boolean, original: string | u
   // All-day events come back as created (midnight in their own zone), whatever Prefer says (§2).
   if (allDay) return { utc: `${dateTime.slice(0, 10)}T00:00:00Z`, zone: 'UTC' };
   // Asked for in UTC (READ_PREFER); the zone it is shown in is the one it was written with.
-  return { utc: utcOf(dateTime), zone: original && isValidZone(original) ? original : 'UTC' };
+  return { utc: utcOf(dateTime), zone: original && isIanaZone(original) ? original : 'UTC' };
 }
 
 export function contentOf(event: GraphEvent): EventContent {

@@ -14,15 +14,18 @@
 //   (src/sync/retry.ts) honours Retry-After on 429/503/504 (§6), so nothing retries twice.
 // - Three or more writes at once go out as JSON $batch requests of up to 20 (§7).
 import type { Client } from '@microsoft/microsoft-graph-client';
-import { networkCause, REQUEST_TIMEOUT_MS, retryAfterMs } from '../http.js';
+import { REQUEST_TIMEOUT_MS } from '../http.js';
 import { WriteBatcher, type Answer, type Call } from '../batcher.js';
 import type { OutlookSettings } from '../registry.js';
+import { deltaExpired, errorFromThrown, graphErrorFor, type GraphErrorLike } from './errors.js';
 import {
-  AuthExpiredError, ConflictError, InvalidError, NotFoundError, ProviderError, RateLimitedError, TransientError,
+  InvalidError, NotFoundError, TransientError,
   type BusyInterval, type CalendarInfo, type CalendarProvider, type EventContent, type Listing, type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
 import { contentOf, expectedContent, graphEvent, keyOf, KEY_PROPERTY, MARK_PROPERTY, READ_PREFER, type GraphEvent } from './events.js';
 import { cachePlugin, OutlookSession } from './session.js';
+import { batchAnswers, batchBody, type BatchResult } from './batch.js';
+import { busyFromSchedule, busyFromView, ownIntervals, scheduleSpans, utcTime, type ScheduleAnswer } from './freebusy.js';
 import { createHash, randomBytes } from 'node:crypto';
 
 const GRAPH = 'https://graph.microsoft.com/';
@@ -36,8 +39,6 @@ const MAX_BATCH = 20; // §7
 const WINDOW_BACK_MS = 2 * 365 * 86_400_000;
 const WINDOW_AHEAD_MS = 5 * 365 * 86_400_000;
 const RELIST_AFTER_MS = 7 * 86_400_000;
-/** getSchedule looks at less than 42 days at a time (FB "limits and error conditions"). */
-const SCHEDULE_SPAN_MS = 41 * 86_400_000;
 
 const EXPAND = `singleValueExtendedProperties($filter=id eq '${KEY_PROPERTY}')`;
 const FILTER = `singleValueExtendedProperties/Any(ep: ep/id eq '${MARK_PROPERTY}' and ep/value eq '1')`;
@@ -46,42 +47,6 @@ interface Cursor {
   link: string;
   /** When the full listing this delta chain started from was made. */
   at: number;
-}
-
-interface GraphErrorLike {
-  statusCode?: number;
-  code?: string | null;
-  message?: string;
-  headers?: Headers;
-  body?: unknown;
-}
-
-/** Graph's answer as a provider error (§8: branch on error.code, never on the message). */
-export function graphErrorFor(status: number, code: string | null | undefined, message: string, retryAfter: string | null | undefined, what: string): ProviderError {
-  const text = `${what}: ${message || `HTTP ${status}`}${code ? ` (${code})` : ''}`;
-  if (status === 401) return new AuthExpiredError(`${text}; Microsoft refused the access token`, status);
-  if (status === 403 && /ErrorAccessDenied|Authorization_RequestDenied|AccessDenied/i.test(code ?? '')) {
-    return new AuthExpiredError(`${text}; tripcal lacks the Calendars.ReadWrite permission for this mailbox`, status);
-  }
-  if (status === 429 || ((status === 503 || status === 504) && retryAfter)) return new RateLimitedError(text, retryAfterMs(retryAfter), status);
-  if (/ApplicationThrottled|activityLimitReached/i.test(code ?? '')) return new RateLimitedError(text, retryAfterMs(retryAfter), status);
-  if (status === 404 || status === 410) return new NotFoundError(text, status);
-  if (status === 412 || (status === 409 && /IrresolvableConflict|resourceModified/i.test(code ?? ''))) return new ConflictError(text, status);
-  if (status >= 500 || status === 408) return new TransientError(text, status);
-  return new InvalidError(text, status);
-}
-
-function errorFromThrown(error: unknown, what: string): ProviderError {
-  if (error instanceof ProviderError) return error;
-  const e = error as GraphErrorLike;
-  if (!e.statusCode || e.statusCode < 0) return new TransientError(`${what}: cannot reach Microsoft Graph (${networkCause(error)})`);
-  return graphErrorFor(e.statusCode, e.code, e.message ?? '', e.headers?.get?.('retry-after'), what);
-}
-
-/** A delta link that no longer works (§3.6): drop it and list everything. */
-function deltaExpired(error: unknown): boolean {
-  if (!(error instanceof ProviderError) || error instanceof AuthExpiredError || error instanceof RateLimitedError) return false;
-  return error.status === 410 || (error.status !== undefined && error.status >= 400 && error.status < 500 && /syncstate|resync/i.test(error.message));
 }
 
 export class OutlookProvider implements CalendarProvider {
@@ -347,22 +312,8 @@ export class OutlookProvider implements CalendarProvider {
 
   /** §7: one $batch; each answer matched back by id (they may come in any order). */
   private async sendBatch(calls: Call[]): Promise<Answer[]> {
-    const requests = calls.map((call, i) => ({
-      id: String(i + 1),
-      method: call.method,
-      url: call.path,
-      headers: { ...call.headers, Prefer: READ_PREFER, ...(call.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-      ...(call.body !== undefined ? { body: call.body } : {}),
-    }));
-    const result = await this.call('sending a batch of writes', (c) => c.api('/$batch').post({ requests })) as { responses?: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> };
-    const byId = new Map((result.responses ?? []).map((r) => [r.id, r]));
-    return calls.map((_, i) => {
-      const r = byId.get(String(i + 1));
-      if (!r) return { status: 503, headers: {}, body: { error: { code: 'serviceNotAvailable', message: 'no answer for this request in the batch' } } };
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
-      return { status: r.status, headers, body: r.body };
-    });
+    const result = await this.call('sending a batch of writes', (c) => c.api('/$batch').post(batchBody(calls, READ_PREFER))) as BatchResult;
+    return batchAnswers(calls, result);
   }
 
   async create(event: OutgoingEvent): Promise<RemoteEvent> {
@@ -404,36 +355,17 @@ export class OutlookProvider implements CalendarProvider {
   async freeBusy(from: string, to: string): Promise<BusyInterval[]> {
     await this.connect();
     if (this.ours.size === 0) await this.fullListing();
-    const mine = new Map<string, number>();
-    for (const o of this.ours.values()) mine.set(`${o.start}|${o.end}`, (mine.get(`${o.start}|${o.end}`) ?? 0) + 1);
+    const mine = ownIntervals(this.ours.values());
     const email = (await this.calendarList().catch(() => [])).find((c) => c.id === this.calendarId)?.owner?.address ?? await this.session.username();
     const busy: BusyInterval[] = [];
-    const utc = (t: GraphEvent) => `${String(t.dateTime).slice(0, 19)}Z`;
-    for (let start = Date.parse(from); start < Date.parse(to); start += SCHEDULE_SPAN_MS) {
-      const end = Math.min(Date.parse(to), start + SCHEDULE_SPAN_MS);
-      const span = (ms: number) => ({ dateTime: new Date(ms).toISOString().slice(0, 19), timeZone: 'UTC' });
-      let answer: GraphEvent;
+    for (const [start, end] of scheduleSpans(from, to)) {
       try {
-        answer = await this.call('asking free/busy', (c) => c.api('/me/calendar/getSchedule').header('Prefer', READ_PREFER)
-          .post({ schedules: [email], startTime: span(start), endTime: span(end), availabilityViewInterval: 15 })) as GraphEvent;
+        const answer = await this.call('asking free/busy', (c) => c.api('/me/calendar/getSchedule').header('Prefer', READ_PREFER)
+          .post({ schedules: [email], startTime: utcTime(start), endTime: utcTime(end), availabilityViewInterval: 15 })) as ScheduleAnswer;
+        busy.push(...busyFromSchedule(answer, mine));
       } catch (error) {
-        if (!(error instanceof InvalidError)) throw error;
+        if (!(error instanceof InvalidError) || /free\/busy failed/.test(error.message)) throw error;
         busy.push(...await this.viewBusy(new Date(start).toISOString(), new Date(end).toISOString()));
-        continue;
-      }
-      for (const schedule of answer.value ?? []) {
-        if (schedule.error) throw new InvalidError(`free/busy failed for ${schedule.scheduleId} (${schedule.error.responseCode ?? schedule.error.message})`);
-        for (const item of schedule.scheduleItems ?? []) {
-          if (item.status === 'free') continue;
-          const interval = { start: utc(item.start), end: utc(item.end) };
-          const k = `${interval.start}|${interval.end}`;
-          const left = mine.get(k) ?? 0;
-          if (left > 0) {
-            mine.set(k, left - 1);
-            continue;
-          }
-          busy.push({ ...interval, calendar: email ?? undefined });
-        }
       }
     }
     return busy.sort((a, b) => a.start.localeCompare(b.start) || a.end.localeCompare(b.end));
@@ -445,16 +377,11 @@ export class OutlookProvider implements CalendarProvider {
     let page = await this.call('listing events for free/busy', (c) => c.api('/me/calendar/calendarView')
       .query({ startDateTime: from, endDateTime: to }).header('Prefer', READ_PREFER).expand(EXPAND).top(PAGE_SIZE).get()) as GraphEvent;
     for (;;) {
-      for (const e of page.value ?? []) {
-        if (keyOf(e) || e.showAs === 'free' || e.isCancelled) continue;
-        const c = contentOf(e);
-        busy.push({ start: c.start.utc, end: c.end.utc, calendar: 'calendar' });
-      }
+      busy.push(...busyFromView(page.value ?? []));
       const next = page['@odata.nextLink'];
-      if (!next) break;
+      if (!next) return busy;
       page = await this.call('listing events for free/busy', (c) => c.api(next).header('Prefer', READ_PREFER).get()) as GraphEvent;
     }
-    return busy;
   }
 
   async listCalendars(): Promise<CalendarInfo[]> {

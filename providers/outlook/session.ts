@@ -54,14 +54,22 @@ export async function msalClient(settings: MsalSettings, plugin: ICachePlugin): 
   return (settings.clientSecret ? new msal.ConfidentialClientApplication(config) : new msal.PublicClientApplication(config)) as PublicClientApplication;
 }
 
+/** MSAL's error in a line: `invalid_grant: AADSTS700082: The refresh token has expired…`. */
+export function msalReason(error: unknown): string {
+  const e = error as { name?: string; errorCode?: string; errorMessage?: string; message?: string };
+  // "Error(s): 700082 - Timestamp: … - Description: AADSTS700082: The refresh token has expired… - Correlation ID: …"
+  const text = e.errorMessage || e.message || '';
+  const why = /AADSTS\d+:.*?(?= - |\s*Trace ID|$)/.exec(text)?.[0] ?? text.split('\n')[0]!;
+  return [e.errorCode || e.name, why].filter(Boolean).join(': ');
+}
+
 /** What MSAL threw, as the provider errors: a refused refresh needs a person, a network failure waits. */
 export function msalError(error: unknown): Error {
   const e = error as { name?: string; errorCode?: string; errorMessage?: string; subError?: string; message?: string };
   const code = e.errorCode ?? '';
   if (e.name === 'InteractionRequiredAuthError' || code === 'invalid_grant' || code === 'no_tokens_found' || code === 'interaction_required'
     || code === 'invalid_client' || code === 'unauthorized_client') {
-    const why = (e.errorMessage ?? e.message ?? code).split('\n')[0]!.replace(/ Trace ID:.*$/, '');
-    return new AuthExpiredError(`Microsoft refused the stored sign-in (${code || e.name}: ${why})`);
+    return new AuthExpiredError(`Microsoft refused the stored sign-in (${msalReason(error)})`);
   }
   if (/network|ENOTFOUND|ECONNREFUSED|ECONNRESET|timed? ?out/i.test(`${code} ${e.message ?? ''}`)) {
     return new TransientError(`cannot reach Microsoft's sign-in service (${networkCause(error)})`);

@@ -5,7 +5,7 @@
 // - the device-code flow (RFC 8628) for `tripcal auth outlook` on a machine without a browser.
 // Either way MSAL's token cache, refresh token inside, goes to the vault; never to an answer.
 import type { AuthenticationResult } from '@azure/msal-node';
-import { cachePlugin, msalClient, msalError, OUTLOOK_SCOPES } from '../../providers/outlook/session.js';
+import { cachePlugin, msalClient, msalReason, OUTLOOK_SCOPES } from '../../providers/outlook/session.js';
 import type { OutlookClientConfig } from '../config/schema.js';
 import { loopbackOrHttps } from '../config/schema.js';
 import { InputError } from '../errors.js';
@@ -51,9 +51,7 @@ function scratchCache() {
 
 /** MSAL's refusal of a code or device flow as a field error a user can act on. */
 function refused(error: unknown, field: string): OAuthError {
-  const e = error as { errorCode?: string; errorMessage?: string; message?: string };
-  const why = `${e.errorCode ?? ''}${e.errorMessage || e.message ? `: ${(e.errorMessage || e.message || '').split('\n')[0]!.replace(/ Trace ID:.*$/, '')}` : ''}`;
-  return new OAuthError(field, `Microsoft did not accept the sign-in (${why || msalError(error).message}); nothing was stored; start again`);
+  return new OAuthError(field, `Microsoft did not accept the sign-in (${msalReason(error)}); nothing was stored; start again`);
 }
 
 export class OutlookConnector {

@@ -250,7 +250,7 @@ describe('changes made in Google Calendar', () => {
   test('a provider built before a reconnect cannot overwrite the new tokens when it refreshes (compare and set)', async () => {
     const { app } = setup();
     const { providerSettings } = await import('../../src/sync/accounts.js');
-    const settings = providerSettings(app.sync.account('work'), app.vault, app.config.google);
+    const settings = providerSettings(app.sync.account('work'), app.vault, app.config);
     if (settings.kind !== 'google') throw new Error('expected google settings');
     const old = settings.tokens;
     const fresh = fake.issueTokens();
@@ -258,7 +258,7 @@ describe('changes made in Google Calendar', () => {
     settings.saveTokens({ ...old, access_token: 'ya29.refreshed-old' });
     expect(JSON.parse(app.vault.get(googleTokensSecret('work'))!)).toEqual(fresh);
     // Its own refreshes go through while nobody else changed the vault.
-    const again = providerSettings(app.sync.account('work'), app.vault, app.config.google);
+    const again = providerSettings(app.sync.account('work'), app.vault, app.config);
     if (again.kind !== 'google') throw new Error('expected google settings');
     again.saveTokens({ ...fresh, access_token: 'ya29.refreshed-new' });
     expect(JSON.parse(app.vault.get(googleTokensSecret('work'))!).access_token).toBe('ya29.refreshed-new');

@@ -21,6 +21,7 @@ describe('configuration', () => {
         schedule: '*/15 * * * *', jitter_seconds: 30, on_edit: true,
       },
       google: {},
+      outlook: {},
       http: { listen: '127.0.0.1:8765', allowed_origins: [] },
     });
   });
@@ -76,8 +77,10 @@ test('config.example.yaml is itself a valid configuration', async () => {
     accounts: [
       { name: 'home', provider: 'caldav', password: 'secret', calendar: 'Trips', policy: 'model_wins' },
       { name: 'work', provider: 'google', calendar: 'primary', policy: 'model_wins' },
+      { name: 'work-outlook', provider: 'outlook', calendar: 'primary', policy: 'model_wins' },
     ],
     google: {},
+    outlook: { tenant_id: 'common' },
   });
   // With the variables set, the OAuth client comes from them.
   const withClient = parseConfig(text, 'config.example.yaml', {
@@ -96,4 +99,17 @@ test('google: the redirect URI must be https or loopback http; GOOGLE_* variable
   writeFileSync(file, 'google:\n  client_id: from-file\n');
   const { config } = loadConfig({ configPath: file, env: { GOOGLE_CLIENT_ID: 'from-env', GOOGLE_CLIENT_SECRET: 'env-secret' } });
   expect(config.google).toMatchObject({ client_id: 'from-file', client_secret: 'env-secret' });
+});
+
+test('outlook: MS_* variables fill what the file leaves out; the authority must be https; a bad tenant is named', async () => {
+  expect(() => parseConfig('outlook:\n  authority: http://login.example/t\n', 'c', {})).toThrow(/outlook\.authority: an https:\/\/ URL/);
+  expect(() => parseConfig('outlook:\n  tenant_id: "not a tenant!"\n', 'c', {})).toThrow(/outlook\.tenant_id/);
+  expect(() => parseConfig('accounts:\n  - name: o\n    provider: outlook\n    password: x\n', 'c', {})).toThrow(/accounts\[0\].*password/);
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'tripcal-cfg-')), 'c.yaml');
+  writeFileSync(file, 'outlook:\n  tenant_id: contoso.onmicrosoft.com\n');
+  const { config } = loadConfig({ configPath: file, env: { MS_CLIENT_ID: 'app-id', MS_TENANT_ID: 'ignored', MS_CLIENT_SECRET: 's3cret' } });
+  expect(config.outlook).toMatchObject({ client_id: 'app-id', tenant_id: 'contoso.onmicrosoft.com', client_secret: 's3cret' });
 });

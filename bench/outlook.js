@@ -1,0 +1,78 @@
+// Outlook benchmarks against the HTTPS Graph fake (issue: Outlook). Prints numbers only.
+//  - first sync of 500 items: wall time, HTTP requests, how many were $batch requests
+//  - a second sync with nothing changed, and one changed item: requests
+//  - free/busy for 30 days (getSchedule): requests
+// The fake's test CA must be trusted from the start (NODE_EXTRA_CA_CERTS): run.js sets it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { build } from 'esbuild';
+import { openApp } from '../dist/src/app.js';
+import { tmp } from './servers.js';
+
+/** The fake and the sign-in helper live in test/support as TypeScript: bundle them for plain node. */
+async function loadSupport() {
+  // Inside node_modules, so the bundle's own imports (msal-node, luxon) resolve.
+  const dir = join(process.cwd(), 'node_modules', '.cache', 'tripcal-bench');
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, 'outlook-support.mjs');
+  writeFileSync(join(dir, 'entry.ts'), "export { GraphFake } from '../../../test/support/graph-fake.ts';\nexport { signIn } from '../../../test/support/outlook.ts';\n");
+  await build({
+    entryPoints: [join(dir, 'entry.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning',
+    external: ['@azure/msal-node', '@microsoft/microsoft-graph-client', 'luxon'],
+  });
+  return import(outfile);
+}
+
+export async function outlookBench(items = 500) {
+  const { GraphFake, signIn } = await loadSupport();
+  GraphFake.tlsDir = new URL('../test/support/tls/', import.meta.url);
+  const fake = await new GraphFake().start();
+  try {
+    const dir = tmp();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, [
+      'outlook:', `  client_id: ${fake.clientId}`, `  tenant_id: ${fake.tenant}`, `  authority: ${fake.authority}`, `  graph_url: ${fake.graphUrl}`,
+      'accounts:', '  - name: bench', '    provider: outlook', '    calendar: Trips',
+    ].join('\n'));
+    const app = openApp({ dataDir: dir, configPath: config });
+    app.vault.set('outlook:bench:msal-cache', (await signIn(fake)).cache);
+    const year = new Date().getUTCFullYear() + 1;
+    const trip = app.trips.createTrip(undefined, { title: 'Bench', timezone: 'Europe/Paris', start_date: `${year}-01-01`, end_date: `${year}-12-31` });
+    const ids = [];
+    for (let i = 0; i < items; i++) {
+      const day = new Date(Date.UTC(year, 0, 1) + (i % 360) * 86_400_000).toISOString().slice(0, 10);
+      ids.push(app.trips.addItem(undefined, { kind: 'activity', details: { name: `Activity ${i}`, start_time: `${day}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { tripId: trip.id, path: 'a' }).item.id);
+    }
+    const t0 = performance.now();
+    const [first] = await app.sync.sync();
+    const firstMs = performance.now() - t0;
+    const outer = fake.requests.filter((r) => !r.part);
+    const t1 = performance.now();
+    const [second] = await app.sync.sync();
+    const steadyMs = performance.now() - t1;
+    app.trips.updateItem(undefined, ids[250], { changes: { name: 'Activity 250 (moved)' } });
+    const [oneChanged] = await app.sync.sync();
+    for (let d = 0; d < 30; d++) {
+      fake.addUserEvent({ subject: 'Busy', start: { dateTime: `${year}-03-${String(d + 1).padStart(2, '0')}T10:00:00`, timeZone: 'UTC' }, end: { dateTime: `${year}-03-${String(d + 1).padStart(2, '0')}T10:30:00`, timeZone: 'UTC' } });
+    }
+    const before = fake.requests.length;
+    const busy = await app.sync.freeBusy('bench', `${year}-03-01T00:00:00Z`, `${year}-03-31T00:00:00Z`);
+    const freeBusyRequests = fake.requests.length - before;
+    await app.close();
+    return {
+      items,
+      first_sync_ms: Math.round(firstMs),
+      first_sync_requests: first.requests,
+      first_sync_batches: outer.filter((r) => r.path === '/$batch').length,
+      first_sync_created: first.counts.created,
+      steady_state_requests: second.requests,
+      steady_state_ms: Math.round(steadyMs),
+      one_changed_requests: oneChanged.requests,
+      freebusy_30_days_requests: freeBusyRequests,
+      freebusy_busy_intervals: busy.length,
+    };
+  } finally {
+    await fake.stop();
+  }
+}
