@@ -70,9 +70,7 @@ export class OutlookProvider implements CalendarProvider {
     this.batcher = new WriteBatcher((calls) => this.sendBatch(calls), MIN_BATCH, Math.min(MAX_BATCH, this.writeConcurrency));
   }
 
-  requestCount(): number {
-    return this.requests;
-  }
+  requestCount = (): number => this.requests;
 
   private async graph(): Promise<Client> {
     if (this.client) return this.client;
@@ -201,6 +199,12 @@ export class OutlookProvider implements CalendarProvider {
     // The delta round first: whatever changes while the filter pages are read comes in the next round.
     const link = await this.deltaRound(this.initialDelta(at), () => undefined);
     const listing: Listing = { changed: [], unchanged: [], removed: [], full: true, cursor: JSON.stringify({ link, at } satisfies Cursor), requests: 0 };
+    await this.ownEvents(listing, knownEtag);
+    return listing;
+  }
+
+  /** Every event of ours, by the property filter, into `listing` (and `ours`). */
+  private async ownEvents(listing: Listing, knownEtag?: (id: string) => string | undefined): Promise<void> {
     this.ours.clear();
     let page = await this.call('listing events', (c) => c.api(`${this.calendarPath}/events`)
       .header('Prefer', READ_PREFER).filter(FILTER).expand(EXPAND).top(PAGE_SIZE).get()) as GraphEvent;
@@ -218,7 +222,6 @@ export class OutlookProvider implements CalendarProvider {
       if (!next) break;
       page = await this.call('listing events', (c) => c.api(next).header('Prefer', READ_PREFER).get()) as GraphEvent;
     }
-    return listing;
   }
 
   private initialDelta(at: number): string {
@@ -354,7 +357,7 @@ export class OutlookProvider implements CalendarProvider {
    */
   async freeBusy(from: string, to: string): Promise<BusyInterval[]> {
     await this.connect();
-    if (this.ours.size === 0) await this.fullListing();
+    if (this.ours.size === 0) await this.ownEvents({ changed: [], unchanged: [], removed: [], full: true, cursor: null, requests: 0 });
     const mine = ownIntervals(this.ours.values());
     const email = (await this.calendarList().catch(() => [])).find((c) => c.id === this.calendarId)?.owner?.address ?? await this.session.username();
     const busy: BusyInterval[] = [];
@@ -392,7 +395,6 @@ export class OutlookProvider implements CalendarProvider {
     }));
   }
 
-  async close(): Promise<void> {
-    // Nothing held open: the SDK uses fetch per call.
-  }
+  /** Nothing held open: the SDK uses fetch per call. */
+  async close(): Promise<void> {}
 }
