@@ -25,6 +25,7 @@ import {
 import { contentOf, expectedContent, graphEvent, keyOf, KEY_PROPERTY, MARK_PROPERTY, READ_PREFER, type GraphEvent } from './events.js';
 import { cachePlugin, OutlookSession } from './session.js';
 import { batchAnswers, batchBody, type BatchResult } from './batch.js';
+import { initialDelta, RELIST_AFTER_MS, type Cursor } from './delta.js';
 import { busyFromSchedule, busyFromView, ownIntervals, scheduleSpans, utcTime, type ScheduleAnswer } from './freebusy.js';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -32,22 +33,10 @@ const GRAPH = 'https://graph.microsoft.com/';
 const PAGE_SIZE = 100;
 const MIN_BATCH = 3;
 const MAX_BATCH = 20; // §7
-/**
- * The delta window (§3.1: calendarView delta needs one): two years back to five ahead, renewed by a
- * full listing weekly. Events outside it are still listed in full weekly, just not between.
- */
-const WINDOW_BACK_MS = 2 * 365 * 86_400_000;
-const WINDOW_AHEAD_MS = 5 * 365 * 86_400_000;
-const RELIST_AFTER_MS = 7 * 86_400_000;
 
 const EXPAND = `singleValueExtendedProperties($filter=id eq '${KEY_PROPERTY}')`;
 const FILTER = `singleValueExtendedProperties/Any(ep: ep/id eq '${MARK_PROPERTY}' and ep/value eq '1')`;
 
-interface Cursor {
-  link: string;
-  /** When the full listing this delta chain started from was made. */
-  at: number;
-}
 
 export class OutlookProvider implements CalendarProvider {
   readonly writeConcurrency: number;
@@ -197,7 +186,7 @@ export class OutlookProvider implements CalendarProvider {
   private async fullListing(knownEtag?: (id: string) => string | undefined): Promise<Listing> {
     const at = Date.now();
     // The delta round first: whatever changes while the filter pages are read comes in the next round.
-    const link = await this.deltaRound(this.initialDelta(at), () => undefined);
+    const link = await this.deltaRound(initialDelta(this.calendarPath, at), () => undefined);
     const listing: Listing = { changed: [], unchanged: [], removed: [], full: true, cursor: JSON.stringify({ link, at } satisfies Cursor), requests: 0 };
     await this.ownEvents(listing, knownEtag);
     return listing;
@@ -224,11 +213,6 @@ export class OutlookProvider implements CalendarProvider {
     }
   }
 
-  private initialDelta(at: number): string {
-    const from = new Date(at - WINDOW_BACK_MS).toISOString().slice(0, 19);
-    const to = new Date(at + WINDOW_AHEAD_MS).toISOString().slice(0, 19);
-    return `${this.calendarPath}/calendarView/delta?startDateTime=${from}Z&endDateTime=${to}Z`;
-  }
 
   /** Follows a delta round to its deltaLink; each event (merged by id, last copy wins) goes to `seen`. */
   private async deltaRound(start: string, seen: (event: GraphEvent) => void): Promise<string> {
