@@ -56,7 +56,8 @@ test('sync_status, list_calendars and sync_now with progress notifications', asy
   const conn = new db(`${dir}/tripcal.db`);
   conn.prepare("UPDATE links SET written_hash = 'stale' WHERE item_id = ?").run(museum.id);
   conn.close();
-  await server.client.callTool({ name: 'sync_now', arguments: { trip_id: tripId } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+  const again = await server.client.callTool({ name: 'sync_now', arguments: { trip_id: tripId } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+  expect(again.structuredContent).toMatchObject({ accounts: [{ account: 'home', status: 'ok', counts: { updated: 1 } }] });
   expect(progress.length).toBeGreaterThan(0);
 });
 
