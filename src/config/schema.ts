@@ -98,6 +98,14 @@ const SyncSchema = z
   })
   .strict();
 
+/** Trip checks (check_trip, get_trip's warnings): the shortest connections to accept. */
+const ChecksSchema = z
+  .object({
+    min_connection_minutes: z.number().int().min(0).max(1440).default(60),
+    min_connection_minutes_international: z.number().int().min(0).max(1440).default(90),
+  })
+  .strict();
+
 const LISTEN = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 const HttpSchema = z
@@ -121,6 +129,7 @@ export const ConfigSchema = z
     sync: SyncSchema.default(SyncSchema.parse({})),
     google: GoogleClientSchema.default({}),
     outlook: OutlookClientSchema.default({}),
+    checks: ChecksSchema.default(ChecksSchema.parse({})),
     http: HttpSchema.default(HttpSchema.parse({})),
   })
   .strict()

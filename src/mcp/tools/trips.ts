@@ -3,11 +3,22 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { CreateTripSchema, TripIdSchema, UserIdSchema } from '../../model/schemas.js';
+import { checkTrip, type CheckOptions } from '../../trips/checks.js';
 import { itemView, tripView } from '../../trips/views.js';
 import { handled, ok } from '../result.js';
 import { ItemShape, SyncShape, TripShape } from '../shapes.js';
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+const WarningShape = z.object({
+  code: z.enum(['overlapping_flights', 'short_connection', 'airport_mismatch', 'no_accommodation', 'overlapping_stays', 'checkin_before_arrival', 'activity_during_flight']),
+  message: z.string(),
+  item_ids: z.array(z.string()),
+});
+
+export function checkOptions(app: App): CheckOptions {
+  return { minConnectionMinutes: app.config.checks.min_connection_minutes, minConnectionMinutesInternational: app.config.checks.min_connection_minutes_international };
+}
 
 export function registerTripTools(server: McpServer, app: App): void {
   server.registerTool(
@@ -46,14 +57,36 @@ export function registerTripTools(server: McpServer, app: App): void {
     'get_trip',
     {
       title: 'Get a trip',
-      description: 'A trip with all its items in time order, every time shown as UTC and as local time with its zone.',
+      description: 'A trip with all its items in time order, every time shown as UTC and as local time with its zone, '
+        + 'and warnings about mistakes in it (as check_trip finds them).',
       inputSchema: { user_id: UserIdSchema, trip_id: TripIdSchema },
-      outputSchema: { success: z.boolean(), trip: TripShape, items: z.array(ItemShape) },
+      outputSchema: { success: z.boolean(), trip: TripShape, items: z.array(ItemShape), warnings: z.array(WarningShape) },
       annotations: READ,
     },
     handled('get_trip', (args) => {
       const { trip, items, zone } = app.trips.getTrip(args.user_id, args.trip_id);
-      return ok({ success: true, trip: tripView(trip, items, zone), items: items.map(itemView) });
+      return ok({ success: true, trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, checkOptions(app)) });
+    }),
+  );
+
+  server.registerTool(
+    'check_trip',
+    {
+      title: 'Check a trip for mistakes',
+      description: 'Look for the mistakes travellers make: flights that overlap, connections shorter than the minimum (longer across a border), '
+        + 'landing at one airport and leaving from another, nights without a stay, stays that overlap, a stay starting before the flight there lands, '
+        + 'activities while in the air. Each warning names the items and their local times.',
+      inputSchema: { user_id: UserIdSchema, trip_id: TripIdSchema },
+      outputSchema: { success: z.boolean(), trip_id: z.string(), warnings: z.array(WarningShape), message: z.string() },
+      annotations: READ,
+    },
+    handled('check_trip', (args) => {
+      const { trip, items } = app.trips.getTrip(args.user_id, args.trip_id);
+      const warnings = checkTrip(items, checkOptions(app));
+      return ok({
+        success: true, trip_id: trip.id, warnings,
+        message: warnings.length === 0 ? `No problems found in "${trip.title}".` : `${warnings.length} thing(s) to check in "${trip.title}".`,
+      });
     }),
   );
 

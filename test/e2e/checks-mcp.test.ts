@@ -1,0 +1,31 @@
+// Trip checks through the real MCP client over stdio: a deliberately broken trip gets warnings
+// from check_trip and get_trip; fixing it with update_item makes them go away.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { connect, structured, tempDir, type Connected } from '../support/mcp.js';
+
+let server: Connected;
+beforeAll(async () => {
+  server = await connect({ dataDir: tempDir() });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+test('a broken trip is flagged by check_trip and get_trip; update_item fixes it and the warnings go', async () => {
+  const first = structured(await server.call('add_flight', { flight_details: {
+    airline: 'Delta', flight_number: 'DL1', departure_airport: 'JFK', arrival_airport: 'ATL', departure_time: '2025-06-18T09:00', arrival_time: '2025-06-18T11:30',
+  } }));
+  const tripId = first.trip_id;
+  const second = structured(await server.call('add_flight', { trip_id: tripId, flight_details: {
+    airline: 'Delta', flight_number: 'DL2', departure_airport: 'ATL', arrival_airport: 'MCO', departure_time: '2025-06-18T12:00', arrival_time: '2025-06-18T13:30',
+  } }));
+  const checked = structured(await server.call('check_trip', { trip_id: tripId }));
+  expect(checked.warnings).toEqual([{ code: 'short_connection', item_ids: [first.item_id, second.item_id], message: expect.stringMatching(/^only 30 min .*allow at least 60 min$/) }]);
+  expect(structured(await server.call('get_trip', { trip_id: tripId })).warnings).toEqual(checked.warnings);
+  const bad = await server.call('check_trip', { trip_id: 'trip_nope' });
+  expect(bad.isError).toBe(true);
+
+  await server.call('update_item', { item_id: second.item_id, changes: { departure_time: '2025-06-18T13:00', arrival_time: '2025-06-18T14:30' } });
+  const fixed = structured(await server.call('check_trip', { trip_id: tripId }));
+  expect(fixed).toMatchObject({ warnings: [], message: expect.stringMatching(/^No problems found/) });
+});
