@@ -3,6 +3,9 @@
 //   SOAK_MINUTES=30 node bench/soak.js
 // Prints RSS at start and end (and every minute), the calls made, errors, and whether the
 // calendar matches the model at the end.
+// SOAK_MODE=update: the clients only call update_item on 40 items added first, so the model does
+// not grow (memory that still rises is per call, not per item). SOAK_NODE_FLAGS: extra node flags
+// for the daemon, e.g. "--max-old-space-size=64" to tell lazy GC apart from retention.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +36,10 @@ writeFileSync(join(dir, 'config.yaml'), [
 ].join('\n'));
 // SOAK_HEAP=1: heap snapshots of the daemon after the first minute and at the end, in the temp dir.
 const heap = process.env.SOAK_HEAP === '1';
-const nodeFlags = heap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [];
+const nodeFlags = [
+  ...(heap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : []),
+  ...(process.env.SOAK_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+];
 const daemon = spawn(process.execPath, [...nodeFlags, CLI, 'daemon', '--config', join(dir, 'config.yaml'), '--data-dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
 let errors = '';
 daemon.stderr.on('data', (c) => (errors += c));
@@ -56,13 +62,22 @@ const sampler = setInterval(async () => {
   heapSamples.push((await healthz()).heap_used);
   if (heap && samples.length === 2) daemon.kill('SIGUSR2');
 }, 60_000);
+const updateOnly = process.env.SOAK_MODE === 'update';
+if (updateOnly) {
+  for (let k = 0; k < 40; k++) {
+    const res = await clients[0].callTool({ name: 'add_activity', arguments: { activity_details: { name: `Fixed ${k}`, start_time: `2026-05-${String(1 + (k % 28)).padStart(2, '0')}T09:00`, timezone: 'Europe/Rome' } } });
+    ids.push(res.structuredContent.item_id);
+  }
+}
 await Promise.all(clients.map(async (client, c) => {
   let i = 0;
   while (Date.now() < end) {
     i += 1;
     const day = String(1 + (i % 28)).padStart(2, '0');
     let res;
-    if (i % 5 === 0 && ids.length > 10) {
+    if (updateOnly) {
+      res = await client.callTool({ name: 'update_item', arguments: { item_id: ids[Math.floor(Math.random() * ids.length)], changes: { location: `Room ${i}` } } });
+    } else if (i % 5 === 0 && ids.length > 10) {
       const id = ids.splice(Math.floor(Math.random() * ids.length), 1)[0];
       res = await client.callTool({ name: 'delete_event', arguments: { event_id: id } });
     } else if (i % 3 === 0 && ids.length > 0) {
@@ -102,7 +117,7 @@ daemon.kill('SIGTERM');
 await new Promise((r) => daemon.on('exit', r));
 server.stop();
 console.log(JSON.stringify({
-  minutes, calls, failures, rss_start_mb: startRss, rss_end_mb: endRss, rss_samples_mb: samples,
+  minutes, mode: updateOnly ? 'update' : 'mixed', calls, failures, rss_start_mb: startRss, rss_end_mb: endRss, rss_samples_mb: samples,
   heap_used_start_mb: heapSamples[0], heap_used_end_mb: endHeap, heap_samples_mb: heapSamples, drain_seconds: drainSeconds, memory_end_mb: endMemory,
   items_in_model: items, events_in_calendar: stored, sync_state: last?.state, pending: last?.pending,
   errors_logged: (errors.match(/"level":"error"/g) ?? []).length, ...(heap ? { snapshots: dir } : {}),

@@ -13,6 +13,7 @@ import type { App } from '../app.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { createServer as createMcpServer } from '../mcp/server.js';
+import { prepared } from '../store/statements.js';
 import { syncStatus } from '../sync/status.js';
 import { VERSION } from '../version.js';
 import type { FeedServer } from './feeds.js';
@@ -265,7 +266,7 @@ function memoryMb(): Record<string, number> {
 export function health(app: App): Record<string, unknown> {
   let database = 'ok';
   try {
-    app.store.db.prepare('SELECT 1').get();
+    prepared(app.store.db, 'SELECT 1').get();
   } catch (error) {
     database = `error: ${(error as Error).message}`;
   }

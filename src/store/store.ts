@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Item, ItemDetails, Trip, User } from '../model/types.js';
 import type { TripExtent } from '../trips/span.js';
 import { MIGRATIONS } from './migrations.js';
+import { prepared } from './statements.js';
 
 export const DB_FILE = 'tripcal.db';
 
@@ -102,21 +103,21 @@ export class Store {
   // users
 
   getUser(id: string): User | undefined {
-    const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
     return r && { id: r.id, timezone: r.timezone, feedToken: r.feed_token, createdAt: r.created_at };
   }
 
   insertUser(user: User): void {
-    this.db.prepare('INSERT INTO users (id, timezone, feed_token, created_at) VALUES (?, ?, ?, ?)')
+    prepared(this.db, 'INSERT INTO users (id, timezone, feed_token, created_at) VALUES (?, ?, ?, ?)')
       .run(user.id, user.timezone, user.feedToken, user.createdAt);
   }
 
   setUserTimezone(id: string, timezone: string): void {
-    this.db.prepare('UPDATE users SET timezone = ? WHERE id = ?').run(timezone, id);
+    prepared(this.db, 'UPDATE users SET timezone = ? WHERE id = ?').run(timezone, id);
   }
 
   listUsers(): User[] {
-    return (this.db.prepare('SELECT * FROM users ORDER BY id').all() as UserRow[]).map((r) => ({
+    return (prepared(this.db, 'SELECT * FROM users ORDER BY id').all() as UserRow[]).map((r) => ({
       id: r.id, timezone: r.timezone, feedToken: r.feed_token, createdAt: r.created_at,
     }));
   }
@@ -124,7 +125,7 @@ export class Store {
   // trips
 
   getTrip(id: string): Trip | undefined {
-    const r = this.db.prepare('SELECT * FROM trips WHERE id = ? AND deleted_at IS NULL').get(id) as TripRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM trips WHERE id = ? AND deleted_at IS NULL').get(id) as TripRow | undefined;
     return r && toTrip(r);
   }
 
@@ -148,39 +149,39 @@ export class Store {
   }
 
   insertTrip(trip: Trip): void {
-    this.db.prepare(`INSERT INTO trips (id, user_id, title, timezone, notes, start_date, end_date, start_utc, end_utc,
+    prepared(this.db, `INSERT INTO trips (id, user_id, title, timezone, notes, start_date, end_date, start_utc, end_utc,
         version, created_at, updated_at, deleted_at)
       VALUES (@id, @userId, @title, @timezone, @notes, @startDate, @endDate, @startUtc, @endUtc, @version, @createdAt, @updatedAt, NULL)`)
       .run(trip);
   }
 
   updateTrip(trip: Pick<Trip, 'id' | 'title' | 'timezone' | 'notes' | 'startDate' | 'endDate' | 'startUtc' | 'endUtc' | 'updatedAt'>): void {
-    this.db.prepare(`UPDATE trips SET title = @title, timezone = @timezone, notes = @notes, start_date = @startDate,
+    prepared(this.db, `UPDATE trips SET title = @title, timezone = @timezone, notes = @notes, start_date = @startDate,
         end_date = @endDate, start_utc = @startUtc, end_utc = @endUtc, updated_at = @updatedAt, version = version + 1
       WHERE id = @id`).run(trip);
   }
 
   softDeleteTrip(id: string, at: string): void {
-    this.db.prepare('UPDATE trips SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(at, at, id);
-    this.db.prepare('UPDATE items SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE trip_id = ? AND deleted_at IS NULL')
+    prepared(this.db, 'UPDATE trips SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(at, at, id);
+    prepared(this.db, 'UPDATE items SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE trip_id = ? AND deleted_at IS NULL')
       .run(at, at, id);
   }
 
   // items
 
   getItem(id: string): Item | undefined {
-    const r = this.db.prepare('SELECT * FROM items WHERE id = ? AND deleted_at IS NULL').get(id) as ItemRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM items WHERE id = ? AND deleted_at IS NULL').get(id) as ItemRow | undefined;
     return r && toItem(r);
   }
 
   listItems(tripId: string): Item[] {
-    return (this.db.prepare('SELECT * FROM items WHERE trip_id = ? AND deleted_at IS NULL ORDER BY start_utc, created_at')
+    return (prepared(this.db, 'SELECT * FROM items WHERE trip_id = ? AND deleted_at IS NULL ORDER BY start_utc, created_at')
       .all(tripId) as ItemRow[]).map(toItem);
   }
 
   /** Every live item of a user's live trips, streamed in time order (feeds and exports of many trips). */
   *userItems(userId: string): Generator<Item> {
-    const rows = this.db.prepare(`SELECT items.* FROM items JOIN trips ON trips.id = items.trip_id
+    const rows = prepared(this.db, `SELECT items.* FROM items JOIN trips ON trips.id = items.trip_id
         WHERE items.user_id = ? AND items.deleted_at IS NULL AND trips.deleted_at IS NULL
         ORDER BY items.start_utc, items.created_at`).iterate(userId) as IterableIterator<ItemRow>;
     for (const row of rows) yield toItem(row);
@@ -188,14 +189,14 @@ export class Store {
 
   /** Id, version and last change of every live item of a user's live trips, in time order: cheap enough to list on every change. */
   userItemRefs(userId: string): Array<{ id: string; version: number; updatedAt: string }> {
-    return this.db.prepare(`SELECT items.id, items.version, items.updated_at AS updatedAt FROM items JOIN trips ON trips.id = items.trip_id
+    return prepared(this.db, `SELECT items.id, items.version, items.updated_at AS updatedAt FROM items JOIN trips ON trips.id = items.trip_id
         WHERE items.user_id = ? AND items.deleted_at IS NULL AND trips.deleted_at IS NULL
         ORDER BY items.start_utc, items.created_at`).all(userId) as Array<{ id: string; version: number; updatedAt: string }>;
   }
 
   /** Per zone pair, the earliest start and latest end of a user's live items: what VTIMEZONEs a feed needs. */
   userItemZones(userId: string): Array<{ startTz: string; endTz: string; allDay: boolean; startUtc: string; endUtc: string }> {
-    return (this.db.prepare(`SELECT items.start_tz, items.end_tz, items.all_day, MIN(items.start_utc) AS start_utc, MAX(items.end_utc) AS end_utc
+    return (prepared(this.db, `SELECT items.start_tz, items.end_tz, items.all_day, MIN(items.start_utc) AS start_utc, MAX(items.end_utc) AS end_utc
         FROM items JOIN trips ON trips.id = items.trip_id
         WHERE items.user_id = ? AND items.deleted_at IS NULL AND trips.deleted_at IS NULL
         GROUP BY items.start_tz, items.end_tz, items.all_day`).all(userId) as Array<Pick<ItemRow, 'start_tz' | 'end_tz' | 'all_day' | 'start_utc' | 'end_utc'>>)
@@ -205,7 +206,7 @@ export class Store {
   /** A trip's extent from its live items (optionally leaving one out), in one query. */
   tripExtent(tripId: string, exceptItemId = ''): TripExtent {
     const live = 'trip_id = @tripId AND deleted_at IS NULL AND id != @except';
-    const row = this.db.prepare(`SELECT
+    const row = prepared(this.db, `SELECT
         (SELECT end_tz FROM items WHERE ${live} AND kind = 'flight' ORDER BY start_utc, created_at LIMIT 1) AS flight_tz,
         (SELECT start_tz FROM items WHERE ${live} ORDER BY start_utc, created_at LIMIT 1) AS first_tz,
         (SELECT MIN(start_utc) FROM items WHERE ${live}) AS start_utc,
@@ -215,13 +216,13 @@ export class Store {
   }
 
   findItemBySource(userId: string, sourceUid: string): Item | undefined {
-    const r = this.db.prepare('SELECT * FROM items WHERE user_id = ? AND source_uid = ? AND deleted_at IS NULL')
+    const r = prepared(this.db, 'SELECT * FROM items WHERE user_id = ? AND source_uid = ? AND deleted_at IS NULL')
       .get(userId, sourceUid) as ItemRow | undefined;
     return r && toItem(r);
   }
 
   insertItem(item: NewItem, at: string): void {
-    this.db.prepare(`INSERT INTO items (id, trip_id, user_id, kind, data, start_utc, end_utc, start_tz, end_tz, all_day,
+    prepared(this.db, `INSERT INTO items (id, trip_id, user_id, kind, data, start_utc, end_utc, start_tz, end_tz, all_day,
         remind_before_hours, confirmation_code, source_uid, version, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
       .run(item.id, item.tripId, item.userId, item.kind, JSON.stringify(item.details), item.startUtc, item.endUtc,
@@ -229,7 +230,7 @@ export class Store {
   }
 
   updateItem(item: Item, at: string): void {
-    this.db.prepare(`UPDATE items SET trip_id = ?, data = ?, start_utc = ?, end_utc = ?, start_tz = ?, end_tz = ?,
+    prepared(this.db, `UPDATE items SET trip_id = ?, data = ?, start_utc = ?, end_utc = ?, start_tz = ?, end_tz = ?,
         all_day = ?, remind_before_hours = ?, confirmation_code = ?, version = version + 1, updated_at = ?
       WHERE id = ?`)
       .run(item.tripId, JSON.stringify(item.details), item.startUtc, item.endUtc, item.startTz, item.endTz,
@@ -237,13 +238,13 @@ export class Store {
   }
 
   softDeleteItem(id: string, at: string): void {
-    this.db.prepare('UPDATE items SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(at, at, id);
+    prepared(this.db, 'UPDATE items SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?').run(at, at, id);
   }
 
   // journal
 
   appendJournal(entry: JournalEntry, at: string): void {
-    this.db.prepare('INSERT INTO journal (at, user_id, trip_id, item_id, action, detail) VALUES (?, ?, ?, ?, ?, ?)')
+    prepared(this.db, 'INSERT INTO journal (at, user_id, trip_id, item_id, action, detail) VALUES (?, ?, ?, ?, ?, ?)')
       .run(at, entry.userId ?? null, entry.tripId ?? null, entry.itemId ?? null, entry.action,
         entry.detail ? JSON.stringify(entry.detail) : null);
   }

@@ -2,6 +2,7 @@
 // in the same SQLite database as the model.
 import type Database from 'better-sqlite3';
 import type { EventContent } from '../../providers/types.js';
+import { prepared } from './statements.js';
 
 export type LinkState = 'pending_create' | 'adopt' | 'synced' | 'conflict' | 'gone' | 'failed';
 
@@ -68,25 +69,25 @@ export class SyncStore {
 
   /** Makes sure an account row exists for a configured account (its user and provider may change). */
   ensureAccount(name: string, userId: string, provider: string, at: string): void {
-    this.db.prepare(`INSERT INTO accounts (name, user_id, provider, created_at) VALUES (?, ?, ?, ?)
+    prepared(this.db, `INSERT INTO accounts (name, user_id, provider, created_at) VALUES (?, ?, ?, ?)
       ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider`).run(name, userId, provider, at);
   }
 
   /** Records an account connected through authorize_calendar (not in the config file), with its settings. */
   connectAccount(name: string, userId: string, provider: string, settings: Record<string, unknown>, at: string): void {
-    this.db.prepare(`INSERT INTO accounts (name, user_id, provider, created_at, connected) VALUES (?, ?, ?, ?, ?)
+    prepared(this.db, `INSERT INTO accounts (name, user_id, provider, created_at, connected) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, connected = excluded.connected`)
       .run(name, userId, provider, at, JSON.stringify(settings));
   }
 
   connectedAccounts(): Array<{ name: string; userId: string; provider: string; settings: Record<string, unknown> }> {
-    const rows = this.db.prepare('SELECT name, user_id, provider, connected FROM accounts WHERE connected IS NOT NULL ORDER BY created_at, name').all() as
+    const rows = prepared(this.db, 'SELECT name, user_id, provider, connected FROM accounts WHERE connected IS NOT NULL ORDER BY created_at, name').all() as
       Array<{ name: string; user_id: string; provider: string; connected: string }>;
     return rows.map((r) => ({ name: r.name, userId: r.user_id, provider: r.provider, settings: JSON.parse(r.connected) as Record<string, unknown> }));
   }
 
   account(name: string): AccountRow | undefined {
-    const r = this.db.prepare('SELECT * FROM accounts WHERE name = ?').get(name) as Record<string, string | null> | undefined;
+    const r = prepared(this.db, 'SELECT * FROM accounts WHERE name = ?').get(name) as Record<string, string | null> | undefined;
     return r && {
       name: r.name!, userId: r.user_id!, provider: r.provider!, cursor: r.cursor ?? null, status: r.status!, statusDetail: r.status_detail ?? null,
       lastSyncAt: r.last_sync_at ?? null, lastSuccessAt: r.last_success_at ?? null,
@@ -94,34 +95,34 @@ export class SyncStore {
   }
 
   setCursor(name: string, cursor: string | null): void {
-    this.db.prepare('UPDATE accounts SET cursor = ? WHERE name = ?').run(cursor, name);
+    prepared(this.db, 'UPDATE accounts SET cursor = ? WHERE name = ?').run(cursor, name);
   }
 
   setStatus(name: string, status: string, detail: string | null, at: string, success: boolean): void {
-    this.db.prepare(`UPDATE accounts SET status = ?, status_detail = ?, last_sync_at = ?,
+    prepared(this.db, `UPDATE accounts SET status = ?, status_detail = ?, last_sync_at = ?,
       last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END WHERE name = ?`).run(status, detail, at, success ? 1 : 0, at, name);
   }
 
   links(account: string): Link[] {
-    return (this.db.prepare('SELECT * FROM links WHERE account = ? ORDER BY key').all(account) as LinkRow[]).map(toLink);
+    return (prepared(this.db, 'SELECT * FROM links WHERE account = ? ORDER BY key').all(account) as LinkRow[]).map(toLink);
   }
 
   link(account: string, key: string): Link | undefined {
-    const r = this.db.prepare('SELECT * FROM links WHERE account = ? AND key = ?').get(account, key) as LinkRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM links WHERE account = ? AND key = ?').get(account, key) as LinkRow | undefined;
     return r && toLink(r);
   }
 
   linksForItem(itemId: string): Link[] {
-    return (this.db.prepare('SELECT * FROM links WHERE item_id = ? ORDER BY account, key').all(itemId) as LinkRow[]).map(toLink);
+    return (prepared(this.db, 'SELECT * FROM links WHERE item_id = ? ORDER BY account, key').all(itemId) as LinkRow[]).map(toLink);
   }
 
   linkByRemoteId(remoteId: string): Link | undefined {
-    const r = this.db.prepare('SELECT * FROM links WHERE remote_id = ? LIMIT 1').get(remoteId) as LinkRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM links WHERE remote_id = ? LIMIT 1').get(remoteId) as LinkRow | undefined;
     return r && toLink(r);
   }
 
   saveLink(link: Link): void {
-    this.db.prepare(`INSERT INTO links (account, key, item_id, trip_id, remote_id, remote_etag, remote_hash, remote_link, remote_content,
+    prepared(this.db, `INSERT INTO links (account, key, item_id, trip_id, remote_id, remote_etag, remote_hash, remote_link, remote_content,
         written_hash, written_remote_hash, written_version, pending_hash, pending_remote_hash, written_content, state, last_error, updated_at)
       VALUES (@account, @key, @itemId, @tripId, @remoteId, @remoteEtag, @remoteHash, @remoteLink, @remoteContent, @writtenHash,
         @writtenRemoteHash, @writtenVersion, @pendingHash, @pendingRemoteHash, @writtenContent, @state, @lastError, @updatedAt)
@@ -138,23 +139,23 @@ export class SyncStore {
   }
 
   deleteLink(account: string, key: string): void {
-    this.db.prepare('DELETE FROM links WHERE account = ? AND key = ?').run(account, key);
+    prepared(this.db, 'DELETE FROM links WHERE account = ? AND key = ?').run(account, key);
   }
 
   /** Ids of every item the user ever had (live or deleted): events naming other ids are not ours. */
   knownItemIds(userId: string): Set<string> {
-    return new Set((this.db.prepare('SELECT id FROM items WHERE user_id = ?').all(userId) as { id: string }[]).map((r) => r.id));
+    return new Set((prepared(this.db, 'SELECT id FROM items WHERE user_id = ?').all(userId) as { id: string }[]).map((r) => r.id));
   }
 
   /** The user's deleted items (or items of deleted trips), with the trip each was last in: deleting their events is intended. */
   deletedItems(userId: string): Map<string, string> {
-    const rows = this.db.prepare(`SELECT items.id, items.trip_id FROM items JOIN trips ON trips.id = items.trip_id
+    const rows = prepared(this.db, `SELECT items.id, items.trip_id FROM items JOIN trips ON trips.id = items.trip_id
       WHERE items.user_id = ? AND (items.deleted_at IS NOT NULL OR trips.deleted_at IS NOT NULL)`).all(userId) as { id: string; trip_id: string }[];
     return new Map(rows.map((r) => [r.id, r.trip_id]));
   }
 
   journal(entry: { account: string; key?: string; itemId?: string; tripId?: string; action: string; detail?: Record<string, unknown> }, at: string): void {
-    this.db.prepare('INSERT INTO journal (at, trip_id, item_id, action, detail, account, event_key) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    prepared(this.db, 'INSERT INTO journal (at, trip_id, item_id, action, detail, account, event_key) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(at, entry.tripId ?? null, entry.itemId ?? null, entry.action, entry.detail ? JSON.stringify(entry.detail) : null, entry.account, entry.key ?? null);
   }
 }
