@@ -56,6 +56,7 @@ export const AddItemOutput = {
   item_id: z.string().describe('The item: use it with update_item and delete_event'),
   trip_id: z.string(),
   trip_created: z.boolean(),
+  duplicate: z.boolean().describe('Nothing was added: the user already had this flight (number and date) or booking (confirmation code); item is that one'),
   event_details: EventDetailsShape,
   message: z.string(),
   item: ItemShape,

@@ -5,7 +5,7 @@ import { ConflictError, InputError, NotFoundError } from '../errors.js';
 import { newItemId, newTripId, newFeedToken } from '../model/ids.js';
 import { confirmationOf, needsContextZone, resolveTimes } from '../model/resolve.js';
 import { cleanDetails } from '../model/schemas.js';
-import { parseDate, requireZone } from '../model/time.js';
+import { localDate, parseDate, requireZone } from '../model/time.js';
 import type { Item, ItemDetails, ItemKind, ItemTimes, Trip, User } from '../model/types.js';
 import { readIcs, type Skipped } from '../ics/import.js';
 import type { Store } from '../store/store.js';
@@ -22,6 +22,8 @@ export interface AddItemOptions {
   tripId?: string;
   remindBeforeHours?: number;
   sourceUid?: string;
+  /** Add it even when the user has the same flight (number and date) or booking (confirmation code) already. */
+  allowDuplicate?: boolean;
   /** Field path prefix for error messages, e.g. `flight_details` or `flights[2]`. */
   path: string;
 }
@@ -30,6 +32,25 @@ export interface AddItemResult {
   item: Item;
   trip: Trip;
   tripCreated: boolean;
+  /** Nothing was added: `item` is the one the user had already. */
+  duplicate?: boolean;
+}
+
+const flightKey = (number: string) => number.replace(/\s+/g, '').toUpperCase();
+
+/**
+ * The item a new one repeats, if any: a flight with the same number on the same local day, or a
+ * stay or activity with the same kind and confirmation code. (A confirmation code alone does not
+ * name a flight: every flight of a booking shares it.)
+ */
+function sameAs(existing: Item, item: ItemDetails, times: ItemTimes): boolean {
+  if (existing.kind !== item.kind) return false;
+  if (item.kind === 'flight') {
+    return existing.kind === 'flight' && flightKey(existing.details.flight_number) === flightKey(item.details.flight_number)
+      && localDate(existing.startUtc, existing.startTz) === localDate(times.startUtc, times.startTz);
+  }
+  const code = confirmationOf(item);
+  return code !== null && existing.confirmationCode?.toUpperCase() === code.toUpperCase();
 }
 
 export interface TripInput {
@@ -231,6 +252,11 @@ export class Trips {
     } else {
       ({ trip, times } = this.tripFor(user, item, options.path));
     }
+    if (!options.allowDuplicate && !options.sourceUid) {
+      for (const existing of this.store.userItems(user.id)) {
+        if (sameAs(existing, item, times)) return { item: existing, trip: this.store.getTrip(existing.tripId)!, tripCreated: false, duplicate: true };
+      }
+    }
     if (!trip) {
       trip = this.insertTrip(user, { title: autoTitle(item) });
       tripCreated = true;
@@ -261,7 +287,7 @@ export class Trips {
       const add = (kind: ItemKind, list: ItemDetails['details'][], name: string) =>
         list.map((details, i) =>
           this.insertItem(user, { kind, details } as ItemDetails, {
-            tripId: trip.id, remindBeforeHours: input.remindBeforeHours, path: `${name}[${i}]`,
+            tripId: trip.id, remindBeforeHours: input.remindBeforeHours, path: `${name}[${i}]`, allowDuplicate: true,
           }).item,
         );
       // Flights first: the trip's zone (for stays and activities given without one) is its destination's.

@@ -29,3 +29,25 @@ test('a broken trip is flagged by check_trip and get_trip; update_item fixes it 
   const fixed = structured(await server.call('check_trip', { trip_id: tripId }));
   expect(fixed).toMatchObject({ warnings: [], message: expect.stringMatching(/^No problems found/) });
 });
+
+test('adding the same flight (number and day) or the same booking again returns the existing item, unless allow_duplicate', async () => {
+  const flight = { airline: 'Air France', flight_number: 'AF 22', departure_airport: 'CDG', arrival_airport: 'JFK', departure_time: '2025-09-01T10:30', arrival_time: '2025-09-01T12:45' };
+  const first = structured(await server.call('add_flight', { flight_details: flight }));
+  expect(first.duplicate).toBe(false);
+  // The same flight written differently (no space, later time on the same day after a schedule change).
+  const again = structured(await server.call('add_flight', { flight_details: { ...flight, flight_number: 'af22', departure_time: '2025-09-01T11:00', arrival_time: '2025-09-01T13:15' } }));
+  expect(again).toMatchObject({ duplicate: true, item_id: first.item_id, trip_id: first.trip_id });
+  expect(again.message).toMatch(/^Already there: .*allow_duplicate/);
+  const nextDay = structured(await server.call('add_flight', { trip_id: first.trip_id, flight_details: { ...flight, departure_time: '2025-09-02T10:30', arrival_time: '2025-09-02T12:45' } }));
+  expect(nextDay.duplicate).toBe(false);
+  const forced = structured(await server.call('add_flight', { flight_details: flight, allow_duplicate: true }));
+  expect(forced.duplicate).toBe(false);
+  expect(forced.item_id).not.toBe(first.item_id);
+
+  const hotel = { name: 'Hotel Lutetia', check_in: '2025-09-01', check_out: '2025-09-04', confirmation_code: 'LUT-123' };
+  const stay = structured(await server.call('add_accommodation', { accommodation_details: hotel }));
+  const stayAgain = structured(await server.call('add_accommodation', { accommodation_details: { ...hotel, name: 'Lutetia Paris', confirmation_code: 'lut-123' } }));
+  expect(stayAgain).toMatchObject({ duplicate: true, item_id: stay.item_id });
+  const items = structured(await server.call('get_trip', { trip_id: first.trip_id })).items;
+  expect(items.filter((i: { kind: string }) => i.kind === 'flight')).toHaveLength(3);
+});

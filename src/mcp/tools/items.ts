@@ -28,6 +28,7 @@ async function addResult(app: App, result: AddItemResult) {
     item_id: result.item.id,
     trip_id: result.trip.id,
     trip_created: result.tripCreated,
+    duplicate: result.duplicate === true,
     event_details: {
       summary: view.summary,
       start: view.start.local,
@@ -38,7 +39,10 @@ async function addResult(app: App, result: AddItemResult) {
       end_utc: view.end.utc,
       calendar_link: primary?.remoteLink ?? app.calendarLink(result.item.userId),
     },
-    message: `Added ${itemLine(result.item)} to ${where} (${result.trip.id}). Calendar: ${sync.message}.`,
+    message: result.duplicate
+      ? `Already there: ${itemLine(result.item)} in trip "${result.trip.title}" (${result.trip.id}), item ${result.item.id}; nothing was added `
+        + '(pass allow_duplicate: true to add a second copy). Calendar: ' + `${sync.message}.`
+      : `Added ${itemLine(result.item)} to ${where} (${result.trip.id}). Calendar: ${sync.message}.`,
     item: view,
     sync,
   });
@@ -67,6 +71,8 @@ export function registerItemTools(server: McpServer, app: App): void {
           [detailsKey]: detailsSchema,
           remind_before: RemindBeforeSchema.default(remindDefault),
           trip_id: tripIdInput,
+          allow_duplicate: z.boolean().default(false)
+            .describe('Add it even if the user has the same flight (number and date) or booking (confirmation code) already; else the existing item is returned'),
         },
         outputSchema: AddItemOutput,
         annotations: WRITE,
@@ -75,6 +81,7 @@ export function registerItemTools(server: McpServer, app: App): void {
         addResult(app, app.trips.addItem(args.user_id as string | undefined, { kind, details: args[detailsKey] } as ItemDetails, {
           tripId: args.trip_id as string | undefined,
           remindBeforeHours: args.remind_before as number,
+          allowDuplicate: args.allow_duplicate as boolean,
           path: detailsKey,
         })),
       ),
