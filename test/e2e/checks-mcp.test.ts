@@ -51,3 +51,22 @@ test('adding the same flight (number and day) or the same booking again returns 
   const items = structured(await server.call('get_trip', { trip_id: first.trip_id })).items;
   expect(items.filter((i: { kind: string }) => i.kind === 'flight')).toHaveLength(3);
 });
+
+test('text cannot inject iCalendar properties: newlines, END:VEVENT and ATTENDEE in a description stay text (python3-icalendar agrees)', async () => {
+  const { parseWithPython } = await import('../support/parsers.js');
+  const evil = 'Bring passport\r\nATTENDEE;CN=Mallory:mailto:mallory@example.com\nEND:VEVENT\nBEGIN:VEVENT\nSUMMARY:Injected\nUID:evil@x';
+  const added = structured(await server.call('add_activity', { activity_details: {
+    name: 'Louvre;\nDTSTART:19990101T000000Z', start_time: '2025-10-05T10:00', timezone: 'Europe/Paris', description: evil, location: 'Rue de Rivoli,\nATTENDEE:x',
+  } }));
+  const exported = structured(await server.call('export_trip', { trip_id: added.trip_id }));
+  expect(exported.ics).not.toMatch(/^ATTENDEE/m);
+  expect(exported.ics).not.toMatch(/^SUMMARY:Injected/m);
+  expect(exported.ics).not.toMatch(/^DTSTART:1999/m);
+  const parsed = parseWithPython(exported.ics);
+  expect(parsed.events).toHaveLength(1);
+  expect(parsed.events[0]!.summary).toContain('Louvre;');
+  expect(parsed.events[0]!.description).toContain('END:VEVENT');
+  expect(parsed.events[0]!.description).toContain('ATTENDEE;CN=Mallory');
+  expect(parsed.events[0]!.location).toContain('ATTENDEE:x');
+  expect(parsed.events[0]!.dtstart!.value).toMatch(/^2025-10-05T10:00/);
+});
