@@ -68,6 +68,10 @@ export function registerSyncTools(server: McpServer, app: App): void {
         },
       });
       await Promise.all(notifications);
+      // The SDK's client handles a notification a microtask later than a response read in the same
+      // chunk, and forgets a request's progress handler once its response is in: progress written
+      // right before the result can be dropped. A short pause lets the progress go out on its own.
+      if (notifications.length > 0) await new Promise((resolve) => setTimeout(resolve, 25));
       const failed = reports.filter((r) => r.status !== 'ok');
       return ok({
         success: failed.length === 0,
