@@ -11,6 +11,8 @@ import { readIcs, type Skipped } from '../ics/import.js';
 import type { Store } from '../store/store.js';
 import { autoTitle, mergeChanges, normalizeFlight, overlaps } from './items.js';
 import { EMPTY_EXTENT, extentOf, tripSpan, tripZone } from './span.js';
+import { shiftedChanges } from './shift.js';
+import { DateTime, type Duration } from 'luxon';
 
 const DAY_MS = 86_400_000;
 /** Widest gap between two zones' clocks, so a candidate trip is never missed before its zone is known. */
@@ -331,6 +333,18 @@ export class Trips {
     if (trip.id !== oldTrip.id) this.refreshSpan(oldTrip, user.timezone);
     const refreshed = this.refreshSpan(this.store.getTrip(trip.id)!, user.timezone);
     return { item: this.store.getItem(old.id)!, trip: refreshed };
+  }
+
+  /** Moves every item of a trip, and the dates it was given, by `shift` in local time (shift.ts); all or nothing. */
+  shiftTrip(requestedUser: string | undefined, tripId: string, shift: Duration): { trip: Trip; items: Item[] } {
+    const user = this.user(requestedUser);
+    return this.write(user, () => {
+      const trip = this.ownedTrip(user.id, tripId);
+      const date = (d: string | null) => d && DateTime.fromISO(d, { zone: 'utc' }).plus({ days: Math.round(shift.as('days')) }).toISODate();
+      if (trip.startDate || trip.endDate) this.store.updateTrip({ ...trip, startDate: date(trip.startDate), endDate: date(trip.endDate), updatedAt: this.stamp() });
+      const items = this.store.listItems(trip.id).map((old) => this.rewriteItem(user, old, mergeChanges(old, shiftedChanges(old, shift, 'shift')), {}).item);
+      return { trip: this.store.getTrip(trip.id)!, items };
+    });
   }
 
   /**

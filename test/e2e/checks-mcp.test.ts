@@ -70,3 +70,34 @@ test('text cannot inject iCalendar properties: newlines, END:VEVENT and ATTENDEE
   expect(parsed.events[0]!.location).toContain('ATTENDEE:x');
   expect(parsed.events[0]!.dtstart!.value).toMatch(/^2025-10-05T10:00/);
 });
+
+test('shift_trip moves a whole trip a week later in local time, across a DST change; bad durations change nothing', async () => {
+  // Europe leaves summer time on Sunday 26 October 2025: a 10:00 flight on the 20th is 08:00Z,
+  // a week later the same 10:00 local is 09:00Z.
+  const f = structured(await server.call('add_flight', { flight_details: {
+    airline: 'Lufthansa', flight_number: 'LH1', departure_airport: 'FRA', arrival_airport: 'LHR', departure_time: '2025-10-20T10:00', arrival_time: '2025-10-20T10:45',
+  } }));
+  const tripId = f.trip_id;
+  await server.call('add_accommodation', { trip_id: tripId, accommodation_details: { name: 'The Savoy', check_in: '2025-10-20', check_out: '2025-10-23' } });
+  await server.call('add_activity', { trip_id: tripId, activity_details: { name: 'Frieze', start_time: '2025-10-21', timezone: 'Europe/London' } });
+  const before = structured(await server.call('get_trip', { trip_id: tripId })).items;
+  for (const by of ['P1M', 'banana', 'PT0S']) {
+    const bad = await server.call('shift_trip', { trip_id: tripId, by });
+    expect(bad.isError).toBe(true);
+    expect((bad.content as Array<{ text: string }>)[0]!.text).toMatch(/^by: /);
+  }
+  const halfDay = await server.call('shift_trip', { trip_id: tripId, by: 'PT12H' });
+  expect((halfDay.content as Array<{ text: string }>)[0]!.text).toMatch(/whole days/);
+  expect(structured(await server.call('get_trip', { trip_id: tripId })).items).toEqual(before);
+
+  const moved = structured(await server.call('shift_trip', { trip_id: tripId, by: 'P7D' }));
+  const flight = moved.items.find((i: { kind: string }) => i.kind === 'flight');
+  expect(flight.start).toMatchObject({ utc: '2025-10-27T09:00:00Z', local: '2025-10-27T10:00:00+01:00', timezone: 'Europe/Berlin' });
+  expect(flight.end.local).toBe('2025-10-27T10:45:00+00:00');
+  const stay = moved.items.find((i: { kind: string }) => i.kind === 'stay');
+  expect(stay.details).toMatchObject({ check_in: '2025-10-27', check_out: '2025-10-30' });
+  const fair = moved.items.find((i: { summary: string }) => i.summary.includes('Frieze'));
+  expect(fair).toMatchObject({ all_day: true, details: { start_time: '2025-10-28' } });
+  expect(moved.items).toHaveLength(3);
+  expect(moved.message).toMatch(/^Moved the 3 item\(s\)/);
+});

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { App } from '../../app.js';
 import { CreateTripSchema, TripIdSchema, UserIdSchema } from '../../model/schemas.js';
 import { checkTrip, type CheckOptions } from '../../trips/checks.js';
+import { parseShift } from '../../trips/shift.js';
 import { itemView, tripView } from '../../trips/views.js';
 import { handled, ok } from '../result.js';
 import { ItemShape, SyncShape, TripShape } from '../shapes.js';
@@ -105,6 +106,30 @@ export function registerTripTools(server: McpServer, app: App): void {
       return ok({
         success: true, trip_id: trip.id, deleted_items: itemCount, sync,
         message: `Deleted trip "${trip.title}" and its ${itemCount} item${itemCount === 1 ? '' : 's'}. Calendar: ${sync.message}.`,
+      });
+    }),
+  );
+
+  server.registerTool(
+    'shift_trip',
+    {
+      title: 'Move a whole trip in time',
+      description: 'Move every item of a trip by a duration (an ISO 8601 duration: P7D a week later, -P1D a day earlier, PT2H), '
+        + 'keeping local times: a 10:00 flight is at 10:00 local on the new day, also across a DST change. Dates alone move by whole days.',
+      inputSchema: {
+        user_id: UserIdSchema, trip_id: TripIdSchema,
+        by: z.string().trim().min(2).max(40).describe('How far: P7D, -P1D, PT2H30M, P1W…'),
+      },
+      outputSchema: { success: z.boolean(), trip: TripShape, items: z.array(ItemShape), warnings: z.array(WarningShape), sync: SyncShape, message: z.string() },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    handled('shift_trip', async (args) => {
+      const { trip } = app.trips.shiftTrip(args.user_id, args.trip_id, parseShift(args.by, 'by'));
+      const { items, zone } = app.trips.getTrip(trip.userId, trip.id);
+      const sync = await app.syncAfterEdit(trip.userId, trip.id);
+      return ok({
+        success: true, trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, checkOptions(app)), sync,
+        message: `Moved the ${items.length} item(s) of "${trip.title}" by ${args.by}. Calendar: ${sync.message}.`,
       });
     }),
   );
