@@ -1,6 +1,7 @@
 // The MCP server: tools and resources over any transport. Tool modules stay thin; the work is
 // in trips/, events/ and ics/.
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { itineraryMarkdown } from '../trips/itinerary.js';
 import type { App } from '../app.js';
 import { itemView, tripView } from '../trips/views.js';
 import { registerAuthTools } from './tools/auth.js';
@@ -31,6 +32,7 @@ export function createServer(app: App): McpServer {
     resources: app.trips.listTrips().flatMap(({ trip }) => [
       { uri: `tripcal://trips/${trip.id}`, name: trip.title, mimeType: 'application/json' },
       { uri: `tripcal://trips/${trip.id}.ics`, name: `${trip.title} (.ics)`, mimeType: 'text/calendar' },
+      { uri: `tripcal://trips/${trip.id}/itinerary`, name: `${trip.title} (itinerary)`, mimeType: 'text/markdown' },
     ]),
   });
   server.registerResource(
@@ -40,6 +42,15 @@ export function createServer(app: App): McpServer {
     async (uri, { trip_id }) => ({
       contents: [{ uri: uri.href, mimeType: 'text/calendar', text: exportTrip(app, undefined, String(trip_id)).ics }],
     }),
+  );
+  server.registerResource(
+    'trip-itinerary',
+    new ResourceTemplate('tripcal://trips/{trip_id}/itinerary', { list: undefined }),
+    { title: 'Trip itinerary', description: 'A trip day by day in local times, as Markdown', mimeType: 'text/markdown' },
+    async (uri, { trip_id }) => {
+      const { trip, items } = app.trips.getTrip(undefined, String(trip_id));
+      return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: itineraryMarkdown(trip, items) }] };
+    },
   );
   server.registerResource(
     'trip',

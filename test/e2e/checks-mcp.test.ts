@@ -101,3 +101,22 @@ test('shift_trip moves a whole trip a week later in local time, across a DST cha
   expect(moved.items).toHaveLength(3);
   expect(moved.message).toMatch(/^Moved the 3 item\(s\)/);
 });
+
+test('get_trip gives the trip day by day in local times; the itinerary resource serves it as Markdown', async () => {
+  const f = structured(await server.call('add_flight', { flight_details: {
+    airline: 'Qantas', flight_number: 'QF12', departure_airport: 'LAX', arrival_airport: 'SYD', departure_time: '2026-02-10T23:30', arrival_time: '2026-02-12T09:05',
+  } }));
+  await server.call('add_accommodation', { trip_id: f.trip_id, accommodation_details: { name: 'Park Hyatt', check_in: '2026-02-12', check_out: '2026-02-14', address: 'Hickson Rd' } });
+  const trip = structured(await server.call('get_trip', { trip_id: f.trip_id }));
+  expect(trip.itinerary.map((d: { date: string; entries: Array<{ time: string; summary: string }> }) => [d.date, d.entries.map((e) => `${e.time} ${e.summary.split(' ').slice(0, 3).join(' ')}`)])).toEqual([
+    ['2026-02-10', [expect.stringMatching(/^23:30 PST Flight/)]],
+    ['2026-02-12', [expect.stringMatching(/^15:00 (AEDT|GMT\+11) Check-in/)]],
+    ['2026-02-14', [expect.stringMatching(/^10:30 (AEDT|GMT\+11) Check-out/)]],
+  ]);
+  expect(trip.itinerary[0].entries[0].until).toMatch(/^until Thu 12 Feb 2026 09:05 (AEDT|GMT\+11)$/);
+  const resource = await server.client.readResource({ uri: `tripcal://trips/${f.trip_id}/itinerary` });
+  const text = (resource.contents[0] as { text: string }).text;
+  expect(text).toMatch(/^# /);
+  expect(text).toMatch(/## Tue 10 Feb 2026\n\n- \*\*23:30 PST\*\* .*QF12/);
+  expect(text).toMatch(/## Thu 12 Feb 2026\n\n- \*\*15:00 (AEDT|GMT\+11)\*\* Check-in/);
+});

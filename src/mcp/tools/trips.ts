@@ -5,11 +5,19 @@ import type { App } from '../../app.js';
 import { CreateTripSchema, TripIdSchema, UserIdSchema } from '../../model/schemas.js';
 import { checkTrip, type CheckOptions } from '../../trips/checks.js';
 import { parseShift } from '../../trips/shift.js';
+import { itinerary } from '../../trips/itinerary.js';
 import { itemView, tripView } from '../../trips/views.js';
 import { handled, ok } from '../result.js';
 import { ItemShape, SyncShape, TripShape } from '../shapes.js';
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+const ItineraryShape = z.array(z.object({
+  date: z.string(), label: z.string(),
+  entries: z.array(z.object({
+    item_id: z.string(), kind: z.string(), time: z.string(), until: z.string().nullable(), summary: z.string(), location: z.string().nullable(),
+  })),
+}));
 
 const WarningShape = z.object({
   code: z.enum(['overlapping_flights', 'short_connection', 'airport_mismatch', 'no_accommodation', 'overlapping_stays', 'checkin_before_arrival', 'activity_during_flight']),
@@ -61,12 +69,17 @@ export function registerTripTools(server: McpServer, app: App): void {
       description: 'A trip with all its items in time order, every time shown as UTC and as local time with its zone, '
         + 'and warnings about mistakes in it (as check_trip finds them).',
       inputSchema: { user_id: UserIdSchema, trip_id: TripIdSchema },
-      outputSchema: { success: z.boolean(), trip: TripShape, items: z.array(ItemShape), warnings: z.array(WarningShape) },
+      outputSchema: {
+        success: z.boolean(), trip: TripShape, items: z.array(ItemShape), warnings: z.array(WarningShape),
+        itinerary: ItineraryShape.describe('Day by day in local times, each event on the local date where it happens'),
+      },
       annotations: READ,
     },
     handled('get_trip', (args) => {
       const { trip, items, zone } = app.trips.getTrip(args.user_id, args.trip_id);
-      return ok({ success: true, trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, checkOptions(app)) });
+      return ok({
+        success: true, trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, checkOptions(app)), itinerary: itinerary(items),
+      });
     }),
   );
 

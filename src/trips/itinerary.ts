@@ -1,0 +1,65 @@
+// A trip day by day in local times: every calendar event of its items (a stay's check-in and
+// check-out apart), on the local date where it happens, in the zone it happens in. get_trip
+// returns it; the tripcal://trips/{id}/itinerary resource serves it as Markdown.
+import { desiredEvents } from '../events/desired.js';
+import type { Item, Trip } from '../model/types.js';
+import { humanTime, localDate } from '../model/time.js';
+
+export interface ItineraryEntry {
+  item_id: string;
+  kind: Item['kind'];
+  /** `10:00 CEST`, or `all day`. */
+  time: string;
+  /** For what lasts past its start: `until 12:45 GMT` (another zone), or the end date. */
+  until: string | null;
+  summary: string;
+  location: string | null;
+}
+
+export interface ItineraryDay {
+  date: string;
+  /** `Mon 20 Oct 2025`. */
+  label: string;
+  entries: ItineraryEntry[];
+}
+
+const clock = (utc: string, zone: string) => humanTime(utc, zone).split(' ').slice(4).join(' ');
+const dayLabel = (date: string) => humanTime(`${date}T12:00:00Z`, 'UTC').split(' ').slice(0, 4).join(' ');
+
+export function itinerary(items: readonly Item[]): ItineraryDay[] {
+  const kinds = new Map(items.map((i) => [i.id, i.kind]));
+  const days = new Map<string, ItineraryDay>();
+  const events = desiredEvents(items).sort((a, b) => a.start.utc.localeCompare(b.start.utc) || a.key.localeCompare(b.key));
+  for (const e of events) {
+    const date = e.allDay ? e.start.utc.slice(0, 10) : localDate(e.start.utc, e.start.zone);
+    let day = days.get(date);
+    if (!day) {
+      day = { date, label: dayLabel(date), entries: [] };
+      days.set(date, day);
+    }
+    const lasting = Date.parse(e.end.utc) - Date.parse(e.start.utc) > 60 * 60_000;
+    const endDate = e.allDay ? new Date(Date.parse(e.end.utc) - 86_400_000).toISOString().slice(0, 10) : localDate(e.end.utc, e.end.zone);
+    let until: string | null = null;
+    if (e.allDay) until = endDate > date ? `until ${dayLabel(endDate)}` : null;
+    else if (e.role === 'flight' || lasting) until = `until ${endDate === date ? '' : `${dayLabel(endDate)} `}${clock(e.end.utc, e.end.zone)}`;
+    day.entries.push({
+      item_id: e.itemId, kind: kinds.get(e.itemId)!, time: e.allDay ? 'all day' : clock(e.start.utc, e.start.zone),
+      until, summary: e.summary, location: e.location,
+    });
+  }
+  return [...days.values()].sort((a, b) => a.date.localeCompare(b.date));
+}
+
+/** The itinerary as Markdown, one heading per day. */
+export function itineraryMarkdown(trip: Trip, items: readonly Item[]): string {
+  const lines = [`# ${trip.title}`, ''];
+  for (const day of itinerary(items)) {
+    lines.push(`## ${day.label}`, '');
+    for (const e of day.entries) {
+      lines.push(`- **${e.time}** ${e.summary}${e.until ? ` (${e.until})` : ''}${e.location ? ` — ${e.location}` : ''}`);
+    }
+    lines.push('');
+  }
+  if (items.length === 0) lines.push('_No items yet._', '');
+  return lines.join('\n');
+}
