@@ -84,4 +84,12 @@ test('a trip lands once in Google, Outlook and CalDAV, identical in titles, inst
   expect([lh400.start.zone, lh400.end.zone]).toEqual(['Europe/Berlin', 'America/New_York']);
   // A second sync changes nothing anywhere.
   expect((await app.sync.sync()).map((r) => r.counts.created + r.counts.updated + r.counts.deleted)).toEqual([0, 0, 0]);
+
+  // Deleting the trip removes its events from every calendar (a deleted trip is not a mass deletion to guard).
+  app.trips.deleteTrip(undefined, tripId);
+  const gone = await app.sync.sync();
+  expect(gone.map((r) => [r.status, r.counts.deleted])).toEqual([['ok', desired.length], ['ok', desired.length], ['ok', desired.length]]);
+  expect(google.liveEvents()).toHaveLength(0);
+  expect(graph.liveEvents()).toHaveLength(0);
+  expect(await listStored(radicale, `/${radicale.username}/trips/`)).toHaveLength(0);
 });
