@@ -4,9 +4,9 @@
 // verifier is sealed by the vault. The tokens go to the vault, never to a tool's answer.
 import type { OAuth2Client } from 'google-auth-library';
 import { googleTokensSecret, type Vault } from './vault.js';
-import { loopbackOrHttps, type GoogleClientConfig } from '../config/schema.js';
+import type { GoogleClientConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { OAuthError, OAuthStates, STATE_TTL_MS } from './states.js';
+import { OAuthError, OAuthStates, redirectUriOf, STATE_TTL_MS } from './states.js';
 
 export { OAuthError, STATE_TTL_MS };
 import type { SyncStore } from '../store/sync.js';
@@ -81,16 +81,7 @@ export class GoogleConnector {
   private readonly states: OAuthStates;
 
   redirectUri(given: string | undefined): string {
-    const uri = given ?? this.google.redirect_uri;
-    if (!uri) throw new InputError('redirect_uri', 'needed: pass the URL Google should send the browser back to, or set GOOGLE_REDIRECT_URI');
-    let ok = false;
-    try {
-      ok = loopbackOrHttps(uri);
-    } catch {
-      throw new InputError('redirect_uri', `"${uri}" is not a URL`);
-    }
-    if (!ok) throw new InputError('redirect_uri', 'must be an https:// URL, or http:// on 127.0.0.1 / localhost');
-    return uri;
+    return redirectUriOf(given, this.google.redirect_uri, 'needed: pass the URL Google should send the browser back to, or set GOOGLE_REDIRECT_URI');
   }
 
   /** The consent URL for one user and account, and the state that will come back with the code. */

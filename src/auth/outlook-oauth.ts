@@ -7,12 +7,11 @@
 import type { AuthenticationResult } from '@azure/msal-node';
 import { cachePlugin, msalClient, msalReason, OUTLOOK_SCOPES } from '../../providers/outlook/session.js';
 import type { OutlookClientConfig } from '../config/schema.js';
-import { loopbackOrHttps } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { SyncStore } from '../store/sync.js';
 import { outlookClient } from '../sync/accounts.js';
 import type Database from 'better-sqlite3';
-import { OAuthError, OAuthStates } from './states.js';
+import { OAuthError, OAuthStates, redirectUriOf } from './states.js';
 import { outlookCacheSecret, type Vault } from './vault.js';
 
 export interface OutlookStarted {
@@ -68,16 +67,7 @@ export class OutlookConnector {
   }
 
   redirectUri(given: string | undefined): string {
-    const uri = given ?? this.outlook.redirect_uri;
-    if (!uri) throw new InputError('redirect_uri', 'needed: pass the redirect URI registered for the Microsoft app, or set MS_REDIRECT_URI');
-    let ok = false;
-    try {
-      ok = loopbackOrHttps(uri);
-    } catch {
-      throw new InputError('redirect_uri', `"${uri}" is not a URL`);
-    }
-    if (!ok) throw new InputError('redirect_uri', 'must be an https:// URL, or http:// on 127.0.0.1 / localhost');
-    return uri;
+    return redirectUriOf(given, this.outlook.redirect_uri, 'needed: pass the redirect URI registered for the Microsoft app, or set MS_REDIRECT_URI');
   }
 
   async start(userId: string, account: string, calendar: string, redirectUri: string): Promise<OutlookStarted> {

@@ -3,7 +3,8 @@
 // Only a hash of it is stored; the PKCE verifier that goes with it is sealed by the vault.
 import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { TripcalError } from '../errors.js';
+import { loopbackOrHttps } from '../config/schema.js';
+import { InputError, TripcalError } from '../errors.js';
 import type { Vault } from './vault.js';
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
@@ -29,6 +30,20 @@ export interface TakenState {
   calendar: string;
   redirectUri: string;
   verifier: string;
+}
+
+/** The redirect URI to use: the one given, else the configured one; https, or http on loopback. */
+export function redirectUriOf(given: string | undefined, configured: string | undefined, missing: string): string {
+  const uri = given ?? configured;
+  if (!uri) throw new InputError('redirect_uri', missing);
+  let ok = false;
+  try {
+    ok = loopbackOrHttps(uri);
+  } catch {
+    throw new InputError('redirect_uri', `"${uri}" is not a URL`);
+  }
+  if (!ok) throw new InputError('redirect_uri', 'must be an https:// URL, or http:// on 127.0.0.1 / localhost');
+  return uri;
 }
 
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');

@@ -3,7 +3,6 @@
 // token mid-life, a token refresh during a sync, random quota errors / 5xx / lost answers at 20 %
 // of requests, and `tripcal sync` killed after its Nth write. Every time: converged, each desired
 // event exactly once, nothing of ours left over.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -14,7 +13,8 @@ import { syncStatus } from '../../src/sync/status.js';
 import { eventIdForKey } from '../../providers/google/ids.js';
 import { startGoogleFake, type GoogleFake } from '../support/google-fake.js';
 import { flight } from '../support/items.js';
-import { CLI, tempDir } from '../support/mcp.js';
+import { syncKilledAfterWrite } from '../support/kill.js';
+import { tempDir } from '../support/mcp.js';
 
 let fake: GoogleFake;
 const apps: App[] = [];
@@ -327,19 +327,7 @@ describe('faults', () => {
       expect((await s.app.sync.sync())[0]!.status).toBe('ok');
       editMany(s.app);
     }
-    const killed = await new Promise<boolean>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'sync', '--config', s.config, '--data-dir', s.dir], { env: { ...process.env, TRIPCAL_LOG_LEVEL: 'silent' }, stdio: 'ignore' });
-      const start = fake.writes;
-      let done = false;
-      fake.afterWrite = (count) => {
-        if (!done && count - start === n) {
-          done = true;
-          child.kill('SIGKILL');
-        }
-      };
-      child.on('exit', () => resolve(done));
-    });
-    fake.afterWrite = null;
+    const killed = await syncKilledAfterWrite(fake, s.config, s.dir, n);
     expect(killed).toBe(true);
     s.app.sync.reconnect('work');
     const [report] = await s.app.sync.sync();

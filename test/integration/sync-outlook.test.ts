@@ -2,7 +2,6 @@
 // the right zones; what Outlook changes is handled by each policy (also a 412 between listing and
 // write); an expired delta link; a revoked refresh token; 20 % injected faults and lost answers;
 // `tripcal sync` killed after its Nth write. Every time: each desired event exactly once.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -13,7 +12,8 @@ import { syncStatus } from '../../src/sync/status.js';
 import { KEY_PROPERTY } from '../../providers/outlook/events.js';
 import { GraphFake } from '../support/graph-fake.js';
 import { flight } from '../support/items.js';
-import { CLI, tempDir } from '../support/mcp.js';
+import { syncKilledAfterWrite } from '../support/kill.js';
+import { tempDir } from '../support/mcp.js';
 import { signIn } from '../support/outlook.js';
 
 // Delta follows a window around today (§3.1): trips next year are always inside it.
@@ -270,19 +270,7 @@ describe('faults', () => {
       expect((await s.app.sync.sync())[0]!.status).toBe('ok');
       editMany(s.app);
     }
-    const killed = await new Promise<boolean>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'sync', '--config', s.config, '--data-dir', s.dir], { env: { ...process.env, TRIPCAL_LOG_LEVEL: 'silent' }, stdio: 'ignore' });
-      const start = fake.writes;
-      let done = false;
-      fake.afterWrite = (count) => {
-        if (!done && count - start === n) {
-          done = true;
-          child.kill('SIGKILL');
-        }
-      };
-      child.on('exit', () => resolve(done));
-    });
-    fake.afterWrite = null;
+    const killed = await syncKilledAfterWrite(fake, s.config, s.dir, n);
     expect(killed).toBe(true);
     s.app.sync.reconnect('work');
     const [report] = await s.app.sync.sync();
