@@ -3,7 +3,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -63,3 +63,18 @@ export const SPEC_FLIGHT = {
   },
   remind_before: 48,
 };
+
+/** The secrets a fake handed out appear nowhere in the data directory's database files. */
+export function storedInClear(dataDir: string, secrets: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const file of ['tripcal.db', 'tripcal.db-wal']) {
+    let bytes = '';
+    try {
+      bytes = readFileSync(join(dataDir, file)).toString('latin1');
+    } catch {
+      continue;
+    }
+    for (const secret of secrets) if (bytes.includes(secret)) found.push(secret);
+  }
+  return found;
+}
