@@ -69,11 +69,11 @@ export interface Finished {
 
 export class GoogleConnector {
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly links: SyncStore,
     private readonly vault: Vault,
     private readonly google: GoogleClientConfig,
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
   ) {
     this.states = new OAuthStates(db, vault, now);
   }
