@@ -3,6 +3,11 @@
 //   SOAK_MINUTES=30 node bench/soak.js
 // Prints RSS at start and end (and every minute), the calls made, errors, and whether the
 // calendar matches the model at the end.
+// The mixed mode keeps the model at a steady size (SOAK_ITEMS, default 400 items): past it, an
+// add becomes a delete. A model that grows without bound measures the CalDAV server instead:
+// Radicale 3.1 checks a new event's UID against every event in the collection (has_uid in
+// radicale/storage/__init__.py, called from app/put.py), so its creates slow down linearly — 51/s
+// at 500 events, 6/s at 4,000 — and 9 calls/s for 30 minutes outruns it whatever the client does.
 // SOAK_MODE=update: the clients only call update_item on 40 items added first, so the model does
 // not grow (memory that still rises is per call, not per item). SOAK_NODE_FLAGS: node flags for
 // the daemon; by default the heap cap `npm start` and deploy/ use ("" for none, to see V8's own
@@ -15,6 +20,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { freePort, radicale, tmp } from './servers.js';
 
 const minutes = Number(process.env.SOAK_MINUTES ?? 30);
+const steadyItems = Number(process.env.SOAK_ITEMS ?? 400);
 const CLI = new URL('../dist/tripcal.mjs', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,7 +84,7 @@ await Promise.all(clients.map(async (client, c) => {
     let res;
     if (updateOnly) {
       res = await client.callTool({ name: 'update_item', arguments: { item_id: ids[Math.floor(Math.random() * ids.length)], changes: { location: `Room ${i}` } } });
-    } else if (i % 5 === 0 && ids.length > 10) {
+    } else if ((i % 5 === 0 && ids.length > 10) || ids.length >= steadyItems) {
       const id = ids.splice(Math.floor(Math.random() * ids.length), 1)[0];
       res = await client.callTool({ name: 'delete_event', arguments: { event_id: id } });
     } else if (i % 3 === 0 && ids.length > 0) {
@@ -118,7 +124,7 @@ daemon.kill('SIGTERM');
 await new Promise((r) => daemon.on('exit', r));
 server.stop();
 console.log(JSON.stringify({
-  minutes, mode: updateOnly ? 'update' : 'mixed', calls, failures, rss_start_mb: startRss, rss_end_mb: endRss, rss_samples_mb: samples,
+  minutes, mode: updateOnly ? 'update' : `mixed (steady at ${steadyItems} items)`, calls, failures, rss_start_mb: startRss, rss_end_mb: endRss, rss_samples_mb: samples,
   heap_used_start_mb: heapSamples[0], heap_used_end_mb: endHeap, heap_samples_mb: heapSamples, drain_seconds: drainSeconds, memory_end_mb: endMemory,
   items_in_model: items, events_in_calendar: stored, sync_state: last?.state, pending: last?.pending,
   errors_logged: (errors.match(/"level":"error"/g) ?? []).length, ...(heap ? { snapshots: dir } : {}),
