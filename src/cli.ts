@@ -52,8 +52,8 @@ program
 
 program
   .command('import')
-  .description('add the events of an .ics file (a booking confirmation, a schedule) as activities')
-  .argument('<file>', 'the .ics file')
+  .description('add a booking confirmation: schema.org reservations in JSON-LD, HTML or an e-mail (.json, .html, .eml), or an .ics file\'s events as activities')
+  .argument('<file>', 'the .json, .html, .eml or .ics file')
   .option('--trip <id>', 'trip to import into (default: by the events\' dates)')
   .option('--user <id>', 'whose trips (default: the configured default user)')
   .action(run(async (file: string, _opts, cmd: Command) => importCommand(file, cmd.optsWithGlobals())));

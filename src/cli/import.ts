@@ -1,7 +1,9 @@
-// `tripcal import FILE.ics [--trip ID]`: adds a booking or calendar file's events as activities.
+// `tripcal import FILE [--trip ID]`: an .ics file's events become activities; schema.org
+// reservations (JSON-LD, or HTML / an e-mail carrying it) become flights, stays and activities.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { itemSummary } from '../events/desired.js';
+import { importReservations } from '../trips/reservations.js';
 import { withApp, type GlobalOptions } from './common.js';
 
 export interface ImportOptions extends GlobalOptions {
@@ -16,7 +18,19 @@ export async function importCommand(file: string, options: ImportOptions): Promi
   } catch (error) {
     throw new InputError('FILE', `cannot read ${file}: ${(error as Error).message}`);
   }
+  const isIcs = /^BEGIN:VCALENDAR/m.test(text) && !/application\/ld\+json/i.test(text) && !/^\s*[[{]/.test(text);
   await withApp(options, async (app) => {
+    if (!isIcs) {
+      const result = importReservations(app.trips, options.user, text, options.trip);
+      const line = (word: string, item: (typeof result.created)[number]) =>
+        process.stdout.write(`${word.padEnd(10)}${item.id}  ${item.tripId}  ${item.startUtc}  ${itemSummary(item)}\n`);
+      result.created.forEach((i) => line('added', i));
+      result.updated.forEach((i) => line('updated', i));
+      result.unchanged.forEach((i) => line('unchanged', i));
+      for (const skip of result.skipped) process.stdout.write(`skipped   ${skip.type} ${skip.reservation_number ?? '(no number)'}: ${skip.reason}\n`);
+      process.stdout.write(`${result.created.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged, ${result.skipped.length} skipped\n`);
+      return;
+    }
     const result = await app.trips.importIcs(options.user, text, options.trip);
     for (const item of result.created) process.stdout.write(`added     ${item.id}  ${item.tripId}  ${item.startUtc}  ${itemSummary(item)}\n`);
     for (const item of result.updated) process.stdout.write(`updated   ${item.id}  ${item.tripId}  ${item.startUtc}  ${itemSummary(item)}\n`);

@@ -2,7 +2,9 @@
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import { ActivityDetailsSchema, FlightDetailsSchema, StayDetailsSchema } from '../model/schemas.js';
-import type { Item, ItemDetails, ItemKind } from '../model/types.js';
+import { confirmationOf } from '../model/resolve.js';
+import { localDate } from '../model/time.js';
+import type { Item, ItemDetails, ItemKind, ItemTimes } from '../model/types.js';
 
 const DETAILS_SCHEMA: Record<ItemKind, z.ZodObject> = {
   flight: FlightDetailsSchema,
@@ -56,3 +58,19 @@ export function normalizeFlight(item: ItemDetails): ItemDetails {
   };
 }
 
+const flightKey = (number: string) => number.replace(/\s+/g, '').toUpperCase();
+
+/**
+ * The item a new one repeats, if any: a flight with the same number on the same local day, or a
+ * stay or activity with the same kind and confirmation code. (A confirmation code alone does not
+ * name a flight: every flight of a booking shares it.)
+ */
+export function sameAs(existing: Item, item: ItemDetails, times: ItemTimes): boolean {
+  if (existing.kind !== item.kind) return false;
+  if (item.kind === 'flight') {
+    return existing.kind === 'flight' && flightKey(existing.details.flight_number) === flightKey(item.details.flight_number)
+      && localDate(existing.startUtc, existing.startTz) === localDate(times.startUtc, times.startTz);
+  }
+  const code = confirmationOf(item);
+  return code !== null && existing.confirmationCode?.toUpperCase() === code.toUpperCase();
+}

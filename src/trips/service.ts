@@ -9,7 +9,7 @@ import { localDate, parseDate, requireZone } from '../model/time.js';
 import type { Item, ItemDetails, ItemKind, ItemTimes, Trip, User } from '../model/types.js';
 import { readIcs, type Skipped } from '../ics/import.js';
 import type { Store } from '../store/store.js';
-import { autoTitle, mergeChanges, normalizeFlight, overlaps } from './items.js';
+import { autoTitle, mergeChanges, normalizeFlight, overlaps, sameAs } from './items.js';
 import { EMPTY_EXTENT, extentOf, tripSpan, tripZone } from './span.js';
 import { shiftedChanges } from './shift.js';
 import { DateTime, type Duration } from 'luxon';
@@ -36,23 +36,6 @@ export interface AddItemResult {
   tripCreated: boolean;
   /** Nothing was added: `item` is the one the user had already. */
   duplicate?: boolean;
-}
-
-const flightKey = (number: string) => number.replace(/\s+/g, '').toUpperCase();
-
-/**
- * The item a new one repeats, if any: a flight with the same number on the same local day, or a
- * stay or activity with the same kind and confirmation code. (A confirmation code alone does not
- * name a flight: every flight of a booking shares it.)
- */
-function sameAs(existing: Item, item: ItemDetails, times: ItemTimes): boolean {
-  if (existing.kind !== item.kind) return false;
-  if (item.kind === 'flight') {
-    return existing.kind === 'flight' && flightKey(existing.details.flight_number) === flightKey(item.details.flight_number)
-      && localDate(existing.startUtc, existing.startTz) === localDate(times.startUtc, times.startTz);
-  }
-  const code = confirmationOf(item);
-  return code !== null && existing.confirmationCode?.toUpperCase() === code.toUpperCase();
 }
 
 export interface TripInput {
@@ -254,7 +237,7 @@ export class Trips {
     } else {
       ({ trip, times } = this.tripFor(user, item, options.path));
     }
-    if (!options.allowDuplicate && !options.sourceUid) {
+    if (!options.allowDuplicate) {
       for (const existing of this.store.userItems(user.id)) {
         if (sameAs(existing, item, times)) return { item: existing, trip: this.store.getTrip(existing.tripId)!, tripCreated: false, duplicate: true };
       }
@@ -363,22 +346,32 @@ export class Trips {
       if (span.startUtc && span.endUtc) range = { from: new Date(span.startUtc), to: new Date(span.endUtc) };
     }
     const { events, skipped } = await readIcs(text, range);
+    const result = this.importItems(user.id, events.map((e) => ({ item: { kind: 'activity', details: e.details }, sourceUid: e.sourceUid })), tripId, true);
+    return { ...result, skipped: [...skipped, ...result.failed.map((f) => ({ uid: events[f.index]!.sourceUid, reason: f.reason }))] };
+  }
+
+  /**
+   * Items read from a file, each keyed by its source: new ones are added, changed ones updated.
+   * `allowDuplicate: false` also takes an item the user added by hand for the same one.
+   */
+  importItems(requestedUser: string | undefined, entries: Array<{ item: ItemDetails; sourceUid: string }>, tripId: string | undefined, allowDuplicate: boolean) {
+    const user = this.user(requestedUser);
     return this.write(user, () => {
-      const result: IcsImportResult = { created: [], updated: [], unchanged: [], skipped: [...skipped] };
-      events.forEach((event, i) => {
-        const details: ItemDetails = { kind: 'activity', details: event.details };
+      const result = { created: [] as Item[], updated: [] as Item[], unchanged: [] as Item[], failed: [] as Array<{ index: number; reason: string }> };
+      entries.forEach(({ item, sourceUid }, i) => {
         try {
-          const existing = this.store.findItemBySource(user.id, event.sourceUid);
+          const existing = this.store.findItemBySource(user.id, sourceUid);
           if (!existing) {
-            result.created.push(this.insertItem(user, details, { tripId, sourceUid: event.sourceUid, path: `events[${i}]` }).item);
-          } else if (JSON.stringify(existing.details) === JSON.stringify(cleanDetails(event.details))) {
+            const added = this.insertItem(user, item, { tripId, sourceUid, allowDuplicate, path: `events[${i}]` });
+            (added.duplicate ? result.unchanged : result.created).push(added.item);
+          } else if (JSON.stringify(existing.details) === JSON.stringify(normalizeFlight({ kind: item.kind, details: cleanDetails(item.details) } as ItemDetails).details)) {
             result.unchanged.push(existing);
           } else {
-            result.updated.push(this.rewriteItem(user, existing, details, {}).item);
+            result.updated.push(this.rewriteItem(user, existing, item, {}).item);
           }
         } catch (error) {
           if (!(error instanceof InputError)) throw error;
-          result.skipped.push({ uid: event.sourceUid, reason: error.message });
+          result.failed.push({ index: i, reason: error.message });
         }
       });
       return result;

@@ -1,0 +1,305 @@
+// schema.org reservations (https://schema.org/Reservation), the JSON-LD airlines, hotels and
+// booking sites put in confirmation e-mails and that KDE Itinerary's extractor writes: found in
+// plain JSON, in HTML `<script type="application/ld+json">` blocks, or in an e-mail (MIME parts
+// in base64 or quoted-printable), then mapped to tripcal items. Everything read here is data
+// from a stranger: it only ever fills item fields, which the schemas clean and cap.
+import { createHash } from 'node:crypto';
+import type { Item, ItemDetails } from '../model/types.js';
+import type { Trips } from './service.js';
+
+export interface FoundReservation {
+  /** The schema.org type, e.g. FlightReservation. */
+  type: string;
+  reservationNumber: string | null;
+  /** Stable per reservation and part: the same booking imported again finds its item. */
+  sourceUid: string;
+  item: ItemDetails;
+}
+
+export interface SkippedReservation {
+  type: string;
+  reservation_number: string | null;
+  reason: string;
+}
+
+type Node = Record<string, unknown>;
+
+const MAX_NODES = 2_000;
+
+const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
+const typeOf = (n: Node): string => {
+  const t = Array.isArray(n['@type']) ? n['@type'][0] : n['@type'];
+  return typeof t === 'string' ? t.replace(/^https?:\/\/schema\.org\//, '') : '';
+};
+const str = (v: unknown): string | undefined => {
+  if (typeof v === 'string' && v.trim()) return v.trim();
+  if (typeof v === 'number') return String(v);
+  return undefined;
+};
+const obj = (v: unknown): Node => (Array.isArray(v) ? (v.find(isNode) ?? {}) : isNode(v) ? v : {});
+const nameOf = (v: unknown): string | undefined => (typeof v === 'string' ? str(v) : str(obj(v).name));
+
+/** A PostalAddress (or a plain string) as one line. */
+function addressOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return str(v);
+  const a = obj(v);
+  const country = nameOf(a.addressCountry);
+  const parts = [a.streetAddress, a.postalCode, a.addressLocality, a.addressRegion].map(str).filter(Boolean);
+  if (country) parts.push(country);
+  return parts.length ? parts.join(', ') : undefined;
+}
+
+/** A place (Place, Airport, LodgingBusiness…) as "Name, address". */
+function placeOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return str(v);
+  const p = obj(v);
+  const parts = [str(p.name), addressOf(p.address)].filter(Boolean);
+  return parts.length ? parts.join(', ') : undefined;
+}
+
+// ---- finding the JSON-LD ---------------------------------------------------------------------
+
+function decodeQuotedPrintable(body: string): string {
+  const bytes = Buffer.from(body.replace(/=\r?\n/g, ''), 'latin1');
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const hex = bytes.subarray(i + 1, i + 3).toString('latin1');
+    if (bytes[i] === 0x3d && /^[0-9A-F]{2}$/i.test(hex)) {
+      out.push(parseInt(hex, 16));
+      i += 2;
+    } else out.push(bytes[i]!);
+  }
+  return Buffer.from(out).toString('utf8');
+}
+
+/** Every MIME part's body, decoded by its Content-Transfer-Encoding (the whole text when it is not MIME). */
+function mimeBodies(text: string): string[] {
+  const boundaries = [...text.matchAll(/boundary\s*=\s*"?([^";\r\n]+)"?/gi)].map((m) => m[1]!.trim());
+  if (boundaries.length === 0) return [decodePart(text)];
+  const escaped = boundaries.map((b) => b.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return text.split(new RegExp(`^--(?:${escaped.join('|')})(?:--)?[ \\t]*$`, 'm')).map(decodePart);
+}
+
+function decodePart(part: string): string {
+  const split = /\r?\n\r?\n/.exec(part);
+  if (!split) return part;
+  const headers = part.slice(0, split.index);
+  const body = part.slice(split.index + split[0].length);
+  const encoding = /^content-transfer-encoding:\s*([\w-]+)/im.exec(headers)?.[1]?.toLowerCase();
+  if (encoding === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
+  return part;
+}
+
+/** The JSON-LD values in a file: JSON itself, or the ld+json scripts of HTML or an e-mail. */
+export function findJsonLd(text: string): { values: unknown[]; errors: string[] } {
+  const values: unknown[] = [];
+  const errors: string[] = [];
+  const parse = (json: string, where: string) => {
+    try {
+      values.push(JSON.parse(json));
+    } catch (error) {
+      errors.push(`${where} is not valid JSON (${(error as Error).message})`);
+    }
+  };
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    parse(trimmed, 'the file');
+    return { values, errors };
+  }
+  let n = 0;
+  for (const body of mimeBodies(text)) {
+    for (const m of body.matchAll(/<script\b[^>]*type\s*=\s*["']?application\/ld\+json["']?[^>]*>([\s\S]*?)<\/script\s*>/gi)) {
+      parse(m[1]!.trim().replace(/^<!--|-->$/g, ''), `ld+json block ${++n}`);
+    }
+  }
+  return { values, errors };
+}
+
+/** Every node whose type ends in Reservation, from arrays, @graph and nesting. */
+function reservationNodes(values: unknown[]): Node[] {
+  const found: Node[] = [];
+  let seen = 0;
+  const walk = (v: unknown) => {
+    if (++seen > MAX_NODES) return;
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!isNode(v)) return;
+    if (typeOf(v).endsWith('Reservation')) {
+      found.push(v);
+      return;
+    }
+    for (const [k, child] of Object.entries(v)) if (k === '@graph' || isNode(child) || Array.isArray(child)) walk(child);
+  };
+  values.forEach(walk);
+  return found;
+}
+
+// ---- mapping ---------------------------------------------------------------------------------
+
+type Mapped = Array<{ part: string; item: ItemDetails }> | string;
+
+function flight(r: Node, code: string | undefined): Mapped {
+  const f = obj(r.reservationFor);
+  const airline = obj(f.airline);
+  const carrier = str(airline.iataCode) ?? '';
+  const number = str(f.flightNumber);
+  const from = obj(f.departureAirport);
+  const to = obj(f.arrivalAirport);
+  const missing = [
+    !number && 'reservationFor.flightNumber', !str(from.iataCode) && 'reservationFor.departureAirport.iataCode',
+    !str(to.iataCode) && 'reservationFor.arrivalAirport.iataCode', !str(f.departureTime) && 'reservationFor.departureTime',
+    !str(f.arrivalTime) && 'reservationFor.arrivalTime',
+  ].filter(Boolean);
+  if (missing.length) return `missing ${missing.join(', ')}`;
+  const ticket = obj(r.reservedTicket);
+  const seat = str(obj(ticket.ticketedSeat).seatNumber) ?? str(r.airplaneSeat);
+  return [{
+    part: `${carrier}${number}:${str(from.iataCode)}`,
+    item: {
+      kind: 'flight',
+      details: {
+        airline: nameOf(f.airline) ?? (carrier || 'Airline'),
+        flight_number: !carrier || number!.toUpperCase().startsWith(carrier.toUpperCase()) ? number! : `${carrier}${number}`,
+        departure_airport: str(from.iataCode)!, arrival_airport: str(to.iataCode)!,
+        departure_time: str(f.departureTime)!, arrival_time: str(f.arrivalTime)!,
+        confirmation_code: code, seat, terminal: str(f.departureTerminal),
+      },
+    },
+  }];
+}
+
+function lodging(r: Node, code: string | undefined): Mapped {
+  const place = obj(r.reservationFor);
+  const missing = [!nameOf(r.reservationFor) && 'reservationFor.name', !str(r.checkinTime) && 'checkinTime', !str(r.checkoutTime) && 'checkoutTime'].filter(Boolean);
+  if (missing.length) return `missing ${missing.join(', ')}`;
+  return [{
+    part: 'stay',
+    item: {
+      kind: 'stay',
+      details: {
+        name: nameOf(r.reservationFor)!, address: addressOf(place.address), check_in: str(r.checkinTime)!, check_out: str(r.checkoutTime)!,
+        confirmation_code: code, phone: str(place.telephone),
+      },
+    },
+  }];
+}
+
+function activity(name: string | undefined, start: unknown, end: unknown, location: string | undefined, code: string | undefined, part: string, description?: string) {
+  return {
+    part,
+    item: { kind: 'activity' as const, details: { name: name!, start_time: str(start)!, end_time: str(end), location, confirmation_code: code, description } },
+  };
+}
+
+function event(r: Node, code: string | undefined): Mapped {
+  const e = obj(r.reservationFor);
+  const missing = [!str(e.name) && 'reservationFor.name', !str(e.startDate) && 'reservationFor.startDate'].filter(Boolean);
+  if (missing.length) return `missing ${missing.join(', ')}`;
+  return [activity(str(e.name), e.startDate, e.endDate, placeOf(e.location), code, 'event')];
+}
+
+function restaurant(r: Node, code: string | undefined): Mapped {
+  const place = obj(r.reservationFor);
+  const missing = [!nameOf(r.reservationFor) && 'reservationFor.name', !str(r.startTime) && 'startTime'].filter(Boolean);
+  if (missing.length) return `missing ${missing.join(', ')}`;
+  const party = str(r.partySize);
+  return [activity(`Table at ${nameOf(r.reservationFor)}`, r.startTime, r.endTime, addressOf(place.address) ?? nameOf(place),
+    code, 'table', party ? `Party of ${party}` : undefined)];
+}
+
+function rentalCar(r: Node, code: string | undefined): Mapped {
+  const car = obj(r.reservationFor);
+  const company = nameOf(car.rentalCompany) ?? nameOf(r.provider) ?? nameOf(car.brand) ?? 'rental car';
+  const missing = [!str(r.pickupTime) && 'pickupTime', !str(r.dropoffTime) && 'dropoffTime'].filter(Boolean);
+  if (missing.length) return `missing ${missing.join(', ')}`;
+  const model = nameOf(car) ? ` (${nameOf(car)})` : '';
+  // A timed pick-up or return lasts the default hour; a date alone stays one all-day event.
+  const endOf = (t: unknown) => (/T\d\d:\d\d/.test(str(t)!) ? undefined : str(t));
+  // Two short events, not one that marks the whole rental as busy. Only the pick-up carries the
+  // confirmation code, so the return is not taken for a duplicate of it.
+  return [
+    activity(`Pick up car: ${company}${model}`, r.pickupTime, endOf(r.pickupTime), placeOf(r.pickupLocation), code, 'pickup'),
+    activity(`Return car: ${company}`, r.dropoffTime, endOf(r.dropoffTime), placeOf(r.dropoffLocation), undefined, 'dropoff',
+      code ? `Reservation ${code}` : undefined),
+  ];
+}
+
+function ground(r: Node, code: string | undefined, kind: 'Train' | 'Bus'): Mapped {
+  const trip = obj(r.reservationFor);
+  const from = obj(kind === 'Train' ? trip.departureStation : trip.departureBusStop);
+  const to = obj(kind === 'Train' ? trip.arrivalStation : trip.arrivalBusStop);
+  const missing = [!str(trip.departureTime) && 'reservationFor.departureTime', !nameOf(from) && `reservationFor.departure${kind === 'Train' ? 'Station' : 'BusStop'}.name`,
+    !nameOf(to) && `reservationFor.arrival${kind === 'Train' ? 'Station' : 'BusStop'}.name`].filter(Boolean);
+  if (missing.length) return `missing ${missing.join(', ')}`;
+  const number = str(kind === 'Train' ? trip.trainNumber : trip.busNumber);
+  const label = [kind, number].filter(Boolean).join(' ');
+  const seat = obj(obj(r.reservedTicket).ticketedSeat);
+  const seatText = [str(seat.seatSection) && `coach ${str(seat.seatSection)}`, str(seat.seatNumber) && `seat ${str(seat.seatNumber)}`].filter(Boolean).join(', ');
+  return [activity(`${label} ${nameOf(from)} → ${nameOf(to)}`, trip.departureTime, trip.arrivalTime, placeOf(from), code,
+    `${label}:${nameOf(from)}`, seatText ? `Seat: ${seatText}` : undefined)];
+}
+
+const MAPPERS: Record<string, (r: Node, code: string | undefined) => Mapped> = {
+  FlightReservation: flight,
+  LodgingReservation: lodging,
+  EventReservation: event,
+  FoodEstablishmentReservation: restaurant,
+  RentalCarReservation: rentalCar,
+  TrainReservation: (r, c) => ground(r, c, 'Train'),
+  BusReservation: (r, c) => ground(r, c, 'Bus'),
+};
+
+const CANCELLED = /ReservationCancelled$/;
+
+/** The reservations in a file, mapped to items, and what was left out and why. */
+export function readReservations(text: string): { found: FoundReservation[]; skipped: SkippedReservation[] } {
+  const { values, errors } = findJsonLd(text);
+  const skipped: SkippedReservation[] = errors.map((reason) => ({ type: 'JSON-LD', reservation_number: null, reason }));
+  const found: FoundReservation[] = [];
+  const nodes = reservationNodes(values);
+  if (nodes.length === 0 && errors.length === 0) {
+    skipped.push({ type: 'JSON-LD', reservation_number: null, reason: values.length ? 'no schema.org Reservation in the JSON-LD' : 'no JSON-LD found (expected JSON, or HTML / an e-mail with <script type="application/ld+json">)' });
+  }
+  for (const node of nodes) {
+    const type = typeOf(node);
+    const code = str(node.reservationNumber) ?? str(node.confirmationNumber);
+    const skip = (reason: string) => skipped.push({ type, reservation_number: code ?? null, reason });
+    const mapper = MAPPERS[type];
+    if (!mapper) {
+      skip(`${type} is not a kind tripcal imports (flights, lodging, events, restaurants, rental cars, trains, buses)`);
+      continue;
+    }
+    if (CANCELLED.test(str(node.reservationStatus) ?? '')) {
+      skip('the reservation is cancelled');
+      continue;
+    }
+    const mapped = mapper(node, code);
+    if (typeof mapped === 'string') {
+      skip(mapped);
+      continue;
+    }
+    const identity = code ?? createHash('sha256').update(JSON.stringify(node)).digest('hex').slice(0, 16);
+    for (const { part, item } of mapped) {
+      found.push({ type, reservationNumber: code ?? null, sourceUid: `schema.org:${type}:${identity}:${part}`, item });
+    }
+  }
+  return { found, skipped };
+}
+
+export interface ReservationImport {
+  created: Item[];
+  updated: Item[];
+  unchanged: Item[];
+  skipped: SkippedReservation[];
+}
+
+/** Adds the file's reservations as items; a reservation imported again updates its item instead. */
+export function importReservations(trips: Trips, userId: string | undefined, text: string, tripId?: string): ReservationImport {
+  const { found, skipped } = readReservations(text);
+  const result = trips.importItems(userId, found.map(({ item, sourceUid }) => ({ item, sourceUid })), tripId, false);
+  for (const { index, reason } of result.failed) {
+    const f = found[index]!;
+    skipped.push({ type: f.type, reservation_number: f.reservationNumber, reason: reason.replace(/^events\[\d+\]\./, '') });
+  }
+  return { created: result.created, updated: result.updated, unchanged: result.unchanged, skipped };
+}

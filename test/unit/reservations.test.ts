@@ -1,0 +1,113 @@
+// schema.org reservation import (fixtures in test/fixtures/reservations, written from the
+// schema.org and Gmail markup examples): JSON, @graph, HTML script blocks, a MIME e-mail with
+// quoted-printable and base64 parts; times with and without offsets; re-import without duplicates.
+import { readFileSync } from 'node:fs';
+import { afterEach, expect, test } from 'vitest';
+import type { App } from '../../src/app.js';
+import { checkTrip } from '../../src/trips/checks.js';
+import { importReservations, readReservations } from '../../src/trips/reservations.js';
+import { testApp } from '../support/app.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/reservations/${name}`, import.meta.url), 'utf8');
+let app: App;
+afterEach(async () => {
+  await app?.close();
+});
+
+test('a FlightReservation with offsets becomes a flight at the airports\' local times, with number, seat and terminal', () => {
+  app = testApp();
+  const { created, skipped } = importReservations(app.trips, undefined, fixture('flight.json'));
+  expect(skipped).toEqual([]);
+  expect(created).toHaveLength(1);
+  const [flight] = created;
+  expect(flight).toMatchObject({ kind: 'flight', startUtc: '2027-03-05T04:15:00Z', endUtc: '2027-03-05T11:30:00Z', startTz: 'America/Los_Angeles', endTz: 'America/New_York', confirmationCode: 'RXJ34P' });
+  expect(flight!.details).toMatchObject({ airline: 'United', flight_number: 'UA110', departure_airport: 'SFO', arrival_airport: 'JFK', seat: '9A', terminal: '3' });
+});
+
+test('@graph with a stay (times without offset, the hotel\'s local time) and a restaurant table', () => {
+  app = testApp();
+  const { created, skipped } = importReservations(app.trips, undefined, fixture('flight.json'));
+  const second = importReservations(app.trips, undefined, fixture('stay-and-dinner.json'));
+  expect(skipped).toEqual([]);
+  expect(second.skipped).toEqual([]);
+  const [stay, table] = second.created;
+  // Placed in the trip of the flight that lands in New York; no zone given, so the trip's zone.
+  expect(stay).toMatchObject({ kind: 'stay', tripId: created[0]!.tripId, confirmationCode: 'abc456' });
+  expect(stay!.details).toMatchObject({ name: 'Hilton San Francisco Union Square', address: '333 O\'Farrell St, 94102, San Francisco, CA, US', phone: '415-771-1400', check_in: '2027-03-05T15:00:00', check_out: '2027-03-08T11:00:00' });
+  expect(table).toMatchObject({ kind: 'activity', startUtc: '2027-04-10T18:30:00Z', confirmationCode: 'OT12345' });
+  expect(table!.details).toMatchObject({ name: 'Table at Wagamama', description: 'Party of 2', location: '1 Tavistock Street, WC2E 7PG, London, United Kingdom' });
+});
+
+test('HTML with several ld+json blocks: a round trip sharing one booking code, a rental car (pick-up and return), a concert', () => {
+  app = testApp();
+  const { created, skipped } = importReservations(app.trips, undefined, fixture('confirmation.html'));
+  expect(skipped).toEqual([]);
+  expect(created.map((i) => [i.kind, i.details.kind === undefined ? null : null, 'name' in i.details ? i.details.name : i.details.flight_number])).toEqual([
+    ['flight', null, 'KL1234'], ['flight', null, 'KL1009'],
+    ['activity', null, 'Pick up car: Hertz (Volkswagen Golf)'], ['activity', null, 'Return car: Hertz'],
+    ['activity', null, 'Foo Fighters Concert'],
+  ]);
+  expect(created[0]).toMatchObject({ startUtc: '2027-06-01T07:05:00Z', endUtc: '2027-06-01T08:25:00Z', startTz: 'Europe/Amsterdam', endTz: 'Europe/London' });
+  expect(created[0]!.details).toMatchObject({ seat: '14C', confirmation_code: 'KLM7QX' });
+  expect(created[1]!.details).toMatchObject({ confirmation_code: 'KLM7QX' });
+  expect(created[2]).toMatchObject({ startUtc: '2027-06-01T09:30:00Z', endUtc: '2027-06-01T10:30:00Z', confirmationCode: 'HZ-55821' });
+  expect(created[3]).toMatchObject({ startUtc: '2027-06-05T15:00:00Z', confirmationCode: null });
+  expect(created[3]!.details).toMatchObject({ description: 'Reservation HZ-55821', location: 'Hertz Heathrow Terminal 5' });
+  expect(created[4]).toMatchObject({ startUtc: '2027-06-03T18:30:00Z', endUtc: '2027-06-03T22:00:00Z' });
+  expect(created[4]!.details).toMatchObject({ location: 'AccorHotels Arena, 8 Boulevard de Bercy, 75012, Paris, FR' });
+});
+
+test('an e-mail: quoted-printable and base64 parts are decoded; the unusable ones are listed with the reason', () => {
+  app = testApp();
+  const { created, skipped } = importReservations(app.trips, undefined, fixture('booking.eml'));
+  expect(created.map((i) => 'name' in i.details && i.details.name)).toEqual(['Train ICE 597 Berlin Hbf → München Hbf', 'Bus N 1440 München ZOB → Salzburg Süd']);
+  expect(created[0]).toMatchObject({ startUtc: '2027-03-10T07:34:00Z', endUtc: '2027-03-10T11:36:00Z', confirmationCode: 'DB-9XK2' });
+  expect(created[0]!.details).toMatchObject({ description: 'Seat: coach 12, seat 61', location: 'Berlin Hbf' });
+  expect(skipped).toEqual([
+    { type: 'FlightReservation', reservation_number: 'PART1', reason: 'missing reservationFor.arrivalTime' },
+    { type: 'EventReservation', reservation_number: 'GONE-1', reason: 'the reservation is cancelled' },
+    { type: 'TaxiReservation', reservation_number: 'TX-1', reason: expect.stringMatching(/^TaxiReservation is not a kind tripcal imports/) },
+  ]);
+});
+
+test('the same reservations imported twice: nothing new; a changed time updates the item', () => {
+  app = testApp();
+  const first = importReservations(app.trips, undefined, fixture('confirmation.html'));
+  const again = importReservations(app.trips, undefined, fixture('confirmation.html'));
+  expect(again.created).toEqual([]);
+  expect(again.unchanged.map((i) => i.id)).toEqual(first.created.map((i) => i.id));
+  const moved = importReservations(app.trips, undefined, fixture('confirmation.html').replace('2027-06-03T19:30:00+01:00', '2027-06-03T20:00:00+01:00'));
+  expect(moved.updated.map((i) => i.id)).toEqual([first.created[4]!.id]);
+  expect(moved.updated[0]!.startUtc).toBe('2027-06-03T19:00:00Z');
+  const total = app.trips.listTrips(undefined).reduce((n, t) => n + t.items.length, 0);
+  expect(total).toBe(5);
+});
+
+test('a flight added by hand is found, not added again (same number and day)', () => {
+  app = testApp();
+  const hand = app.trips.addItem(undefined, { kind: 'flight', details: {
+    airline: 'United', flight_number: 'UA 110', departure_airport: 'SFO', arrival_airport: 'JFK', departure_time: '2027-03-04T20:15', arrival_time: '2027-03-05T06:30',
+  } }, { path: 'flight_details' });
+  const { created, unchanged } = importReservations(app.trips, undefined, fixture('flight.json'));
+  expect(created).toEqual([]);
+  expect(unchanged.map((i) => i.id)).toEqual([hand.item.id]);
+});
+
+test('bad input changes nothing and says why: no JSON-LD, broken JSON, a date that is not one', () => {
+  app = testApp();
+  expect(readReservations('<html><p>hello</p></html>').skipped).toEqual([{ type: 'JSON-LD', reservation_number: null, reason: expect.stringMatching(/^no JSON-LD found/) }]);
+  expect(readReservations('{"@type": "FlightReservation", ').skipped[0]!.reason).toMatch(/^the file is not valid JSON/);
+  expect(readReservations('{"@type": "Person", "name": "x"}').skipped[0]!.reason).toBe('no schema.org Reservation in the JSON-LD');
+  const bad = importReservations(app.trips, undefined, fixture('flight.json').replace('2027-03-04T20:15:00-08:00', 'next tuesday'));
+  expect(bad.created).toEqual([]);
+  expect(bad.skipped).toEqual([{ type: 'FlightReservation', reservation_number: 'RXJ34P', reason: expect.stringContaining('departure_time') }]);
+  expect(app.trips.listTrips(undefined)).toEqual([]);
+});
+
+test('imported items take part in the trip checks (a stay checked in before the flight lands)', () => {
+  app = testApp();
+  const { created } = importReservations(app.trips, undefined, fixture('flight.json'));
+  importReservations(app.trips, undefined, fixture('stay-and-dinner.json').replace('2027-03-05T15:00:00', '2027-03-03T15:00:00'));
+  const items = app.trips.getTrip(undefined, created[0]!.tripId).items;
+  expect(checkTrip(items).map((w) => w.code)).toContain('checkin_before_arrival');
+});
