@@ -356,6 +356,7 @@ export class Trips {
    */
   importItems(requestedUser: string | undefined, entries: Array<{ item: ItemDetails; sourceUid: string }>, tripId: string | undefined, allowDuplicate: boolean) {
     const user = this.user(requestedUser);
+    if (tripId) this.ownedTrip(user.id, tripId);
     return this.write(user, () => {
       const result = { created: [] as Item[], updated: [] as Item[], unchanged: [] as Item[], failed: [] as Array<{ index: number; reason: string }> };
       entries.forEach(({ item, sourceUid }, i) => {
