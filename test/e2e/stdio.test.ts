@@ -17,7 +17,7 @@ afterAll(async () => {
 
 const EXPECTED_TOOLS = [
   'add_flight', 'add_accommodation', 'add_activity', 'create_itinerary', 'export_trip', 'delete_event',
-  'create_trip', 'list_trips', 'get_trip', 'check_trip', 'shift_trip', 'update_item', 'delete_trip', 'import_ics',
+  'create_trip', 'list_trips', 'get_trip', 'check_trip', 'shift_trip', 'update_item', 'delete_trip', 'import_ics', 'import_reservations',
   'sync_now', 'sync_status', 'list_calendars', 'check_availability', 'authorize_calendar', 'handle_auth_callback',
 ];
 
