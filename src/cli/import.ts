@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { itemSummary } from '../events/desired.js';
+import type { Item } from '../model/types.js';
 import { importReservations } from '../trips/reservations.js';
 import { withApp, type GlobalOptions } from './common.js';
 
@@ -20,21 +21,19 @@ export async function importCommand(file: string, options: ImportOptions): Promi
   }
   const isIcs = /^BEGIN:VCALENDAR/m.test(text) && !/application\/ld\+json/i.test(text) && !/^\s*[[{]/.test(text);
   await withApp(options, async (app) => {
-    if (!isIcs) {
-      const result = importReservations(app.trips, options.user, text, options.trip);
-      const line = (word: string, item: (typeof result.created)[number]) =>
-        process.stdout.write(`${word.padEnd(10)}${item.id}  ${item.tripId}  ${item.startUtc}  ${itemSummary(item)}\n`);
-      result.created.forEach((i) => line('added', i));
-      result.updated.forEach((i) => line('updated', i));
-      result.unchanged.forEach((i) => line('unchanged', i));
-      for (const skip of result.skipped) process.stdout.write(`skipped   ${skip.type} ${skip.reservation_number ?? '(no number)'}: ${skip.reason}\n`);
-      process.stdout.write(`${result.created.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged, ${result.skipped.length} skipped\n`);
-      return;
+    const result = isIcs
+      ? await app.trips.importIcs(options.user, text, options.trip)
+      : importReservations(app.trips, options.user, text, options.trip);
+    const line = (word: string, item: Item) =>
+      process.stdout.write(`${word.padEnd(10)}${item.id}  ${item.tripId}  ${item.startUtc}  ${itemSummary(item)}\n`);
+    result.created.forEach((i) => line('added', i));
+    result.updated.forEach((i) => line('updated', i));
+    // An .ics import has always listed only what it changed; a reservation import names every item it matched.
+    if (!isIcs) result.unchanged.forEach((i) => line('unchanged', i));
+    for (const skip of result.skipped) {
+      const what = 'uid' in skip ? (skip.uid ?? '(no UID)') : `${skip.type} ${skip.reservation_number ?? '(no number)'}`;
+      process.stdout.write(`skipped   ${what}: ${skip.reason}\n`);
     }
-    const result = await app.trips.importIcs(options.user, text, options.trip);
-    for (const item of result.created) process.stdout.write(`added     ${item.id}  ${item.tripId}  ${item.startUtc}  ${itemSummary(item)}\n`);
-    for (const item of result.updated) process.stdout.write(`updated   ${item.id}  ${item.tripId}  ${item.startUtc}  ${itemSummary(item)}\n`);
-    for (const skip of result.skipped) process.stdout.write(`skipped   ${skip.uid ?? '(no UID)'}: ${skip.reason}\n`);
     process.stdout.write(`${result.created.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged, ${result.skipped.length} skipped\n`);
   });
 }

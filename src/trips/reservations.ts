@@ -138,6 +138,12 @@ function reservationNodes(values: unknown[]): Node[] {
 
 type Mapped = Array<{ part: string; item: ItemDetails }> | string;
 
+/** "missing a, b" for the fields (path → value read) that are empty, or null when all are there. */
+function missing(fields: Record<string, unknown>): string | null {
+  const absent = Object.entries(fields).filter(([, v]) => !v).map(([path]) => path);
+  return absent.length ? `missing ${absent.join(', ')}` : null;
+}
+
 function flight(r: Node, code: string | undefined): Mapped {
   const f = obj(r.reservationFor);
   const airline = obj(f.airline);
@@ -145,12 +151,12 @@ function flight(r: Node, code: string | undefined): Mapped {
   const number = str(f.flightNumber);
   const from = obj(f.departureAirport);
   const to = obj(f.arrivalAirport);
-  const missing = [
-    !number && 'reservationFor.flightNumber', !str(from.iataCode) && 'reservationFor.departureAirport.iataCode',
-    !str(to.iataCode) && 'reservationFor.arrivalAirport.iataCode', !str(f.departureTime) && 'reservationFor.departureTime',
-    !str(f.arrivalTime) && 'reservationFor.arrivalTime',
-  ].filter(Boolean);
-  if (missing.length) return `missing ${missing.join(', ')}`;
+  const lacking = missing({
+    'reservationFor.flightNumber': number, 'reservationFor.departureAirport.iataCode': str(from.iataCode),
+    'reservationFor.arrivalAirport.iataCode': str(to.iataCode), 'reservationFor.departureTime': str(f.departureTime),
+    'reservationFor.arrivalTime': str(f.arrivalTime),
+  });
+  if (lacking) return lacking;
   const ticket = obj(r.reservedTicket);
   const seat = str(obj(ticket.ticketedSeat).seatNumber) ?? str(r.airplaneSeat);
   return [{
@@ -170,8 +176,8 @@ function flight(r: Node, code: string | undefined): Mapped {
 
 function lodging(r: Node, code: string | undefined): Mapped {
   const place = obj(r.reservationFor);
-  const missing = [!nameOf(r.reservationFor) && 'reservationFor.name', !str(r.checkinTime) && 'checkinTime', !str(r.checkoutTime) && 'checkoutTime'].filter(Boolean);
-  if (missing.length) return `missing ${missing.join(', ')}`;
+  const lacking = missing({ 'reservationFor.name': nameOf(r.reservationFor), checkinTime: str(r.checkinTime), checkoutTime: str(r.checkoutTime) });
+  if (lacking) return lacking;
   return [{
     part: 'stay',
     item: {
@@ -193,15 +199,15 @@ function activity(name: string | undefined, start: unknown, end: unknown, locati
 
 function event(r: Node, code: string | undefined): Mapped {
   const e = obj(r.reservationFor);
-  const missing = [!str(e.name) && 'reservationFor.name', !str(e.startDate) && 'reservationFor.startDate'].filter(Boolean);
-  if (missing.length) return `missing ${missing.join(', ')}`;
+  const lacking = missing({ 'reservationFor.name': str(e.name), 'reservationFor.startDate': str(e.startDate) });
+  if (lacking) return lacking;
   return [activity(str(e.name), e.startDate, e.endDate, placeOf(e.location), code, 'event')];
 }
 
 function restaurant(r: Node, code: string | undefined): Mapped {
   const place = obj(r.reservationFor);
-  const missing = [!nameOf(r.reservationFor) && 'reservationFor.name', !str(r.startTime) && 'startTime'].filter(Boolean);
-  if (missing.length) return `missing ${missing.join(', ')}`;
+  const lacking = missing({ 'reservationFor.name': nameOf(r.reservationFor), startTime: str(r.startTime) });
+  if (lacking) return lacking;
   const party = str(r.partySize);
   return [activity(`Table at ${nameOf(r.reservationFor)}`, r.startTime, r.endTime, addressOf(place.address) ?? nameOf(place),
     code, 'table', party ? `Party of ${party}` : undefined)];
@@ -210,8 +216,8 @@ function restaurant(r: Node, code: string | undefined): Mapped {
 function rentalCar(r: Node, code: string | undefined): Mapped {
   const car = obj(r.reservationFor);
   const company = nameOf(car.rentalCompany) ?? nameOf(r.provider) ?? nameOf(car.brand) ?? 'rental car';
-  const missing = [!str(r.pickupTime) && 'pickupTime', !str(r.dropoffTime) && 'dropoffTime'].filter(Boolean);
-  if (missing.length) return `missing ${missing.join(', ')}`;
+  const lacking = missing({ pickupTime: str(r.pickupTime), dropoffTime: str(r.dropoffTime) });
+  if (lacking) return lacking;
   const model = nameOf(car) ? ` (${nameOf(car)})` : '';
   // A timed pick-up or return lasts the default hour; a date alone stays one all-day event.
   const endOf = (t: unknown) => (/T\d\d:\d\d/.test(str(t)!) ? undefined : str(t));
@@ -228,9 +234,11 @@ function ground(r: Node, code: string | undefined, kind: 'Train' | 'Bus'): Mappe
   const trip = obj(r.reservationFor);
   const from = obj(kind === 'Train' ? trip.departureStation : trip.departureBusStop);
   const to = obj(kind === 'Train' ? trip.arrivalStation : trip.arrivalBusStop);
-  const missing = [!str(trip.departureTime) && 'reservationFor.departureTime', !nameOf(from) && `reservationFor.departure${kind === 'Train' ? 'Station' : 'BusStop'}.name`,
-    !nameOf(to) && `reservationFor.arrival${kind === 'Train' ? 'Station' : 'BusStop'}.name`].filter(Boolean);
-  if (missing.length) return `missing ${missing.join(', ')}`;
+  const stop = kind === 'Train' ? 'Station' : 'BusStop';
+  const lacking = missing({
+    'reservationFor.departureTime': str(trip.departureTime), [`reservationFor.departure${stop}.name`]: nameOf(from), [`reservationFor.arrival${stop}.name`]: nameOf(to),
+  });
+  if (lacking) return lacking;
   const number = str(kind === 'Train' ? trip.trainNumber : trip.busNumber);
   const label = [kind, number].filter(Boolean).join(' ');
   const seat = obj(obj(r.reservedTicket).ticketedSeat);

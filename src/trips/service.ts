@@ -38,6 +38,9 @@ export interface AddItemResult {
   duplicate?: boolean;
 }
 
+/** An item as it is stored: text cleaned, flight numbers and airports in one spelling. */
+const normalizedItem = (raw: ItemDetails) => normalizeFlight({ kind: raw.kind, details: cleanDetails(raw.details) } as ItemDetails);
+
 export interface TripInput {
   title: string;
   start_date?: string;
@@ -226,7 +229,7 @@ export class Trips {
   }
 
   private insertItem(user: User, raw: ItemDetails, options: AddItemOptions): AddItemResult {
-    const item = normalizeFlight({ kind: raw.kind, details: cleanDetails(raw.details) } as ItemDetails);
+    const item = normalizedItem(raw);
     this.checkRemind(options.remindBeforeHours, 'remind_before');
     let trip: Trip | null;
     let times: ItemTimes;
@@ -365,7 +368,7 @@ export class Trips {
           if (!existing) {
             const added = this.insertItem(user, item, { tripId, sourceUid, allowDuplicate, path: `events[${i}]` });
             (added.duplicate ? result.unchanged : result.created).push(added.item);
-          } else if (JSON.stringify(existing.details) === JSON.stringify(normalizeFlight({ kind: item.kind, details: cleanDetails(item.details) } as ItemDetails).details)) {
+          } else if (JSON.stringify(existing.details) === JSON.stringify(normalizedItem(item).details)) {
             result.unchanged.push(existing);
           } else {
             result.updated.push(this.rewriteItem(user, existing, item, {}).item);

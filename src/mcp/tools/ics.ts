@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { renderCalendar } from '../../ics/export.js';
+import type { Item } from '../../model/types.js';
 import { cleanText, TripIdSchema, UserIdSchema } from '../../model/schemas.js';
 import { importReservations } from '../../trips/reservations.js';
 import { itemView } from '../../trips/views.js';
@@ -16,6 +17,13 @@ export function exportTrip(app: App, userId: string | undefined, tripId: string)
   const { trip, items } = app.trips.getTrip(userId, tripId);
   const { text: ics, events: eventCount } = renderCalendar({ name: trip.title, items });
   return { trip, ics, eventCount };
+}
+
+/** After an import: syncs the trips it changed (one trip alone when only one), or says nothing changed. */
+async function syncImported(app: App, requestedUser: string | undefined, changed: readonly Item[]) {
+  const tripIds = [...new Set(changed.map((i) => i.tripId))];
+  if (tripIds.length === 0) return { status: 'synced' as const, message: 'nothing changed', accounts: [] };
+  return app.syncAfterEdit(app.trips.userId(requestedUser), tripIds.length === 1 ? tripIds[0] : undefined);
 }
 
 export function registerIcsTools(server: McpServer, app: App): void {
@@ -68,11 +76,7 @@ export function registerIcsTools(server: McpServer, app: App): void {
     },
     handled('import_ics', async (args) => {
       const result = await app.trips.importIcs(args.user_id, args.ics, args.trip_id);
-      const userId = app.trips.userId(args.user_id);
-      const tripIds = [...new Set([...result.created, ...result.updated].map((i) => i.tripId))];
-      const sync = tripIds.length === 0
-        ? { status: 'synced' as const, message: 'nothing changed', accounts: [] }
-        : await app.syncAfterEdit(userId, tripIds.length === 1 ? tripIds[0] : undefined);
+      const sync = await syncImported(app, args.user_id, [...result.created, ...result.updated]);
       return ok({
         sync,
         success: true,
@@ -109,11 +113,7 @@ export function registerIcsTools(server: McpServer, app: App): void {
     },
     handled('import_reservations', async (args) => {
       const result = importReservations(app.trips, args.user_id, args.content, args.trip_id);
-      const userId = app.trips.userId(args.user_id);
-      const tripIds = [...new Set([...result.created, ...result.updated].map((i) => i.tripId))];
-      const sync = tripIds.length === 0
-        ? { status: 'synced' as const, message: 'nothing changed', accounts: [] }
-        : await app.syncAfterEdit(userId, tripIds.length === 1 ? tripIds[0] : undefined);
+      const sync = await syncImported(app, args.user_id, [...result.created, ...result.updated]);
       return ok({
         sync,
         success: true,
