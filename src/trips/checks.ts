@@ -1,5 +1,7 @@
 // Trip checks: the mistakes travellers make, found in a trip's items. Each warning names the
 // items involved and shows the times in their own local zones. Pure: items in, warnings out.
+// A message names items by kind and id only: their titles may come from an imported booking, so
+// they go in the warning's `items`, never into the message text.
 //
 //   overlapping_flights     two flights in the air at once
 //   short_connection        less time between landing and the next departure than the minimum
@@ -31,6 +33,7 @@ export interface TripWarning {
   code: WarningCode;
   message: string;
   item_ids: string[];
+  items: Array<{ id: string; kind: Item['kind']; summary: string }>;
 }
 
 type Flight = Item & { kind: 'flight'; details: FlightDetails };
@@ -41,7 +44,9 @@ const CONNECTION_MAX_MS = 24 * 3_600_000;
 
 const ms = (iso: string) => Date.parse(iso);
 const at = (item: Item, end = false) => humanTime(end ? item.endUtc : item.startUtc, end ? item.endTz : item.startTz);
-const name = (item: Item) => `${itemSummary(item)} (${item.id})`;
+const name = (item: Item) => `${item.kind} ${item.id}`;
+/** An airport code as the message shows it: codes are short letters, anything else is not repeated. */
+const airport = (code: string) => (/^[A-Z0-9]{3,4}$/.test(code) ? code : 'an airport not in the list');
 const overlaps = (a: Item, b: Item) => ms(a.startUtc) < ms(b.endUtc) && ms(b.startUtc) < ms(a.endUtc);
 
 function country(code: string): string | null {
@@ -66,7 +71,9 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
   const stays = sorted.filter((i) => i.kind === 'stay');
   const activities = sorted.filter((i) => i.kind === 'activity' && !i.allDay);
   const warnings: TripWarning[] = [];
-  const warn = (code: WarningCode, message: string, ...involved: Item[]) => warnings.push({ code, message, item_ids: involved.map((i) => i.id) });
+  const warn = (code: WarningCode, message: string, ...involved: Item[]) => warnings.push({
+    code, message, item_ids: involved.map((i) => i.id), items: involved.map((i) => ({ id: i.id, kind: i.kind, summary: itemSummary(i) })),
+  });
 
   for (let i = 0; i < flights.length; i++) {
     for (let j = i + 1; j < flights.length && ms(flights[j]!.startUtc) < ms(flights[i]!.endUtc); j++) {
@@ -81,8 +88,9 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
     if (gap < 0) continue; // overlapping: said above
     const landed = a.details.arrival_airport.toUpperCase();
     const leaves = b.details.departure_airport.toUpperCase();
+    const [landedAt, leavesFrom] = [airport(landed), airport(leaves)];
     if (landed !== leaves) {
-      warn('airport_mismatch', `${name(a)} lands at ${landed} (${at(a, true)}) but ${name(b)} leaves from ${leaves} (${at(b)}): `
+      warn('airport_mismatch', `${name(a)} lands at ${landedAt} (${at(a, true)}) but ${name(b)} leaves from ${leavesFrom} (${at(b)}): `
         + 'check the airports, or plan the transfer between them', a, b);
     }
     if (gap <= CONNECTION_MAX_MS) {
@@ -90,8 +98,8 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
       const international = countries.size > 1;
       const minimum = international ? options.minConnectionMinutesInternational : options.minConnectionMinutes;
       if (gap < minimum * 60_000) {
-        warn('short_connection', `only ${Math.round(gap / 60_000)} min between ${name(a)} landing at ${landed} (${at(a, true)}) and ${name(b)} `
-          + `leaving ${leaves} (${at(b)}); allow at least ${minimum} min${international ? ' for a connection across a border' : ''}`, a, b);
+        warn('short_connection', `only ${Math.round(gap / 60_000)} min between ${name(a)} landing at ${landedAt} (${at(a, true)}) and ${name(b)} `
+          + `leaving ${leavesFrom} (${at(b)}); allow at least ${minimum} min${international ? ' for a connection across a border' : ''}`, a, b);
       }
     }
     // Nights on the ground between the two flights, each needing a stay.

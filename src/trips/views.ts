@@ -66,11 +66,15 @@ export function tripView(trip: Trip, items: readonly Item[], zone: string): Trip
   };
 }
 
-/** One line for messages: `Flight: United Airlines UA123, Sun 15 Jun 2025 01:00 PDT → Sun 15 Jun 2025 12:30 EDT`. */
+/**
+ * One line for messages: `flight item_…, Sun 15 Jun 2025 01:00 PDT → Sun 15 Jun 2025 12:30 EDT`. Kind, id and
+ * times only: a title may come from an imported file, and messages never quote outside text (see
+ * mcp/shapes.ts, untrusted); the item itself is in the result's structured fields.
+ */
 export function itemLine(item: Item): string {
   if (item.allDay) {
     const { start, end } = tripDates({ startDate: null, endDate: null }, [item]);
-    return `${itemSummary(item)}, all day ${start === end ? start : `${start} to ${end}`}`;
+    return `${item.kind} ${item.id}, all day ${start === end ? start : `${start} to ${end}`}`;
   }
-  return `${itemSummary(item)}, ${humanTime(item.startUtc, item.startTz)} → ${humanTime(item.endUtc, item.endTz)}`;
+  return `${item.kind} ${item.id}, ${humanTime(item.startUtc, item.startTz)} → ${humanTime(item.endUtc, item.endTz)}`;
 }

@@ -20,7 +20,10 @@ test('a broken trip is flagged by check_trip and get_trip; update_item fixes it 
     airline: 'Delta', flight_number: 'DL2', departure_airport: 'ATL', arrival_airport: 'MCO', departure_time: '2025-06-18T12:00', arrival_time: '2025-06-18T13:30',
   } }));
   const checked = structured(await server.call('check_trip', { trip_id: tripId }));
-  expect(checked.warnings).toEqual([{ code: 'short_connection', item_ids: [first.item_id, second.item_id], message: expect.stringMatching(/^only 30 min .*allow at least 60 min$/) }]);
+  expect(checked.warnings).toEqual([{
+    code: 'short_connection', item_ids: [first.item_id, second.item_id], message: expect.stringMatching(/^only 30 min .*allow at least 60 min$/),
+    items: [{ id: first.item_id, kind: 'flight', summary: first.item.summary }, { id: second.item_id, kind: 'flight', summary: second.item.summary }],
+  }]);
   expect(structured(await server.call('get_trip', { trip_id: tripId })).warnings).toEqual(checked.warnings);
   const bad = await server.call('check_trip', { trip_id: 'trip_nope' });
   expect(bad.isError).toBe(true);

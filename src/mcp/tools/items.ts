@@ -11,7 +11,7 @@ import type { ItemDetails } from '../../model/types.js';
 import { itemLine, itemView, tripView } from '../../trips/views.js';
 import type { AddItemResult } from '../../trips/service.js';
 import { handled, ok } from '../result.js';
-import { AddItemOutput, ItemShape, SyncShape, TripShape } from '../shapes.js';
+import { AddItemOutput, ItemShape, itemText, SyncShape, TripShape, tripText, untrusted, UntrustedShape } from '../shapes.js';
 
 const tripIdInput = TripIdSchema.optional().describe(
   'Trip to add to; omit to join the trip whose dates it overlaps (±1 day) or start a new one',
@@ -19,7 +19,7 @@ const tripIdInput = TripIdSchema.optional().describe(
 
 async function addResult(app: App, result: AddItemResult) {
   const view = itemView(result.item);
-  const where = result.tripCreated ? `a new trip "${result.trip.title}"` : `trip "${result.trip.title}"`;
+  const where = result.tripCreated ? 'a new trip' : 'trip';
   const sync = await app.syncAfterEdit(result.item.userId, result.trip.id);
   const primary = app.sync.primaryLink(result.item.userId, result.item.id);
   return ok({
@@ -40,9 +40,10 @@ async function addResult(app: App, result: AddItemResult) {
       calendar_link: primary?.remoteLink ?? app.calendarLink(result.item.userId),
     },
     message: result.duplicate
-      ? `Already there: ${itemLine(result.item)} in trip "${result.trip.title}" (${result.trip.id}), item ${result.item.id}; nothing was added `
+      ? `Already there: ${itemLine(result.item)} in trip ${result.trip.id}; nothing was added `
         + '(pass allow_duplicate: true to add a second copy). Calendar: ' + `${sync.message}.`
-      : `Added ${itemLine(result.item)} to ${where} (${result.trip.id}). Calendar: ${sync.message}.`,
+      : `Added ${itemLine(result.item)} to ${where} ${result.trip.id}. Calendar: ${sync.message}.`,
+    untrusted: untrusted(itemText('item'), 'event_details.summary'),
     item: view,
     sync,
   });
@@ -122,6 +123,7 @@ export function registerItemTools(server: McpServer, app: App): void {
         events: z.array(ItemShape),
         calendar_link: z.string(),
         message: z.string(),
+        untrusted: UntrustedShape,
         sync: SyncShape,
       },
       annotations: WRITE,
@@ -140,7 +142,8 @@ export function registerItemTools(server: McpServer, app: App): void {
         trip: tripView(trip, items, zone),
         events: items.map(itemView),
         calendar_link: app.calendarLink(trip.userId),
-        message: `Created trip "${trip.title}" (${trip.id}) with ${items.length} item${items.length === 1 ? '' : 's'}. Calendar: ${sync.message}.`,
+        message: `Created trip ${trip.id} with ${items.length} item${items.length === 1 ? '' : 's'}. Calendar: ${sync.message}.`,
+        untrusted: untrusted(tripText('trip'), itemText('events[]')),
         sync,
       });
     }),
@@ -159,7 +162,7 @@ export function registerItemTools(server: McpServer, app: App): void {
         trip_id: TripIdSchema.optional().describe('Move the item to this trip'),
         expected_version: z.number().int().min(1).optional().describe('Refuse the change if the item is no longer at this version'),
       },
-      outputSchema: { success: z.boolean(), item: ItemShape, trip: TripShape, message: z.string(), sync: SyncShape },
+      outputSchema: { success: z.boolean(), item: ItemShape, trip: TripShape, message: z.string(), sync: SyncShape, untrusted: UntrustedShape },
       annotations: { ...WRITE, idempotentHint: true },
     },
     handled('update_item', async (args) => {
@@ -171,6 +174,7 @@ export function registerItemTools(server: McpServer, app: App): void {
       return ok({
         success: true, item: itemView(item), trip: tripView(trip, items, zone), sync,
         message: `Updated ${itemLine(item)} (version ${item.version}). Calendar: ${sync.message}.`,
+        untrusted: untrusted(itemText('item'), tripText('trip')),
       });
     }),
   );
@@ -192,7 +196,7 @@ export function registerItemTools(server: McpServer, app: App): void {
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true, event_id: args.event_id, item_id: item.id, trip_id: trip.id, sync,
-        message: `Deleted ${itemLine(item)} from trip "${trip.title}". Calendar: ${sync.message}.`,
+        message: `Deleted ${itemLine(item)} from trip ${trip.id}. Calendar: ${sync.message}.`,
       });
     }),
   );

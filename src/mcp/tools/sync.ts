@@ -9,7 +9,7 @@ import { parseDateTime, showTime, toUtcIso } from '../../model/time.js';
 import { checkAvailability } from '../../sync/availability.js';
 import { syncStatus } from '../../sync/status.js';
 import { handled, ok } from '../result.js';
-import { ShownTimeShape as ShownTime } from '../shapes.js';
+import { ShownTimeShape as ShownTime, untrusted, UntrustedShape } from '../shapes.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -101,10 +101,16 @@ export function registerSyncTools(server: McpServer, app: App): void {
           conflicts: z.array(z.object({ key: z.string(), item_id: z.string(), model: Version, calendar: Version })),
           gone: z.array(z.object({ key: z.string(), item_id: z.string() })),
         })),
+        untrusted: UntrustedShape,
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    handled('sync_status', () => ok({ success: true, schedule: app.schedule(), accounts: syncStatus(app.store, app.sync) })),
+    handled('sync_status', () => ok({
+      success: true, schedule: app.schedule(), accounts: syncStatus(app.store, app.sync),
+      // A conflict shows the calendar's version of the event: whoever can edit that calendar wrote it.
+      untrusted: untrusted(['model', 'calendar'].flatMap((v) => [`accounts[].conflicts[].${v}.summary`, `accounts[].conflicts[].${v}.location`]),
+        'accounts[].failed[].error', 'accounts[].detail'),
+    })),
   );
 
   server.registerTool(
@@ -130,6 +136,7 @@ export function registerSyncTools(server: McpServer, app: App): void {
         })),
         errors: z.array(z.object({ account: z.string(), error: z.string() })),
         message: z.string(),
+        untrusted: UntrustedShape,
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
@@ -142,7 +149,10 @@ export function registerSyncTools(server: McpServer, app: App): void {
         ? 'No calendar account is configured, so there is no busy time to check (see config.example.yaml).'
         : `${result.busy.length} busy period${result.busy.length === 1 ? '' : 's'}, ${result.collisions.length} collision${result.collisions.length === 1 ? '' : 's'} with trip items`
           + (result.errors.length ? `; could not ask ${result.errors.map((e) => e.account).join(', ')}` : '') + '.';
-      return ok({ success: result.errors.length === 0, start: showTime(from, user.timezone), end: showTime(to, user.timezone), ...result, message });
+      return ok({
+        success: result.errors.length === 0, start: showTime(from, user.timezone), end: showTime(to, user.timezone), ...result, message,
+        untrusted: untrusted('collisions[].summary', 'busy[].calendar', 'collisions[].calendar', 'errors[].error'),
+      });
     }),
   );
 
@@ -161,6 +171,7 @@ export function registerSyncTools(server: McpServer, app: App): void {
           })),
           error: z.string().nullable(),
         })),
+        untrusted: UntrustedShape,
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
@@ -177,7 +188,10 @@ export function registerSyncTools(server: McpServer, app: App): void {
           return { account, calendars: [], error: (error as Error).message };
         }
       }));
-      return ok({ success: accounts.every((a) => a.error === null), accounts });
+      return ok({
+        success: accounts.every((a) => a.error === null), accounts,
+        untrusted: untrusted('accounts[].calendars[].id', 'accounts[].calendars[].name', 'accounts[].error'),
+      });
     }),
   );
 }

@@ -8,7 +8,7 @@ import { parseShift } from '../../trips/shift.js';
 import { itinerary } from '../../trips/itinerary.js';
 import { itemView, tripView } from '../../trips/views.js';
 import { handled, ok } from '../result.js';
-import { ItemShape, SyncShape, TripShape } from '../shapes.js';
+import { ItemShape, itemText, SyncShape, TripShape, tripText, untrusted, UntrustedShape } from '../shapes.js';
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
@@ -21,9 +21,13 @@ const ItineraryShape = z.array(z.object({
 
 const WarningShape = z.object({
   code: z.enum(['overlapping_flights', 'short_connection', 'airport_mismatch', 'no_accommodation', 'overlapping_stays', 'checkin_before_arrival', 'activity_during_flight']),
-  message: z.string(),
+  message: z.string().describe('Names the items by kind and id, with their local times'),
   item_ids: z.array(z.string()),
+  items: z.array(z.object({ id: z.string(), kind: z.string(), summary: z.string() })).describe('The items involved, with their titles'),
 });
+
+/** Outside text in a result with a trip, its items and their warnings (get_trip, shift_trip). */
+const TRIP_TEXT = [...tripText('trip'), ...itemText('items[]'), 'warnings[].items[].summary'];
 
 export function checkOptions(app: App): CheckOptions {
   return { minConnectionMinutes: app.config.checks.min_connection_minutes, minConnectionMinutesInternational: app.config.checks.min_connection_minutes_international };
@@ -36,14 +40,14 @@ export function registerTripTools(server: McpServer, app: App): void {
       title: 'Create a trip',
       description: 'Create an empty trip to add flights, stays and activities to (with their trip_id).',
       inputSchema: { user_id: UserIdSchema, ...CreateTripSchema.shape },
-      outputSchema: { success: z.boolean(), trip_id: z.string(), trip: TripShape, message: z.string() },
+      outputSchema: { success: z.boolean(), trip_id: z.string(), trip: TripShape, message: z.string(), untrusted: UntrustedShape },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     handled('create_trip', (args) => {
       const { user_id, ...input } = args;
       const trip = app.trips.createTrip(user_id, input);
       const { items, zone } = app.trips.getTrip(trip.userId, trip.id);
-      return ok({ success: true, trip_id: trip.id, trip: tripView(trip, items, zone), message: `Created trip "${trip.title}" (${trip.id}).` });
+      return ok({ success: true, trip_id: trip.id, trip: tripView(trip, items, zone), message: `Created trip ${trip.id}.`, untrusted: untrusted(tripText('trip')) });
     }),
   );
 
@@ -53,12 +57,12 @@ export function registerTripTools(server: McpServer, app: App): void {
       title: 'List trips',
       description: 'List the user\'s trips, earliest first, with their dates and number of items.',
       inputSchema: { user_id: UserIdSchema },
-      outputSchema: { success: z.boolean(), trips: z.array(TripShape) },
+      outputSchema: { success: z.boolean(), trips: z.array(TripShape), untrusted: UntrustedShape },
       annotations: READ,
     },
     handled('list_trips', (args) => {
       const trips = app.trips.listTrips(args.user_id).map(({ trip, items, zone }) => tripView(trip, items, zone));
-      return ok({ success: true, trips });
+      return ok({ success: true, trips, untrusted: untrusted(tripText('trips[]')) });
     }),
   );
 
@@ -72,6 +76,7 @@ export function registerTripTools(server: McpServer, app: App): void {
       outputSchema: {
         success: z.boolean(), trip: TripShape, items: z.array(ItemShape), warnings: z.array(WarningShape),
         itinerary: ItineraryShape.describe('Day by day in local times, each event on the local date where it happens'),
+        untrusted: UntrustedShape,
       },
       annotations: READ,
     },
@@ -79,6 +84,7 @@ export function registerTripTools(server: McpServer, app: App): void {
       const { trip, items, zone } = app.trips.getTrip(args.user_id, args.trip_id);
       return ok({
         success: true, trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, checkOptions(app)), itinerary: itinerary(items),
+        untrusted: untrusted(TRIP_TEXT, 'itinerary[].entries[].summary', 'itinerary[].entries[].location'),
       });
     }),
   );
@@ -91,15 +97,15 @@ export function registerTripTools(server: McpServer, app: App): void {
         + 'landing at one airport and leaving from another, nights without a stay, stays that overlap, a stay starting before the flight there lands, '
         + 'activities while in the air. Each warning names the items and their local times.',
       inputSchema: { user_id: UserIdSchema, trip_id: TripIdSchema },
-      outputSchema: { success: z.boolean(), trip_id: z.string(), warnings: z.array(WarningShape), message: z.string() },
+      outputSchema: { success: z.boolean(), trip_id: z.string(), warnings: z.array(WarningShape), message: z.string(), untrusted: UntrustedShape },
       annotations: READ,
     },
     handled('check_trip', (args) => {
       const { trip, items } = app.trips.getTrip(args.user_id, args.trip_id);
       const warnings = checkTrip(items, checkOptions(app));
       return ok({
-        success: true, trip_id: trip.id, warnings,
-        message: warnings.length === 0 ? `No problems found in "${trip.title}".` : `${warnings.length} thing(s) to check in "${trip.title}".`,
+        success: true, trip_id: trip.id, warnings, untrusted: untrusted('warnings[].items[].summary'),
+        message: warnings.length === 0 ? `No problems found in trip ${trip.id}.` : `${warnings.length} thing(s) to check in trip ${trip.id}.`,
       });
     }),
   );
@@ -118,7 +124,7 @@ export function registerTripTools(server: McpServer, app: App): void {
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true, trip_id: trip.id, deleted_items: itemCount, sync,
-        message: `Deleted trip "${trip.title}" and its ${itemCount} item${itemCount === 1 ? '' : 's'}. Calendar: ${sync.message}.`,
+        message: `Deleted trip ${trip.id} and its ${itemCount} item${itemCount === 1 ? '' : 's'}. Calendar: ${sync.message}.`,
       });
     }),
   );
@@ -133,7 +139,9 @@ export function registerTripTools(server: McpServer, app: App): void {
         user_id: UserIdSchema, trip_id: TripIdSchema,
         by: z.string().trim().min(2).max(40).describe('How far: P7D, -P1D, PT2H30M, P1W…'),
       },
-      outputSchema: { success: z.boolean(), trip: TripShape, items: z.array(ItemShape), warnings: z.array(WarningShape), sync: SyncShape, message: z.string() },
+      outputSchema: {
+        success: z.boolean(), trip: TripShape, items: z.array(ItemShape), warnings: z.array(WarningShape), sync: SyncShape, message: z.string(), untrusted: UntrustedShape,
+      },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     handled('shift_trip', async (args) => {
@@ -142,7 +150,8 @@ export function registerTripTools(server: McpServer, app: App): void {
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true, trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, checkOptions(app)), sync,
-        message: `Moved the ${items.length} item(s) of "${trip.title}" by ${args.by}. Calendar: ${sync.message}.`,
+        message: `Moved the ${items.length} item(s) of trip ${trip.id} by ${args.by}. Calendar: ${sync.message}.`,
+        untrusted: untrusted(TRIP_TEXT),
       });
     }),
   );
