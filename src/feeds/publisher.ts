@@ -3,7 +3,7 @@
 // text, and the file is written off the event loop. `flush` writes what is due (on shutdown);
 // `publishAll` rewrites every feed at start-up, so a crash never leaves a feed stale.
 import { feedPath, writeFeed } from '../../providers/icsfeed/file.js';
-import { scopeOf, writeCalendar } from '../ics/export.js';
+import { RenderCache, scopeOf, writeCalendar } from '../ics/export.js';
 import { log } from '../log.js';
 import type { Store } from '../store/store.js';
 
@@ -21,6 +21,7 @@ export class FeedPublisher {
   private writing: Promise<void> = Promise.resolve();
   private renderMs = 0;
   private lastFlush = 0;
+  private readonly caches = new Map<string, RenderCache>();
 
   constructor(
     private readonly store: Store,
@@ -57,10 +58,12 @@ export class FeedPublisher {
     const started = performance.now();
     try {
       const parts: string[] = [];
+      let cache = this.caches.get(userId);
+      if (!cache) this.caches.set(userId, (cache = new RenderCache()));
       const scope = scopeOf(this.store.userItemZones(userId));
       // Unchanged items are found by reference in the render cache; only changed ones are read in full.
       writeCalendar(`Trips (${userId})`, scope, this.store.userItemRefs(userId), (text) => parts.push(text), {
-        cache: true,
+        cache,
         load: (id) => this.store.getItem(id),
       });
       this.renderMs = performance.now() - started;

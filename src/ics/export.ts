@@ -1,12 +1,11 @@
-// Trips -> RFC 5545 calendars (exports and feeds), streamed item by item. Each item's VEVENT
-// text (ics/vevent.ts) is cached per item with the version it was rendered at, so rewriting a
-// feed after one change re-renders one item, and an edited item's older text is dropped (a
-// long-running daemon's memory follows the number of items, not the number of edits).
+// Trips -> RFC 5545 calendars (exports and feeds), streamed item by item. A feed keeps each
+// item's VEVENT text (ics/vevent.ts) in its RenderCache with the version it was rendered at, so
+// rewriting a feed after one change re-renders one item. An edited item's older text is replaced,
+// and a deleted item's is dropped by the next rewrite: a long-running daemon's memory follows the
+// number of live items, not the number of edits or deletions.
 import { desiredEventsForItem } from '../events/desired.js';
 import type { Item } from '../model/types.js';
 import { CALENDAR_END, calendarHead, renderVEvent, timedZones, type CalendarScope } from './vevent.js';
-
-const CACHE_LIMIT = 100_000;
 
 export type { CalendarScope };
 
@@ -20,7 +19,31 @@ interface RenderedEvent {
   text: string;
 }
 
-const rendered = new Map<string, { stamp: string; events: RenderedEvent[] }>();
+/** One feed's rendered items. A full rewrite keeps the entries of the items it wrote, and only those. */
+export class RenderCache {
+  private entries = new Map<string, { stamp: string; events: RenderedEvent[] }>();
+  private seen = new Set<string>();
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(id: string, stamp: string): RenderedEvent[] | undefined {
+    this.seen.add(id);
+    const cached = this.entries.get(id);
+    return cached?.stamp === stamp ? cached.events : undefined;
+  }
+
+  set(id: string, stamp: string, events: RenderedEvent[]): void {
+    this.entries.set(id, { stamp, events });
+  }
+
+  /** After a whole calendar was written: forgets items it no longer has (deleted, moved to another user). */
+  prune(): void {
+    for (const id of this.entries.keys()) if (!this.seen.has(id)) this.entries.delete(id);
+    this.seen.clear();
+  }
+}
 
 /** Enough to find an item's rendered events in the cache; `load` fetches the item on a miss. */
 export interface ItemRef {
@@ -35,15 +58,12 @@ function isItem(entry: Item | ItemRef): entry is Item {
 
 function renderedEvents(entry: Item | ItemRef, options: WriteOptions): RenderedEvent[] {
   const stamp = `${entry.version}|${entry.updatedAt}`;
-  const cached = rendered.get(entry.id);
-  if (cached?.stamp === stamp) return cached.events;
+  const cached = options.cache?.get(entry.id, stamp);
+  if (cached) return cached;
   const item = isItem(entry) ? entry : options.load?.(entry.id);
   if (!item) throw new Error(`item ${entry.id} is neither rendered nor loadable`);
   const events = desiredEventsForItem(item).map((event) => ({ text: renderVEvent({ ...event, sequence: item.version }, item.updatedAt) }));
-  if (options.cache) {
-    if (rendered.size >= CACHE_LIMIT && !cached) rendered.clear();
-    rendered.set(entry.id, { stamp, events });
-  }
+  options.cache?.set(entry.id, stamp, events);
   return events;
 }
 
@@ -60,8 +80,8 @@ export function scopeOf(items: Iterable<Pick<Item, 'startTz' | 'endTz' | 'allDay
 }
 
 export interface WriteOptions {
-  /** Keep each item's rendered text for the next call (feeds, rewritten after every change). */
-  cache?: boolean;
+  /** Keep each item's rendered text for the next call (feeds, rewritten after every change); pruned to the items written. */
+  cache?: RenderCache;
   /** Loads an item given only by reference whose text is not cached. */
   load?: (id: string) => Item | undefined;
 }
@@ -80,6 +100,7 @@ export function writeCalendar(name: string, scope: CalendarScope, items: Iterabl
     }
   }
   write(CALENDAR_END);
+  options.cache?.prune();
   return count;
 }
 

@@ -1,7 +1,7 @@
 // The exported .ics read back by two independent parsers and accepted by a real CalDAV server.
 // Run with TZ set to an odd zone (CI uses Pacific/Chatham): nothing may depend on the host's zone.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { renderCalendar } from '../../src/ics/export.js';
+import { RenderCache, renderCalendar, scopeOf, writeCalendar } from '../../src/ics/export.js';
 import { flight, makeItem } from '../support/items.js';
 import { parseWithIcalJs, parseWithPython } from '../support/parsers.js';
 import { startRadicale, type Radicale } from '../support/radicale.js';
@@ -70,6 +70,44 @@ describe('export', () => {
     const checkIn = parsed.events.find((e) => e.summary.startsWith('Check-in'))!;
     expect(checkIn.summary).toBe('Check-in: The Plaza; "Fifth Ave", NYC');
     expect(checkIn.location).toBe('768 5th Ave\nNew York, NY');
+  });
+});
+
+describe('a feed\'s render cache', () => {
+  const write = (list: typeof items, cache: RenderCache, load?: (id: string) => (typeof items)[number] | undefined) => {
+    const parts: string[] = [];
+    const refs = list.map((i) => ({ id: i.id, version: i.version, updatedAt: i.updatedAt }));
+    writeCalendar('Test trip', scopeOf(list), refs, (t) => parts.push(t), { cache, load });
+    return parts.join('');
+  };
+
+  test('unchanged items come from the cache, an edited one is rendered again, a deleted one is forgotten', () => {
+    const cache = new RenderCache();
+    const loads: string[] = [];
+    let current = items;
+    const load = (id: string) => (loads.push(id), current.find((i) => i.id === id));
+    const edited = { ...allDay, version: allDay.version + 1, updatedAt: '2025-07-01T00:00:00Z', details: { ...allDay.details, name: 'Museum night' } };
+    expect(write(items, cache, load)).toBe(ics);
+    expect([loads.length, cache.size]).toEqual([5, 5]);
+    loads.length = 0;
+    expect(write(items, cache, load)).toBe(ics);
+    expect(loads).toEqual([]);
+    // One edited, one deleted: the edit is read again, the deleted item's text is dropped.
+    const next = [specFlight, stay, edited, chatham];
+    current = next;
+    const text = write(next, cache, load);
+    expect(loads).toEqual([allDay.id]);
+    expect(text).toContain('Museum night');
+    expect(text).not.toContain('SUMMARY:Call');
+    expect(cache.size).toBe(4);
+    // Thousands of items added and deleted leave nothing behind: memory follows the live items.
+    for (let round = 0; round < 50; round++) {
+      const passing = Array.from({ length: 20 }, (_, k) => ({ ...utcActivity, id: `item_pass${String(round * 20 + k).padStart(8, '0')}` }));
+      write([...next, ...passing], cache, (id) => passing.find((i) => i.id === id));
+      expect(cache.size).toBe(24);
+    }
+    write(next, cache, load);
+    expect(cache.size).toBe(4);
   });
 });
 
