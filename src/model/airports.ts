@@ -16,6 +16,7 @@ interface AirportRecord {
 }
 
 let byCode: Map<string, Airport> | undefined;
+let byCountry: Map<string, string | null> | undefined;
 
 function airports(): Map<string, Airport> {
   if (!byCode) {
@@ -40,4 +41,39 @@ export function airportByCode(code: string, field: string): Airport {
   const airport = airports().get(normalized);
   if (!airport) throw new InputError(field, `unknown airport code "${normalized}"`);
   return airport;
+}
+
+/** A zone that holds at least this share of a country's airports is the country's zone. */
+const COUNTRY_ZONE_SHARE = 0.9;
+
+function countries(): Map<string, string | null> {
+  if (!byCountry) {
+    const counts = new Map<string, Map<string, number>>();
+    for (const a of airports().values()) {
+      const zones = counts.get(a.countryCode) ?? new Map<string, number>();
+      zones.set(a.timezone, (zones.get(a.timezone) ?? 0) + 1);
+      counts.set(a.countryCode, zones);
+    }
+    byCountry = new Map();
+    for (const [country, zones] of counts) {
+      if (!/^[A-Z]{2}$/.test(country)) continue;
+      const total = [...zones.values()].reduce((a, b) => a + b, 0);
+      const [zone, count] = [...zones].sort((x, y) => y[1] - x[1])[0]!;
+      // One zone for (nearly) the whole country, e.g. Germany or Japan; null for the US, Spain
+      // (the Canaries) or Portugal (the Azores). The few stray entries of the data set
+      // (an RAF base in Cyprus listed under GB) do not make a country multi-zone.
+      byCountry.set(country, count / total >= COUNTRY_ZONE_SHARE ? zone : null);
+    }
+  }
+  return byCountry;
+}
+
+/** The time zone of (nearly) every airport of a country (ISO 3166 code), or null when it has several. undefined: not a country the data knows. */
+export function countryZone(code: string): string | null | undefined {
+  return countries().get(code.toUpperCase());
+}
+
+/** Every ISO 3166 country code the airport data knows. */
+export function countryCodes(): string[] {
+  return [...countries().keys()];
 }

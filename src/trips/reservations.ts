@@ -5,6 +5,7 @@
 // from a stranger: it only ever fills item fields, which the schemas clean and cap.
 import { createHash } from 'node:crypto';
 import type { Item, ItemDetails } from '../model/types.js';
+import { placeZone } from './place-zone.js';
 import type { Trips } from './service.js';
 
 export interface FoundReservation {
@@ -14,6 +15,8 @@ export interface FoundReservation {
   /** Stable per reservation and part: the same booking imported again finds its item. */
   sourceUid: string;
   item: ItemDetails;
+  /** The country of the place, as the booking names it. */
+  country?: string;
 }
 
 export interface SkippedReservation {
@@ -38,6 +41,11 @@ const str = (v: unknown): string | undefined => {
 };
 const obj = (v: unknown): Node => (Array.isArray(v) ? (v.find(isNode) ?? {}) : isNode(v) ? v : {});
 const nameOf = (v: unknown): string | undefined => (typeof v === 'string' ? str(v) : str(obj(v).name));
+/** addressCountry of a PostalAddress ("DE", "Germany" or a Country node), or of a place's address. */
+const countryOf = (place: unknown): string | undefined => {
+  const p = obj(place);
+  return nameOf(obj(isNode(p.address) || Array.isArray(p.address) ? p.address : p).addressCountry);
+};
 
 /** A PostalAddress (or a plain string) as one line. */
 function addressOf(v: unknown): string | undefined {
@@ -136,7 +144,8 @@ function reservationNodes(values: unknown[]): Node[] {
 
 // ---- mapping ---------------------------------------------------------------------------------
 
-type Mapped = Array<{ part: string; item: ItemDetails }> | string;
+/** Items of one reservation, each with the country of its place when the booking names one (for its zone). */
+type Mapped = Array<{ part: string; item: ItemDetails; country?: string }> | string;
 
 /** "missing a, b" for the fields (path → value read) that are empty, or null when all are there. */
 function missing(fields: Record<string, unknown>): string | null {
@@ -187,12 +196,15 @@ function lodging(r: Node, code: string | undefined): Mapped {
         confirmation_code: code, phone: str(place.telephone),
       },
     },
+    country: countryOf(place),
   }];
 }
 
-function activity(name: string | undefined, start: unknown, end: unknown, location: string | undefined, code: string | undefined, part: string, description?: string) {
+function activity(name: string | undefined, start: unknown, end: unknown, location: string | undefined, code: string | undefined, part: string,
+  description: string | undefined, place: unknown) {
   return {
     part,
+    country: countryOf(place),
     item: { kind: 'activity' as const, details: { name: name!, start_time: str(start)!, end_time: str(end), location, confirmation_code: code, description } },
   };
 }
@@ -201,7 +213,7 @@ function event(r: Node, code: string | undefined): Mapped {
   const e = obj(r.reservationFor);
   const lacking = missing({ 'reservationFor.name': str(e.name), 'reservationFor.startDate': str(e.startDate) });
   if (lacking) return lacking;
-  return [activity(str(e.name), e.startDate, e.endDate, placeOf(e.location), code, 'event')];
+  return [activity(str(e.name), e.startDate, e.endDate, placeOf(e.location), code, 'event', undefined, e.location)];
 }
 
 function restaurant(r: Node, code: string | undefined): Mapped {
@@ -210,7 +222,7 @@ function restaurant(r: Node, code: string | undefined): Mapped {
   if (lacking) return lacking;
   const party = str(r.partySize);
   return [activity(`Table at ${nameOf(r.reservationFor)}`, r.startTime, r.endTime, addressOf(place.address) ?? nameOf(place),
-    code, 'table', party ? `Party of ${party}` : undefined)];
+    code, 'table', party ? `Party of ${party}` : undefined, place)];
 }
 
 function rentalCar(r: Node, code: string | undefined): Mapped {
@@ -224,9 +236,9 @@ function rentalCar(r: Node, code: string | undefined): Mapped {
   // Two short events, not one that marks the whole rental as busy. Only the pick-up carries the
   // confirmation code, so the return is not taken for a duplicate of it.
   return [
-    activity(`Pick up car: ${company}${model}`, r.pickupTime, endOf(r.pickupTime), placeOf(r.pickupLocation), code, 'pickup'),
+    activity(`Pick up car: ${company}${model}`, r.pickupTime, endOf(r.pickupTime), placeOf(r.pickupLocation), code, 'pickup', undefined, r.pickupLocation),
     activity(`Return car: ${company}`, r.dropoffTime, endOf(r.dropoffTime), placeOf(r.dropoffLocation), undefined, 'dropoff',
-      code ? `Reservation ${code}` : undefined),
+      code ? `Reservation ${code}` : undefined, r.dropoffLocation),
   ];
 }
 
@@ -244,7 +256,7 @@ function ground(r: Node, code: string | undefined, kind: 'Train' | 'Bus'): Mappe
   const seat = obj(obj(r.reservedTicket).ticketedSeat);
   const seatText = [str(seat.seatSection) && `coach ${str(seat.seatSection)}`, str(seat.seatNumber) && `seat ${str(seat.seatNumber)}`].filter(Boolean).join(', ');
   return [activity(`${label} ${nameOf(from)} → ${nameOf(to)}`, trip.departureTime, trip.arrivalTime, placeOf(from), code,
-    `${label}:${nameOf(from)}`, seatText ? `Seat: ${seatText}` : undefined)];
+    `${label}:${nameOf(from)}`, seatText ? `Seat: ${seatText}` : undefined, from)];
 }
 
 const MAPPERS: Record<string, (r: Node, code: string | undefined) => Mapped> = {
@@ -258,6 +270,21 @@ const MAPPERS: Record<string, (r: Node, code: string | undefined) => Mapped> = {
 };
 
 const CANCELLED = /ReservationCancelled$/;
+
+/**
+ * Stays and activities the booking gives no zone for get the zone of their place (see
+ * place-zone.ts): without one, a hotel's 15:00 check-in would be read in the trip's zone, which
+ * is the first flight's destination and not always where the hotel is.
+ */
+function placeZones(found: FoundReservation[]): void {
+  const landings = found.flatMap(({ item }) => (item.kind === 'flight' ? [{ airport: item.details.arrival_airport, time: item.details.arrival_time }] : []));
+  for (const f of found) {
+    if (f.item.kind === 'flight') continue;
+    const start = f.item.kind === 'stay' ? f.item.details.check_in : f.item.details.start_time;
+    const zone = placeZone(f.country, start, landings, { sameDay: f.item.kind === 'stay' });
+    if (zone) f.item = { ...f.item, details: { ...f.item.details, timezone: zone } } as ItemDetails;
+  }
+}
 
 /** The reservations in a file, mapped to items, and what was left out and why. */
 export function readReservations(text: string): { found: FoundReservation[]; skipped: SkippedReservation[] } {
@@ -287,10 +314,11 @@ export function readReservations(text: string): { found: FoundReservation[]; ski
       continue;
     }
     const identity = code ?? createHash('sha256').update(JSON.stringify(node)).digest('hex').slice(0, 16);
-    for (const { part, item } of mapped) {
-      found.push({ type, reservationNumber: code ?? null, sourceUid: `schema.org:${type}:${identity}:${part}`, item });
+    for (const { part, item, country } of mapped) {
+      found.push({ type, reservationNumber: code ?? null, sourceUid: `schema.org:${type}:${identity}:${part}`, item, country });
     }
   }
+  placeZones(found);
   return { found, skipped };
 }
 

@@ -111,3 +111,41 @@ test('imported items take part in the trip checks (a stay checked in before the 
   const items = app.trips.getTrip(undefined, created[0]!.tripId).items;
   expect(checkTrip(items).map((w) => w.code)).toContain('checkin_before_arrival');
 });
+
+test('a place without a zone takes the zone of the flight that lands there last, else of its country; an offset is never contradicted', async () => {
+  const { placeZone, countryCode } = await import('../../src/trips/place-zone.js');
+  // Frankfurt → New York → San Francisco, then a hotel in the US without an offset: Pacific time, not the first destination's.
+  const landings = [{ airport: 'JFK', time: '2027-03-05T14:00' }, { airport: 'SFO', time: '2027-03-05T21:30:00-08:00' }];
+  expect(placeZone('US', '2027-03-05T23:00', landings)).toBe('America/Los_Angeles');
+  expect(placeZone('US', '2027-03-05T16:00', landings)).toBe('America/New_York'); // before the second flight lands
+  expect(placeZone('US', '2027-03-05T16:00', [])).toBeUndefined(); // many zones, nothing flown there
+  expect(placeZone('Germany', '2027-03-05T15:00', landings)).toBe('Europe/Berlin'); // landings elsewhere do not count
+  expect(placeZone(undefined, '2027-03-06T15:00', landings)).toBe('America/Los_Angeles');
+  expect(placeZone('NZ', '2027-03-06T15:00', [{ airport: 'CHT', time: '2027-03-06T11:00' }])).toBe('Pacific/Chatham'); // not Auckland
+  expect(placeZone('NZ', '2027-03-06T15:00', [])).toBe('Pacific/Auckland');
+  // A time with an offset keeps its instant: only a zone showing that offset then is taken.
+  expect(placeZone('DE', '2027-03-05T15:00:00+01:00', [])).toBe('Europe/Berlin');
+  expect(placeZone('DE', '2027-03-05T15:00:00-05:00', [])).toBeUndefined();
+  expect(placeZone('US', '2027-03-06T15:00:00-05:00', landings)).toBe('America/New_York'); // SFO shows -08:00, JFK -05:00
+  expect(placeZone('US', '2027-03-06T15:00:00+09:00', landings)).toBeUndefined();
+  // A stay's check-in is the earliest time: landing later that day still counts.
+  expect(placeZone('US', '2027-03-05T15:00', landings)).toBe('America/New_York');
+  expect(placeZone('US', '2027-03-05T15:00', landings, { sameDay: true })).toBe('America/Los_Angeles');
+  expect([countryCode('United Kingdom'), countryCode('usa'), countryCode('de'), countryCode('Atlantis'), countryCode('ZZ')]).toEqual(['GB', 'US', 'DE', undefined, undefined]);
+});
+
+test('imported: a hotel in San Francisco after a connection in New York checks in at 15:00 Pacific time', () => {
+  app = testApp();
+  const leg = (number: string, from: string, to: string, departs: string, lands: string) => ({
+    '@type': 'FlightReservation', reservationNumber: 'CONN1',
+    reservationFor: { '@type': 'Flight', flightNumber: number, airline: { '@type': 'Airline', iataCode: 'LH' }, departureAirport: { iataCode: from }, arrivalAirport: { iataCode: to }, departureTime: departs, arrivalTime: lands },
+  });
+  const stay = JSON.parse(fixture('stay-and-dinner.json'))['@graph'][0]; // no offset, address in the US
+  const { created, skipped } = importReservations(app.trips, undefined, JSON.stringify([
+    leg('400', 'FRA', 'JFK', '2027-03-05T10:00', '2027-03-05T12:45'), leg('7000', 'JFK', 'SFO', '2027-03-05T15:00', '2027-03-05T18:30'), stay,
+  ]));
+  expect(skipped).toEqual([]);
+  const hotel = created.find((i) => i.kind === 'stay')!;
+  expect(hotel).toMatchObject({ startTz: 'America/Los_Angeles', startUtc: '2027-03-05T23:00:00Z', endUtc: '2027-03-08T19:00:00Z' });
+  expect(checkTrip(created)).toEqual([]);
+});
