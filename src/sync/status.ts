@@ -1,6 +1,7 @@
 // sync_status: per account, what the last run did and what is still to do, in words a user can
 // act on. Derived from the links and the model; nothing remote is asked.
 import { desiredEvents, type DesiredEvent } from '../events/desired.js';
+import { cleanText } from '../model/schemas.js';
 import { showTime, type ShownTime } from '../model/time.js';
 import type { Store } from '../store/store.js';
 import type { Link } from '../store/sync.js';
@@ -30,9 +31,16 @@ export interface AccountStatus {
   gone: Array<{ key: string; item_id: string }>;
 }
 
+/** Longest summary and location shown: a calendar's version of an event is whatever its editors typed. */
+const MAX_SUMMARY = 300;
+const MAX_LOCATION = 500;
+
 function version(e: { summary: string; start: { utc: string; zone: string }; end: { utc: string; zone: string }; location: string | null } | null | undefined): EventVersion | null {
   if (!e) return null;
-  return { summary: e.summary, start: showTime(e.start.utc, e.start.zone), end: showTime(e.end.utc, e.end.zone), location: e.location };
+  return {
+    summary: cleanText(e.summary).slice(0, MAX_SUMMARY), start: showTime(e.start.utc, e.start.zone), end: showTime(e.end.utc, e.end.zone),
+    location: e.location === null ? null : cleanText(e.location).slice(0, MAX_LOCATION),
+  };
 }
 
 /** Desired events not yet written as they are now, plus links whose item is gone. */

@@ -97,11 +97,12 @@ test('imported and remote text never reaches a message, and every field holding 
 
   // Someone with access to the calendar rewrites the dinner; the flag policy keeps both versions.
   const event = (await listStored(radicale, collection())).find((e) => e.summary.startsWith('Dinner'))!;
-  const edited = event.data.replace(/SUMMARY:[^\r\n]*/, `SUMMARY:Dinner ${REMOTE}`).replace(/DTSTART;TZID=America\/New_York:20270306T190000/, 'DTSTART;TZID=America/New_York:20270306T200000');
+  const edited = event.data.replace(/SUMMARY:[^\r\n]*/, `SUMMARY:Dinner ${REMOTE} ${'x'.repeat(400)}`).replace(/DTSTART;TZID=America\/New_York:20270306T190000/, 'DTSTART;TZID=America/New_York:20270306T200000');
   expect([200, 201, 204]).toContain((await putObject(radicale, new URL(event.href, radicale.url).pathname, edited, { 'if-match': event.etag })).status);
   await run('sync_now', {});
   const status = await run('sync_status', {});
-  expect(status.accounts[0].conflicts).toEqual([expect.objectContaining({ item_id: dinner.item_id, calendar: expect.objectContaining({ summary: `Dinner ${REMOTE}` }) })]);
+  expect(status.accounts[0].conflicts).toEqual([expect.objectContaining({ item_id: dinner.item_id, calendar: expect.objectContaining({ summary: expect.stringMatching(new RegExp(`^Dinner ${REMOTE} x+$`)) }) })]);
+  expect(status.accounts[0].conflicts[0].calendar.summary).toHaveLength(300); // capped
   // …and puts their own event, with its own text, across it.
   const own = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:x', 'BEGIN:VEVENT', 'UID:own@example.com', 'DTSTAMP:20270101T000000Z',
     'DTSTART:20270307T003000Z', 'DTEND:20270307T013000Z', `SUMMARY:Call ${REMOTE}`, `LOCATION:${REMOTE}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
