@@ -54,7 +54,9 @@ describe('the tools', () => {
         end_utc: '2025-06-15T16:30:00Z',
         calendar_link: expect.stringMatching(/^file:\/\/.*test_user\.ics$/),
       },
-      message: expect.stringContaining('Flight: United Airlines UA123'),
+      // Kind, id and local times: a title may come from an imported file and is never quoted in a message.
+      message: expect.stringMatching(/^Added flight item_\S+, Sun 15 Jun 2025 01:00 PDT → Sun 15 Jun 2025 12:30 EDT to a new trip trip_\S+\. Calendar: /),
+      untrusted: { fields: expect.arrayContaining(['item.summary', 'event_details.summary']), note: expect.any(String) },
     });
     const exported = structured(await server.call('export_trip', { user_id: 'test_user', trip_id: out.trip_id }));
     expect(exported).toMatchObject({ success: true, event_count: 1, content_type: 'text/calendar; charset=utf-8' });
