@@ -75,7 +75,8 @@ test('handle_auth_callback refuses unknown and replayed states; then the spec\'s
   const done = structured(await server.call('handle_auth_callback', { user_id: 'test_user', code: a.code, state: a.state }));
   expect(done).toMatchObject({ success: true, account: 'outlook', provider: 'outlook' });
   expect(done.calendars).toEqual([{ id: fake.defaultCalendar.id, name: 'Calendar', access_role: 'owner', writable: true, selected: true, primary: true }]);
-  expect(done.message).toMatch(/Connected Outlook as account "outlook"/);
+  expect(done.message).toMatch(/Connected Outlook as account "outlook"; trips go to the calendar marked selected; 1 calendar\(s\) reachable/);
+  expect(done.untrusted.fields).toEqual(['calendars[].id', 'calendars[].name']); // a calendar's name is its owner's text
   const replay = await server.call('handle_auth_callback', { user_id: 'test_user', code: a.code, state: a.state });
   expect(errorText(replay)).toMatch(/^state: already used/);
 

@@ -13,7 +13,7 @@ import { isLoopback, LoopbackReceiver, type Redirect } from '../../auth/loopback
 import { log } from '../../log.js';
 import { UserIdSchema } from '../../model/schemas.js';
 import { handled, ok } from '../result.js';
-import { SyncShape } from '../shapes.js';
+import { SyncShape, untrusted, UntrustedShape } from '../shapes.js';
 
 /**
  * When the redirect URI is a loopback address with a port, this server listens there itself, so
@@ -151,6 +151,7 @@ export function registerAuthTools(server: McpServer, app: App): void {
         })),
         sync: SyncShape,
         message: z.string(),
+        untrusted: UntrustedShape,
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
@@ -166,8 +167,10 @@ export function registerAuthTools(server: McpServer, app: App): void {
           id: c.id, name: c.name, access_role: c.accessRole ?? null, writable: c.writable, selected: c.selected, primary: c.primary ?? false,
         })),
         sync: done.sync,
+        untrusted: untrusted('calendars[].id', 'calendars[].name'),
         message: `Connected ${providerName(done.provider)} as account "${done.account}"`
-          + (target ? `; trips go to "${target.name}"` : '')
+          // A calendar's name is whatever its owner (maybe someone sharing it) typed: shown in calendars[], not here.
+          + (target ? '; trips go to the calendar marked selected' : '')
           + (done.calendarsError ? `; the calendars could not be listed (${done.calendarsError})` : `; ${done.calendars.length} calendar(s) reachable`)
           + `. ${done.sync.message}.`,
       });
