@@ -24,6 +24,11 @@ function checkCalendarDate(year: number, month: number, day: number, value: stri
   if (year < 1970 || year > 2200) throw new InputError(field, `"${value}" is outside the years 1970-2200`);
 }
 
+/** Whether an ISO 8601 date-time carries `Z` or a UTC offset (an instant), not a wall time. */
+export function hasUtcOffset(value: string): boolean {
+  return DATE_TIME.exec(value.trim())?.[8] !== undefined;
+}
+
 export function isDateOnly(value: string): boolean {
   return DATE_ONLY.test(value.trim());
 }

@@ -5,6 +5,7 @@
 // moves the instant or shows it at a wrong local time.
 import { DateTime } from 'luxon';
 import { airportByCode, countryCodes, countryZone } from '../model/airports.js';
+import { hasUtcOffset, isDateOnly, parseDateTime } from '../model/time.js';
 
 export interface Landing {
   /** IATA code of the arrival airport. */
@@ -29,7 +30,14 @@ export function countryCode(country: string | undefined): string | undefined {
   return countryByName.get(text.toLowerCase());
 }
 
-const hasOffset = (time: string) => /(?:Z|[+-]\d\d:?\d\d)$/i.test(time.trim());
+/** `time` read as item times are (an instant with an offset, else a wall time in `zone`; a date is its midnight), or null. */
+function instant(time: string, zone: string): DateTime | null {
+  try {
+    return parseDateTime(isDateOnly(time) ? `${time.trim()}T00:00` : time, zone, 'time');
+  } catch {
+    return null;
+  }
+}
 
 /** Whether `zone` shows `time` (which carries an offset) at that same offset. */
 function showsOffset(zone: string, time: string): boolean {
@@ -47,23 +55,26 @@ export function placeZone(country: string | undefined, start: string, landings: 
   const code = countryCode(country);
   const landed = landings
     .map((l) => {
+      let airport;
       try {
-        const airport = airportByCode(l.airport, 'airport');
-        return { airport, at: DateTime.fromISO(l.time.trim(), hasOffset(l.time) ? { setZone: true } : { zone: airport.timezone }) };
+        airport = airportByCode(l.airport, 'airport');
       } catch {
         return undefined;
       }
+      const at = instant(l.time, airport.timezone);
+      return at ? { airport, at } : undefined;
     })
-    .filter((l): l is NonNullable<typeof l> => l !== undefined && l.at.isValid && (!code || l.airport.countryCode === code))
+    .filter((l): l is NonNullable<typeof l> => l !== undefined && (!code || l.airport.countryCode === code))
     .filter((l) => {
-      const begins = hasOffset(start) ? DateTime.fromISO(start.trim(), { setZone: true }) : DateTime.fromISO(start.trim(), { zone: l.airport.timezone });
+      // Both in the airport's zone, so the dates compared are its local dates.
+      const begins = instant(start, l.airport.timezone);
       // A check-in time is the earliest one: landing later that day still sleeps there.
-      return begins.isValid && (options.sameDay ? l.at.setZone(l.airport.timezone).toISODate()! <= begins.setZone(l.airport.timezone).toISODate()! : l.at <= begins);
+      return begins !== null && (options.sameDay ? l.at.toISODate()! <= begins.toISODate()! : l.at <= begins);
     })
     .sort((a, b) => b.at.toMillis() - a.at.toMillis());
   // The airport flown to says more than the country (Chatham Islands, not Auckland).
   const candidates = landed.map((l) => l.airport.timezone);
   const zone = code ? countryZone(code) : undefined;
   if (zone) candidates.push(zone);
-  return hasOffset(start) ? candidates.find((zone) => showsOffset(zone, start)) : candidates[0];
+  return hasUtcOffset(start) ? candidates.find((zone) => showsOffset(zone, start)) : candidates[0];
 }
