@@ -15,6 +15,7 @@ import { airportByCode } from '../model/airports.js';
 import { humanTime, localDate } from '../model/time.js';
 import type { FlightDetails, Item } from '../model/types.js';
 import { itemSummary } from '../events/desired.js';
+import { itemRef } from './views.js';
 
 export interface CheckOptions {
   /** The shortest connection, in minutes, within one country. */
@@ -44,7 +45,6 @@ const CONNECTION_MAX_MS = 24 * 3_600_000;
 
 const ms = (iso: string) => Date.parse(iso);
 const at = (item: Item, end = false) => humanTime(end ? item.endUtc : item.startUtc, end ? item.endTz : item.startTz);
-const name = (item: Item) => `${item.kind} ${item.id}`;
 /** An airport code as the message shows it: codes are short letters, anything else is not repeated. */
 const airport = (code: string) => (/^[A-Z0-9]{3,4}$/.test(code) ? code : 'an airport not in the list');
 const overlaps = (a: Item, b: Item) => ms(a.startUtc) < ms(b.endUtc) && ms(b.startUtc) < ms(a.endUtc);
@@ -77,7 +77,7 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
 
   for (let i = 0; i < flights.length; i++) {
     for (let j = i + 1; j < flights.length && ms(flights[j]!.startUtc) < ms(flights[i]!.endUtc); j++) {
-      warn('overlapping_flights', `${name(flights[i]!)} (${at(flights[i]!)} – ${at(flights[i]!, true)}) and ${name(flights[j]!)} `
+      warn('overlapping_flights', `${itemRef(flights[i]!)} (${at(flights[i]!)} – ${at(flights[i]!, true)}) and ${itemRef(flights[j]!)} `
         + `(${at(flights[j]!)} – ${at(flights[j]!, true)}) are in the air at the same time`, flights[i]!, flights[j]!);
     }
   }
@@ -90,7 +90,7 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
     const leaves = b.details.departure_airport.toUpperCase();
     const [landedAt, leavesFrom] = [airport(landed), airport(leaves)];
     if (landed !== leaves) {
-      warn('airport_mismatch', `${name(a)} lands at ${landedAt} (${at(a, true)}) but ${name(b)} leaves from ${leavesFrom} (${at(b)}): `
+      warn('airport_mismatch', `${itemRef(a)} lands at ${landedAt} (${at(a, true)}) but ${itemRef(b)} leaves from ${leavesFrom} (${at(b)}): `
         + 'check the airports, or plan the transfer between them', a, b);
     }
     if (gap <= CONNECTION_MAX_MS) {
@@ -98,7 +98,7 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
       const international = countries.size > 1;
       const minimum = international ? options.minConnectionMinutesInternational : options.minConnectionMinutes;
       if (gap < minimum * 60_000) {
-        warn('short_connection', `only ${Math.round(gap / 60_000)} min between ${name(a)} landing at ${landedAt} (${at(a, true)}) and ${name(b)} `
+        warn('short_connection', `only ${Math.round(gap / 60_000)} min between ${itemRef(a)} landing at ${landedAt} (${at(a, true)}) and ${itemRef(b)} `
           + `leaving ${leavesFrom} (${at(b)}); allow at least ${minimum} min${international ? ' for a connection across a border' : ''}`, a, b);
       }
     }
@@ -109,8 +109,8 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
       return from <= night && night < to;
     }));
     if (uncovered.length > 0 && gap > 6 * 3_600_000) {
-      warn('no_accommodation', `no stay for the night${uncovered.length > 1 ? 's' : ''} of ${uncovered.join(', ')} between ${name(a)} `
-        + `landing (${at(a, true)}) and ${name(b)} leaving (${at(b)})`, a, b);
+      warn('no_accommodation', `no stay for the night${uncovered.length > 1 ? 's' : ''} of ${uncovered.join(', ')} between ${itemRef(a)} `
+        + `landing (${at(a, true)}) and ${itemRef(b)} leaving (${at(b)})`, a, b);
     }
   }
 
@@ -118,7 +118,7 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
     for (let j = i + 1; j < stays.length; j++) {
       const [a, b] = [stays[i]!, stays[j]!];
       if (overlaps(a, b)) {
-        warn('overlapping_stays', `${name(a)} (${at(a)} – ${at(a, true)}) and ${name(b)} (${at(b)} – ${at(b, true)}) overlap: `
+        warn('overlapping_stays', `${itemRef(a)} (${at(a)} – ${at(a, true)}) and ${itemRef(b)} (${at(b)} – ${at(b, true)}) overlap: `
           + 'two places booked for the same night', a, b);
       }
     }
@@ -130,7 +130,7 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
     const leftBefore = arriving && flights.some((f) => f !== arriving && ms(f.startUtc) >= ms(stay.startUtc) && ms(f.startUtc) < ms(arriving.startUtc));
     // Landing after the usual check-in hour on the same day is normal; a whole day earlier is not.
     if (arriving && !leftBefore && localDate(stay.startUtc, stay.startTz) < localDate(arriving.endUtc, stay.startTz)) {
-      warn('checkin_before_arrival', `${name(stay)} starts ${at(stay)}, before ${name(arriving)} lands (${at(arriving, true)}): `
+      warn('checkin_before_arrival', `${itemRef(stay)} starts ${at(stay)}, before ${itemRef(arriving)} lands (${at(arriving, true)}): `
         + 'a night paid for but not used, or the wrong dates', stay, arriving);
     }
   }
@@ -138,7 +138,7 @@ export function checkTrip(items: readonly Item[], options: CheckOptions = DEFAUL
   for (const activity of activities) {
     for (const flight of flights) {
       if (overlaps(activity, flight)) {
-        warn('activity_during_flight', `${name(activity)} (${at(activity)}) is while ${name(flight)} is in the air (${at(flight)} – ${at(flight, true)})`,
+        warn('activity_during_flight', `${itemRef(activity)} (${at(activity)}) is while ${itemRef(flight)} is in the air (${at(flight)} – ${at(flight, true)})`,
           activity, flight);
       }
     }

@@ -66,6 +66,9 @@ export function tripView(trip: Trip, items: readonly Item[], zone: string): Trip
   };
 }
 
+/** An item as messages name it: `flight item_…` (never its title). */
+export const itemRef = (item: Item): string => `${item.kind} ${item.id}`;
+
 /**
  * One line for messages: `flight item_…, Sun 15 Jun 2025 01:00 PDT → Sun 15 Jun 2025 12:30 EDT`. Kind, id and
  * times only: a title may come from an imported file, and messages never quote outside text (see
@@ -74,7 +77,7 @@ export function tripView(trip: Trip, items: readonly Item[], zone: string): Trip
 export function itemLine(item: Item): string {
   if (item.allDay) {
     const { start, end } = tripDates({ startDate: null, endDate: null }, [item]);
-    return `${item.kind} ${item.id}, all day ${start === end ? start : `${start} to ${end}`}`;
+    return `${itemRef(item)}, all day ${start === end ? start : `${start} to ${end}`}`;
   }
-  return `${item.kind} ${item.id}, ${humanTime(item.startUtc, item.startTz)} → ${humanTime(item.endUtc, item.endTz)}`;
+  return `${itemRef(item)}, ${humanTime(item.startUtc, item.startTz)} → ${humanTime(item.endUtc, item.endTz)}`;
 }
