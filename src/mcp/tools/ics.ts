@@ -26,6 +26,30 @@ async function syncImported(app: App, requestedUser: string | undefined, changed
   return app.syncAfterEdit(app.trips.userId(requestedUser), tripIds.length === 1 ? tripIds[0] : undefined);
 }
 
+/** The output both imports share: they differ in how unchanged items and skipped entries are given. */
+const importOutput = (unchanged: z.ZodType, skipped: z.ZodType) => ({
+  success: z.boolean(),
+  created: z.array(ItemShape),
+  updated: z.array(ItemShape),
+  unchanged,
+  skipped: z.array(skipped),
+  message: z.string(),
+  untrusted: UntrustedShape,
+  sync: SyncShape,
+});
+
+/** The shared part of an import's result, after syncing what it changed. */
+async function imported(app: App, requestedUser: string | undefined, result: { created: Item[]; updated: Item[]; unchanged: Item[]; skipped: unknown[] }) {
+  const sync = await syncImported(app, requestedUser, [...result.created, ...result.updated]);
+  return {
+    sync,
+    success: true,
+    created: result.created.map(itemView),
+    updated: result.updated.map(itemView),
+    message: `Imported ${result.created.length} new, ${result.updated.length} updated, ${result.unchanged.length} unchanged, ${result.skipped.length} skipped.`,
+  };
+}
+
 export function registerIcsTools(server: McpServer, app: App): void {
   server.registerTool(
     'export_trip',
@@ -64,30 +88,16 @@ export function registerIcsTools(server: McpServer, app: App): void {
         ics: z.string().min(1).max(MAX_ICS_CHARS).describe('The iCalendar text (BEGIN:VCALENDAR …)'),
         trip_id: TripIdSchema.optional().describe('Trip to import into; omit to place each event by its dates'),
       },
-      outputSchema: {
-        success: z.boolean(),
-        created: z.array(ItemShape),
-        updated: z.array(ItemShape),
-        unchanged: z.number(),
-        skipped: z.array(z.object({ uid: z.string().nullable(), reason: z.string() })),
-        message: z.string(),
-        untrusted: UntrustedShape,
-        sync: SyncShape,
-      },
+      outputSchema: importOutput(z.number(), z.object({ uid: z.string().nullable(), reason: z.string() })),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     handled('import_ics', async (args) => {
       const result = await app.trips.importIcs(args.user_id, args.ics, args.trip_id);
-      const sync = await syncImported(app, args.user_id, [...result.created, ...result.updated]);
       return ok({
-        sync,
-        success: true,
-        created: result.created.map(itemView),
-        updated: result.updated.map(itemView),
+        ...await imported(app, args.user_id, result),
         unchanged: result.unchanged.length,
         skipped: result.skipped,
         untrusted: untrusted(itemText('created[]'), itemText('updated[]'), 'skipped[].uid', 'skipped[].reason'),
-        message: `Imported ${result.created.length} new, ${result.updated.length} updated, ${result.unchanged.length} unchanged, ${result.skipped.length} skipped.`,
       });
     }),
   );
@@ -102,32 +112,18 @@ export function registerIcsTools(server: McpServer, app: App): void {
         content: z.string().min(1).max(MAX_ICS_CHARS).describe('The JSON-LD, HTML or raw e-mail text'),
         trip_id: TripIdSchema.optional().describe('Trip to import into; omit to place each item by its dates'),
       },
-      outputSchema: {
-        success: z.boolean(),
-        created: z.array(ItemShape),
-        updated: z.array(ItemShape),
-        unchanged: z.array(ItemShape),
-        skipped: z.array(z.object({ type: z.string(), reservation_number: z.string().nullable(), reason: z.string() })),
-        untrusted: UntrustedShape,
-        message: z.string(),
-        sync: SyncShape,
-      },
+      outputSchema: importOutput(z.array(ItemShape), z.object({ type: z.string(), reservation_number: z.string().nullable(), reason: z.string() })),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     handled('import_reservations', async (args) => {
       const result = importReservations(app.trips, args.user_id, args.content, args.trip_id);
-      const sync = await syncImported(app, args.user_id, [...result.created, ...result.updated]);
       return ok({
-        sync,
-        success: true,
-        created: result.created.map(itemView),
-        updated: result.updated.map(itemView),
+        ...await imported(app, args.user_id, result),
         unchanged: result.unchanged.map(itemView),
         skipped: result.skipped.map((s) => ({ ...s, type: cleanText(s.type).slice(0, 80), reservation_number: s.reservation_number && cleanText(s.reservation_number).slice(0, 64) })),
         // Names, places and notes in the items come from a stranger's file: data, never instructions.
         untrusted: untrusted(itemText('created[]'), itemText('updated[]'), itemText('unchanged[]'),
           'skipped[].type', 'skipped[].reservation_number', 'skipped[].reason'),
-        message: `Imported ${result.created.length} new, ${result.updated.length} updated, ${result.unchanged.length} unchanged, ${result.skipped.length} skipped.`,
       });
     }),
   );
