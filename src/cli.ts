@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { authCalDavCommand } from './cli/auth.js';
 import { authGoogleCommand } from './cli/auth-google.js';
 import { authOutlookCommand } from './cli/auth-outlook.js';
+import { authResetCommand } from './cli/auth-reset.js';
 import { daemonCommand } from './cli/daemon.js';
 import { doctorCommand } from './cli/doctor.js';
 import { exportCommand } from './cli/export.js';
@@ -12,6 +13,7 @@ import { listCommand } from './cli/list.js';
 import { serve } from './cli/serve.js';
 import { syncCommand } from './cli/sync.js';
 import { EXIT, reportError } from './cli/common.js';
+import { log } from './log.js';
 import { VERSION } from './version.js';
 
 const program = new Command('tripcal')
@@ -21,6 +23,19 @@ const program = new Command('tripcal')
   .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
+
+// A reader that stops early (`tripcal doctor | head -3`) closes the pipe: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+  throw error;
+});
+
+/** The servers keep serving everyone else when one request's promise fails unhandled somewhere: it is logged. */
+function keepServing(): void {
+  process.on('unhandledRejection', (reason) => {
+    log.error('unexpected failure (the server keeps running)', { error: reason instanceof Error ? reason.message : String(reason) });
+  });
+}
 
 const run = <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
   async (...args: A) => {
@@ -34,12 +49,18 @@ const run = <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
 program
   .command('serve')
   .description('run the MCP server over stdio (for Claude Desktop and other MCP clients)')
-  .action(run(async (_opts, cmd: Command) => serve(cmd.optsWithGlobals())));
+  .action(run(async (_opts, cmd: Command) => {
+    keepServing();
+    await serve(cmd.optsWithGlobals());
+  }));
 
 program
   .command('daemon')
   .description('run all day: background sync on the schedule, MCP over HTTP, the .ics feeds over HTTP, /healthz')
-  .action(run(async (_opts, cmd: Command) => daemonCommand(cmd.optsWithGlobals())));
+  .action(run(async (_opts, cmd: Command) => {
+    keepServing();
+    await daemonCommand(cmd.optsWithGlobals());
+  }));
 
 program
   .command('export')
@@ -90,6 +111,14 @@ auth
   .option('--user <id>', 'whose calendar (default: the configured default user)')
   .option('--calendar <name>', 'where trips go: primary (the default calendar), a calendar id, or a name to find or make (accounts not in the config file)')
   .action(run(async (account: string | undefined, _opts, cmd: Command) => authOutlookCommand(account, cmd.optsWithGlobals())));
+
+auth
+  .command('reset')
+  .description('delete stored credentials: one account\'s (to connect it afresh), or with --all every secret (when the vault key is lost)')
+  .argument('[account]', 'the account whose password or tokens to delete')
+  .option('--all', 'every secret in the data directory: all accounts\' credentials and the feed links')
+  .option('--yes', 'with --all: go ahead (without it, says what would be deleted)')
+  .action(run(async (account: string | undefined, _opts, cmd: Command) => authResetCommand(account, cmd.optsWithGlobals())));
 
 program
   .command('list')

@@ -2,7 +2,9 @@
 // AES-256-GCM, a random 96-bit nonce per value and the secret's name as associated data (a
 // value cannot be moved to another name). The key comes from TRIPCAL_ENCRYPTION_KEY or from
 // <data-dir>/vault.key, created with mode 0600 on first use. A wrong key is a clear error,
-// never garbage: a check value written with the key must decrypt first.
+// never garbage: a check value written with the key must decrypt first. A key file that has
+// gone missing is never quietly replaced while secrets made with it remain: `tripcal auth reset`
+// is the way out when the key is lost for good.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +15,23 @@ const FORMAT = 'v1';
 const CHECK = 'vault:check';
 const KEY_FILE = 'vault.key';
 
+/** The way out of a lost key, for every message about it. */
+export const RESET_HINT = 'put the right key back (the vault.key file, or TRIPCAL_ENCRYPTION_KEY); if it is lost for good, '
+  + 'run `tripcal auth reset --all --yes` to delete the secrets it protected and then connect the accounts again';
+
 export class VaultKeyError extends TripcalError {
   constructor(message: string) {
     super('config', message);
     this.name = 'VaultKeyError';
   }
+}
+
+/** What `tripcal doctor` says of the vault; never the key or a secret. */
+export interface VaultStatus {
+  key_source: string;
+  state: 'ok' | 'empty' | 'key_missing' | 'wrong_key' | 'bad_key_file';
+  secrets: number;
+  detail: string;
 }
 
 /** 32 bytes from the environment: hex or base64 of exactly 32 bytes, else a passphrase stretched with scrypt. */
@@ -50,6 +64,13 @@ export class Vault {
     } else {
       const path = join(this.dataDir, KEY_FILE);
       if (!existsSync(path)) {
+        const held = this.count();
+        if (held > 0) {
+          throw new VaultKeyError(`the encryption key file ${path} is missing, and this data directory holds ${held} secret${held === 1 ? '' : 's'} `
+            + `encrypted with it (calendar passwords or tokens, feed links); ${RESET_HINT}`);
+        }
+        // Nothing was protected by the old key but its check value: start afresh.
+        this.db.prepare('DELETE FROM secrets WHERE name = ?').run(CHECK);
         try {
           writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
         } catch (error) {
@@ -60,17 +81,59 @@ export class Vault {
       key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
       if (key.length !== 32) throw new VaultKeyError(`${path} does not hold a 32-byte key (base64)`);
     }
-    const check = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(CHECK) as { value: string } | undefined;
-    if (check) {
-      if (this.decryptWith(key, CHECK, check.value) === null) {
-        throw new VaultKeyError(`the encryption key (${this.keySource()}) is not the one this data directory's secrets were stored with; `
-          + 'restore that key, or remove the secrets and store them again');
+    const check = this.checkValue();
+    if (check !== undefined) {
+      if (this.decryptWith(key, CHECK, check) === null) {
+        throw new VaultKeyError(`the encryption key (${this.keySource()}) is not the one this data directory's secrets were stored with; ${RESET_HINT}`);
       }
     } else {
       this.db.prepare('INSERT OR IGNORE INTO secrets (name, value, updated_at) VALUES (?, ?, ?)').run(CHECK, this.encryptWith(key, CHECK, 'ok'), new Date().toISOString());
     }
     this.key = key;
     return key;
+  }
+
+  private checkValue(): string | undefined {
+    return (this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(CHECK) as { value: string } | undefined)?.value;
+  }
+
+  /** Secrets stored, not counting the key check. */
+  private count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM secrets WHERE name != ?').get(CHECK) as { n: number }).n;
+  }
+
+  /** Loads and checks the key now (the daemon does this before it starts serving), or throws a VaultKeyError. */
+  check(): void {
+    this.loadKey();
+  }
+
+  status(): VaultStatus {
+    const base = { key_source: this.keySource(), secrets: this.count() };
+    try {
+      this.loadKey();
+      return { ...base, state: base.secrets ? 'ok' : 'empty', detail: base.secrets ? 'the key opens the stored secrets' : 'no secrets stored yet' };
+    } catch (error) {
+      if (!(error instanceof VaultKeyError)) throw error;
+      const state = /missing/.test(error.message) ? 'key_missing' : /32-byte/.test(error.message) ? 'bad_key_file' : 'wrong_key';
+      return { ...base, state, detail: error.message };
+    }
+  }
+
+  /**
+   * Deletes secrets without needing the key: `names` exactly, or with `all` every secret and the
+   * key check, so the next use starts afresh with whatever key is configured. Returns the names removed.
+   */
+  reset(target: { names: string[] } | { all: true }): string[] {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT name FROM secrets ORDER BY name').all() as Array<{ name: string }>;
+      const doomed = rows.map((r) => r.name).filter((name) => ('all' in target ? true : target.names.includes(name)));
+      const remove = this.db.prepare('DELETE FROM secrets WHERE name = ?');
+      for (const name of doomed) remove.run(name);
+      // Sign-ins under way carry verifiers sealed with the old key: they cannot finish either.
+      if ('all' in target) this.db.prepare('DELETE FROM oauth_states').run();
+      this.key = undefined;
+      return doomed.filter((name) => name !== CHECK);
+    }).immediate();
   }
 
   private encryptWith(key: Buffer, name: string, plain: string): string {
@@ -106,7 +169,7 @@ export class Vault {
     const row = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as { value: string } | undefined;
     if (!row) return null;
     const plain = this.decryptWith(this.loadKey(), name, row.value);
-    if (plain === null) throw new VaultKeyError(`secret "${name}" cannot be decrypted with the key from ${this.keySource()}`);
+    if (plain === null) throw new VaultKeyError(`secret "${name}" cannot be decrypted with the key from ${this.keySource()}; ${RESET_HINT}`);
     return plain;
   }
 
@@ -134,3 +197,5 @@ export const caldavPasswordSecret = (account: string) => `caldav:${account}:pass
 export const googleTokensSecret = (account: string) => `google:${account}:tokens`;
 /** MSAL's serialized token cache for an Outlook account (its refresh token inside). */
 export const outlookCacheSecret = (account: string) => `outlook:${account}:msal-cache`;
+/** Every secret an account may have, whatever its provider. */
+export const accountSecrets = (account: string) => [caldavPasswordSecret(account), googleTokensSecret(account), outlookCacheSecret(account)];

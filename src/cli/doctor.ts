@@ -1,15 +1,18 @@
-// `tripcal doctor`: what tripcal found — config, data dir, database, schema, feeds — so a user can
-// see at a glance why something does not work.
+// `tripcal doctor`: what tripcal found — config, data dir, database, schema, vault, feeds — so a
+// user can see at a glance why something does not work. A damaged database or a lost vault key
+// is reported (with the way out) rather than crashing the report; either makes it exit 1.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { feedDir } from '../../providers/icsfeed/file.js';
+import { openApp, type App } from '../app.js';
 import { caldavPasswordSecret, googleTokensSecret, outlookCacheSecret } from '../auth/vault.js';
+import { loadConfig } from '../config/load.js';
 import { airportByCode } from '../model/airports.js';
+import { StoreError } from '../store/database.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { DB_FILE } from '../store/store.js';
-import type { App } from '../app.js';
 import type { ConfiguredAccount } from '../sync/engine.js';
-import { withApp, type GlobalOptions } from './common.js';
+import { EXIT, type GlobalOptions } from './common.js';
 
 function missingCredentials(app: App, a: ConfiguredAccount): string | null {
   if (a.provider === 'google') return app.vault.has(googleTokensSecret(a.name)) ? null : `not connected yet: tripcal auth google ${a.name}`;
@@ -17,36 +20,72 @@ function missingCredentials(app: App, a: ConfiguredAccount): string | null {
   return !a.password && !app.vault.has(caldavPasswordSecret(a.name)) ? 'no password yet' : null;
 }
 
-export async function doctorCommand(options: GlobalOptions & { json?: boolean }): Promise<void> {
-  await withApp(options, (app) => {
-    const count = (table: string) => (app.store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE deleted_at IS NULL`).get() as { n: number }).n;
-    const feeds = existsSync(feedDir(app.dataDir)) ? readdirSync(feedDir(app.dataDir)).filter((f) => f.endsWith('.ics')) : [];
-    const report = {
+function report(app: App): { report: Record<string, unknown>; healthy: boolean } {
+  const count = (table: string) => (app.store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE deleted_at IS NULL`).get() as { n: number }).n;
+  const feeds = existsSync(feedDir(app.dataDir)) ? readdirSync(feedDir(app.dataDir)).filter((f) => f.endsWith('.ics')) : [];
+  const vault = app.vault.status();
+  const vaultOk = vault.state === 'ok' || vault.state === 'empty';
+  const configured = Object.entries(app.config.users).map(([id, u]) => ({ id, timezone: u.timezone }));
+  const known = app.store.listUsers().map((u) => ({ id: u.id, timezone: u.timezone }));
+  return {
+    healthy: vaultOk,
+    report: {
       config: app.configPath ?? 'none (built-in defaults)',
       data_dir: app.dataDir,
       database: join(app.dataDir, DB_FILE),
+      database_check: 'ok',
       schema_version: app.store.schemaVersion(),
       schema_latest: MIGRATIONS.length,
       journal_mode: app.store.db.pragma('journal_mode', { simple: true }),
       default_user: app.config.default_user,
-      users: app.store.listUsers().map((u) => ({ id: u.id, timezone: u.timezone })),
+      users: [...configured, ...known.filter((k) => !configured.some((c) => c.id === k.id))],
       trips: count('trips'),
       items: count('items'),
       feeds: feeds.map((f) => join(feedDir(app.dataDir), f)),
-      accounts: app.sync.accounts().map((a) => `${a.name} (${a.provider}, ${a.user}, ${a.policy}${missingCredentials(app, a) ? `, ${missingCredentials(app, a)}` : ''})`),
+      accounts: app.sync.accounts().map((a) => `${a.name} (${a.provider}, ${a.user}, ${a.policy}${
+        vaultOk && missingCredentials(app, a) ? `, ${missingCredentials(app, a)}` : ''})`),
       google_client: app.config.google.client_id && app.config.google.client_secret ? 'set' : 'not set (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET)',
       outlook_client: app.config.outlook.client_id ? `set (tenant ${app.config.outlook.tenant_id ?? 'common'})` : 'not set (MS_CLIENT_ID / MS_TENANT_ID)',
-      vault_key: app.vault.keySource(),
+      vault_key: vault.key_source,
+      vault: vaultOk ? `${vault.state} (${vault.secrets} secret${vault.secrets === 1 ? '' : 's'})` : `${vault.state}: ${vault.detail}`,
       airport_data: airportByCode('LAX', 'check').timezone === 'America/Los_Angeles' ? 'ok' : 'wrong',
       node: process.version,
-    };
-    if (options.json) {
-      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      return;
-    }
-    for (const [key, value] of Object.entries(report)) {
-      const shown = Array.isArray(value) ? (value.length ? value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ') : '(none)') : String(value);
-      process.stdout.write(`${key.replace(/_/g, ' ').padEnd(15)} ${shown}\n`);
-    }
-  });
+    },
+  };
+}
+
+/** The part of the report that needs no database, when the database cannot be opened. */
+function reportWithoutStore(options: GlobalOptions, problem: StoreError): Record<string, unknown> {
+  const { path, dataDir } = loadConfig({ configPath: options.config, dataDir: options.dataDir });
+  return { config: path ?? 'none (built-in defaults)', data_dir: dataDir, database: problem.path, database_check: problem.message, node: process.version };
+}
+
+function print(report: Record<string, unknown>, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return;
+  }
+  for (const [key, value] of Object.entries(report)) {
+    const shown = Array.isArray(value) ? (value.length ? value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ') : '(none)') : String(value);
+    process.stdout.write(`${key.replace(/_/g, ' ').padEnd(15)} ${shown}\n`);
+  }
+}
+
+export async function doctorCommand(options: GlobalOptions & { json?: boolean }): Promise<void> {
+  let app: App;
+  try {
+    app = openApp({ configPath: options.config, dataDir: options.dataDir });
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    print(reportWithoutStore(options, error), options.json);
+    process.exitCode = EXIT.failed;
+    return;
+  }
+  try {
+    const { report: shown, healthy } = report(app);
+    print(shown, options.json);
+    if (!healthy) process.exitCode = EXIT.failed;
+  } finally {
+    await app.close();
+  }
 }

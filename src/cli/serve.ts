@@ -27,5 +27,8 @@ export async function serve(options: GlobalOptions): Promise<void> {
   await server.connect(transport);
   log.info('tripcal MCP server on stdio', { data_dir: app.dataDir, config: app.configPath ?? 'built-in defaults' });
   // Rewrite every feed once, after the client can already talk to us, so no feed stays stale after a crash.
-  setImmediate(() => void app.feeds.publishAll());
+  setImmediate(() => {
+    Promise.resolve().then(() => app.feeds.publishAll())
+      .catch((error: Error) => log.error('could not rewrite the feeds at start-up', { error: error.message }));
+  });
 }

@@ -42,41 +42,67 @@ function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, sch
   ].join('\n');
 }
 
+/**
+ * Starts every part or none: a failure at any step (a lost vault key, a damaged database, a port
+ * in use) undoes the steps before it — the port, the lock, the scheduler, the database — and is
+ * thrown, so the process exits non-zero instead of running half-started.
+ */
 export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
   const app = openApp(options);
-  const lock = (() => {
-    try {
-      Scheduler.check(app.config);
-      checkListen(app.config.http.listen, app.config.http.token);
-      return DaemonLock.take(app.dataDir);
-    } catch (error) {
-      void app.close();
-      throw error;
-    }
-  })();
-  const feeds = new FeedServer(app);
-  const scheduler = new Scheduler(app.sync, app.config);
-  app.schedule = () => scheduler.info();
-  const http: DaemonHttp = new DaemonHttp(app, {
-    listen: checkListen(app.config.http.listen, app.config.http.token),
-    token: app.config.http.token,
-    allowedOrigins: app.config.http.allowed_origins,
-    feeds,
-    health: (): Record<string, unknown> => ({ ...health(app), mcp_sessions: http.sessionCount }),
-  });
+  const undo: Array<() => unknown> = [() => app.close()];
+  const unwind = async () => {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+  };
   try {
+    Scheduler.check(app.config);
+    const listen = checkListen(app.config.http.listen, app.config.http.token);
+    const lock = DaemonLock.take(app.dataDir);
+    undo.push(() => lock.release());
+    // Secrets first: the feed links and every calendar account need the vault key.
+    app.vault.check();
+    const feeds = new FeedServer(app);
+    feeds.loadAll();
+    const scheduler = new Scheduler(app.sync, app.config);
+    app.schedule = () => scheduler.info();
+    const http: DaemonHttp = new DaemonHttp(app, {
+      listen,
+      token: app.config.http.token,
+      allowedOrigins: app.config.http.allowed_origins,
+      feeds,
+      health: (): Record<string, unknown> => ({ ...health(app), mcp_sessions: http.sessionCount }),
+    });
     await http.start();
+    undo.push(() => http.close());
+    const base = () => (app.config.http.public_url ?? http.baseUrl).replace(/\/$/, '');
+    const fileLink = app.calendarLink;
+    app.calendarLink = (userId) => {
+      try {
+        return feeds.url(base(), userId);
+      } catch (error) {
+        // Only the link is lost, never the edit that asked for it: the feed file is there too.
+        log.warn('no feed link for a tool result', { error: (error as Error).message });
+        return fileLink(userId);
+      }
+    };
+    scheduler.start();
+    undo.push(() => scheduler.stop());
+    await app.feeds.publishAll();
+    return running(app, options, { http, feeds, scheduler, lock, base });
   } catch (error) {
-    lock.release();
-    await app.close();
+    await unwind();
     throw error;
   }
-  const base = () => (app.config.http.public_url ?? http.baseUrl).replace(/\/$/, '');
-  app.calendarLink = (userId) => feeds.url(base(), userId);
-  feeds.loadAll();
-  scheduler.start();
-  await app.feeds.publishAll();
+}
 
+interface Parts {
+  http: DaemonHttp;
+  feeds: FeedServer;
+  scheduler: Scheduler;
+  lock: DaemonLock;
+  base: () => string;
+}
+
+function running(app: App, options: ConfigOptions, { http, feeds, scheduler, lock, base }: Parts): Daemon {
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= (async () => {

@@ -1,11 +1,10 @@
 // The Store owns the SQLite database: it opens it (WAL, busy timeout, migrations) and maps rows
 // to domain records. Everything that edits the model runs inside `transaction`.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Item, ItemDetails, Trip, User } from '../model/types.js';
 import type { TripExtent } from '../trips/span.js';
-import { MIGRATIONS } from './migrations.js';
+import { openDatabase } from './database.js';
 import { prepared } from './statements.js';
 
 export const DB_FILE = 'tripcal.db';
@@ -61,30 +60,12 @@ export class Store {
   readonly db: Database.Database;
 
   private constructor(readonly path: string) {
-    this.db = new Database(path);
-    // The timeout first: switching a new file to WAL takes a lock another process may hold.
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('synchronous = NORMAL');
-    this.migrate();
+    this.db = openDatabase(path);
   }
 
+  /** Opens the data directory's database, making it when missing; a damaged or newer one is a StoreError. */
   static open(dataDir: string): Store {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     return new Store(join(dataDir, DB_FILE));
-  }
-
-  private migrate(): void {
-    // BEGIN IMMEDIATE so two processes starting together do not both apply a migration.
-    const run = this.db.transaction(() => {
-      const current = this.schemaVersion();
-      for (let v = current; v < MIGRATIONS.length; v++) {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      }
-    });
-    run.immediate();
   }
 
   schemaVersion(): number {
