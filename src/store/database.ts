@@ -39,9 +39,10 @@ function access(path: string): string {
   const dir = dirname(path);
   try {
     accessSync(dir, constants.W_OK);
-  } catch {
-    return `the data directory ${dir} is not writable by this user (SQLite needs to write its -wal and -shm files beside the database); `
-      + 'fix its permissions or give another --data-dir';
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'EROFS' ? 'is on a read-only file system' : 'is not writable by this user';
+    return `the data directory ${dir} ${why}, so it is not writable (SQLite needs to write its -wal and -shm files beside the database); `
+      + 'make it writable or give another --data-dir';
   }
   if (existsSync(path)) {
     try {

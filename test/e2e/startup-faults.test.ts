@@ -11,14 +11,26 @@ import { CLI, connect, structured, tempDir } from '../support/mcp.js';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
-function tripcal(args: string[], options: { env?: Record<string, string>; input?: string; asNobody?: boolean } = {}): Run {
-  const command = options.asNobody && process.getuid?.() === 0 ? 'setpriv' : process.execPath;
-  const argv = options.asNobody && process.getuid?.() === 0
-    ? ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, ...args]
-    : [CLI, ...args];
-  const result = spawnSync(command, argv, { encoding: 'utf8', input: options.input, timeout: 30_000, env: { ...process.env, TRIPCAL_LOG_LEVEL: 'warn', ...options.env } });
-  if (result.error) throw result.error;
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+/**
+ * Runs the built command. `readOnly` runs it with that directory read-only: as root (CI), in a
+ * private mount namespace where the directory is a read-only bind mount (root ignores file
+ * modes); otherwise with the directory's write bits removed.
+ */
+function tripcal(args: string[], options: { env?: Record<string, string>; input?: string; readOnly?: string } = {}): Run {
+  const env = { ...process.env, TRIPCAL_LOG_LEVEL: 'warn', ...options.env };
+  const asRoot = options.readOnly !== undefined && process.getuid?.() === 0;
+  if (options.readOnly !== undefined && !asRoot) chmodSync(options.readOnly, 0o555);
+  try {
+    const result = asRoot
+      ? spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+        'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"', options.readOnly!, process.execPath, CLI, ...args],
+      { encoding: 'utf8', input: options.input, timeout: 30_000, env })
+      : spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: options.input, timeout: 30_000, env });
+    if (result.error) throw result.error;
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  } finally {
+    if (options.readOnly !== undefined && !asRoot) chmodSync(options.readOnly, 0o755);
+  }
 }
 
 /** One clear line for the person, never a JavaScript or SQLite stack. */
@@ -203,14 +215,10 @@ describe('damaged and foreign database files are refused, never taken as a new m
 
   test('a read-only data directory is one clear line, not "unable to open database file" with a stack', () => {
     const dataDir = populated();
-    chmodSync(dataDir, 0o555);
     rmSync(join(dataDir, 'tripcal.db-shm'), { force: true });
-    try {
-      const run = tripcal(['--data-dir', dataDir, 'list'], { asNobody: true });
-      expectCleanFailure(run, dataDir, 'not writable');
-    } finally {
-      chmodSync(dataDir, 0o755);
-    }
+    const run = tripcal(['--data-dir', dataDir, 'list'], { readOnly: dataDir });
+    expect(run.stderr).not.toMatch(/mount|unshare/); // the read-only set-up itself worked
+    expectCleanFailure(run, dataDir, 'not writable');
   });
 });
 
