@@ -1,7 +1,8 @@
 // Reads our events back from iCalendar text with node-ical: the marker, and the content we
 // manage, in the same shape we write it, so a remote edit shows as a changed content hash.
 import ical from 'node-ical';
-import { allDayDate, propertyText as text, type ParsedEvent } from '../../src/ics/parsed.js';
+import { allDayDate, instantOf, propertyText as text, type ParsedDate, type ParsedEvent } from '../../src/ics/parsed.js';
+import { canonicalZone } from '../../src/tz/names.js';
 import type { BusyInterval, EventContent, Reminder } from '../types.js';
 
 /** A relative TRIGGER such as -P2D, -PT2H, -PT90M as minutes before the start; null otherwise. */
@@ -16,8 +17,17 @@ function dateOnly(date: Date): string {
   return `${allDayDate(date)}T00:00:00Z`;
 }
 
-function instant(date: Date): string {
-  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+function instant(date: ParsedDate): string {
+  return new Date(Math.floor(instantOf(date) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * The zone a time is shown in: its TZID, or for one we wrote in UTC because it falls in the
+ * second pass of a repeated hour, the zone we kept beside it (X-TRIPCAL-DTSTART-TZID).
+ */
+function zoneOf(date: ParsedDate, kept: unknown): string {
+  const tz = date.tz && !/^(Etc\/)?(UTC|GMT)$/i.test(date.tz) ? canonicalZone(date.tz) ?? date.tz : undefined;
+  return tz ?? (text(kept) || 'UTC');
 }
 
 export interface ParsedOwnEvent {
@@ -52,8 +62,9 @@ export function parseOwnEvent(data: string): ParsedOwnEvent | null {
         description: text(event.description),
         location: text(event.location) || null,
         allDay,
-        start: allDay ? { utc: dateOnly(event.start), zone: 'UTC' } : { utc: instant(event.start), zone: event.start.tz ?? 'UTC' },
-        end: allDay ? { utc: dateOnly(end), zone: 'UTC' } : { utc: instant(end), zone: end.tz ?? event.start.tz ?? 'UTC' },
+        start: allDay ? { utc: dateOnly(event.start), zone: 'UTC' } : { utc: instant(event.start), zone: zoneOf(event.start, event['TRIPCAL-DTSTART-TZID']) },
+        end: allDay ? { utc: dateOnly(end), zone: 'UTC' }
+          : { utc: instant(end), zone: event.end ? zoneOf(end, event['TRIPCAL-DTEND-TZID']) : zoneOf(event.start, event['TRIPCAL-DTSTART-TZID']) },
         reminders,
         transparent: String(event.transparency ?? '').toUpperCase() === 'TRANSPARENT',
       },

@@ -1,11 +1,14 @@
 // The shape of config.yaml, validated with zod. Every key here is documented in
 // config.example.yaml; defaults make an empty or missing file a working configuration.
 import { z } from 'zod';
-import { isValidZone } from '../model/time.js';
+import { canonicalZone } from '../tz/names.js';
 
 export const USER_ID = /^[\p{L}\p{N}_@+-][\p{L}\p{N}._@+-]{0,63}$/u;
 
-const zone = z.string().refine(isValidZone, { message: 'not an IANA time zone (e.g. Europe/Berlin)' });
+/** An IANA zone, stored under its modern name (europe/berlin → Europe/Berlin). */
+const zone = z.string()
+  .refine((name) => canonicalZone(name) !== null, { message: 'not an IANA time zone (e.g. Europe/Berlin)' })
+  .transform((name) => canonicalZone(name)!);
 
 export const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 

@@ -5,7 +5,7 @@
 // thousands of events (its own folder encodes every character separately).
 import ical, { escape, ICalAlarmType, ICalEvent, ICalEventTransparency } from 'ical-generator';
 import type { EventTime, OutgoingEvent } from '../../providers/types.js';
-import { offsetAt } from '../tz/zones.js';
+import { icsWallTime, wallTimeReadsBack } from '../tz/zones.js';
 import { vtimezone } from './vtimezone.js';
 
 export const PRODID = '-//tripcal//tripcal//EN';
@@ -42,27 +42,38 @@ function foldAll(text: string): string {
   return text.replace(/^[^\r\n]{26,}$/gm, fold);
 }
 
-/**
- * The wall time of `time` written as if it were UTC. ical-generator prints a floating date from a
- * string with UTC getters, so this yields exactly the local wall time, on any host, with no ICU call.
- */
-function wall(time: EventTime): string {
-  const ms = Date.parse(time.utc);
-  return new Date(ms + offsetAt(time.zone, ms) * 60_000).toISOString();
+/** `20250615T010000Z`: an instant in UTC, as iCalendar writes it. */
+function utcStamp(utc: string): string {
+  return `${utc.slice(0, 19).replace(/[-:]/g, '')}Z`;
 }
+
+/**
+ * One DTSTART or DTEND line, written by us (ical-generator knows one zone per event and swaps a
+ * DTEND whose wall clock reads earlier than the DTSTART's, as every eastbound flight over the
+ * date line has). A time is its wall clock under its zone's TZID, unless that wall time happens
+ * twice (the hour repeated when clocks go back) and this is the second: a TZID time reads as the
+ * first (RFC 5545 §3.3.5), so that one is written in UTC, and its zone in X-TRIPCAL-TZID so we
+ * read it back as written. All-day: the local date, DTEND exclusive.
+ */
+function timeLines(name: 'DTSTART' | 'DTEND', time: EventTime, allDay: boolean): string[] {
+  const ms = Date.parse(time.utc);
+  if (allDay) return [`${name};VALUE=DATE:${icsWallTime(ms, time.zone).slice(0, 8)}`];
+  if (UTC_ZONES.has(time.zone)) return [`${name}:${utcStamp(time.utc)}`];
+  if (wallTimeReadsBack(ms, time.zone)) return [`${name};TZID=${time.zone}:${icsWallTime(ms, time.zone)}`];
+  return [`${name}:${utcStamp(time.utc)}`, `${zoneProperty(name)}:${time.zone}`];
+}
+
+/** The property that keeps the zone of a DTSTART or DTEND written in UTC (the repeated hour). */
+export const zoneProperty = (name: 'DTSTART' | 'DTEND') => `X-TRIPCAL-${name}-TZID`;
 
 /** The VEVENT of `event`, folded, without a trailing line break. `stamp` is its DTSTAMP. */
 export function renderVEvent(event: OutgoingEvent, stamp: string): string {
-  const utc = timedZones(event.start.zone, event.end.zone, false).length === 0;
   const ics = new ICalEvent({
     id: event.uid,
     sequence: event.sequence,
     stamp,
-    start: wall(event.start),
-    end: wall(event.end),
-    // Floating wall times, given their TZID below: ical-generator knows only one zone per event.
-    floating: !utc,
-    allDay: event.allDay,
+    // A placeholder: the DTSTART line is replaced below with ours, and our DTEND follows it.
+    start: stamp,
     summary: event.summary,
     description: event.description || null,
     location: event.location,
@@ -70,10 +81,8 @@ export function renderVEvent(event: OutgoingEvent, stamp: string): string {
     alarms: event.reminders.map((r) => ({ type: ICalAlarmType.display, trigger: r.minutesBefore * 60, description: event.summary })),
     x: [[MARKER, event.key], ['X-TRIPCAL-TRIP', event.tripId]],
   }, template);
-  let text = ics.toString();
-  if (timedZones(event.start.zone, event.end.zone, event.allDay).length > 0) {
-    text = text.replace(/^DTSTART:/m, `DTSTART;TZID=${event.start.zone}:`).replace(/^DTEND:/m, `DTEND;TZID=${event.end.zone}:`);
-  }
+  const times = [...timeLines('DTSTART', event.start, event.allDay), ...timeLines('DTEND', event.end, event.allDay)].join('\r\n');
+  const text = ics.toString().replace(/^DTSTART[;:][^\r\n]*/m, () => times);
   return foldAll(text).replace(/\r\n$/, '');
 }
 

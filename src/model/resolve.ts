@@ -3,7 +3,7 @@
 import { DateTime } from 'luxon';
 import { InputError } from '../errors.js';
 import { airportByCode } from './airports.js';
-import { isDateOnly, parseDate, parseDateTime, requireZone, toUtcIso } from './time.js';
+import { dayStart, isDateOnly, nextDate, parseDate, parseDateTime, requireZone, toUtcIso } from './time.js';
 import type { ActivityDetails, FlightDetails, ItemDetails, ItemTimes, StayDetails } from './types.js';
 
 /** Longest plausible single flight leg; anything longer is almost surely a mistyped date. */
@@ -37,8 +37,8 @@ export function resolveFlight(d: FlightDetails, path: string): ItemTimes {
 
 function localDateTimeOrDefault(value: string, zone: string, fieldName: string, fallback: { hour: number; minute: number }): DateTime {
   if (isDateOnly(value)) {
-    const date = DateTime.fromISO(parseDate(value, fieldName), { zone });
-    return date.set(fallback);
+    const wall = `${parseDate(value, fieldName)}T${String(fallback.hour).padStart(2, '0')}:${String(fallback.minute).padStart(2, '0')}`;
+    return parseDateTime(wall, zone, fieldName);
   }
   return parseDateTime(value, zone, fieldName);
 }
@@ -57,10 +57,12 @@ export function resolveActivity(d: ActivityDetails, fallbackZone: string, path: 
   const endField = field(path, 'end_time');
   if (isDateOnly(d.start_time)) {
     // An all-day activity: the end date is the last day it covers (inclusive), as people write it.
-    const start = DateTime.fromISO(parseDate(d.start_time, startField), { zone });
-    const lastDay = d.end_time ? DateTime.fromISO(parseDate(d.end_time, endField), { zone }) : start;
-    if (lastDay < start) throw new InputError(endField, `the last day (${d.end_time}) is before the first (${d.start_time})`);
-    return { startUtc: toUtcIso(start), endUtc: toUtcIso(lastDay.plus({ days: 1 })), startTz: zone, endTz: zone, allDay: true };
+    // Each end is the first instant of its local day, so a day whose midnight the clocks skip
+    // (America/Santiago, 7 September 2025) still starts and ends where that zone's day does.
+    const first = parseDate(d.start_time, startField);
+    const last = d.end_time ? parseDate(d.end_time, endField) : first;
+    if (last < first) throw new InputError(endField, `the last day (${d.end_time}) is before the first (${d.start_time})`);
+    return { startUtc: toUtcIso(dayStart(first, zone)), endUtc: toUtcIso(dayStart(nextDate(last), zone)), startTz: zone, endTz: zone, allDay: true };
   }
   const start = parseDateTime(d.start_time, zone, startField);
   const end = d.end_time ? parseDateTime(d.end_time, zone, endField) : start.plus({ minutes: DEFAULT_ACTIVITY_MINUTES });

@@ -1,19 +1,22 @@
 // Reading and showing times. An ISO time with `Z` or an offset is an instant; one without is a
 // wall-clock time in a given IANA zone. Nothing here reads the host's time zone.
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 import { InputError } from '../errors.js';
-import { humanWallTime, localDateOf, localIso, offsetAt } from '../tz/zones.js';
+import { canonicalZone } from '../tz/names.js';
+import { humanWallTime, instantsOfWall, localDateOf, localIso, startOfLocalDay } from '../tz/zones.js';
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export function isValidZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  return canonicalZone(zone) !== null;
 }
 
+/** The zone's modern IANA name (`asia/tokyo` → Asia/Tokyo, Asia/Calcutta → Asia/Kolkata), or an InputError naming `field`. */
 export function requireZone(zone: string, field: string): string {
-  if (!isValidZone(zone)) throw new InputError(field, `"${zone}" is not an IANA time zone (e.g. Europe/Berlin)`);
-  return new IANAZone(zone).name;
+  const canonical = canonicalZone(zone);
+  if (!canonical) throw new InputError(field, `"${zone}" is not an IANA time zone (e.g. Europe/Berlin)`);
+  return canonical;
 }
 
 function checkCalendarDate(year: number, month: number, day: number, value: string, field: string): void {
@@ -74,12 +77,7 @@ export function parseDateTime(value: string, zone: string, field: string): DateT
  */
 function wallTimeIn(wall: { year: number; month: number; day: number; hour: number; minute: number; second: number },
   zone: string, value: string, field: string): DateTime {
-  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
-  const offsets = new Set([offsetAt(zone, asUtc - 86_400_000), offsetAt(zone, asUtc), offsetAt(zone, asUtc + 86_400_000)]);
-  const instants = [...offsets]
-    .map((o) => asUtc - o * 60_000)
-    .filter((ms) => offsetAt(zone, ms) === (asUtc - ms) / 60_000)
-    .sort((a, b) => a - b);
+  const instants = instantsOfWall(Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second), zone);
   if (instants.length === 0) {
     throw new InputError(field, `"${value}" does not exist in ${zone} (the clocks skip it at a daylight-saving change)`);
   }
@@ -113,4 +111,14 @@ export function humanTime(utcIso: string, zone: string): string {
 
 export function localDate(utcIso: string, zone: string): string {
   return localDateOf(Date.parse(utcIso), zone);
+}
+
+/** The first instant of a local date in `zone` (its midnight, or the jump where midnight is skipped). */
+export function dayStart(date: string, zone: string): DateTime {
+  return DateTime.fromMillis(startOfLocalDay(date, zone), { zone });
+}
+
+/** The local date after `date` (YYYY-MM-DD), by the calendar. */
+export function nextDate(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }

@@ -5,6 +5,7 @@ import { ActivityDetailsSchema, FlightDetailsSchema, StayDetailsSchema } from '.
 import { confirmationOf } from '../model/resolve.js';
 import { localDate } from '../model/time.js';
 import type { Item, ItemDetails, ItemKind, ItemTimes } from '../model/types.js';
+import { canonicalZone } from '../tz/names.js';
 
 const DETAILS_SCHEMA: Record<ItemKind, z.ZodObject> = {
   flight: FlightDetailsSchema,
@@ -44,8 +45,12 @@ export function autoTitle(item: ItemDetails): string {
   }
 }
 
-export function normalizeFlight(item: ItemDetails): ItemDetails {
-  if (item.kind !== 'flight') return item;
+/** An item as stored: airport codes and flight numbers in capitals, a zone under its modern IANA name. */
+export function normalizeItem(item: ItemDetails): ItemDetails {
+  if (item.kind !== 'flight') {
+    const zone = item.details.timezone && canonicalZone(item.details.timezone);
+    return zone ? { ...item, details: { ...item.details, timezone: zone } } as ItemDetails : item;
+  }
   const d = item.details;
   return {
     kind: 'flight',

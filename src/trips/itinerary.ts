@@ -3,7 +3,7 @@
 // returns it; the tripcal://trips/{id}/itinerary resource serves it as Markdown.
 import { desiredEvents } from '../events/desired.js';
 import type { Item, Trip } from '../model/types.js';
-import { humanTime, localDate } from '../model/time.js';
+import { humanTime, localDate, utcIsoOf } from '../model/time.js';
 
 export interface ItineraryEntry {
   item_id: string;
@@ -31,14 +31,15 @@ export function itinerary(items: readonly Item[]): ItineraryDay[] {
   const days = new Map<string, ItineraryDay>();
   const events = desiredEvents(items).sort((a, b) => a.start.utc.localeCompare(b.start.utc) || a.key.localeCompare(b.key));
   for (const e of events) {
-    const date = e.allDay ? e.start.utc.slice(0, 10) : localDate(e.start.utc, e.start.zone);
+    const date = localDate(e.start.utc, e.start.zone);
     let day = days.get(date);
     if (!day) {
       day = { date, label: dayLabel(date), entries: [] };
       days.set(date, day);
     }
     const lasting = Date.parse(e.end.utc) - Date.parse(e.start.utc) > 60 * 60_000;
-    const endDate = e.allDay ? new Date(Date.parse(e.end.utc) - 86_400_000).toISOString().slice(0, 10) : localDate(e.end.utc, e.end.zone);
+    // An all-day event ends at the first instant of the day after its last: that last day, in its zone.
+    const endDate = e.allDay ? localDate(utcIsoOf(Date.parse(e.end.utc) - 1000), e.end.zone) : localDate(e.end.utc, e.end.zone);
     let until: string | null = null;
     if (e.allDay) until = endDate > date ? `until ${dayLabel(endDate)}` : null;
     else if (e.role === 'flight' || lasting) until = `until ${endDate === date ? '' : `${dayLabel(endDate)} `}${clock(e.end.utc, e.end.zone)}`;

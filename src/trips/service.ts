@@ -9,7 +9,7 @@ import { localDate, parseDate, requireZone } from '../model/time.js';
 import type { Item, ItemDetails, ItemKind, ItemTimes, Trip, User } from '../model/types.js';
 import { readIcs, type Skipped } from '../ics/import.js';
 import type { Store } from '../store/store.js';
-import { autoTitle, mergeChanges, normalizeFlight, overlaps, sameAs } from './items.js';
+import { autoTitle, mergeChanges, normalizeItem, overlaps, sameAs } from './items.js';
 import { EMPTY_EXTENT, extentOf, tripSpan, tripZone } from './span.js';
 import { shiftedChanges } from './shift.js';
 import { DateTime, type Duration } from 'luxon';
@@ -39,7 +39,7 @@ export interface AddItemResult {
 }
 
 /** An item as it is stored: text cleaned, flight numbers and airports in one spelling. */
-const normalizedItem = (raw: ItemDetails) => normalizeFlight({ kind: raw.kind, details: cleanDetails(raw.details) } as ItemDetails);
+const normalizedItem = (raw: ItemDetails) => normalizeItem({ kind: raw.kind, details: cleanDetails(raw.details) } as ItemDetails);
 
 export interface TripInput {
   title: string;
@@ -304,10 +304,13 @@ export class Trips {
 
   /** Replaces an item's details (re-resolving its times), possibly moving it to another trip. */
   private rewriteItem(user: User, old: Item, raw: ItemDetails, options: { tripId?: string; remindBeforeHours?: number }): { item: Item; trip: Trip } {
-    const details = normalizeFlight({ kind: raw.kind, details: cleanDetails(raw.details) } as ItemDetails);
+    const details = normalizedItem(raw);
     const oldTrip = this.ownedTrip(user.id, old.tripId);
     const trip = options.tripId ? this.ownedTrip(user.id, options.tripId) : oldTrip;
-    const times = resolveTimes(details, tripZone(trip, this.store.tripExtent(trip.id, old.id), user.timezone), 'changes');
+    // A stay or activity given without a zone keeps the one it was placed in when it was made:
+    // adding a flight to its trip, moving it, or changing its code never re-reads its times elsewhere.
+    const keptZone = needsContextZone(details) && needsContextZone(old) ? old.startTz : undefined;
+    const times = resolveTimes(details, keptZone ?? tripZone(trip, this.store.tripExtent(trip.id, old.id), user.timezone), 'changes');
     const at = this.stamp();
     const next = {
       ...old, ...details, ...times, tripId: trip.id,

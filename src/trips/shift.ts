@@ -1,11 +1,26 @@
 // Moving a whole trip in time (shift_trip): every item's times move by the same duration in
 // local wall-clock time, in the zone each time is in, so a flight at 10:00 stays at 10:00 a week
 // later even across a DST change. Dates alone (all-day items, stays given by date) move by whole
-// days. Pure: an item in, the detail changes out.
+// days. A time moved onto one the clocks skip (02:40 on the night clocks go forward) is refused,
+// naming the item and field, as add_flight refuses it: never silently moved by the gap. Pure:
+// an item in, the detail changes out.
 import { DateTime, Duration } from 'luxon';
 import { InputError } from '../errors.js';
 import { isDateOnly } from '../model/time.js';
 import type { Item } from '../model/types.js';
+import { instantsOfWall, wallClock } from '../tz/zones.js';
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The wall clock of `utc` in `zone`, moved by `shift` as a clock face moves (days of 24 hours). */
+function movedWallTime(utc: string, zone: string, shift: Duration): { text: string; asUtc: number } {
+  const w = wallClock(Date.parse(utc), zone);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) + shift.as('milliseconds');
+  const d = new Date(asUtc);
+  const text = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`
+    + (d.getUTCSeconds() ? `:${pad(d.getUTCSeconds())}` : '');
+  return { text, asUtc };
+}
 
 /** `P7D`, `PT3H`, `-P1D`, `P1DT2H30M`: an ISO 8601 duration (days, hours, minutes; a leading minus moves back). */
 export function parseShift(text: string, field: string): Duration {
@@ -30,13 +45,17 @@ export function shiftedChanges(item: Item, shift: Duration, field: string): Reco
   const move = (name: string, utc: string, zone: string) => {
     const given = details[name];
     if (given === undefined) return;
-    const local = DateTime.fromISO(utc, { zone: 'utc' }).setZone(zone);
     if (isDateOnly(given)) {
       if (shift.as('minutes') % 1440 !== 0) throw new InputError(field, `${item.id} has dates without times; move it by whole days (e.g. P1D)`);
       changes[name] = DateTime.fromISO(given, { zone: 'utc' }).plus({ days: shift.as('days') }).toISODate()!;
-    } else {
-      changes[name] = local.plus(shift).toFormat("yyyy-MM-dd'T'HH:mm");
+      return;
     }
+    const moved = movedWallTime(utc, zone, shift);
+    if (instantsOfWall(moved.asUtc, zone).length === 0) {
+      throw new InputError(field, `${item.kind} ${item.id} ${name} would be ${moved.text} in ${zone}, a time the clocks skip at a daylight-saving `
+        + 'change; nothing was moved. Shift the trip by another amount, or move that item with update_item first');
+    }
+    changes[name] = moved.text;
   };
   move(startField, item.startUtc, item.startTz);
   // An activity's end_time as given, an all-day one's end date (inclusive) or a stay's check-out.

@@ -1,7 +1,7 @@
 // A trip's zone and span: the dates the user set, widened to cover every item. Pure; the store
 // computes a trip's extent in one query, so adding to a long trip does not read all its items.
 import { DateTime } from 'luxon';
-import { localDate, toUtcIso } from '../model/time.js';
+import { dayStart, localDate, nextDate, toUtcIso } from '../model/time.js';
 import type { Item, Trip } from '../model/types.js';
 
 /** What the zone and span of a trip depend on, from its items. */
@@ -37,10 +37,10 @@ export interface Span {
 export function tripSpan(trip: Pick<Trip, 'startDate' | 'endDate'>, extent: TripExtent, zone: string): Span {
   const starts = extent.startUtc ? [extent.startUtc] : [];
   const ends = extent.endUtc ? [extent.endUtc] : [];
-  if (trip.startDate) starts.push(toUtcIso(DateTime.fromISO(trip.startDate, { zone })));
-  if (trip.endDate) ends.push(toUtcIso(DateTime.fromISO(trip.endDate, { zone }).plus({ days: 1 })));
-  if (trip.startDate && !trip.endDate) ends.push(toUtcIso(DateTime.fromISO(trip.startDate, { zone }).plus({ days: 1 })));
-  if (trip.endDate && !trip.startDate) starts.push(toUtcIso(DateTime.fromISO(trip.endDate, { zone })));
+  if (trip.startDate) starts.push(toUtcIso(dayStart(trip.startDate, zone)));
+  if (trip.endDate) ends.push(toUtcIso(dayStart(nextDate(trip.endDate), zone)));
+  if (trip.startDate && !trip.endDate) ends.push(toUtcIso(dayStart(nextDate(trip.startDate), zone)));
+  if (trip.endDate && !trip.startDate) starts.push(toUtcIso(dayStart(trip.endDate, zone)));
   if (starts.length === 0) return { startUtc: null, endUtc: null };
   return { startUtc: starts.reduce((a, b) => (a < b ? a : b)), endUtc: ends.reduce((a, b) => (a > b ? a : b)) };
 }

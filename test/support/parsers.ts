@@ -56,3 +56,60 @@ export function parseWithIcalJs(ics: string): JsEvent[] {
     };
   });
 }
+
+/** One time of an event as the zoneinfo oracle reads it (test/support/tzoracle.py). */
+export interface OracleTime {
+  utc: string | null;
+  tzid: string | null;
+  wall?: string | null;
+  date?: string;
+  floating?: boolean;
+}
+
+export interface OracleEvent {
+  uid: string;
+  key: string;
+  summary: string;
+  start: OracleTime;
+  end: OracleTime | null;
+  start_zone: string | null;
+  end_zone: string | null;
+}
+
+function oracle<T>(command: string, input: string): T {
+  const out = execFileSync('/usr/bin/python3', [resolve(import.meta.dirname, 'tzoracle.py'), command], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  return JSON.parse(out) as T;
+}
+
+/** Each event's instants from python3-icalendar's parse and zoneinfo (RFC 5545 readings), and VTIMEZONE problems. */
+export function readWithOracle(ics: string): { events: OracleEvent[]; timezones: string[]; problems: string[] } {
+  return oracle('read', ics);
+}
+
+/** The first instant of each wall time in its zone, by zoneinfo; null where the clocks skip it. */
+export function oracleInstants(times: Array<{ zone: string; wall: string }>): Array<string | null> {
+  return oracle('instants', JSON.stringify(times));
+}
+
+/** The wall time, offset and date of each instant in its zone, by zoneinfo. */
+export function oracleLocal(times: Array<{ zone: string; utc: string }>): Array<{ wall: string; offset: string; date: string }> {
+  return oracle('local', JSON.stringify(times));
+}
+
+export interface OracleFlight {
+  n: number;
+  dep: string;
+  arr: string;
+  departure_time: string;
+  arrival_time: string;
+  refused: boolean;
+  start_utc?: string;
+  end_utc?: string;
+  dep_zone?: string;
+  arr_zone?: string;
+}
+
+/** Random flights between `airports` (code → zone), with what zoneinfo says their instants are. */
+export function oracleFlights(seed: number, count: number, airports: Record<string, string>, weights: Record<string, number> = {}): OracleFlight[] {
+  return oracle('flights', JSON.stringify({ seed, count, airports, weights }));
+}
