@@ -5,6 +5,8 @@ import { authCalDavCommand } from './cli/auth.js';
 import { authGoogleCommand } from './cli/auth-google.js';
 import { authOutlookCommand } from './cli/auth-outlook.js';
 import { authResetCommand } from './cli/auth-reset.js';
+import { backupCommand } from './cli/backup.js';
+import { restoreCommand } from './cli/restore.js';
 import { daemonCommand } from './cli/daemon.js';
 import { doctorCommand } from './cli/doctor.js';
 import { exportCommand } from './cli/export.js';
@@ -126,6 +128,23 @@ program
   .option('--user <id>', 'whose trips (default: the configured default user)')
   .option('--json', 'print JSON')
   .action(run(async (_opts, cmd: Command) => listCommand(cmd.optsWithGlobals())));
+
+program
+  .command('backup')
+  .description('write a consistent copy of the model to FILE, safe while tripcal runs (the vault key only with --with-key)')
+  .argument('<file>', 'where to write the copy (a SQLite database, mode 0600)')
+  .option('--with-key', 'also write the vault key to FILE.vault-key (anyone with both can read the calendar credentials)')
+  .option('--force', 'replace FILE if it exists')
+  .action(run(async (file: string, _opts, cmd: Command) => backupCommand(file, cmd.optsWithGlobals())));
+
+program
+  .command('restore')
+  .description('put a backup in place of the model (stop the daemon first); the model there is kept beside it')
+  .argument('<file>', 'a file written by tripcal backup')
+  .option('--key <file>', 'the vault key the backup\'s secrets were encrypted with (FILE.vault-key, or an old vault.key)')
+  .option('--force', 'replace the model that is there (kept as tripcal.db.before-restore-…)')
+  .option('--drop-secrets', 'restore without the backup\'s secrets when its key is lost (connect the accounts again)')
+  .action(run(async (file: string, _opts, cmd: Command) => restoreCommand(file, cmd.optsWithGlobals())));
 
 program
   .command('doctor')

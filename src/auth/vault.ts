@@ -42,6 +42,15 @@ function keyFromEnv(value: string): Buffer {
   return scryptSync(value, 'tripcal-vault-v1', 32);
 }
 
+/** The key a data directory would use now, as a vault.key file holds it; null when there is none yet. */
+export function configuredKeyText(dataDir: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.TRIPCAL_ENCRYPTION_KEY) return keyFromEnv(env.TRIPCAL_ENCRYPTION_KEY).toString('base64');
+  const path = join(dataDir, KEY_FILE);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : null;
+}
+
+export const VAULT_KEY_FILE = KEY_FILE;
+
 export class Vault {
   private key: Buffer | undefined;
 
@@ -100,6 +109,23 @@ export class Vault {
   /** Secrets stored, not counting the key check. */
   private count(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM secrets WHERE name != ?').get(CHECK) as { n: number }).n;
+  }
+
+  /** The key as a vault.key file holds it (base64), for `tripcal backup --with-key`; checked first. */
+  keyText(): string {
+    return this.loadKey().toString('base64');
+  }
+
+  /**
+   * Whether the key in `keyText` (a vault.key file's content) opens the secrets of `db`: null when
+   * that database holds no secrets, so any key will do.
+   */
+  static keyOpens(db: Database.Database, keyText: string): boolean | null {
+    const check = (db.prepare('SELECT value FROM secrets WHERE name = ?').get(CHECK) as { value: string } | undefined)?.value;
+    const held = (db.prepare('SELECT count(*) AS n FROM secrets WHERE name != ?').get(CHECK) as { n: number }).n;
+    if (!check || held === 0) return null;
+    const key = Buffer.from(keyText.trim(), 'base64');
+    return key.length === 32 && new Vault(db, '').decryptWith(key, CHECK, check) !== null;
   }
 
   /** Loads and checks the key now (the daemon does this before it starts serving), or throws a VaultKeyError. */

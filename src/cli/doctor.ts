@@ -21,7 +21,7 @@ function missingCredentials(app: App, a: ConfiguredAccount): string | null {
 }
 
 function report(app: App): { report: Record<string, unknown>; healthy: boolean } {
-  const count = (table: string) => (app.store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE deleted_at IS NULL`).get() as { n: number }).n;
+  const { trips, items } = app.store.counts();
   const feeds = existsSync(feedDir(app.dataDir)) ? readdirSync(feedDir(app.dataDir)).filter((f) => f.endsWith('.ics')) : [];
   const vault = app.vault.status();
   const vaultOk = vault.state === 'ok' || vault.state === 'empty';
@@ -39,8 +39,8 @@ function report(app: App): { report: Record<string, unknown>; healthy: boolean }
       journal_mode: app.store.db.pragma('journal_mode', { simple: true }),
       default_user: app.config.default_user,
       users: [...configured, ...known.filter((k) => !configured.some((c) => c.id === k.id))],
-      trips: count('trips'),
-      items: count('items'),
+      trips,
+      items,
       feeds: feeds.map((f) => join(feedDir(app.dataDir), f)),
       accounts: app.sync.accounts().map((a) => `${a.name} (${a.provider}, ${a.user}, ${a.policy}${
         vaultOk && missingCredentials(app, a) ? `, ${missingCredentials(app, a)}` : ''})`),

@@ -68,6 +68,20 @@ export class Store {
     return new Store(join(dataDir, DB_FILE));
   }
 
+  /**
+   * A consistent copy of the database at `file`, taken with SQLite's online backup while other
+   * processes go on writing (copying tripcal.db alone is not safe: recent writes live in -wal).
+   */
+  async backup(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
+  /** Live trips and items, for what backup and doctor report. */
+  counts(): { trips: number; items: number } {
+    const count = (table: string) => (prepared(this.db, `SELECT count(*) AS n FROM ${table} WHERE deleted_at IS NULL`).get() as { n: number }).n;
+    return { trips: count('trips'), items: count('items') };
+  }
+
   schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
