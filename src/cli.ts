@@ -20,8 +20,8 @@ import { VERSION } from './version.js';
 
 const program = new Command('tripcal')
   .description('Travel itineraries in SQLite, kept in step with your calendars; an MCP server for AI assistants.')
-  .option('--config <file>', 'config file (default: $XDG_CONFIG_HOME/tripcal/config.yaml when it exists)')
-  .option('--data-dir <dir>', 'data directory (default: $TRIPCAL_DATA_DIR, else $XDG_DATA_HOME/tripcal)')
+  .option('--config <file>', 'config file (default: $XDG_CONFIG_HOME/tripcal/config.yaml, else ~/.config/tripcal/config.yaml, when it exists; else built-in defaults)')
+  .option('--data-dir <dir>', 'data directory (default: $TRIPCAL_DATA_DIR, else data_dir in the config, else $XDG_DATA_HOME/tripcal, else ~/.local/share/tripcal)')
   .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
@@ -153,7 +153,13 @@ program
   .action(run(async (_opts, cmd: Command) => doctorCommand(cmd.optsWithGlobals())));
 
 try {
-  await program.parseAsync(process.argv);
+  if (process.argv.length <= 2) {
+    // No command is bad usage (exit 2), as the README says; the help goes where errors go.
+    process.stderr.write(program.helpInformation());
+    process.exitCode = EXIT.usage;
+  } else {
+    await program.parseAsync(process.argv);
+  }
 } catch (error) {
   const code = (error as { code?: string }).code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exitCode = EXIT.ok;

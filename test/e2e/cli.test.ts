@@ -59,6 +59,16 @@ describe('the command line', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('users.me.timezone: not an IANA time zone');
     expect(tripcal(['frobnicate']).code).toBe(2);
+    const bare = tripcal([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('Usage: tripcal');
+    expect(tripcal(['--help']).stdout.replace(/\s+/g, ' ')).toContain('else ~/.local/share/tripcal');
+  });
+
+  test('a reader that stops early (doctor | head -3) ends the command quietly', () => {
+    const result = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" --data-dir "${tempDir()}" doctor | head -3; echo "status \${PIPESTATUS:-done}"`], { encoding: 'utf8' });
+    expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(4);
+    expect(result.stderr).toBe('');
   });
 
   test('serve speaks MCP on stdout and logs only to stderr', async () => {
