@@ -1,7 +1,7 @@
 // The one error hierarchy of tripcal. Every error a user can cause names the field at fault and
 // what was expected, so a tool result or a CLI message can tell them how to fix it.
 
-export type ErrorCode = 'invalid_input' | 'not_found' | 'conflict' | 'config' | 'internal';
+export type ErrorCode = 'invalid_input' | 'not_found' | 'conflict' | 'config' | 'unavailable' | 'internal';
 
 export class TripcalError extends Error {
   constructor(
@@ -35,6 +35,14 @@ export class ConflictError extends TripcalError {
   constructor(field: string, message: string) {
     super('conflict', message, field);
     this.name = 'ConflictError';
+  }
+}
+
+/** A calendar (or another service tripcal needs) could not answer: what failed and what to do. */
+export class UnavailableError extends TripcalError {
+  constructor(message: string) {
+    super('unavailable', message);
+    this.name = 'UnavailableError';
   }
 }
 

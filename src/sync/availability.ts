@@ -1,6 +1,7 @@
 // check_availability: busy time in the user's connected calendars (their own events, not the
-// trips tripcal put there) and which trip items collide with it. One account failing is
-// reported beside the others' answers.
+// trips tripcal put there) and which trip items collide with it. An answer is only as good as
+// the calendars that gave it: those not reached are listed and the answer is marked incomplete,
+// so "no busy time" is never said when tripcal could not ask.
 import { InputError } from '../errors.js';
 import { itemSummary } from '../events/desired.js';
 import { showTime, type ShownTime } from '../model/time.js';
@@ -14,7 +15,12 @@ export interface Availability {
   busy: Array<{ account: string; calendar: string | null; start: ShownTime; end: ShownTime }>;
   collisions: Array<{ item_id: string; trip_id: string; summary: string; start: ShownTime; end: ShownTime; account: string; calendar: string | null; busy_start: ShownTime; busy_end: ShownTime }>;
   errors: Array<{ account: string; error: string }>;
+  /** The accounts asked. */
   accounts: string[];
+  /** The accounts that answered; busy time is known for these only. */
+  answered: string[];
+  /** Whether every account asked answered. */
+  complete: boolean;
 }
 
 export async function checkAvailability(engine: SyncEngine, store: Store, user: { id: string; timezone: string }, fromUtc: string, toUtc: string, only?: string[]): Promise<Availability> {
@@ -48,5 +54,7 @@ export async function checkAvailability(engine: SyncEngine, store: Store, user: 
     collisions,
     errors: answers.filter((a) => a.error !== null).map((a) => ({ account: a.account, error: a.error! })),
     accounts: accounts.map((a) => a.name),
+    answered: answers.filter((a) => a.error === null).map((a) => a.account),
+    complete: answers.every((a) => a.error === null),
   };
 }

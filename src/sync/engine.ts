@@ -240,12 +240,15 @@ export class SyncEngine {
     }
   }
 
+  /** Busy time of an account, retried like every sync call (a 429 or 503 is waited out, within bounds). */
   async freeBusy(name: string, from: string, to: string): Promise<BusyInterval[]> {
-    return (await this.provider(this.account(name))).freeBusy(from, to);
+    const provider = await this.provider(this.account(name));
+    return withRetry(() => provider.freeBusy(from, to), this.retryOptions());
   }
 
   async listCalendars(name: string): Promise<CalendarInfo[]> {
-    return (await this.provider(this.account(name))).listCalendars();
+    const provider = await this.provider(this.account(name));
+    return withRetry(() => provider.listCalendars(), this.retryOptions());
   }
 
   /** The primary account's link for an item's first event: its real id and link once synced. */

@@ -174,6 +174,24 @@ test('list_calendars and check_availability ask Google; trip items that collide 
   expect(fake.requests.slice(before).map((r) => r.path).sort()).toEqual(['/calendar/v3/calendars/primary/events', '/calendar/v3/freeBusy']);
 });
 
+test('check_availability says which calendars answered; a 503 or a 429 is retried; no answer at all is an error, never "free"', async () => {
+  fake.failNext({ status: 503, match: /freeBusy/ });
+  fake.failNext({ status: 429, retryAfter: '1', match: /GET \/calendar\/v3\/calendars\/primary\/events/ });
+  const served = fake.faultsServed;
+  const retried = structured(await server.call('check_availability', { user_id: 'test_user', start: '2025-06-14T00:00:00Z', end: '2025-06-16T00:00:00Z' }));
+  expect(fake.faultsServed - served).toBe(2);
+  expect(retried).toMatchObject({ success: true, complete: true, accounts: ['google'], answered: ['google'], errors: [] });
+  expect(retried.busy.length).toBeGreaterThan(0);
+
+  fake.failNext({ status: 503, match: /freeBusy/ }, 50);
+  const none = await server.call('check_availability', { user_id: 'test_user', start: '2025-06-14T00:00:00Z', end: '2025-06-16T00:00:00Z' });
+  expect(none.isError).toBe(true);
+  const text = (none.content as Array<{ text: string }>)[0]!.text;
+  expect(text).toContain('no calendar answered, so busy time is unknown (not free)');
+  expect(text).not.toContain('internal error');
+  fake.clearFaults();
+});
+
 test('a revoked refresh token marks the account needs_reauth with words to act on; nothing else breaks; authorizing again heals it', async () => {
   fake.revokeRefreshTokens();
   const added = structured(await server.call('add_activity', {

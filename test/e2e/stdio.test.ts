@@ -21,6 +21,14 @@ const EXPECTED_TOOLS = [
   'sync_now', 'sync_status', 'list_calendars', 'check_availability', 'authorize_calendar', 'handle_auth_callback',
 ];
 
+describe('answers an assistant can trust', () => {
+  test('check_availability without any calendar account is an error that says it is not "free"', async () => {
+    const result = await server.call('check_availability', { start: '2026-06-01T00:00:00Z', end: '2026-06-02T00:00:00Z' });
+    expect(result.isError).toBe(true);
+    expect((result.content as Array<{ text: string }>)[0]!.text).toContain('cannot tell when you are busy');
+  });
+});
+
 describe('the tools', () => {
   test('every tool of the specification is listed with an input schema, an output schema and annotations', async () => {
     const { tools } = await server.client.listTools();

@@ -171,6 +171,11 @@ export class GoogleFake {
     for (let i = 0; i < times; i++) this.faults.push(fault);
   }
 
+  /** Forgets faults queued and not yet served. */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** The next N requests are carried out, but the connection drops before the answer. */
   loseNextAnswers(n: number): void {
     this.loseAnswers += n;

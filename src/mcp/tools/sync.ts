@@ -4,6 +4,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { App } from '../../app.js';
+import { TripcalError, UnavailableError } from '../../errors.js';
 import { TripIdSchema, UserIdSchema } from '../../model/schemas.js';
 import { parseDateTime, showTime, toUtcIso } from '../../model/time.js';
 import { checkAvailability } from '../../sync/availability.js';
@@ -134,7 +135,9 @@ export function registerSyncTools(server: McpServer, app: App): void {
           item_id: z.string(), trip_id: z.string(), summary: z.string(), start: ShownTime, end: ShownTime,
           account: z.string(), calendar: z.string().nullable(), busy_start: ShownTime, busy_end: ShownTime,
         })),
-        errors: z.array(z.object({ account: z.string(), error: z.string() })),
+        errors: z.array(z.object({ account: z.string(), error: z.string() })).describe('Accounts that could not be asked, and why'),
+        answered: z.array(z.string()).describe('Accounts whose busy time is known'),
+        complete: z.boolean().describe('False when some account could not be asked: its busy time is unknown, not free'),
         message: z.string(),
         untrusted: UntrustedShape,
       },
@@ -145,12 +148,20 @@ export function registerSyncTools(server: McpServer, app: App): void {
       const from = toUtcIso(parseDateTime(args.start, user.timezone, 'start'));
       const to = toUtcIso(parseDateTime(args.end, user.timezone, 'end'));
       const result = await checkAvailability(app.sync, app.store, user, from, to, args.calendars);
-      const message = result.accounts.length === 0
-        ? 'No calendar account is configured, so there is no busy time to check (see config.example.yaml).'
-        : `${result.busy.length} busy period${result.busy.length === 1 ? '' : 's'}, ${result.collisions.length} collision${result.collisions.length === 1 ? '' : 's'} with trip items`
-          + (result.errors.length ? `; could not ask ${result.errors.map((e) => e.account).join(', ')}` : '') + '.';
+      if (result.accounts.length === 0) {
+        throw new TripcalError('config', 'no calendar account is connected, so tripcal cannot tell when you are busy (connect one with authorize_calendar, '
+          + 'or add an account to the configuration: see config.example.yaml). This is not an answer of "free"');
+      }
+      if (result.answered.length === 0) {
+        throw new UnavailableError(`no calendar answered, so busy time is unknown (not free): ${result.errors.map((e) => `${e.account}: ${e.error}`).join('; ')}`);
+      }
+      const counts = `${result.busy.length} busy period${result.busy.length === 1 ? '' : 's'}, ${result.collisions.length} collision${result.collisions.length === 1 ? '' : 's'} with trip items`;
+      const message = result.complete
+        ? `${counts}, from ${result.answered.join(', ')}.`
+        : `INCOMPLETE: could not ask ${result.errors.map((e) => e.account).join(', ')} (see errors), so busy time there is unknown; `
+          + `${counts} from ${result.answered.join(', ')} only.`;
       return ok({
-        success: result.errors.length === 0, start: showTime(from, user.timezone), end: showTime(to, user.timezone), ...result, message,
+        success: result.complete, start: showTime(from, user.timezone), end: showTime(to, user.timezone), ...result, message,
         untrusted: untrusted('collisions[].summary', 'busy[].calendar', 'collisions[].calendar', 'errors[].error'),
       });
     }),
@@ -188,6 +199,9 @@ export function registerSyncTools(server: McpServer, app: App): void {
           return { account, calendars: [], error: (error as Error).message };
         }
       }));
+      if (accounts.length > 0 && accounts.every((a) => a.error !== null)) {
+        throw new UnavailableError(`no account could list its calendars: ${accounts.map((a) => `${a.account}: ${a.error}`).join('; ')}`);
+      }
       return ok({
         success: accounts.every((a) => a.error === null), accounts,
         untrusted: untrusted('accounts[].calendars[].id', 'accounts[].calendars[].name', 'accounts[].error'),
