@@ -1,10 +1,13 @@
 // `tripcal auth google [ACCOUNT]`: connects a Google account from a terminal. A one-shot HTTP
 // server on 127.0.0.1 (a random port) receives Google's redirect, so the flow finishes by itself
 // when the browser comes back (Google's loopback flow for installed apps). Works for Desktop-app
-// OAuth clients, which accept any loopback port.
+// OAuth clients, which accept any loopback port. On a server without a browser (SSH, systemd,
+// Docker) the browser elsewhere cannot reach that port: the person pastes the address it was sent
+// to (or just its code) back into the terminal, or forwards the port (`ssh -L`, with --port).
+import { createInterface } from 'node:readline';
 import { connector, finishGoogle, googleAccountFor, type Connected } from '../auth/connect.js';
 import { STATE_TTL_MS } from '../auth/google-oauth.js';
-import { LoopbackReceiver } from '../auth/loopback.js';
+import { LoopbackReceiver, type Outcome, type Redirect } from '../auth/loopback.js';
 import { InputError } from '../errors.js';
 import { withApp, type GlobalOptions } from './common.js';
 
@@ -27,8 +30,7 @@ export async function authGoogleCommand(accountName: string | undefined, options
     // The outcome is settled once the browser has its page, so closing cannot cut it off.
     let result: Connected | Error | undefined;
     let handling = false;
-    // Only the first redirect counts: a reload while it is being handled gets a 404, not a second exchange.
-    const receiver = new LoopbackReceiver('/callback', (s) => s === state && !handling, async (redirect) => {
+    const finish = async (redirect: Redirect): Promise<Outcome> => {
       handling = true;
       if (!redirect.code) {
         google.abandon(redirect.state);
@@ -42,7 +44,18 @@ export async function authGoogleCommand(accountName: string | undefined, options
         result = error as Error;
         throw error;
       }
-    }, () => result && settle(result));
+    };
+    // Only the first redirect counts: a reload while it is being handled gets a 404, not a second exchange.
+    const receiver = new LoopbackReceiver('/callback', (s) => s === state && !handling, finish, () => result && settle(result));
+    const pasted = readPasted((line) => {
+      if (handling || !state) return;
+      const redirect = redirectFromPaste(line, state);
+      if (!redirect) {
+        process.stderr.write('That is neither the address the browser was sent to (http://127.0.0.1:…/callback?…&code=…) nor a code; paste it again.\n');
+        return;
+      }
+      void finish(redirect).then(() => settle(result!), (error: Error) => settle(error));
+    });
     let bound: number;
     try {
       bound = await receiver.listen('127.0.0.1', port);
@@ -55,7 +68,9 @@ export async function authGoogleCommand(accountName: string | undefined, options
       const started = await google.start(userId, target.name, target.calendar, redirectUri);
       state = started.state;
       process.stdout.write(`Open this URL in a browser to connect Google Calendar (account "${target.name}", user "${userId}"):\n\n  ${started.authUrl}\n\n`
-        + `Waiting for Google to send the browser back to ${redirectUri} (up to 10 minutes)…\n`);
+        + `Waiting for Google to send the browser back to ${redirectUri} (up to 10 minutes)…\n`
+        + 'Browser on another machine? After you allow access it shows a page that cannot be reached: copy the whole address from its '
+        + 'address bar, paste it here and press Enter. (Or forward the port: ssh -L PORT:127.0.0.1:PORT this-server, then run this with --port PORT.)\n');
       const done = await finished;
       if (done instanceof Error) throw done;
       const lines = done.calendars.map((c) => `  ${c.selected ? '*' : ' '} ${c.name} (${c.accessRole ?? (c.writable ? 'writer' : 'reader')})${c.primary ? ' [primary]' : ''}`);
@@ -66,6 +81,28 @@ export async function authGoogleCommand(accountName: string | undefined, options
     } finally {
       clearTimeout(timer);
       receiver.close();
+      pasted.close();
     }
   });
+}
+
+/** What a person pasted: the whole redirect address (with code and state), a query string, or a bare code. */
+export function redirectFromPaste(line: string, state: string): Redirect | null {
+  const text = line.trim();
+  if (!text) return null;
+  const query = /[?&](code|error)=/.test(text) ? text.slice(text.indexOf('?') + 1) : null;
+  if (query !== null) {
+    const params = new URLSearchParams(query.replace(/#.*$/, ''));
+    // A pasted address must be this flow's: its state is checked again when the code is exchanged.
+    return { code: params.get('code'), state: params.get('state') ?? state, error: params.get('error') };
+  }
+  return /^[\w./-]{10,}$/.test(text) ? { code: text, state, error: null } : null;
+}
+
+/** Lines typed or piped in while waiting; nothing when stdin is closed. */
+function readPasted(onLine: (line: string) => void): { close: () => void } {
+  if (process.stdin.destroyed) return { close: () => undefined };
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  rl.on('line', onLine);
+  return { close: () => { rl.close(); process.stdin.unref?.(); } };
 }

@@ -308,6 +308,27 @@ test('`tripcal auth google` prints the URL and finishes by itself when the brows
   expect(stdout).toMatch(/Connected account "google"/);
   expect(stdout).toMatch(/\* traveller@example\.com \(owner\) \[primary\]/);
 
+  // On a server without a browser: the browser elsewhere cannot reach 127.0.0.1 there, so the
+  // person pastes the address it was sent to into the terminal.
+  const headless = spawn(process.execPath, [CLI, 'auth', 'google', 'server', '--config', cfg, '--data-dir', own], { env: { ...process.env, ...env() } });
+  let out3 = '';
+  let err3 = '';
+  headless.stderr.on('data', (c: Buffer) => (err3 += c.toString()));
+  const url3 = await new Promise<string>((resolve) => headless.stdout.on('data', (c: Buffer) => {
+    out3 += c.toString();
+    const m = /(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth\S+)/.exec(out3);
+    if (m) resolve(m[1]!);
+  }));
+  expect(out3).toContain('paste it here');
+  const consent = await fetch(url3, { redirect: 'manual' });
+  const sentTo = consent.headers.get('location')!;
+  expect(sentTo).toMatch(/\/callback\?.*code=/);
+  headless.stdin.write('not an address\n');
+  headless.stdin.write(`${sentTo}\n`);
+  expect(await new Promise((resolve) => headless.on('exit', resolve))).toBe(0);
+  expect(err3).toContain('paste it again');
+  expect(out3).toMatch(/Connected account "server"/);
+
   // The person declines on Google's page: the command says so, stores nothing, exits 2.
   const declined = spawn(process.execPath, [CLI, 'auth', 'google', 'other', '--config', cfg, '--data-dir', own], { env: { ...process.env, ...env() } });
   let out2 = '';
