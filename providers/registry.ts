@@ -31,6 +31,8 @@ export interface GoogleSettings {
   /** Calendars free/busy looks at; default: every calendar shown in the user's list. */
   availabilityCalendars?: string[];
   batchSize?: number;
+  /** How long the calendar list is trusted before it is read again (default 10 minutes). */
+  calendarListTtlMs?: number;
   /** Tests only: where the Calendar API and the token endpoint are. */
   apiRoot?: string;
   tokenUrl?: string;

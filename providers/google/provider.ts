@@ -28,6 +28,8 @@ const PAGE_SIZE = 2500; // the most events.list allows (§6)
 const MIN_BATCH = 3;
 const GOOGLE_API = 'https://www.googleapis.com/';
 
+const CALENDAR_LIST_TTL_MS = 10 * 60_000;
+
 /** The method options every call gets: no gaxios retries (ours decide), a timeout. */
 const CALL = { retry: false, timeout: REQUEST_TIMEOUT_MS } as const;
 
@@ -51,6 +53,7 @@ export class GoogleProvider implements CalendarProvider {
   /** The target is a calendar tripcal made for trips (not one with the user's own events). */
   private dedicated = false;
   private entries: CalendarEntry[] | undefined;
+  private entriesAt = 0;
   private requests = 0;
   /** Per event id: its etag when last read, and the fields a person added that an update keeps. */
   private readonly carried = new Map<string, { etag: string; fields: Partial<Event> }>();
@@ -97,8 +100,12 @@ export class GoogleProvider implements CalendarProvider {
     this.dedicated = true;
   }
 
+  /**
+   * The user's calendar list, read again once it is older than calendarListTtlMs: a daemon runs
+   * for months, and a calendar subscribed to meanwhile must count for free/busy and list_calendars.
+   */
   private async calendarEntries(): Promise<CalendarEntry[]> {
-    if (this.entries) return this.entries;
+    if (this.entries && Date.now() - this.entriesAt < (this.settings.calendarListTtlMs ?? CALENDAR_LIST_TTL_MS)) return this.entries;
     const entries: CalendarEntry[] = [];
     let pageToken: string | undefined;
     do {
@@ -113,6 +120,7 @@ export class GoogleProvider implements CalendarProvider {
       pageToken = page.nextPageToken ?? undefined;
     } while (pageToken);
     this.entries = entries;
+    this.entriesAt = Date.now();
     return entries;
   }
 

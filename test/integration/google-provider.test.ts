@@ -198,6 +198,13 @@ test('free/busy: one query for the other calendars, the target calendar read so 
     ['traveller@example.com', 'owner', true, true], ['Family', 'reader', false, false], ['Boss', 'freeBusyReader', false, false],
     ['Team (hidden)', 'reader', false, false],
   ]);
+  // A calendar the user subscribes to later counts once the list is read again (its lifetime over).
+  fake.addCalendar({ id: 'later@group.calendar.google.com', summary: 'Later', timeZone: 'Europe/Berlin', accessRole: 'reader', selected: true });
+  expect((await p.listCalendars()).map((c) => c.name)).not.toContain('Later');
+  const fresh = provider({ calendarListTtlMs: 0 });
+  await fresh.listCalendars();
+  fake.addCalendar({ id: 'later2@group.calendar.google.com', summary: 'Later still', timeZone: 'Europe/Berlin', accessRole: 'reader', selected: true });
+  expect((await fresh.listCalendars()).map((c) => c.name)).toContain('Later still');
   // Over 90 days, one query per 90-day window (Google refuses longer spans); the fake enforces it.
   fake.requests.length = 0;
   const long = await p.freeBusy('2025-01-01T00:00:00Z', '2025-08-01T00:00:00Z');
