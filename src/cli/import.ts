@@ -1,11 +1,12 @@
 // `tripcal import FILE [--trip ID]`: an .ics file's events become activities; schema.org
 // reservations (JSON-LD, or HTML / an e-mail carrying it) become flights, stays and activities.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { MAX_ICS_CHARS } from '../ics/import.js';
 import { itemSummary } from '../events/desired.js';
 import type { Item } from '../model/types.js';
 import { importReservations } from '../trips/reservations.js';
-import { withApp, type GlobalOptions } from './common.js';
+import { EXIT, withApp, type GlobalOptions } from './common.js';
 
 export interface ImportOptions extends GlobalOptions {
   trip?: string;
@@ -15,11 +16,18 @@ export interface ImportOptions extends GlobalOptions {
 export async function importCommand(file: string, options: ImportOptions): Promise<void> {
   let text: string;
   try {
+    // Checked before reading: a file of hundreds of megabytes is refused, not loaded.
+    const { size } = statSync(file);
+    if (size > MAX_ICS_CHARS * 4) throw new InputError('FILE', `${file} is ${size} bytes; at most ${MAX_ICS_CHARS} characters can be imported at once (split the file)`);
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError('FILE', `cannot read ${file}: ${(error as Error).message}`);
   }
   const isIcs = /^BEGIN:VCALENDAR/m.test(text) && !/application\/ld\+json/i.test(text) && !/^\s*[[{]/.test(text);
+  if (!isIcs && !/^\s*[[{]/.test(text) && !/ld\+json|schema\.org/i.test(text)) {
+    throw new InputError('FILE', `${file} is neither iCalendar (BEGIN:VCALENDAR) nor schema.org reservations (JSON-LD, or HTML / an e-mail carrying <script type="application/ld+json">)`);
+  }
   await withApp(options, async (app) => {
     const result = isIcs
       ? await app.trips.importIcs(options.user, text, options.trip)
@@ -35,5 +43,10 @@ export async function importCommand(file: string, options: ImportOptions): Promi
       process.stdout.write(`skipped   ${what}: ${skip.reason}\n`);
     }
     process.stdout.write(`${result.created.length} added, ${result.updated.length} updated, ${result.unchanged.length} unchanged, ${result.skipped.length} skipped\n`);
+    // Something in the file was not imported: scripts must not take that for success.
+    if (result.skipped.length > 0) {
+      process.stderr.write(`tripcal: ${result.skipped.length} of the file's entries ${result.skipped.length === 1 ? 'was' : 'were'} not imported (listed above as skipped)\n`);
+      process.exitCode = EXIT.failed;
+    }
   });
 }
