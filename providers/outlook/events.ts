@@ -3,18 +3,9 @@
 // `Prefer: outlook.timezone="UTC"`, so nothing depends on the mailbox's zone), all-day events as
 // midnight to midnight in their own zone, one reminder, busy or free, and our key in a
 // single-value extended property (§2a).
-import { icsWallTime, localDateOf } from '../../src/tz/zones.js';
+import { remoteZone } from '../../src/tz/windows.js';
+import { icsWallTime, localDateOf, startOfLocalDay, wallTimeReadsBack } from '../../src/tz/zones.js';
 import type { EventContent, EventTime, OutgoingEvent, Reminder } from '../types.js';
-
-/** An IANA zone name this Node knows (what Graph sends back may be a Windows name instead). */
-function isIanaZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return zone.includes('/') || zone === 'UTC';
-  } catch {
-    return false;
-  }
-}
 
 export type GraphEvent = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -44,9 +35,14 @@ export function reminderOf(reminders: Reminder[]): Reminder | null {
 
 /** The body of a POST or PATCH: everything we manage, and our marker. */
 export function graphEvent(event: OutgoingEvent): GraphEvent {
-  const time = (t: EventTime) => (event.allDay
-    ? { dateTime: `${localDateOf(Date.parse(t.utc), t.zone)}T00:00:00`, timeZone: t.zone }
-    : { dateTime: wallTime(Date.parse(t.utc), t.zone), timeZone: t.zone });
+  const time = (t: EventTime) => {
+    const ms = Date.parse(t.utc);
+    if (event.allDay) return { dateTime: `${localDateOf(ms, t.zone)}T00:00:00`, timeZone: t.zone };
+    // The second pass of a repeated hour (01:30 EST after 01:30 EDT) would be read as the first:
+    // that one instant goes out in UTC, which cannot be misread.
+    if (!wallTimeReadsBack(ms, t.zone)) return { dateTime: wallTime(ms, 'UTC'), timeZone: 'UTC' };
+    return { dateTime: wallTime(ms, t.zone), timeZone: t.zone };
+  };
   const reminder = reminderOf(event.reminders);
   return {
     subject: event.summary,
@@ -75,8 +71,9 @@ function timeOf(t: GraphEvent | undefined, allDay: boolean, original: string | u
   const dateTime = String(t?.dateTime ?? '1970-01-01T00:00:00');
   // All-day events come back as created (midnight in their own zone), whatever Prefer says (§2).
   if (allDay) return { utc: `${dateTime.slice(0, 10)}T00:00:00Z`, zone: 'UTC' };
-  // Asked for in UTC (READ_PREFER); the zone it is shown in is the one it was written with.
-  return { utc: utcOf(dateTime), zone: original && isIanaZone(original) ? original : 'UTC' };
+  // Asked for in UTC (READ_PREFER); the zone it is shown in is the one it was written with,
+  // whether Graph names it the IANA way or the Windows way ("Tokyo Standard Time").
+  return { utc: utcOf(dateTime), zone: remoteZone(original) ?? 'UTC' };
 }
 
 export function contentOf(event: GraphEvent): EventContent {
@@ -100,7 +97,22 @@ export function expectedContent(event: OutgoingEvent): EventContent {
     ...body,
     start: { dateTime: event.allDay ? body.start.dateTime : event.start.utc.slice(0, 19), timeZone: 'UTC' },
     end: { dateTime: event.allDay ? body.end.dateTime : event.end.utc.slice(0, 19), timeZone: 'UTC' },
-    originalStartTimeZone: event.start.zone,
-    originalEndTimeZone: event.end.zone,
+    originalStartTimeZone: body.start.timeZone,
+    originalEndTimeZone: body.end.timeZone,
   });
+}
+
+/**
+ * The instants an event occupies, for free/busy: an all-day event runs from midnight to midnight
+ * in the zone it was made in (Graph gives it back as created, whatever Prefer asks), anything
+ * else comes in UTC.
+ */
+export function occupiedSpan(event: GraphEvent): { start: string; end: string } {
+  const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  if (event.isAllDay === true) {
+    const zone = remoteZone(event.start?.timeZone) ?? remoteZone(event.originalStartTimeZone) ?? 'UTC';
+    const day = (t: GraphEvent | undefined) => startOfLocalDay(String(t?.dateTime ?? '1970-01-01').slice(0, 10), zone);
+    return { start: iso(day(event.start)), end: iso(day(event.end)) };
+  }
+  return { start: utcOf(String(event.start?.dateTime ?? '1970-01-01T00:00:00')), end: utcOf(String(event.end?.dateTime ?? '1970-01-01T00:00:00')) };
 }

@@ -26,7 +26,7 @@ import { contentOf, expectedContent, graphEvent, keyOf, KEY_PROPERTY, MARK_PROPE
 import { cachePlugin, OutlookSession } from './session.js';
 import { batchAnswers, batchBody, type BatchResult } from './batch.js';
 import { initialDelta, RELIST_AFTER_MS, type Cursor } from './delta.js';
-import { busyFromSchedule, busyFromView, ownIntervals, scheduleSpans, utcTime, type ScheduleAnswer } from './freebusy.js';
+import { busyFromView, viewSpans } from './freebusy.js';
 import { createHash, randomBytes } from 'node:crypto';
 
 const GRAPH = 'https://graph.microsoft.com/';
@@ -50,8 +50,6 @@ export class OutlookProvider implements CalendarProvider {
   authFailure: Error | undefined;
   /** transactionId per key while its create is being tried (kept across retries, dropped once made). */
   private readonly transactions = new Map<string, string>();
-  /** Our events' times as last seen, so getSchedule's answer can leave our own trips out. */
-  private readonly ours = new Map<string, { start: string; end: string }>();
 
   constructor(private readonly settings: OutlookSettings) {
     this.session = new OutlookSession(settings, cachePlugin(() => settings.tokenCache(), (cache) => settings.saveCache(cache)));
@@ -67,6 +65,7 @@ export class OutlookProvider implements CalendarProvider {
     const sdk = ((mod as unknown as { default?: typeof mod }).default ?? mod) as typeof mod;
     const session = this.session;
     const provider = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    const graphOrigin = new URL(this.settings.graphUrl ?? GRAPH).origin;
     const counted = () => {
       this.requests += 1;
     };
@@ -74,6 +73,9 @@ export class OutlookProvider implements CalendarProvider {
     const bearer = {
       next: undefined as { execute: (c: unknown) => Promise<void> } | undefined,
       async execute(context: { request: RequestInfo; options?: RequestInit; response?: Response }) {
+        // Links are checked where they are followed (sameOrigin); this is the last line.
+        const target = typeof context.request === 'string' ? context.request : context.request.url;
+        if (new URL(target, graphOrigin).origin !== graphOrigin) throw new InvalidError(`refusing to send the account's token to ${new URL(target).origin}`);
         const headers = new Headers(context.options?.headers);
         headers.set('Authorization', `Bearer ${await session.token()}`);
         context.options = { ...context.options, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
@@ -120,6 +122,26 @@ export class OutlookProvider implements CalendarProvider {
     return failure;
   }
 
+  /**
+   * A link Graph handed back (@odata.nextLink, @odata.deltaLink, or one kept in the cursor) is
+   * followed only when it points at the configured Graph origin: the bearer token goes nowhere
+   * else. A relative path is ours already.
+   */
+  private sameOrigin(link: string): string {
+    if (link.startsWith('/')) return link;
+    const allowed = new URL(this.settings.graphUrl ?? GRAPH).origin;
+    let origin: string;
+    try {
+      origin = new URL(link).origin;
+    } catch {
+      throw new InvalidError(`Microsoft Graph sent a link that is not a URL (${link.slice(0, 80)})`);
+    }
+    if (origin !== allowed) {
+      throw new InvalidError(`Microsoft Graph sent a link to ${origin}, not ${allowed}: it is not followed, so the account's token stays with Graph`);
+    }
+    return link;
+  }
+
   private get calendarPath(): string {
     return `/me/calendars/${encodeURIComponent(this.calendarId)}`;
   }
@@ -152,16 +174,14 @@ export class OutlookProvider implements CalendarProvider {
       all.push(...(page.value ?? []));
       const next = page['@odata.nextLink'];
       if (!next) break;
-      page = await this.call('listing calendars', (c) => c.api(next).get()) as GraphEvent;
+      page = await this.call('listing calendars', (c) => c.api(this.sameOrigin(next)).get()) as GraphEvent;
     }
     this.calendars = all;
     return all;
   }
 
   private remote(event: GraphEvent, key: string): RemoteEvent {
-    const content = contentOf(event);
-    this.ours.set(event.id, { start: content.start.utc, end: content.end.utc });
-    return { id: event.id, etag: event['@odata.etag'] ?? `W/"${event.changeKey}"`, key, content, link: event.webLink ?? null };
+    return { id: event.id, etag: event['@odata.etag'] ?? `W/"${event.changeKey}"`, key, content: contentOf(event), link: event.webLink ?? null };
   }
 
   async list(cursor: string | null, knownEtag?: (id: string) => string | undefined): Promise<Listing> {
@@ -192,24 +212,20 @@ export class OutlookProvider implements CalendarProvider {
     return listing;
   }
 
-  /** Every event of ours, by the property filter, into `listing` (and `ours`). */
+  /** Every event of ours, by the property filter, into `listing`. */
   private async ownEvents(listing: Listing, knownEtag?: (id: string) => string | undefined): Promise<void> {
-    this.ours.clear();
     let page = await this.call('listing events', (c) => c.api(`${this.calendarPath}/events`)
       .header('Prefer', READ_PREFER).filter(FILTER).expand(EXPAND).top(PAGE_SIZE).get()) as GraphEvent;
     for (;;) {
       for (const event of page.value ?? []) {
         const key = keyOf(event);
         if (!key) continue;
-        if (knownEtag?.(event.id) === event['@odata.etag']) {
-          listing.unchanged.push(event.id);
-          const content = contentOf(event);
-          this.ours.set(event.id, { start: content.start.utc, end: content.end.utc });
-        } else listing.changed.push(this.remote(event, key));
+        if (knownEtag?.(event.id) === event['@odata.etag']) listing.unchanged.push(event.id);
+        else listing.changed.push(this.remote(event, key));
       }
       const next = page['@odata.nextLink'];
       if (!next) break;
-      page = await this.call('listing events', (c) => c.api(next).header('Prefer', READ_PREFER).get()) as GraphEvent;
+      page = await this.call('listing events', (c) => c.api(this.sameOrigin(next)).header('Prefer', READ_PREFER).get()) as GraphEvent;
     }
   }
 
@@ -218,13 +234,13 @@ export class OutlookProvider implements CalendarProvider {
   private async deltaRound(start: string, seen: (event: GraphEvent) => void): Promise<string> {
     // §3.5: the page size preference goes on every request of the round, with the zone and body ones.
     const prefer = `odata.maxpagesize=${PAGE_SIZE}, ${READ_PREFER}`;
-    let page = await this.call('listing changes', (c) => c.api(start).header('Prefer', prefer).get()) as GraphEvent;
+    let page = await this.call('listing changes', (c) => c.api(this.sameOrigin(start)).header('Prefer', prefer).get()) as GraphEvent;
     for (;;) {
       for (const event of page.value ?? []) seen(event);
       if (page['@odata.deltaLink']) return page['@odata.deltaLink'];
       const next = page['@odata.nextLink'];
       if (!next) throw new TransientError('listing changes: a delta page had neither a next link nor a delta link');
-      page = await this.call('listing changes', (c) => c.api(next).header('Prefer', prefer).get()) as GraphEvent;
+      page = await this.call('listing changes', (c) => c.api(this.sameOrigin(next)).header('Prefer', prefer).get()) as GraphEvent;
     }
   }
 
@@ -332,43 +348,28 @@ export class OutlookProvider implements CalendarProvider {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
-    this.ours.delete(id);
   }
 
   /**
-   * Busy time from the mailbox's getSchedule (§1a), less 41 days per request; our own trip events
-   * are left out. Personal accounts, where Graph has no getSchedule, read the calendar instead.
+   * Busy time from the default calendar's view (recurrences expanded), 41 days per request. Our
+   * own trip events are left out by identity: the ones carrying our key property.
    */
   async freeBusy(from: string, to: string): Promise<BusyInterval[]> {
     await this.connect();
-    if (this.ours.size === 0) await this.ownEvents({ changed: [], unchanged: [], removed: [], full: true, cursor: null, requests: 0 });
-    const mine = ownIntervals(this.ours.values());
-    const email = (await this.calendarList().catch(() => [])).find((c) => c.id === this.calendarId)?.owner?.address ?? await this.session.username();
+    const mailbox = (await this.session.username()) ?? 'calendar';
     const busy: BusyInterval[] = [];
-    for (const [start, end] of scheduleSpans(from, to)) {
-      try {
-        const answer = await this.call('asking free/busy', (c) => c.api('/me/calendar/getSchedule').header('Prefer', READ_PREFER)
-          .post({ schedules: [email], startTime: utcTime(start), endTime: utcTime(end), availabilityViewInterval: 15 })) as ScheduleAnswer;
-        busy.push(...busyFromSchedule(answer, mine));
-      } catch (error) {
-        if (!(error instanceof InvalidError) || /free\/busy failed/.test(error.message)) throw error;
-        busy.push(...await this.viewBusy(new Date(start).toISOString(), new Date(end).toISOString()));
+    for (const [start, end] of viewSpans(from, to)) {
+      const window = { startDateTime: new Date(start).toISOString(), endDateTime: new Date(end).toISOString() };
+      let page = await this.call('listing events for free/busy', (c) => c.api('/me/calendar/calendarView')
+        .query(window).header('Prefer', READ_PREFER).expand(EXPAND).top(PAGE_SIZE).get()) as GraphEvent;
+      for (;;) {
+        busy.push(...busyFromView(page.value ?? [], start, end, mailbox));
+        const next = page['@odata.nextLink'];
+        if (!next) break;
+        page = await this.call('listing events for free/busy', (c) => c.api(this.sameOrigin(next)).header('Prefer', READ_PREFER).get()) as GraphEvent;
       }
     }
     return busy.sort((a, b) => a.start.localeCompare(b.start) || a.end.localeCompare(b.end));
-  }
-
-  /** Busy time from the default calendar's view, for mailboxes without getSchedule. */
-  private async viewBusy(from: string, to: string): Promise<BusyInterval[]> {
-    const busy: BusyInterval[] = [];
-    let page = await this.call('listing events for free/busy', (c) => c.api('/me/calendar/calendarView')
-      .query({ startDateTime: from, endDateTime: to }).header('Prefer', READ_PREFER).expand(EXPAND).top(PAGE_SIZE).get()) as GraphEvent;
-    for (;;) {
-      busy.push(...busyFromView(page.value ?? []));
-      const next = page['@odata.nextLink'];
-      if (!next) return busy;
-      page = await this.call('listing events for free/busy', (c) => c.api(next).header('Prefer', READ_PREFER).get()) as GraphEvent;
-    }
   }
 
   async listCalendars(): Promise<CalendarInfo[]> {

@@ -102,14 +102,14 @@ test('handle_auth_callback refuses unknown and replayed states; then the spec\'s
   expect(storedInClear(dir, fake.issued)).toEqual([]);
 });
 
-test('check_availability asks getSchedule and leaves the trip itself out', async () => {
+test('check_availability reads the calendar view and leaves the trip itself out, by identity', async () => {
   fake.addUserEvent({ subject: 'Dentist', start: { dateTime: '2025-06-15T09:00:00', timeZone: 'America/New_York' }, end: { dateTime: '2025-06-15T10:00:00', timeZone: 'America/New_York' } });
   const out = structured(await server.call('check_availability', { user_id: 'test_user', start: '2025-06-14T00:00:00Z', end: '2025-06-16T00:00:00Z' }));
-  // The dentist is busy time; the flight (ours, also in getSchedule's answer) is not, but collides.
+  // The dentist is busy time; the flight (ours, also in the calendar) is not, but collides.
   expect(out.busy.map((b: { start: { utc: string }; calendar: string }) => [b.start.utc, b.calendar])).toEqual([['2025-06-15T13:00:00Z', fake.email]]);
   expect(out.collisions).toHaveLength(1);
   expect(out.collisions[0]).toMatchObject({ summary: expect.stringContaining('UA123'), account: 'outlook' });
-  expect(fake.requests.some((r) => r.path === '/me/calendar/getSchedule')).toBe(true);
+  expect(fake.requests.some((r) => r.path === '/me/calendar/calendarView')).toBe(true);
 });
 
 test('a revoked sign-in marks the account needs_reauth with words to act on; signing in again heals it', async () => {

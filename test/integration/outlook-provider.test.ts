@@ -176,16 +176,68 @@ test('a named calendar is found or made once; list_calendars shows which is defa
   expect(list.find((c) => c.primary)).toMatchObject({ name: 'Calendar', selected: false });
 });
 
-test('free/busy from getSchedule in spans under 42 days, without our own trips; personal accounts read the calendar', async () => {
-  const { provider } = await outlookProvider(fake);
+test('free/busy from the calendar view in windows under 42 days, leaving out exactly our own events, by identity', async () => {
+  const { provider, box } = await outlookProvider(fake);
   await provider.create(event('item_a:flight', '2025-06-15T15:00:00Z', '2025-06-15T20:30:00Z'));
+  // An all-day trip activity in Dubai: Graph gives its real instants (20:00Z to 20:00Z), which no
+  // midnight-UTC interval matches; it is ours all the same.
+  await provider.create(event('item_d:activity', '2025-06-19T20:00:00Z', '2025-06-20T20:00:00Z', { allDay: true, start: { utc: '2025-06-19T20:00:00Z', zone: 'Asia/Dubai' }, end: { utc: '2025-06-20T20:00:00Z', zone: 'Asia/Dubai' }, reminders: [] }));
   fake.addUserEvent({ subject: 'Dentist', start: { dateTime: '2025-06-12T09:00:00', timeZone: 'Europe/Rome' }, end: { dateTime: '2025-06-12T10:00:00', timeZone: 'Europe/Rome' } });
   fake.addUserEvent({ subject: 'Gym', showAs: 'free', start: { dateTime: '2025-07-20T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2025-07-20T10:00:00', timeZone: 'UTC' } });
   fake.addUserEvent({ subject: 'Offsite', start: { dateTime: '2025-08-01T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2025-08-01T17:00:00', timeZone: 'UTC' } });
+  // Someone else's all-day event in Dubai is busy from Dubai's midnight (UTC+4, no DST): 20:00Z the day before.
+  fake.addUserEvent({ subject: 'Eid', isAllDay: true, start: { dateTime: '2025-06-06T00:00:00', timeZone: 'Asia/Dubai' }, end: { dateTime: '2025-06-07T00:00:00', timeZone: 'Asia/Dubai' } });
+  // A trip event synced by another process (a CLI sync while the daemon runs) is ours too.
+  const other = new OutlookProvider(outlookSettings(fake, box));
+  await other.create(event('item_o:flight', '2025-06-25T10:00:00Z', '2025-06-25T12:00:00Z'));
   const busy = await provider.freeBusy('2025-06-01T00:00:00Z', '2025-08-31T00:00:00Z');
-  expect(busy.map((b) => [b.start, b.end])).toEqual([['2025-06-12T07:00:00Z', '2025-06-12T08:00:00Z'], ['2025-08-01T09:00:00Z', '2025-08-01T17:00:00Z']]);
-  expect(fake.requests.filter((r) => r.path === '/me/calendar/getSchedule')).toHaveLength(3);
+  expect(busy.map((b) => [b.start, b.end])).toEqual([
+    ['2025-06-05T20:00:00Z', '2025-06-06T20:00:00Z'],
+    ['2025-06-12T07:00:00Z', '2025-06-12T08:00:00Z'],
+    ['2025-08-01T09:00:00Z', '2025-08-01T17:00:00Z'],
+  ]);
+  const views = fake.requests.filter((r) => r.path === '/me/calendar/calendarView');
+  expect(views).toHaveLength(3);
+  expect(views.every((r) => Date.parse(r.query.get('endDateTime')!) - Date.parse(r.query.get('startDateTime')!) < 42 * 86_400_000)).toBe(true);
+  expect(fake.requests.filter((r) => r.path === '/me/calendar/getSchedule')).toHaveLength(0);
   fake.personalAccount = true;
   const personal = await provider.freeBusy('2025-06-01T00:00:00Z', '2025-06-30T00:00:00Z');
-  expect(personal.map((b) => b.start)).toEqual(['2025-06-12T07:00:00Z']);
+  expect(personal.map((b) => b.start)).toEqual(['2025-06-05T20:00:00Z', '2025-06-12T07:00:00Z']);
+});
+
+test('an event Outlook gives back under Windows zone names reads as the same content (no conflict, no rewrite)', async () => {
+  const { provider } = await outlookProvider(fake);
+  const e = event('item_t:flight', '2025-06-15T01:00:00Z', '2025-06-15T05:00:00Z', { start: { utc: '2025-06-15T01:00:00Z', zone: 'Asia/Tokyo' }, end: { utc: '2025-06-15T05:00:00Z', zone: 'Asia/Kolkata' } });
+  const made = await provider.create(e);
+  fake.windowsZoneNames = true;
+  const again = await provider.get(made.id);
+  expect(fake.events.get(made.id)!.data.start.timeZone).toBe('Asia/Tokyo');
+  expect(again!.content).toEqual(provider.expectedContent(e));
+  expect(again!.content.start.zone).toBe('Asia/Tokyo');
+  expect(again!.content.end.zone).toBe('Asia/Kolkata');
+});
+
+test('the second 01:30 of a New York autumn night goes out in UTC, so Graph cannot read it as the first', async () => {
+  const { provider } = await outlookProvider(fake);
+  const e = event('item_r:flight', '2026-11-01T06:30:00Z', '2026-11-01T07:45:00Z', { start: { utc: '2026-11-01T06:30:00Z', zone: 'America/New_York' }, end: { utc: '2026-11-01T07:45:00Z', zone: 'America/New_York' } });
+  const made = await provider.create(e);
+  const stored = fake.events.get(made.id)!.data;
+  expect(stored.start).toEqual({ dateTime: '2026-11-01T06:30:00', timeZone: 'UTC' });
+  // The end (02:45 EST) happens once: it keeps its zone.
+  expect(stored.end).toEqual({ dateTime: '2026-11-01T02:45:00', timeZone: 'America/New_York' });
+  const listed = await provider.list(null);
+  expect(listed.changed[0]!.content).toEqual(provider.expectedContent(e));
+  expect(listed.changed[0]!.content.start.utc).toBe('2026-11-01T06:30:00Z');
+});
+
+test('a next or delta link to another host is not followed: the token stays with the configured Graph', async () => {
+  const { provider } = await outlookProvider(fake);
+  for (let i = 0; i < 3; i += 1) await provider.create(event(`item_${i}:flight`, `2025-06-1${i}T10:00:00Z`, `2025-06-1${i}T12:00:00Z`));
+  fake.defaultPageSize = 1;
+  fake.maxPageSize = 1;
+  fake.linkOrigin = fake.url.replace('127.0.0.1', 'localhost');
+  fake.requests.length = 0;
+  await expect(provider.list(null)).rejects.toThrow(/sent a link to https:\/\/localhost:\d+, not https:\/\/127\.0\.0\.1:\d+: it is not followed/);
+  expect(fake.requests.length).toBeGreaterThan(0);
+  expect(fake.requests.filter((r) => !/^127\.0\.0\.1:/.test(r.headers.host ?? ''))).toEqual([]);
 });

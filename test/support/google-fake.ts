@@ -11,8 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { isValidZone } from '../../src/model/time.js';
-import { localIso } from '../../src/tz/zones.js';
+import { DateTime } from 'luxon';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -83,10 +82,27 @@ function base64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
 }
 
+/**
+ * DISC Event.start.dateTime: "formatted according to RFC3339. A time zone offset is required
+ * unless a time zone is explicitly specified in timeZone": with an offset it is that instant,
+ * without one it is the wall time in `timeZone`. (Read with luxon, never with tripcal's own code.)
+ */
 function instantOf(t: Json | undefined): number | null {
   if (!t) return null;
   if (t.date) return Date.parse(`${t.date}T00:00:00Z`);
-  return t.dateTime ? Date.parse(t.dateTime) : null;
+  if (!t.dateTime) return null;
+  if (/(Z|[+-]\d\d:\d\d)$/i.test(t.dateTime)) return Date.parse(t.dateTime);
+  return DateTime.fromISO(String(t.dateTime), { zone: String(t.timeZone) }).toMillis();
+}
+
+/** DISC timeZone: "an IANA Time Zone Database name". */
+function isZone(name: string): boolean {
+  return name.includes('/') || name === 'UTC' ? DateTime.local().setZone(name).isValid : false;
+}
+
+/** `2025-06-15T01:00:00-07:00`: how the API shows a dateTime in a zone. */
+function shownIn(ms: number, zone: string): string {
+  return DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true, includeOffset: true })!;
 }
 
 export class GoogleFake {
@@ -402,7 +418,7 @@ export class GoogleFake {
     const time = (t: Json | undefined) => {
       if (!t || t.date) return t;
       const z = zone ?? t.timeZone ?? calendar.timeZone;
-      return { dateTime: localIso(Date.parse(t.dateTime), z), ...(t.timeZone ? { timeZone: t.timeZone } : {}) };
+      return { dateTime: shownIn(instantOf(t)!, z), ...(t.timeZone ? { timeZone: t.timeZone } : {}) };
     };
     return {
       kind: 'calendar#event',
@@ -422,7 +438,7 @@ export class GoogleFake {
       const t = e[side];
       if (!t) return error(400, 'required', `Missing ${side} time.`);
       if (Boolean(t.date) === Boolean(t.dateTime)) return error(400, 'invalid', `Invalid ${side} time.`);
-      if (t.timeZone && !isValidZone(t.timeZone)) return error(400, 'timeZoneInvalid', `Invalid time zone definition for ${side} time.`);
+      if (t.timeZone && !isZone(t.timeZone)) return error(400, 'timeZoneInvalid', `Invalid time zone definition for ${side} time.`);
       if (t.dateTime && !/(Z|[+-]\d\d:\d\d)$/.test(t.dateTime) && !t.timeZone) return error(400, 'required', `Missing time zone definition for ${side} time.`);
       if (t.date && !/^\d{4}-\d\d-\d\d$/.test(t.date)) return error(400, 'invalid', `Invalid ${side} time.`);
     }

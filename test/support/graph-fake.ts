@@ -16,7 +16,6 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DateTime } from 'luxon';
-import { isValidZone } from '../../src/model/time.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -80,10 +79,44 @@ const sha = (text: string) => createHash('sha256').update(text).digest('base64ur
 /** Graph's dateTime form: `2024-03-15T09:00:00.0000000`, no offset (§2). */
 const graphDateTime = (dt: DateTime) => `${dt.toFormat("yyyy-MM-dd'T'HH:mm:ss")}.0000000`;
 
+/**
+ * Windows zone names Graph accepts and may give back for the same zone (dateTimeTimeZone: "one of
+ * the time zone values … or the IANA names"). A sample of CLDR's windowsZones.xml
+ * (unicode-org/cldr common/supplemental/windowsZones.xml, territory 001), written here by hand so
+ * the fake shares no table with tripcal.
+ */
+export const WINDOWS_ZONES: Record<string, string> = {
+  'Tokyo Standard Time': 'Asia/Tokyo',
+  'W. Europe Standard Time': 'Europe/Berlin',
+  'GMT Standard Time': 'Europe/London',
+  'Eastern Standard Time': 'America/New_York',
+  'Pacific Standard Time': 'America/Los_Angeles',
+  'India Standard Time': 'Asia/Calcutta',
+  'Nepal Standard Time': 'Asia/Katmandu',
+  'AUS Eastern Standard Time': 'Australia/Sydney',
+  'Arabian Standard Time': 'Asia/Dubai',
+  'Romance Standard Time': 'Europe/Paris',
+  'Chatham Islands Standard Time': 'Pacific/Chatham',
+  'UTC': 'Etc/UTC',
+};
+
+/** The IANA zone a Graph timeZone names (Windows or IANA), or null when Graph would refuse it. */
+function ianaOf(name: string): string | null {
+  const zone = WINDOWS_ZONES[name] ?? name;
+  if (zone === 'UTC') return 'UTC';
+  return zone.includes('/') && DateTime.local().setZone(zone).isValid ? zone : null;
+}
+
+/** The Windows name of an IANA zone, when the sample has one. */
+function windowsOf(zone: string): string | undefined {
+  return Object.entries(WINDOWS_ZONES).find(([, iana]) => iana === zone || (zone === 'Asia/Kolkata' && iana === 'Asia/Calcutta') || (zone === 'Asia/Kathmandu' && iana === 'Asia/Katmandu'))?.[0];
+}
+
 function instantOf(t: Json | undefined): number {
   if (!t?.dateTime || !t.timeZone) return Number.NaN;
-  const zone = t.timeZone === 'UTC' ? 'utc' : t.timeZone;
-  return DateTime.fromISO(String(t.dateTime), { zone }).toMillis();
+  const zone = ianaOf(String(t.timeZone));
+  if (!zone) return Number.NaN;
+  return DateTime.fromISO(String(t.dateTime), { zone: zone === 'UTC' ? 'utc' : zone }).toMillis();
 }
 
 /** The Prefer header's preferences (§2: several in one header, comma-separated). */
@@ -119,6 +152,10 @@ export class GraphFake {
   scheduleMaxDays = 42;
   /** A personal account: getSchedule is not supported (§1a). */
   personalAccount = false;
+  /** Give zones back by their Windows names, as Outlook does for an event it re-saved (§2). */
+  windowsZoneNames = false;
+  /** Hand out @odata.nextLink / deltaLink on this origin instead of our own (a hostile or broken server). */
+  linkOrigin: string | null = null;
   accessTokenSeconds = 3600;
   randomFaults: { rate: number; faults: Fault[]; random: () => number } | null = null;
   afterWrite: ((count: number) => void) | null = null;
@@ -428,7 +465,7 @@ export class GraphFake {
       const t = e[side];
       if (!t?.dateTime || !t.timeZone) return error(400, 'ErrorInvalidRequest', `Your request can't be completed. The ${side} time is missing or has no time zone.`);
       if (/(Z|[+-]\d\d:\d\d)$/.test(t.dateTime)) return error(400, 'ErrorInvalidRequest', 'dateTime must not carry an offset; the zone goes in timeZone.');
-      if (t.timeZone !== 'UTC' && !isValidZone(t.timeZone)) return error(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${t.timeZone}'.`);
+      if (!ianaOf(String(t.timeZone))) return error(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${t.timeZone}'.`);
       if (Number.isNaN(instantOf(t))) return error(400, 'ErrorInvalidRequest', `Cannot convert the literal '${t.dateTime}' to the expected type 'Edm.DateTimeOffset'.`);
     }
     const start = instantOf(e.start);
@@ -493,11 +530,19 @@ export class GraphFake {
   }
 
   /** The event as Graph returns it: times in the Prefer zone (default UTC), all-day ones as created (§2). */
+  private zoneName(zone: string): string {
+    return this.windowsZoneNames ? windowsOf(ianaOf(zone) ?? zone) ?? zone : zone;
+  }
+
+  private link(href: string): string {
+    return this.linkOrigin ? href.replace(this.url, this.linkOrigin) : href;
+  }
+
   private render(stored: StoredEvent, prefs: Map<string, string>, expand: string | boolean): Json {
     const e = stored.data;
     const zone = prefs.get('outlook.timezone') ?? 'UTC';
     const time = (t: Json) => {
-      if (e.isAllDay) return { dateTime: graphDateTime(DateTime.fromISO(t.dateTime)), timeZone: t.timeZone };
+      if (e.isAllDay) return { dateTime: graphDateTime(DateTime.fromISO(t.dateTime)), timeZone: this.zoneName(t.timeZone) };
       const shown = DateTime.fromMillis(instantOf(t), { zone: zone === 'UTC' ? 'utc' : zone });
       return { dateTime: graphDateTime(shown), timeZone: zone };
     };
@@ -512,8 +557,8 @@ export class GraphFake {
       body,
       start: time(e.start),
       end: time(e.end),
-      originalStartTimeZone: e.start.timeZone,
-      originalEndTimeZone: e.end.timeZone,
+      originalStartTimeZone: this.zoneName(e.start.timeZone),
+      originalEndTimeZone: this.zoneName(e.end.timeZone),
       type: 'singleInstance',
       iCalUId: `040000008200E00074C5B7101A82E008${sha(e.id).slice(0, 24)}`,
       webLink: `https://outlook.office365.com/owa/?itemid=${encodeURIComponent(e.id)}&exvsurl=1&path=/calendar/item`,
@@ -544,7 +589,7 @@ export class GraphFake {
     if (skip + size < all.length) {
       const next = new URL(url.href);
       next.searchParams.set('$skip', String(skip + size));
-      out['@odata.nextLink'] = next.href;
+      out['@odata.nextLink'] = this.link(next.href);
     }
     return json(out);
   }
@@ -617,7 +662,7 @@ export class GraphFake {
     const out: Json = { '@odata.context': `${this.url}/v1.0/$metadata#Collection(event)`, value: [] };
     // §3.2: a page with a nextLink may be empty (ragged: the first page of each round is).
     if (this.raggedDelta && !state.started && changed.length > 0) {
-      out['@odata.nextLink'] = `${base}?$skiptoken=${b64({ ...state, started: true })}`;
+      out['@odata.nextLink'] = this.link(`${base}?$skiptoken=${b64({ ...state, started: true })}`);
       return json(out);
     }
     const taken = changed.slice(0, size);
@@ -633,9 +678,9 @@ export class GraphFake {
     }
     if (taken.length < changed.length) {
       const last = taken[taken.length - 1]!;
-      out['@odata.nextLink'] = `${base}?$skiptoken=${b64({ ...state, started: true, after: last.seq, repeat: taken[0]!.data.id })}`;
+      out['@odata.nextLink'] = this.link(`${base}?$skiptoken=${b64({ ...state, started: true, after: last.seq, repeat: taken[0]!.data.id })}`);
     } else {
-      out['@odata.deltaLink'] = `${base}?$deltatoken=${b64({ cal: calendar.id, from: state.from, to: state.to, upto: state.upto, gen: state.gen })}`;
+      out['@odata.deltaLink'] = this.link(`${base}?$deltatoken=${b64({ cal: calendar.id, from: state.from, to: state.to, upto: state.upto, gen: state.gen })}`);
     }
     return json(out);
   }
