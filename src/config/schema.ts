@@ -119,6 +119,10 @@ const HttpSchema = z
     token: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 32)').optional(),
     allowed_origins: z.array(z.url()).default([]),
     public_url: z.url({ protocol: /^https?$/ }).optional(),
+    // MCP sessions held at once (past it the least recently used idle one is closed), and how
+    // long one may go unheard from before it is closed.
+    max_sessions: z.number().int().min(1).max(10_000).default(100),
+    session_idle_minutes: z.number().positive().max(1440).default(10),
   })
   .strict();
 

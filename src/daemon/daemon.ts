@@ -69,6 +69,8 @@ export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
       token: app.config.http.token,
       allowedOrigins: app.config.http.allowed_origins,
       publicUrl: app.config.http.public_url,
+      maxSessions: app.config.http.max_sessions,
+      idleMs: app.config.http.session_idle_minutes * 60_000,
       feeds,
       health: (): Record<string, unknown> => ({ ...health(app), mcp_sessions: http.sessionCount }),
     });

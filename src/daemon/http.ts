@@ -138,19 +138,35 @@ export interface HttpOptions {
   publicUrl?: string | undefined;
   feeds: FeedServer;
   health: () => Record<string, unknown>;
+  /** http.max_sessions (default 100). */
+  maxSessions?: number;
+  /** http.session_idle_minutes, in ms (default 10 minutes). */
+  idleMs?: number;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  mcp: McpServer;
+  /** When a request of it last came in (ms since the epoch). */
+  seen: number;
+  /** Its POST / DELETE requests being answered now; a session with one is never evicted. */
+  busy: number;
 }
 
 export class DaemonHttp {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: McpServer; seen: number }>();
+  private readonly sessions = new Map<string, Session>();
+  /** Sessions being initialized (not in `sessions` yet, but they will be). */
+  private opening = 0;
   private port = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly app: App,
     private readonly options: HttpOptions,
-    private readonly idleMs = SESSION_IDLE_MS,
+    private readonly idleMs = options.idleMs ?? SESSION_IDLE_MS,
+    private readonly maxSessions = options.maxSessions ?? MAX_SESSIONS,
   ) {}
 
   get baseUrl(): string {
@@ -220,10 +236,45 @@ export class DaemonHttp {
   closeIdle(before: number): void {
     for (const [id, session] of this.sessions) {
       if (session.seen >= before) continue;
+      if (session.busy > 0) continue;
       this.sessions.delete(id);
       void session.mcp.close().catch(() => undefined);
       log.info('closed an idle MCP session', { idle_minutes: Math.round((Date.now() - session.seen) / 60_000) });
     }
+  }
+
+  /**
+   * Makes room for one more session: at the limit, the least recently used session with no
+   * request in flight is closed (its client gets "session not found" and may start anew).
+   * False if every session is busy.
+   */
+  private makeRoom(): boolean {
+    while (this.sessions.size + this.opening >= this.maxSessions) {
+      let oldest: [string, Session] | undefined;
+      // A Map keeps insertion order and a session is moved to the end when heard from: the first idle one is the LRU.
+      for (const entry of this.sessions) {
+        if (entry[1].busy === 0) {
+          oldest = entry;
+          break;
+        }
+      }
+      if (!oldest) return false;
+      const [id, session] = oldest;
+      this.sessions.delete(id);
+      void session.mcp.close().catch(() => undefined);
+      log.debug('closed the least recently used MCP session to make room', { sessions: this.sessions.size, max_sessions: this.maxSessions });
+    }
+    return true;
+  }
+
+  /** Marks a session used now (the most recently used) and busy until `res` is done. */
+  private touch(id: string, session: Session, res: ServerResponse, busy: boolean): void {
+    session.seen = Date.now();
+    this.sessions.delete(id);
+    this.sessions.set(id, session);
+    if (!busy) return;
+    session.busy++;
+    res.once('close', () => session.busy--);
   }
 
   private hostAllowed(req: IncomingMessage): boolean {
@@ -296,7 +347,8 @@ export class DaemonHttp {
   private async mcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
-    if (existing) existing.seen = Date.now();
+    // A long-lived GET (the server-to-client stream) does not pin a session; requests do.
+    if (existing) this.touch(sessionId as string, existing, res, req.method !== 'GET');
     if (req.method === 'POST') {
       let body: unknown;
       try {
@@ -313,18 +365,37 @@ export class DaemonHttp {
         send(res, sessionId !== undefined ? 404 : 400, { jsonrpc: '2.0', error: { code: -32000, message: sessionId !== undefined ? 'Session not found' : 'Bad Request: no session; start with initialize' }, id: null });
         return;
       }
-      const mcp = createMcpServer(this.app);
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          this.sessions.set(id, { transport, mcp, seen: Date.now() });
-        },
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) this.sessions.delete(transport.sessionId);
-      };
-      await mcp.connect(transport);
-      await transport.handleRequest(req, res, body);
+      if (!this.makeRoom()) {
+        log.warn('MCP session refused: every session is busy', { max_sessions: this.maxSessions });
+        send(res, 503, {
+          jsonrpc: '2.0',
+          error: { code: -32000, message: `Too many MCP sessions: all ${this.maxSessions} (http.max_sessions) are busy; retry in ${RETRY_AFTER_SECONDS} s` },
+          id: (body as { id?: unknown }).id ?? null,
+        }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+        return;
+      }
+      this.opening++;
+      try {
+        const mcp = createMcpServer(this.app);
+        const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (id) => {
+            const session: Session = { transport, mcp, seen: Date.now(), busy: 0 };
+            this.sessions.set(id, session);
+            session.busy++;
+            res.once('close', () => session.busy--);
+          },
+        });
+        transport.onclose = () => {
+          if (transport.sessionId && this.sessions.get(transport.sessionId)?.transport === transport) this.sessions.delete(transport.sessionId);
+        };
+        await mcp.connect(transport);
+        await transport.handleRequest(req, res, body);
+        // An initialize that did not start a session (refused by the transport) leaves nothing behind.
+        if (!transport.sessionId) void mcp.close().catch(() => undefined);
+      } finally {
+        this.opening--;
+      }
       return;
     }
     if (!existing) {

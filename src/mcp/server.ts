@@ -1,6 +1,7 @@
 // The MCP server: tools and resources over any transport. Tool modules stay thin; the work is
 // in trips/, events/ and ics/.
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { objectFromShape } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import { itineraryMarkdown } from '../trips/itinerary.js';
 import type { App } from '../app.js';
 import { itemView, tripView } from '../trips/views.js';
@@ -10,6 +11,39 @@ import { registerItemTools } from './tools/items.js';
 import { registerSyncTools } from './tools/sync.js';
 import { registerTripTools } from './tools/trips.js';
 import { VERSION } from '../version.js';
+
+interface ToolConfig {
+  inputSchema?: unknown;
+  outputSchema?: unknown;
+  [key: string]: unknown;
+}
+
+/**
+ * Tool definitions (their zod schemas above all) of each App, built by its first MCP server and
+ * shared by every later one: the daemon makes a server per HTTP session, and a session's own
+ * copy of ~25 tools' schemas was most of its memory (0.38 MB; shared, a session is a fraction).
+ */
+const toolDefinitions = new WeakMap<App, Map<string, ToolConfig>>();
+
+function sharingToolDefinitions(server: McpServer, app: App): void {
+  let shared = toolDefinitions.get(app);
+  if (!shared) toolDefinitions.set(app, (shared = new Map()));
+  const definitions = shared;
+  const register = server.registerTool.bind(server) as (name: string, config: ToolConfig, cb: unknown) => ReturnType<McpServer['registerTool']>;
+  const sharedRegister = (name: string, config: ToolConfig, cb: unknown) => {
+    let definition = definitions.get(name);
+    if (!definition) {
+      // A raw shape becomes its object schema here, once, as the SDK would do per registration.
+      const asObject = (schema: unknown) => (schema && !isZodSchema(schema) ? objectFromShape(schema as Record<string, never>) : schema);
+      definition = { ...config, inputSchema: asObject(config.inputSchema), outputSchema: asObject(config.outputSchema) };
+      definitions.set(name, definition);
+    }
+    return register(name, definition, cb);
+  };
+  server.registerTool = sharedRegister as unknown as McpServer['registerTool'];
+}
+
+const isZodSchema = (value: unknown) => typeof value === 'object' && value !== null && ('_zod' in value || '_def' in value);
 
 export function createServer(app: App): McpServer {
   const server = new McpServer(
@@ -22,6 +56,7 @@ export function createServer(app: App): McpServer {
         + 'times without an offset are local at the airport or place. Use the returned event_id to update or delete.',
     },
   );
+  sharingToolDefinitions(server, app);
   registerItemTools(server, app);
   registerTripTools(server, app);
   registerIcsTools(server, app);
