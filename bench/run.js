@@ -12,6 +12,7 @@ import { addFlightRoundTrip, bigExport, coldStart } from './core.js';
 import { daemonBench } from './daemon.js';
 import { googleBench } from './google.js';
 import { outlookBench } from './outlook.js';
+import { sessionsBench } from './sessions.js';
 import { syncBench } from './sync.js';
 
 const benches = {
@@ -22,6 +23,7 @@ const benches = {
   'Google sync of 500 items (loopback fake)': () => googleBench(),
   'Outlook sync of 500 items (loopback Graph fake)': () => outlookBench(),
   'daemon: start, 50 HTTP clients, feed of 1,000 events': () => daemonBench(),
+  'daemon: MCP sessions under a 128 MB heap': () => sessionsBench(),
 };
 const only = process.argv[2];
 for (const [name, run] of Object.entries(benches)) {

@@ -113,10 +113,16 @@ const LISTEN = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 const HttpSchema = z
   .object({
-    listen: z.string().regex(LISTEN, 'host:port, e.g. 127.0.0.1:8765 (or [::1]:8765)').default('127.0.0.1:8765'),
+    listen: z.string().regex(LISTEN, 'host:port, e.g. 127.0.0.1:8765 (or [::1]:8765)')
+      .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { error: (issue) => `port ${String(issue.input).slice(String(issue.input).lastIndexOf(':') + 1)} is out of range: a port is 0–65535 (e.g. 127.0.0.1:8765)` })
+      .default('127.0.0.1:8765'),
     token: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 32)').optional(),
     allowed_origins: z.array(z.url()).default([]),
     public_url: z.url({ protocol: /^https?$/ }).optional(),
+    // MCP sessions held at once (past it the least recently used idle one is closed), and how
+    // long one may go unheard from before it is closed.
+    max_sessions: z.number().int().min(1).max(10_000).default(100),
+    session_idle_minutes: z.number().positive().max(1440).default(10),
   })
   .strict();
 

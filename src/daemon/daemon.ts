@@ -55,7 +55,7 @@ export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
   };
   try {
     Scheduler.check(app.config);
-    const listen = checkListen(app.config.http.listen, app.config.http.token);
+    const listen = await checkListen(app.config.http.listen, { token: app.config.http.token, publicUrl: app.config.http.public_url });
     const lock = DaemonLock.take(app.dataDir);
     undo.push(() => lock.release());
     // Secrets first: the feed links and every calendar account need the vault key.
@@ -68,6 +68,9 @@ export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
       listen,
       token: app.config.http.token,
       allowedOrigins: app.config.http.allowed_origins,
+      publicUrl: app.config.http.public_url,
+      maxSessions: app.config.http.max_sessions,
+      idleMs: app.config.http.session_idle_minutes * 60_000,
       feeds,
       health: (): Record<string, unknown> => ({ ...health(app), mcp_sessions: http.sessionCount }),
     });

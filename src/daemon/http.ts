@@ -1,11 +1,15 @@
 // The daemon's HTTP side: MCP over Streamable HTTP at /mcp (the SDK's transport, one session per
-// client), the .ics feeds at /feeds/<token>.ics, and /healthz. On a loopback address it answers
-// only requests whose Host is that address (DNS rebinding); anywhere else it needs the bearer
-// token from the config. Browsers' cross-site requests (an Origin that is not local or listed)
-// get 403.
+// client), the .ics feeds at /feeds/<token>.ics, and /healthz. Whether the listen address is
+// loopback is decided from the addresses its name resolves to, never from its spelling. On
+// loopback it answers only requests whose Host is exactly one of its own addresses (DNS
+// rebinding) or the public URL's; anywhere else, and whenever a public URL is configured (a
+// reverse proxy makes every request arrive over loopback), it needs the bearer token from the
+// config. A browser's request is answered only if its Origin is exactly (scheme, host, port) the
+// daemon's own, the public URL's or one listed in http.allowed_origins; others get 403.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -20,12 +24,19 @@ import type { FeedServer } from './feeds.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 /** A session not heard from for this long is closed (clients that never say goodbye would pile up). */
-export const SESSION_IDLE_MS = 60 * 60 * 1000;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+export const SESSION_IDLE_MS = 10 * 60 * 1000;
+/** Sessions held at most; past it the least recently used idle one is closed for a new one. */
+export const MAX_SESSIONS = 100;
+/** What a client over the limit is told to wait before trying again. */
+const RETRY_AFTER_SECONDS = 5;
 
 export interface Listen {
   host: string;
   port: number;
+  /** Whether every address the host resolves to is a loopback address (127.0.0.0/8, ::1). */
+  loopback?: boolean;
+  /** The address bound: the host itself if it is an address, else the first it resolved to. */
+  address?: string;
 }
 
 export function parseListen(listen: string): Listen {
@@ -33,16 +44,68 @@ export function parseListen(listen: string): Listen {
   return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
 }
 
-export const isLoopbackHost = (host: string) => LOOPBACK.has(host) || /^127\./.test(host);
+/** Whether an IP address (v4, v6, v4-mapped v6) is a loopback address. Names are not addresses. */
+export function isLoopbackAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) return address.startsWith('127.');
+  if (family !== 6) return false;
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1).toLowerCase();
+  if (canonical === '::1') return true;
+  // ::ffff:127.x.y.z, which URL writes as ::ffff:7fxx:xxxx
+  return /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(canonical);
+}
 
-/** Refuses, before anything starts, an address other machines can reach without a token. */
-export function checkListen(listen: string, token: string | undefined): Listen {
+export type Lookup = (host: string) => Promise<string[]>;
+const systemLookup: Lookup = async (host) => (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/**
+ * Where a listen host really is: the addresses it resolves to (an address stands for itself) and
+ * whether all of them are loopback. A name that does not resolve is not loopback.
+ */
+export async function resolveListenHost(host: string, lookup: Lookup = systemLookup): Promise<{ addresses: string[]; loopback: boolean }> {
+  if (isIP(host)) return { addresses: [host], loopback: isLoopbackAddress(host) };
+  let addresses: string[] = [];
+  try {
+    addresses = await lookup(host);
+  } catch {
+    addresses = [];
+  }
+  return { addresses, loopback: addresses.length > 0 && addresses.every(isLoopbackAddress) };
+}
+
+export interface ListenChecks {
+  token: string | undefined;
+  publicUrl?: string | undefined;
+  lookup?: Lookup;
+}
+
+/**
+ * Refuses, before anything starts, an address other machines can reach without a token, and a
+ * public URL without a token (behind a reverse proxy every request arrives over loopback).
+ */
+export async function checkListen(listen: string, { token, publicUrl, lookup }: ListenChecks): Promise<Listen> {
   const parsed = parseListen(listen);
-  if (!isLoopbackHost(parsed.host) && !token) {
-    throw new ConfigError([`http.listen: ${listen} can be reached from other machines, so http.token must be set `
+  const { addresses, loopback } = await resolveListenHost(parsed.host, lookup);
+  if (!loopback && !token) {
+    const where = isIP(parsed.host) ? '' : addresses.length ? ` (it resolves to ${addresses.join(', ')})` : ' (it does not resolve here)';
+    throw new ConfigError([`http.listen: ${listen}${where} can be reached from other machines, so http.token must be set `
       + '(e.g. token: ${TRIPCAL_HTTP_TOKEN} with TRIPCAL_HTTP_TOKEN=$(openssl rand -hex 32)); or listen on 127.0.0.1']);
   }
-  return parsed;
+  if (publicUrl && !token) {
+    throw new ConfigError([`http.public_url: with a public URL (${publicUrl}) requests come through a reverse proxy and look local, `
+      + 'so http.token must be set (e.g. token: ${TRIPCAL_HTTP_TOKEN} with TRIPCAL_HTTP_TOKEN=$(openssl rand -hex 32))']);
+  }
+  return { ...parsed, loopback, address: isIP(parsed.host) ? parsed.host : addresses[0] ?? parsed.host };
+}
+
+/** An origin (scheme://host[:port], default port left out) as browsers send it, or undefined. */
+function originOf(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -71,26 +134,73 @@ export interface HttpOptions {
   listen: Listen;
   token: string | undefined;
   allowedOrigins: string[];
+  /** http.public_url: the address a reverse proxy serves the daemon at (its host and origin are ours too). */
+  publicUrl?: string | undefined;
   feeds: FeedServer;
   health: () => Record<string, unknown>;
+  /** http.max_sessions (default 100). */
+  maxSessions?: number;
+  /** http.session_idle_minutes, in ms (default 10 minutes). */
+  idleMs?: number;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  mcp: McpServer;
+  /** When a request of it last came in (ms since the epoch). */
+  seen: number;
+  /** Its POST / DELETE requests being answered now; a session with one is never evicted. */
+  busy: number;
 }
 
 export class DaemonHttp {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: McpServer; seen: number }>();
+  private readonly sessions = new Map<string, Session>();
+  /** Sessions being initialized (not in `sessions` yet, but they will be). */
+  private opening = 0;
   private port = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly app: App,
     private readonly options: HttpOptions,
-    private readonly idleMs = SESSION_IDLE_MS,
+    private readonly idleMs = options.idleMs ?? SESSION_IDLE_MS,
+    private readonly maxSessions = options.maxSessions ?? MAX_SESSIONS,
   ) {}
 
   get baseUrl(): string {
     const host = this.options.listen.host.includes(':') ? `[${this.options.listen.host}]` : this.options.listen.host;
     return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${this.port}`;
+  }
+
+  private get loopback(): boolean {
+    return this.options.listen.loopback ?? isLoopbackAddress(this.options.listen.host);
+  }
+
+  /** The Host values (host:port, lower case) that name this server. */
+  private ownHosts(): Set<string> {
+    const hosts = new Set([`127.0.0.1:${this.port}`, `localhost:${this.port}`, `[::1]:${this.port}`]);
+    const { host } = this.options.listen;
+    if (host !== '0.0.0.0' && host !== '::') hosts.add((host.includes(':') ? `[${host}]:${this.port}` : `${host}:${this.port}`).toLowerCase());
+    if (this.options.publicUrl) {
+      const url = new URL(this.options.publicUrl);
+      hosts.add(url.host.toLowerCase());
+      if (!url.port) hosts.add(`${url.hostname}:${url.protocol === 'https:' ? 443 : 80}`.toLowerCase());
+    }
+    return hosts;
+  }
+
+  /** The exact origins (scheme://host:port) of pages allowed to call /mcp from a browser. */
+  private ownOrigins(): Set<string> {
+    const origins = new Set(this.options.allowedOrigins.map(originOf).filter((o): o is string => o !== undefined));
+    for (const host of this.ownHosts()) {
+      const origin = originOf(`http://${host}`);
+      if (origin) origins.add(origin);
+    }
+    const publicOrigin = this.options.publicUrl ? originOf(this.options.publicUrl) : undefined;
+    if (publicOrigin) origins.add(publicOrigin);
+    return origins;
   }
 
   async start(): Promise<void> {
@@ -109,7 +219,7 @@ export class DaemonHttp {
       server.once('error', (error: NodeJS.ErrnoException) => reject(new ConfigError([
         `http.listen: cannot listen on ${this.options.listen.host}:${this.options.listen.port} (${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message})`,
       ])));
-      server.listen(this.options.listen.port, this.options.listen.host, () => resolve());
+      server.listen(this.options.listen.port, this.options.listen.address ?? this.options.listen.host, () => resolve());
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
@@ -126,31 +236,64 @@ export class DaemonHttp {
   closeIdle(before: number): void {
     for (const [id, session] of this.sessions) {
       if (session.seen >= before) continue;
+      if (session.busy > 0) continue;
       this.sessions.delete(id);
       void session.mcp.close().catch(() => undefined);
       log.info('closed an idle MCP session', { idle_minutes: Math.round((Date.now() - session.seen) / 60_000) });
     }
   }
 
+  /**
+   * Makes room for one more session: at the limit, the least recently used session with no
+   * request in flight is closed (its client gets "session not found" and may start anew).
+   * False if every session is busy.
+   */
+  private makeRoom(): boolean {
+    while (this.sessions.size + this.opening >= this.maxSessions) {
+      let oldest: [string, Session] | undefined;
+      // A Map keeps insertion order and a session is moved to the end when heard from: the first idle one is the LRU.
+      for (const entry of this.sessions) {
+        if (entry[1].busy === 0) {
+          oldest = entry;
+          break;
+        }
+      }
+      if (!oldest) return false;
+      const [id, session] = oldest;
+      this.sessions.delete(id);
+      void session.mcp.close().catch(() => undefined);
+      log.debug('closed the least recently used MCP session to make room', { sessions: this.sessions.size, max_sessions: this.maxSessions });
+    }
+    return true;
+  }
+
+  /** Marks a session used now (the most recently used) and busy until `res` is done. */
+  private touch(id: string, session: Session, res: ServerResponse, busy: boolean): void {
+    session.seen = Date.now();
+    this.sessions.delete(id);
+    this.sessions.set(id, session);
+    if (!busy) return;
+    session.busy++;
+    res.once('close', () => session.busy--);
+  }
+
   private hostAllowed(req: IncomingMessage): boolean {
-    if (!isLoopbackHost(this.options.listen.host)) return true;
-    const host = (req.headers.host ?? '').toLowerCase();
-    return [`127.0.0.1:${this.port}`, `localhost:${this.port}`, `[::1]:${this.port}`].includes(host);
+    // Off loopback every request needs the token, which a rebound page does not have.
+    if (!this.loopback) return true;
+    return this.ownHosts().has((req.headers.host ?? '').toLowerCase());
   }
 
   private originAllowed(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
-    if (!origin) return true; // not a browser: MCP clients, curl, calendar servers
-    if (this.options.allowedOrigins.includes(origin)) return true;
-    try {
-      return isLoopbackHost(new URL(origin).hostname);
-    } catch {
-      return false;
-    }
+    if (origin === undefined) return true; // not a browser: MCP clients, curl, calendar servers
+    // Exact scheme, host and port: http://127.0.0.1.evil.example is a name like any other.
+    const normalized = originOf(origin);
+    return normalized !== undefined && normalized === origin.toLowerCase().replace(/\/$/, '') && this.ownOrigins().has(normalized);
   }
 
   private authorized(req: IncomingMessage): boolean {
-    if (!this.options.token) return true;
+    // A public URL without a token is refused at start; should one get here, it fails closed.
+    if (!this.options.token) return !this.options.publicUrl;
     const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     return given !== undefined && sameSecret(given, this.options.token);
   }
@@ -204,7 +347,8 @@ export class DaemonHttp {
   private async mcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
-    if (existing) existing.seen = Date.now();
+    // A long-lived GET (the server-to-client stream) does not pin a session; requests do.
+    if (existing) this.touch(sessionId as string, existing, res, req.method !== 'GET');
     if (req.method === 'POST') {
       let body: unknown;
       try {
@@ -221,18 +365,37 @@ export class DaemonHttp {
         send(res, sessionId !== undefined ? 404 : 400, { jsonrpc: '2.0', error: { code: -32000, message: sessionId !== undefined ? 'Session not found' : 'Bad Request: no session; start with initialize' }, id: null });
         return;
       }
-      const mcp = createMcpServer(this.app);
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          this.sessions.set(id, { transport, mcp, seen: Date.now() });
-        },
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) this.sessions.delete(transport.sessionId);
-      };
-      await mcp.connect(transport);
-      await transport.handleRequest(req, res, body);
+      if (!this.makeRoom()) {
+        log.warn('MCP session refused: every session is busy', { max_sessions: this.maxSessions });
+        send(res, 503, {
+          jsonrpc: '2.0',
+          error: { code: -32000, message: `Too many MCP sessions: all ${this.maxSessions} (http.max_sessions) are busy; retry in ${RETRY_AFTER_SECONDS} s` },
+          id: (body as { id?: unknown }).id ?? null,
+        }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+        return;
+      }
+      this.opening++;
+      try {
+        const mcp = createMcpServer(this.app);
+        const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (id) => {
+            const session: Session = { transport, mcp, seen: Date.now(), busy: 0 };
+            this.sessions.set(id, session);
+            session.busy++;
+            res.once('close', () => session.busy--);
+          },
+        });
+        transport.onclose = () => {
+          if (transport.sessionId && this.sessions.get(transport.sessionId)?.transport === transport) this.sessions.delete(transport.sessionId);
+        };
+        await mcp.connect(transport);
+        await transport.handleRequest(req, res, body);
+        // An initialize that did not start a session (refused by the transport) leaves nothing behind.
+        if (!transport.sessionId) void mcp.close().catch(() => undefined);
+      } finally {
+        this.opening--;
+      }
       return;
     }
     if (!existing) {
