@@ -8,7 +8,8 @@ import { loadConfig, type ConfigOptions } from '../config/load.js';
 import { log, setLogLevel } from '../log.js';
 import { DaemonLock } from './lock.js';
 import { FeedServer } from './feeds.js';
-import { checkListen, DaemonHttp, health } from './http.js';
+import { checkListen } from './exposure.js';
+import { DaemonHttp, health } from './http.js';
 import { Scheduler } from './scheduler.js';
 
 /** How long a shutdown waits for writes in flight before exiting anyway. */

@@ -7,9 +7,8 @@
 // config. A browser's request is answered only if its Origin is exactly (scheme, host, port) the
 // daemon's own, the public URL's or one listed in http.allowed_origins; others get 403.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -20,6 +19,7 @@ import { createServer as createMcpServer } from '../mcp/server.js';
 import { prepared } from '../store/statements.js';
 import { syncStatus } from '../sync/status.js';
 import { VERSION } from '../version.js';
+import { isLoopbackAddress, originOf, type Listen } from './exposure.js';
 import type { FeedServer } from './feeds.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -29,84 +29,6 @@ export const SESSION_IDLE_MS = 10 * 60 * 1000;
 export const MAX_SESSIONS = 100;
 /** What a client over the limit is told to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
-
-export interface Listen {
-  host: string;
-  port: number;
-  /** Whether every address the host resolves to is a loopback address (127.0.0.0/8, ::1). */
-  loopback?: boolean;
-  /** The address bound: the host itself if it is an address, else the first it resolved to. */
-  address?: string;
-}
-
-export function parseListen(listen: string): Listen {
-  const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
-}
-
-/** Whether an IP address (v4, v6, v4-mapped v6) is a loopback address. Names are not addresses. */
-export function isLoopbackAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return address.startsWith('127.');
-  if (family !== 6) return false;
-  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1).toLowerCase();
-  if (canonical === '::1') return true;
-  // ::ffff:127.x.y.z, which URL writes as ::ffff:7fxx:xxxx
-  return /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(canonical);
-}
-
-export type Lookup = (host: string) => Promise<string[]>;
-const systemLookup: Lookup = async (host) => (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
-
-/**
- * Where a listen host really is: the addresses it resolves to (an address stands for itself) and
- * whether all of them are loopback. A name that does not resolve is not loopback.
- */
-export async function resolveListenHost(host: string, lookup: Lookup = systemLookup): Promise<{ addresses: string[]; loopback: boolean }> {
-  if (isIP(host)) return { addresses: [host], loopback: isLoopbackAddress(host) };
-  let addresses: string[] = [];
-  try {
-    addresses = await lookup(host);
-  } catch {
-    addresses = [];
-  }
-  return { addresses, loopback: addresses.length > 0 && addresses.every(isLoopbackAddress) };
-}
-
-export interface ListenChecks {
-  token: string | undefined;
-  publicUrl?: string | undefined;
-  lookup?: Lookup;
-}
-
-/**
- * Refuses, before anything starts, an address other machines can reach without a token, and a
- * public URL without a token (behind a reverse proxy every request arrives over loopback).
- */
-export async function checkListen(listen: string, { token, publicUrl, lookup }: ListenChecks): Promise<Listen> {
-  const parsed = parseListen(listen);
-  const { addresses, loopback } = await resolveListenHost(parsed.host, lookup);
-  if (!loopback && !token) {
-    const where = isIP(parsed.host) ? '' : addresses.length ? ` (it resolves to ${addresses.join(', ')})` : ' (it does not resolve here)';
-    throw new ConfigError([`http.listen: ${listen}${where} can be reached from other machines, so http.token must be set `
-      + '(e.g. token: ${TRIPCAL_HTTP_TOKEN} with TRIPCAL_HTTP_TOKEN=$(openssl rand -hex 32)); or listen on 127.0.0.1']);
-  }
-  if (publicUrl && !token) {
-    throw new ConfigError([`http.public_url: with a public URL (${publicUrl}) requests come through a reverse proxy and look local, `
-      + 'so http.token must be set (e.g. token: ${TRIPCAL_HTTP_TOKEN} with TRIPCAL_HTTP_TOKEN=$(openssl rand -hex 32))']);
-  }
-  return { ...parsed, loopback, address: isIP(parsed.host) ? parsed.host : addresses[0] ?? parsed.host };
-}
-
-/** An origin (scheme://host[:port], default port left out) as browsers send it, or undefined. */
-function originOf(value: string): string | undefined {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
