@@ -90,7 +90,11 @@ test('3,000 reservations in one file are refused whole with the limit named, not
   expect(out.stdout).toMatch(/\n1000 added, 0 updated, 0 unchanged, 0 skipped\n$/);
 }, 120_000);
 
-test('a file larger than 5 MB is refused before it is read, naming the limit', () => {
+test('a document larger than 5 MB is refused naming the field and the limit: `content` over MCP, FILE before it is read', async () => {
+  const result = await server.call('import_reservations', { content: 'x'.repeat(5_000_001) });
+  expect(result.isError).toBe(true);
+  expect(textOf(result)).toMatch(/<=5000000 characters at content/);
+
   const dir = tempDir();
   const file = join(dir, 'big.html');
   writeFileSync(file, 'x'.repeat(5_000_001));
