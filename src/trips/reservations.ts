@@ -66,17 +66,23 @@ function placeOf(v: unknown): string | undefined {
 
 // ---- finding the JSON-LD ---------------------------------------------------------------------
 
+const hexValue = (c: number | undefined): number =>
+  c === undefined ? -1 : c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+
+/** Quoted-printable to text, in one pass over the bytes. */
 function decodeQuotedPrintable(body: string): string {
   const bytes = Buffer.from(body.replace(/=\r?\n/g, ''), 'latin1');
-  const out: number[] = [];
+  const out = Buffer.allocUnsafe(bytes.length);
+  let n = 0;
   for (let i = 0; i < bytes.length; i++) {
-    const hex = bytes.subarray(i + 1, i + 3).toString('latin1');
-    if (bytes[i] === 0x3d && /^[0-9A-F]{2}$/i.test(hex)) {
-      out.push(parseInt(hex, 16));
+    const high = bytes[i] === 0x3d ? hexValue(bytes[i + 1]) : -1;
+    const low = high >= 0 ? hexValue(bytes[i + 2]) : -1;
+    if (low >= 0) {
+      out[n++] = high * 16 + low;
       i += 2;
-    } else out.push(bytes[i]!);
+    } else out[n++] = bytes[i]!;
   }
-  return Buffer.from(out).toString('utf8');
+  return out.subarray(0, n).toString('utf8');
 }
 
 /** Largest document import_reservations and `tripcal import` read (the MCP tool's `content` cap too). */
@@ -205,11 +211,33 @@ export function ldJsonScripts(body: string, limit = Infinity): string[] {
   return found;
 }
 
+const tooDeep = () => new InputError('content', `JSON-LD nested deeper than ${MAX_JSON_DEPTH} levels; a booking is never that deep (nothing was imported)`);
+
+/** Whether JSON text opens more than `max` arrays or objects inside each other (one pass, strings skipped), before JSON.parse builds them. */
+function nestedDeeper(json: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: to its unescaped closing quote.
+      for (i++; i < json.length; i++) {
+        const d = json.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** The JSON-LD values in a file: JSON itself, or the ld+json scripts of HTML or an e-mail. */
 export function findJsonLd(text: string): { values: unknown[]; errors: string[] } {
   const values: unknown[] = [];
   const errors: string[] = [];
   const parse = (json: string, where: string) => {
+    if (nestedDeeper(json, MAX_JSON_DEPTH)) throw tooDeep();
     try {
       values.push(JSON.parse(json));
     } catch (error) {
@@ -248,7 +276,7 @@ function reservationNodes(values: unknown[]): Node[] {
   while (stack.length > 0) {
     const [v, depth, inside] = stack.pop()!;
     if (depth > MAX_JSON_DEPTH) {
-      throw new InputError('content', `JSON-LD nested deeper than ${MAX_JSON_DEPTH} levels; a booking is never that deep (nothing was imported)`);
+      throw tooDeep();
     }
     let children: unknown[];
     let below = inside;
