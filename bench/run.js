@@ -11,6 +11,7 @@ if (process.env.NODE_EXTRA_CA_CERTS !== testCa) {
 import { addFlightRoundTrip, bigExport, coldStart } from './core.js';
 import { daemonBench } from './daemon.js';
 import { googleBench } from './google.js';
+import { importBench } from './import.js';
 import { outlookBench } from './outlook.js';
 import { sessionsBench } from './sessions.js';
 import { syncBench } from './sync.js';
@@ -24,6 +25,7 @@ const benches = {
   'Outlook sync of 500 items (loopback Graph fake)': () => outlookBench(),
   'daemon: start, 50 HTTP clients, feed of 1,000 events': () => daemonBench(),
   'daemon: MCP sessions under a 128 MB heap': () => sessionsBench(),
+  'hostile booking documents, 1 MB and 5 MB (import_reservations)': () => importBench(),
 };
 const only = process.argv[2];
 for (const [name, run] of Object.entries(benches)) {

@@ -2,10 +2,9 @@
 // reservations (JSON-LD, or HTML / an e-mail carrying it) become flights, stays and activities.
 import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { MAX_ICS_CHARS } from '../ics/import.js';
 import { itemSummary } from '../events/desired.js';
 import type { Item } from '../model/types.js';
-import { importReservations } from '../trips/reservations.js';
+import { importReservations, MAX_RESERVATION_CHARS } from '../trips/reservations.js';
 import { EXIT, withApp, type GlobalOptions } from './common.js';
 
 export interface ImportOptions extends GlobalOptions {
@@ -13,12 +12,24 @@ export interface ImportOptions extends GlobalOptions {
   user?: string;
 }
 
+/** A refusal of the file's content names the file, as the FILE argument (the MCP tool says `content`). */
+function reservationsOf<T>(file: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof InputError && error.field === 'content') throw new InputError('FILE', `${file}: ${error.message.slice('content: '.length)}`);
+    throw error;
+  }
+}
+
 export async function importCommand(file: string, options: ImportOptions): Promise<void> {
   let text: string;
   try {
-    // Checked before reading: a file of hundreds of megabytes is refused, not loaded.
-    const { size } = statSync(file);
-    if (size > MAX_ICS_CHARS * 4) throw new InputError('FILE', `${file} is ${size} bytes; at most ${MAX_ICS_CHARS} characters can be imported at once (split the file)`);
+    // A booking file is read whole: one larger than any booking is refused before it is read.
+    const size = statSync(file).size;
+    if (size > MAX_RESERVATION_CHARS) {
+      throw new InputError('FILE', `${file} is ${size.toLocaleString('en-US')} bytes; a file to import may be at most ${MAX_RESERVATION_CHARS.toLocaleString('en-US')} (5 MB), nothing was imported`);
+    }
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof InputError) throw error;
@@ -31,7 +42,7 @@ export async function importCommand(file: string, options: ImportOptions): Promi
   await withApp(options, async (app) => {
     const result = isIcs
       ? await app.trips.importIcs(options.user, text, options.trip)
-      : importReservations(app.trips, options.user, text, options.trip);
+      : reservationsOf(file, () => importReservations(app.trips, options.user, text, options.trip));
     const line = (word: string, item: Item) =>
       process.stdout.write(`${word.padEnd(10)}${item.id}  ${item.tripId}  ${item.startUtc}  ${itemSummary(item)}\n`);
     result.created.forEach((i) => line('added', i));

@@ -62,10 +62,20 @@ export const CreateTripSchema = z.object({
 });
 
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u0080-\u009f\u2028\u2029]/g;
+/**
+ * Bidirectional marks, embeddings, overrides and isolates (U+200E, U+200F, U+202A–U+202E,
+ * U+2066–U+2069): they make text display in another order than it is stored and read, so a
+ * name could show one thing to a person and say another to an assistant ("Trojan Source").
+ */
+export const BIDI_CONTROL = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-/** Strips control characters (keeping newlines and tabs) and normalises line ends. */
+/**
+ * Strips control characters (keeping newlines and tabs) and bidirectional controls, and
+ * normalises line ends. Every text from outside passes here: item details typed or imported
+ * (cleanDetails), trip titles and notes, .ics and schema.org imports, remote calendar events.
+ */
 export function cleanText(value: string): string {
-  return value.replace(/\r\n?/g, '\n').replace(CONTROL, '').trim();
+  return value.replace(/\r\n?/g, '\n').replace(CONTROL, '').replace(BIDI_CONTROL, '').trim();
 }
 
 /** cleanText over every string field of a details object; empty optional fields are dropped. */

@@ -54,7 +54,7 @@ describe('configuration', () => {
   });
 
   test('broken YAML says where', () => {
-    expect(problems('users: [unclosed\n')[0]).toMatch(/^config\.yaml: .*line/i);
+    expect(problems('users: [unclosed\n')[0]).toMatch(/^config\.yaml line \d+, column \d+: [^\n]*[^:\s]$/);
   });
 
   test('the data dir: --data-dir, else TRIPCAL_DATA_DIR, else data_dir, else XDG_DATA_HOME/tripcal, else ~/.local/share/tripcal', () => {
@@ -73,10 +73,13 @@ test('config.example.yaml is itself a valid configuration', async () => {
   const { readFileSync } = await import('node:fs');
   const { resolve } = await import('node:path');
   const text = readFileSync(resolve(import.meta.dirname, '../../config.example.yaml'), 'utf8');
-  expect(parseConfig(text, 'config.example.yaml', { CALDAV_PASSWORD: 'secret' })).toMatchObject({
+  // Its secrets are commented out (it loads without a warning): uncommented, they come from the environment.
+  expect(parseConfig(text.replace('# password: ${CALDAV_PASSWORD}', 'password: ${CALDAV_PASSWORD}'), 'config.example.yaml', { CALDAV_PASSWORD: 'secret' }).accounts[0])
+    .toMatchObject({ name: 'home', password: 'secret' });
+  expect(parseConfig(text, 'config.example.yaml', {})).toMatchObject({
     default_user: 'me', users: { me: { timezone: 'Europe/Berlin' } },
     accounts: [
-      { name: 'home', provider: 'caldav', password: 'secret', calendar: 'Trips', policy: 'model_wins' },
+      { name: 'home', provider: 'caldav', calendar: 'Trips', policy: 'model_wins' },
       { name: 'work', provider: 'google', calendar: 'primary', policy: 'model_wins' },
       { name: 'work-outlook', provider: 'outlook', calendar: 'primary', policy: 'model_wins' },
     ],
@@ -84,9 +87,10 @@ test('config.example.yaml is itself a valid configuration', async () => {
     outlook: { tenant_id: 'common' },
   });
   // With the variables set, the OAuth client comes from them.
-  const withClient = parseConfig(text, 'config.example.yaml', {
-    CALDAV_PASSWORD: 'secret', GOOGLE_CLIENT_ID: 'id.apps.googleusercontent.com', GOOGLE_CLIENT_SECRET: 's', GOOGLE_REDIRECT_URI: 'http://127.0.0.1:8976/cb',
-  });
+  const withClient = loadConfig({
+    configPath: resolve(import.meta.dirname, '../../config.example.yaml'),
+    env: { HOME: '/nonexistent', GOOGLE_CLIENT_ID: 'id.apps.googleusercontent.com', GOOGLE_CLIENT_SECRET: 's', GOOGLE_REDIRECT_URI: 'http://127.0.0.1:8976/cb' },
+  }).config;
   expect(withClient.google).toEqual({ client_id: 'id.apps.googleusercontent.com', client_secret: 's', redirect_uri: 'http://127.0.0.1:8976/cb' });
 });
 
