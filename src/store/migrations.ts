@@ -130,4 +130,10 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE links SET remote_id = substr(remote_id, instr(substr(remote_id, 9), '/') + 8)
     WHERE remote_id LIKE 'http%://%/%' AND account IN (SELECT name FROM accounts WHERE provider = 'caldav');
   `,
+  // 7: an item added is compared with the user's items like it (same flight near its date, same
+  //    confirmation code) by index, not by reading every item the user has
+  `
+  CREATE INDEX items_by_user_kind ON items(user_id, kind, start_utc);
+  CREATE INDEX items_by_confirmation ON items(user_id, confirmation_code COLLATE NOCASE);
+  `,
 ];

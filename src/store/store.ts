@@ -182,6 +182,23 @@ export class Store {
     for (const row of rows) yield toItem(row);
   }
 
+  /**
+   * Live items of a user's live trips that may be the same booking as a new one: of the same kind
+   * and, for a flight, starting within `marginMs` of it; else holding the same confirmation code.
+   */
+  duplicateCandidates(userId: string, kind: string, startUtc: string, marginMs: number, code: string | null): Item[] {
+    const from = new Date(Date.parse(startUtc) - marginMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const to = new Date(Date.parse(startUtc) + marginMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const live = 'items.user_id = ? AND items.kind = ? AND items.deleted_at IS NULL AND trips.deleted_at IS NULL';
+    const rows = kind === 'flight'
+      ? prepared(this.db, `SELECT items.* FROM items JOIN trips ON trips.id = items.trip_id
+          WHERE ${live} AND items.start_utc BETWEEN ? AND ? ORDER BY items.start_utc, items.created_at`).all(userId, kind, from, to)
+      : code === null ? []
+        : prepared(this.db, `SELECT items.* FROM items JOIN trips ON trips.id = items.trip_id
+          WHERE ${live} AND items.confirmation_code = ? COLLATE NOCASE ORDER BY items.start_utc, items.created_at`).all(userId, kind, code);
+    return (rows as ItemRow[]).map(toItem);
+  }
+
   /** Id, version and last change of every live item of a user's live trips, in time order: cheap enough to list on every change. */
   userItemRefs(userId: string): Array<{ id: string; version: number; updatedAt: string }> {
     return prepared(this.db, `SELECT items.id, items.version, items.updated_at AS updatedAt FROM items JOIN trips ON trips.id = items.trip_id
