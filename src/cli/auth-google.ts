@@ -9,6 +9,7 @@ import { connector, finishGoogle, googleAccountFor, type Connected } from '../au
 import { STATE_TTL_MS } from '../auth/google-oauth.js';
 import { LoopbackReceiver, type Outcome, type Redirect } from '../auth/loopback.js';
 import { InputError } from '../errors.js';
+import { requireSetup } from '../auth/setup.js';
 import { withApp, type GlobalOptions } from './common.js';
 
 export interface AuthGoogleOptions extends GlobalOptions {
@@ -20,6 +21,8 @@ export interface AuthGoogleOptions extends GlobalOptions {
 export async function authGoogleCommand(accountName: string | undefined, options: AuthGoogleOptions): Promise<void> {
   await withApp(options, async (app) => {
     const userId = app.trips.userId(options.user);
+    // The command receives the redirect itself: only the OAuth client can be missing.
+    requireSetup('google', app.config, true);
     const target = googleAccountFor(app, userId, accountName, options.calendar);
     const port = options.port === undefined ? 0 : Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError('--port', 'a port number (0 picks a free one)');

@@ -2,6 +2,7 @@
 // with the device-code flow, so it works on a server without a browser: open the page shown on
 // any device, type the code, sign in. MSAL polls until then; the token cache goes to the vault.
 import { accountFor, finishOutlook, outlookConnector } from '../auth/connect.js';
+import { requireSetup } from '../auth/setup.js';
 import { withApp, type GlobalOptions } from './common.js';
 
 export interface AuthOutlookOptions extends GlobalOptions {
@@ -12,6 +13,8 @@ export interface AuthOutlookOptions extends GlobalOptions {
 export async function authOutlookCommand(accountName: string | undefined, options: AuthOutlookOptions): Promise<void> {
   await withApp(options, async (app) => {
     const userId = app.trips.userId(options.user);
+    // A device-code sign-in needs no redirect: only the app registration can be missing.
+    requireSetup('outlook', app.config, true);
     const target = accountFor(app, 'outlook', userId, accountName, options.calendar);
     const signedIn = await outlookConnector(app).deviceCode(target.name, target.calendar, (prompt) => {
       process.stdout.write(`Connecting Outlook (account "${target.name}", user "${userId}").\n\n  ${prompt.message}\n\n`

@@ -8,6 +8,7 @@ import type { App } from '../../app.js';
 import {
   abandonAuthorization, accountFor, connector, finishAuthorization, outlookConnector, pendingAuthorization, providerName,
 } from '../../auth/connect.js';
+import { requireSetup } from '../../auth/setup.js';
 import { STATE_TTL_MS } from '../../auth/states.js';
 import { isLoopback, LoopbackReceiver, type Redirect } from '../../auth/loopback.js';
 import { log } from '../../log.js';
@@ -108,6 +109,8 @@ export function registerAuthTools(server: McpServer, app: App): void {
     },
     handled('authorize_calendar', async (args) => {
       const userId = app.trips.userId(args.user_id);
+      // Everything missing at once, with where to set it, before anything starts.
+      requireSetup(args.provider, app.config, args.redirect_uri !== undefined);
       const flow = args.provider === 'outlook' ? outlookConnector(app) : connector(app);
       const redirectUri = flow.redirectUri(args.redirect_uri);
       const target = accountFor(app, args.provider, userId, args.account, args.calendar);
