@@ -4,7 +4,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { itemSummary } from '../events/desired.js';
 import type { Item } from '../model/types.js';
-import { importReservations, MAX_RESERVATION_CHARS } from '../trips/reservations.js';
+import { MAX_RESERVATION_CHARS } from '../trips/booking-text.js';
+import { importReservations } from '../trips/reservations.js';
 import { EXIT, withApp, type GlobalOptions } from './common.js';
 
 export interface ImportOptions extends GlobalOptions {

@@ -133,7 +133,7 @@ export const MIGRATIONS: readonly string[] = [
   // 7: an item added is compared with the user's items like it (same flight near its date, same
   //    confirmation code) by index, not by reading every item the user has
   `
-  CREATE INDEX items_by_user_kind ON items(user_id, kind, start_utc);
-  CREATE INDEX items_by_confirmation ON items(user_id, confirmation_code COLLATE NOCASE);
+  CREATE INDEX IF NOT EXISTS items_by_user_kind ON items(user_id, kind, start_utc);
+  CREATE INDEX IF NOT EXISTS items_by_confirmation ON items(user_id, confirmation_code COLLATE NOCASE);
   `,
 ];

@@ -241,7 +241,6 @@ export class Trips {
       ({ trip, times } = this.tripFor(user, item, options.path));
     }
     if (!options.allowDuplicate) {
-      // Same flight: same number on the same local date, so within three days of it whatever the zones.
       for (const existing of this.store.duplicateCandidates(user.id, item.kind, times.startUtc, 3 * DAY_MS, confirmationOf(item))) {
         if (sameAs(existing, item, times)) return { item: existing, trip: this.store.getTrip(existing.tripId)!, tripCreated: false, duplicate: true };
       }

@@ -2,7 +2,7 @@
 // none, other attributes first, an HTML comment around the JSON; it skips other scripts whole
 // and stops at a script that is never closed.
 import { expect, test } from 'vitest';
-import { findJsonLd, ldJsonScripts } from '../../src/trips/reservations.js';
+import { findJsonLd, ldJsonScripts } from '../../src/trips/booking-text.js';
 
 test('ld+json scripts in any spelling are found; other scripts are skipped whole', () => {
   const html = [
