@@ -40,7 +40,7 @@ async function exportAll() {
   const { events } = exportCalendar(app, {}, out);
   closeSync(out);
   const exportMs = performance.now() - t0;
-  const items = app.store.db.prepare('SELECT count(*) AS n FROM items WHERE deleted_at IS NULL').get().n;
+  const items = app.store.counts().items;
   await app.close();
   process.stdout.write(JSON.stringify({ items, events, bytes: statSync(join(dataDir, 'all.ics')).size, export_ms: Math.round(exportMs),
     max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }));

@@ -13,39 +13,9 @@
 //   CURSOR   where the last listing ended (CalDAV sync-token, Google syncToken, Graph deltaLink);
 //            the next listing returns only what changed since.
 
-export interface EventTime {
-  /** The instant, `YYYY-MM-DDTHH:MM:SSZ`. */
-  utc: string;
-  /** The IANA zone the time is shown in. */
-  zone: string;
-}
-
-export interface Reminder {
-  method: 'popup' | 'email';
-  minutesBefore: number;
-}
-
-/** The fields of an event that tripcal manages and compares. */
-export interface EventContent {
-  summary: string;
-  description: string;
-  location: string | null;
-  allDay: boolean;
-  start: EventTime;
-  end: EventTime;
-  reminders: Reminder[];
-  transparent: boolean;
-}
-
-/** An event to write: its content plus our marker. */
-export interface OutgoingEvent extends EventContent {
-  key: string;
-  uid: string;
-  tripId: string;
-  itemId: string;
-  /** Version number for SEQUENCE and the like. */
-  sequence: number;
-}
+export type { EventContent, EventTime, OutgoingEvent, Reminder } from '../core/ical/event.js';
+import type { EventContent, OutgoingEvent } from '../core/ical/event.js';
+import { TripcalError } from '../core/errors.js';
 
 /** A stored event we own, as listed or read back. */
 export interface RemoteEvent {
@@ -102,7 +72,7 @@ export interface CalendarProvider {
    */
   list(cursor: string | null, knownEtag?: (id: string) => string | undefined): Promise<Listing>;
   get(id: string): Promise<RemoteEvent | null>;
-  /** Creates the event under the id derived from its key; an existing one there is a ConflictError. */
+  /** Creates the event under the id derived from its key; an existing one there is a RemoteConflictError. */
   create(event: OutgoingEvent): Promise<RemoteEvent>;
   update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent>;
   /** The content this event will read back as once written (what `list` and `get` will report). */
@@ -118,16 +88,17 @@ export interface CalendarProvider {
 
 // Errors: every provider maps its failures to these, so sync decides without knowing the API.
 
-export class ProviderError extends Error {
+/** What a remote calendar answered, as a branch of tripcal's one error hierarchy. */
+export class ProviderError extends TripcalError {
   constructor(message: string, readonly status?: number) {
-    super(message);
+    super('provider', message);
     this.name = new.target.name;
   }
 }
 /** The event (or calendar) is not there. */
-export class NotFoundError extends ProviderError {}
+export class RemoteNotFoundError extends ProviderError {}
 /** A precondition failed: the etag is stale, or the id is already taken (then `existing` is what is there). */
-export class ConflictError extends ProviderError {
+export class RemoteConflictError extends ProviderError {
   constructor(message: string, status?: number, readonly existing?: RemoteEvent) {
     super(message, status);
   }

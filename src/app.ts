@@ -52,7 +52,7 @@ export function openApp(options: ConfigOptions = {}): App {
   const trips = new Trips(store, config);
   const feeds = new FeedPublisher(store, dataDir);
   trips.onChange((userId) => feeds.schedule(userId));
-  const vault = new Vault(store.db, dataDir);
+  const vault = new Vault(store.secrets, dataDir);
   const sync = new SyncEngine(store, config, trips, providerFor(vault, config), undefined, (account) => providerFingerprint(account, vault));
   let closed = false;
   return {

@@ -1,58 +1,7 @@
-// The one error hierarchy of tripcal. Every error a user can cause names the field at fault and
-// what was expected, so a tool result or a CLI message can tell them how to fix it.
-
-export type ErrorCode = 'invalid_input' | 'not_found' | 'conflict' | 'config' | 'unavailable' | 'internal';
-
-export class TripcalError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(field ? `${field}: ${message}` : message);
-    this.name = 'TripcalError';
-  }
-}
-
-/** Bad input from a user or a client: the field path and what was wrong with it. */
-export class InputError extends TripcalError {
-  constructor(field: string, message: string) {
-    super('invalid_input', message, field);
-    this.name = 'InputError';
-  }
-}
-
-/** A referenced thing (trip, item, user) does not exist. */
-export class NotFoundError extends TripcalError {
-  constructor(field: string, message: string) {
-    super('not_found', message, field);
-    this.name = 'NotFoundError';
-  }
-}
-
-/** The thing changed under the caller (e.g. an expected version no longer matches). */
-export class ConflictError extends TripcalError {
-  constructor(field: string, message: string) {
-    super('conflict', message, field);
-    this.name = 'ConflictError';
-  }
-}
-
-/** A calendar (or another service tripcal needs) could not answer: what failed and what to do. */
-export class UnavailableError extends TripcalError {
-  constructor(message: string) {
-    super('unavailable', message);
-    this.name = 'UnavailableError';
-  }
-}
-
-/** A configuration file or environment problem; `problems` holds one line per issue. */
-export class ConfigError extends TripcalError {
-  constructor(readonly problems: string[]) {
-    super('config', problems.join('\n'));
-    this.name = 'ConfigError';
-  }
-}
+// The one error hierarchy of tripcal lives in core/errors.ts (providers' errors are a branch of
+// it); here is how any error, ours or not, is described to a person.
+export { ConfigError, ConflictError, InputError, NotFoundError, TripcalError, UnavailableError, type ErrorCode } from '../core/errors.js';
+import { TripcalError, type ErrorCode } from '../core/errors.js';
 
 export function describeError(error: unknown): { code: ErrorCode; message: string; field?: string } {
   if (error instanceof TripcalError) return { code: error.code, message: error.message, field: error.field };

@@ -1,7 +1,7 @@
 // HTTP for the CalDAV provider: one fetch that counts requests, times out, and turns network
 // failures into TransientError; and the mapping of HTTP statuses to the provider errors.
 import {
-  AuthExpiredError, ConflictError, InvalidError, NotFoundError, ProviderError, RateLimitedError, TransientError,
+  AuthExpiredError, RemoteConflictError, InvalidError, RemoteNotFoundError, ProviderError, RateLimitedError, TransientError,
 } from '../types.js';
 import { networkCause, REQUEST_TIMEOUT_MS, retryAfterMs } from '../http.js';
 
@@ -14,8 +14,8 @@ export function errorForStatus(status: number, what: string, retryAfter: string 
   const message = `${what}: HTTP ${status}`;
   if (status === 403 && write) return new InvalidError(`${message} (the server refused this event)`, status);
   if (status === 401 || status === 403) return new AuthExpiredError(`${message} (the server refused the username or password)`, status);
-  if (status === 404 || status === 410) return new NotFoundError(message, status);
-  if (status === 409 || status === 412) return new ConflictError(message, status);
+  if (status === 404 || status === 410) return new RemoteNotFoundError(message, status);
+  if (status === 409 || status === 412) return new RemoteConflictError(message, status);
   if (status === 429) return new RateLimitedError(message, retryAfterMs(retryAfter), status);
   if (status === 503 && retryAfter) return new RateLimitedError(message, retryAfterMs(retryAfter), status);
   if (status >= 500) return new TransientError(message, status);

@@ -1,8 +1,8 @@
 // Reads our events back from iCalendar text with node-ical: the marker, and the content we
 // manage, in the same shape we write it, so a remote edit shows as a changed content hash.
 import ical from 'node-ical';
-import { allDayDate, instantOf, propertyText as text, type ParsedDate, type ParsedEvent } from '../../src/ics/parsed.js';
-import { canonicalZone } from '../../src/tz/names.js';
+import { allDayDate, instantOf, propertyText as text, type ParsedDate, type ParsedEvent } from '../../core/ical/parsed.js';
+import { canonicalZone } from '../../core/tz/names.js';
 import type { BusyInterval, EventContent, Reminder } from '../types.js';
 
 /** A relative TRIGGER such as -P2D, -PT2H, -PT90M as minutes before the start; null otherwise. */

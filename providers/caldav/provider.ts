@@ -7,10 +7,10 @@ import {
   calendarMultiGet, calendarQuery, createAccount, createObject, deleteObject, DAVNamespaceShort, fetchCalendars,
   makeCalendar, syncCollection, updateObject, type DAVAccount, type DAVResponse,
 } from 'tsdav';
-import { singleEventCalendar } from '../../src/ics/vevent.js';
+import { singleEventCalendar } from '../../core/ical/vevent.js';
 import type { CalDavSettings } from '../registry.js';
 import {
-  ConflictError, InvalidError, NotFoundError, ProviderError, type BusyInterval, type CalendarInfo, type CalendarProvider, type EventContent, type Listing,
+  RemoteConflictError, InvalidError, RemoteNotFoundError, ProviderError, type BusyInterval, type CalendarInfo, type CalendarProvider, type EventContent, type Listing,
   type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
 import { CountingFetch, errorForStatus } from './http.js';
@@ -174,7 +174,7 @@ export class CalDavProvider implements CalendarProvider {
     // RFC 4791 §5.3.4: no ETag means the server changed what we sent; read it back.
     if (!etag) {
       const stored = await this.get(id);
-      if (!stored) throw new NotFoundError(`${id} vanished right after it was written`);
+      if (!stored) throw new RemoteNotFoundError(`${id} vanished right after it was written`);
       return stored;
     }
     return this.toRemote(id, etag, data)!;
@@ -194,7 +194,7 @@ export class CalDavProvider implements CalendarProvider {
       // Our deterministic href is taken: by our own event when an earlier create's answer was lost.
       const existing = await this.get(id);
       if (existing && existing.key !== event.key) throw new InvalidError(`${id} holds another event (${existing.key}); not touching it`);
-      throw new ConflictError(`${id} exists already`, 412, existing ?? undefined);
+      throw new RemoteConflictError(`${id} exists already`, 412, existing ?? undefined);
     }
     await this.checkWrite(res, `PUT ${id}`);
     return this.written(id, res, data);
@@ -208,7 +208,7 @@ export class CalDavProvider implements CalendarProvider {
     await this.connect();
     const data = singleEventCalendar(event, new Date().toISOString());
     // tsdav adds If-Match only for a truthy etag; without one an update would overwrite blindly.
-    if (!etag) throw new ConflictError(`no etag known for ${id}; read it first`);
+    if (!etag) throw new RemoteConflictError(`no etag known for ${id}; read it first`);
     const res = await updateObject({
       url: this.urlOf(id),
       data,
@@ -222,7 +222,7 @@ export class CalDavProvider implements CalendarProvider {
 
   async delete(id: string, etag: string): Promise<void> {
     await this.connect();
-    if (!etag) throw new ConflictError(`no etag known for ${id}; read it first`);
+    if (!etag) throw new RemoteConflictError(`no etag known for ${id}; read it first`);
     const res = await deleteObject({ url: this.urlOf(id), etag, headers: { ...this.headers, 'if-match': etag }, fetch: this.fetch });
     if (res.status === 404 || res.status === 410) return;
     await this.checkWrite(res, `DELETE ${id}`);

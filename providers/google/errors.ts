@@ -3,7 +3,7 @@
 // token endpoint answers RFC 6749 §5.2 `{error: "invalid_grant", error_description}`.
 import { networkCause, retryAfterMs } from '../http.js';
 import {
-  AuthExpiredError, ConflictError, InvalidError, NotFoundError, ProviderError, RateLimitedError, TransientError,
+  AuthExpiredError, RemoteConflictError, InvalidError, RemoteNotFoundError, ProviderError, RateLimitedError, TransientError,
 } from '../types.js';
 
 interface CalendarErrorBody {
@@ -33,8 +33,8 @@ export function errorForAnswer(status: number, body: unknown, retryAfter: string
     return new AuthExpiredError(`${message}; Google did not grant tripcal the access this needs`, status);
   }
   if (status === 403) return new InvalidError(message, status);
-  if (status === 404 || status === 410) return new NotFoundError(message, status);
-  if (status === 409 || status === 412) return new ConflictError(message, status);
+  if (status === 404 || status === 410) return new RemoteNotFoundError(message, status);
+  if (status === 409 || status === 412) return new RemoteConflictError(message, status);
   if (status === 503 && retryAfter) return new RateLimitedError(message, retryAfterMs(retryAfter), status);
   if (status >= 500 || status === 408) return new TransientError(message, status);
   return new InvalidError(message, status);

@@ -2,7 +2,7 @@
 // five reminder overrides, transparency, and our marker in extendedProperties.private; and back
 // from what Google returns (times re-rendered in some zone: compare instants, never strings).
 import type { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
-import { localDateOf } from '../../src/tz/zones.js';
+import { localDateOf } from '../../core/tz/zones.js';
 import type { EventContent, EventTime, OutgoingEvent, Reminder } from '../types.js';
 import { eventIdForKey } from './ids.js';
 

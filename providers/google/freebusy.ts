@@ -1,7 +1,7 @@
 // Free/busy pieces for the Google provider: the windows one freeBusy query may cover (Google
 // refuses spans of more than about 90 days, "timeRangeTooLong": reference §8, and third-party
 // reports such as cal.com's), and busy time from a calendar's own events.
-import { offsetAt } from '../../src/tz/zones.js';
+import { offsetAt } from '../../core/tz/zones.js';
 import type { BusyInterval } from '../types.js';
 import { keyOf, utcOf, type Event } from './events.js';
 

@@ -5,7 +5,7 @@
 // - Every event we own carries extendedProperties.private (§7); full listings find them with
 //   privateExtendedProperty, incremental ones use the syncToken (which allows no filter, §6) and
 //   keep ours client-side; 410 fullSyncRequired drops the token for a full listing.
-// - Updates and deletes carry If-Match (§5); 412 is a ConflictError the reconciler re-plans.
+// - Updates and deletes carry If-Match (§5); 412 is a RemoteConflictError the reconciler re-plans.
 // - gaxios's own retries are off: the one retry helper (src/sync/retry.ts) backs off with jitter
 //   and Retry-After, and treats 403 rateLimitExceeded like 429 (§9, which gaxios does not).
 // - A 401 refreshes the access token once (coalesced across concurrent calls), then needs a person.
@@ -14,7 +14,7 @@ import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { REQUEST_TIMEOUT_MS } from '../http.js';
 import type { GoogleSettings } from '../registry.js';
 import {
-  ConflictError, InvalidError, NotFoundError, type BusyInterval, type CalendarInfo, type CalendarProvider,
+  RemoteConflictError, InvalidError, RemoteNotFoundError, type BusyInterval, type CalendarInfo, type CalendarProvider,
   type EventContent, type Listing, type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
 import { postBatch, WriteBatcher, type Answer, type Call } from './batch.js';
@@ -137,7 +137,7 @@ export class GoogleProvider implements CalendarProvider {
         return await this.listPages({ syncToken: cursor }, false, before, knownEtag);
       } catch (error) {
         // 410 fullSyncRequired: the token is no longer valid; start over with a full listing (§6).
-        if (!(error instanceof NotFoundError && error.status === 410)) throw error;
+        if (!(error instanceof RemoteNotFoundError && error.status === 410)) throw error;
       }
     }
     return this.listPages({ privateExtendedProperty: [`${MARK}=1`] }, true, before, knownEtag);
@@ -177,7 +177,7 @@ export class GoogleProvider implements CalendarProvider {
       this.carried.set(event.id!, { etag: event.etag!, fields: carriedFields(event) });
       return event;
     } catch (error) {
-      if (error instanceof NotFoundError) return null;
+      if (error instanceof RemoteNotFoundError) return null;
       throw error;
     }
   }
@@ -231,13 +231,13 @@ export class GoogleProvider implements CalendarProvider {
         () => this.api.events.insert({ calendarId: this.calendarId, requestBody: body }, CALL), 'creating an event');
       return this.remote(made!);
     } catch (error) {
-      if (!(error instanceof ConflictError && error.status === 409)) throw error;
+      if (!(error instanceof RemoteConflictError && error.status === 409)) throw error;
       // The id is taken (§4): by our own event whose answer was lost, or by the one the user deleted.
       const existing = await this.getRaw(body.id!);
       if (!existing) throw error;
       if (existing.status === 'cancelled') return this.update(existing.id!, existing.etag!, event);
       if (keyOf(existing) !== event.key) throw new InvalidError(`event id ${body.id} is taken by an event tripcal does not own`, 409);
-      throw new ConflictError('the event exists already', 409, this.remote(existing));
+      throw new RemoteConflictError('the event exists already', 409, this.remote(existing));
     }
   }
 
@@ -267,7 +267,7 @@ export class GoogleProvider implements CalendarProvider {
         'deleting an event');
     } catch (error) {
       // 410 deleted / 404: it is gone already, which is what we wanted.
-      if (error instanceof NotFoundError) return;
+      if (error instanceof RemoteNotFoundError) return;
       throw error;
     }
   }

@@ -2,7 +2,7 @@
 // §3.6, §5, §6, §8): branch on error.code, never on the message.
 import { networkCause, retryAfterMs } from '../http.js';
 import {
-  AuthExpiredError, ConflictError, InvalidError, NotFoundError, ProviderError, RateLimitedError, TransientError,
+  AuthExpiredError, RemoteConflictError, InvalidError, RemoteNotFoundError, ProviderError, RateLimitedError, TransientError,
 } from '../types.js';
 
 export interface GraphErrorLike {
@@ -22,8 +22,8 @@ export function graphErrorFor(status: number, code: string | null | undefined, m
   }
   if (status === 429 || ((status === 503 || status === 504) && retryAfter)) return new RateLimitedError(text, retryAfterMs(retryAfter), status);
   if (/ApplicationThrottled|activityLimitReached/i.test(code ?? '')) return new RateLimitedError(text, retryAfterMs(retryAfter), status);
-  if (status === 404 || status === 410) return new NotFoundError(text, status);
-  if (status === 412 || (status === 409 && /IrresolvableConflict|resourceModified/i.test(code ?? ''))) return new ConflictError(text, status);
+  if (status === 404 || status === 410) return new RemoteNotFoundError(text, status);
+  if (status === 412 || (status === 409 && /IrresolvableConflict|resourceModified/i.test(code ?? ''))) return new RemoteConflictError(text, status);
   if (status >= 500 || status === 408) return new TransientError(text, status);
   return new InvalidError(text, status);
 }

@@ -3,8 +3,8 @@
 // `Prefer: outlook.timezone="UTC"`, so nothing depends on the mailbox's zone), all-day events as
 // midnight to midnight in their own zone, one reminder, busy or free, and our key in a
 // single-value extended property (§2a).
-import { remoteZone } from '../../src/tz/windows.js';
-import { icsWallTime, localDateOf, startOfLocalDay, wallTimeReadsBack } from '../../src/tz/zones.js';
+import { remoteZone } from '../../core/tz/windows.js';
+import { icsWallTime, localDateOf, startOfLocalDay, wallTimeReadsBack } from '../../core/tz/zones.js';
 import type { EventContent, EventTime, OutgoingEvent, Reminder } from '../types.js';
 
 export type GraphEvent = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

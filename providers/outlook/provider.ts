@@ -9,7 +9,7 @@
 //   An expired delta link (410, or a 4xx with syncStateNotFound / resyncRequired) means a full listing.
 // - Times go out as wall time + IANA zone and are read back in UTC (`Prefer: outlook.timezone`).
 // - Updates and deletes carry If-Match with the event's @odata.etag (§5); 412 (or 409
-//   ErrorIrresolvableConflict) is a ConflictError the reconciler re-plans by the account's policy.
+//   ErrorIrresolvableConflict) is a RemoteConflictError the reconciler re-plans by the account's policy.
 // - The SDK's RetryHandler is left out of the middleware chain: the one retry helper
 //   (src/sync/retry.ts) honours Retry-After on 429/503/504 (§6), so nothing retries twice.
 // - Three or more writes at once go out as JSON $batch requests of up to 20 (§7).
@@ -19,7 +19,7 @@ import { WriteBatcher, type Answer, type Call } from '../batcher.js';
 import type { OutlookSettings } from '../registry.js';
 import { deltaExpired, errorFromThrown, graphErrorFor, type GraphErrorLike } from './errors.js';
 import {
-  InvalidError, NotFoundError, TransientError,
+  InvalidError, RemoteNotFoundError, TransientError,
   type BusyInterval, type CalendarInfo, type CalendarProvider, type EventContent, type Listing, type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
 import { contentOf, expectedContent, graphEvent, keyOf, KEY_PROPERTY, MARK_PROPERTY, READ_PREFER, type GraphEvent } from './events.js';
@@ -276,7 +276,7 @@ export class OutlookProvider implements CalendarProvider {
     try {
       return await this.call('reading an event', (c) => c.api(`/me/events/${encodeURIComponent(id)}`).header('Prefer', READ_PREFER).expand(EXPAND).get()) as GraphEvent;
     } catch (error) {
-      if (error instanceof NotFoundError) return null;
+      if (error instanceof RemoteNotFoundError) return null;
       throw error;
     }
   }
@@ -346,7 +346,7 @@ export class OutlookProvider implements CalendarProvider {
     try {
       await this.write({ method: 'DELETE', path: `/me/events/${encodeURIComponent(id)}`, headers: { 'If-Match': etag } }, 'deleting an event');
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
+      if (!(error instanceof RemoteNotFoundError)) throw error;
     }
   }
 

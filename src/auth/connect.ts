@@ -20,11 +20,11 @@ export interface TargetAccount {
 }
 
 export function connector(app: App): GoogleConnector {
-  return new GoogleConnector(app.store.db, app.sync.links, app.vault, app.config.google);
+  return new GoogleConnector(app.store.oauthStates, app.sync.links, app.vault, app.config.google);
 }
 
 export function outlookConnector(app: App): OutlookConnector {
-  return new OutlookConnector(app.store.db, app.sync.links, app.vault, app.config.outlook);
+  return new OutlookConnector(app.store.oauthStates, app.sync.links, app.vault, app.config.outlook);
 }
 
 export function googleAccountFor(app: App, userId: string, name?: string, calendar?: string): TargetAccount {
@@ -86,7 +86,7 @@ export async function finishOutlook(app: App, userId: string, done: OutlookFinis
 }
 
 function states(app: App): OAuthStates {
-  return new OAuthStates(app.store.db, app.vault);
+  return new OAuthStates(app.store.oauthStates, app.vault);
 }
 
 /** Who a state still open is for (user and provider), else null. */

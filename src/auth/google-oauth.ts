@@ -10,7 +10,7 @@ import { OAuthError, OAuthStates, redirectUriOf, STATE_TTL_MS } from './states.j
 
 export { OAuthError, STATE_TTL_MS };
 import type { SyncStore } from '../store/sync.js';
-import type Database from 'better-sqlite3';
+import type { OAuthStateRows } from '../store/secrets.js';
 import { googleClient } from '../sync/accounts.js';
 import type { GoogleTokens } from '../../providers/registry.js';
 
@@ -69,13 +69,13 @@ export interface Finished {
 
 export class GoogleConnector {
   constructor(
-    db: Database.Database,
+    stateRows: OAuthStateRows,
     private readonly links: SyncStore,
     private readonly vault: Vault,
     private readonly google: GoogleClientConfig,
     now: () => number = Date.now,
   ) {
-    this.states = new OAuthStates(db, vault, now);
+    this.states = new OAuthStates(stateRows, vault, now);
   }
 
   private readonly states: OAuthStates;

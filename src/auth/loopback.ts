@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { log } from '../log.js';
+import { STATE_TTL_MS } from './states.js';
 
 export interface Redirect {
   code: string | null;
@@ -89,5 +90,36 @@ export class LoopbackReceiver {
     this.server?.closeAllConnections();
     this.server?.close();
     this.server = undefined;
+  }
+}
+
+/**
+ * One loopback receiver per redirect URI this process may listen on (loopback, with a port),
+ * shared by the sign-ins that use it and closed after the longest of them can still finish.
+ */
+export class RedirectListeners {
+  private readonly receivers = new Map<string, LoopbackReceiver>();
+
+  constructor(private readonly isPending: (state: string) => boolean, private readonly finish: (redirect: Redirect) => Promise<{ ok: boolean; text: string }>) {}
+
+  /** Listens on the redirect URI if it is ours to listen on; false when not (the code then comes by hand). */
+  async listen(redirectUri: string): Promise<boolean> {
+    const url = new URL(redirectUri);
+    if (!isLoopback(redirectUri) || !url.port) return false;
+    const key = `${url.hostname}:${url.port}${url.pathname}`;
+    let receiver = this.receivers.get(key);
+    if (!receiver?.listening) {
+      const made = new LoopbackReceiver(url.pathname, this.isPending, this.finish);
+      try {
+        await made.listen(url.hostname, Number(url.port));
+      } catch (error) {
+        log.info('cannot listen on the OAuth redirect URI; handle_auth_callback will finish', { port: url.port, error: (error as Error).message });
+        return false;
+      }
+      this.receivers.set(key, made);
+      receiver = made;
+    }
+    receiver.closeAfter(STATE_TTL_MS + 60_000);
+    return true;
   }
 }

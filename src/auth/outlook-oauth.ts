@@ -10,7 +10,7 @@ import type { OutlookClientConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { SyncStore } from '../store/sync.js';
 import { outlookClient } from '../sync/accounts.js';
-import type Database from 'better-sqlite3';
+import type { OAuthStateRows } from '../store/secrets.js';
 import { OAuthError, OAuthStates, redirectUriOf } from './states.js';
 import { outlookCacheSecret, type Vault } from './vault.js';
 
@@ -57,13 +57,13 @@ export class OutlookConnector {
   private readonly states: OAuthStates;
 
   constructor(
-    db: Database.Database,
+    stateRows: OAuthStateRows,
     private readonly links: SyncStore,
     private readonly vault: Vault,
     private readonly outlook: OutlookClientConfig,
     now: () => number = Date.now,
   ) {
-    this.states = new OAuthStates(db, vault, now);
+    this.states = new OAuthStates(stateRows, vault, now);
   }
 
   redirectUri(given: string | undefined): string {

@@ -2,9 +2,9 @@
 // randomness, single-use, bound to the user, provider and account, expiring after 10 minutes.
 // Only a hash of it is stored; the PKCE verifier that goes with it is sealed by the vault.
 import { createHash, randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { loopbackOrHttps } from '../config/schema.js';
 import { InputError, TripcalError } from '../errors.js';
+import type { OAuthStateRows } from '../store/secrets.js';
 import type { Vault } from './vault.js';
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
@@ -49,42 +49,40 @@ export function redirectUriOf(given: string | undefined, configured: string | un
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
 export class OAuthStates {
-  constructor(private readonly db: Database.Database, private readonly vault: Vault, private readonly now: () => number = Date.now) {}
+  constructor(private readonly rows: OAuthStateRows, private readonly vault: Vault, private readonly now: () => number = Date.now) {}
 
   issue(userId: string, provider: OAuthProvider, account: string, calendar: string, redirectUri: string, verifier: string): Issued {
     const state = randomBytes(32).toString('base64url');
     const created = this.now();
     const hash = hashState(state);
-    this.db.prepare('DELETE FROM oauth_states WHERE expires_at < ?').run(new Date(created - STATE_TTL_MS).toISOString());
-    this.db.prepare(`INSERT INTO oauth_states (state_hash, user_id, provider, account, calendar, redirect_uri, verifier, created_at, expires_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(hash, userId, provider, account, calendar, redirectUri, this.vault.seal(`oauth-state:${hash}`, verifier), new Date(created).toISOString(), new Date(created + STATE_TTL_MS).toISOString());
-    return { state, expiresAt: new Date(created + STATE_TTL_MS).toISOString() };
+    const expiresAt = new Date(created + STATE_TTL_MS).toISOString();
+    this.rows.insert(hash, {
+      user_id: userId, provider, account, calendar, redirect_uri: redirectUri, verifier: this.vault.seal(`oauth-state:${hash}`, verifier),
+      created_at: new Date(created).toISOString(), expires_at: expiresAt,
+    }, new Date(created - STATE_TTL_MS).toISOString());
+    return { state, expiresAt };
   }
 
   /** Who a state that can still be completed (known, unused, unexpired) is for, else null. */
   pending(state: string): { userId: string; provider: OAuthProvider } | null {
-    const row = this.db.prepare('SELECT user_id, provider, expires_at FROM oauth_states WHERE state_hash = ? AND used_at IS NULL').get(hashState(state)) as
-      { user_id: string; provider: OAuthProvider; expires_at: string } | undefined;
-    return row && Date.parse(row.expires_at) > this.now() ? { userId: row.user_id, provider: row.provider } : null;
+    const row = this.rows.find(hashState(state));
+    return row && !row.used_at && Date.parse(row.expires_at) > this.now() ? { userId: row.user_id, provider: row.provider as OAuthProvider } : null;
   }
 
   /** The user declined on the provider's page: the state is used up. */
   abandon(state: string): void {
-    this.db.prepare('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(new Date(this.now()).toISOString(), hashState(state));
+    this.rows.markUsed(hashState(state), new Date(this.now()).toISOString());
   }
 
   /** Checks the state (known, this user's, unused, unexpired) and uses it up. A refused state changes nothing. */
   take(userId: string, state: string): TakenState {
     const hash = hashState(state);
-    const row = this.db.prepare('SELECT * FROM oauth_states WHERE state_hash = ?').get(hash) as
-      { user_id: string; provider: OAuthProvider; account: string; calendar: string; redirect_uri: string; verifier: string; expires_at: string; used_at: string | null } | undefined;
+    const row = this.rows.find(hash);
     if (!row) throw new OAuthError('state', 'unknown: it was not issued by this tripcal (or was cleaned up long ago); start again with authorize_calendar');
     if (row.user_id !== userId) throw new OAuthError('state', `was issued for another user, not "${userId}"; start again with authorize_calendar for this user`);
     if (row.used_at) throw new OAuthError('state', 'already used: each authorization can be completed once (if the browser said "tripcal is connected", it is done: see sync_status); else start again with authorize_calendar');
     if (Date.parse(row.expires_at) <= this.now()) throw new OAuthError('state', 'expired (an authorization must be completed within 10 minutes); start again with authorize_calendar');
-    const taken = this.db.prepare('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(new Date(this.now()).toISOString(), hash);
-    if (taken.changes !== 1) throw new OAuthError('state', 'already used: each authorization can be completed once; start again with authorize_calendar');
-    return { provider: row.provider, account: row.account, calendar: row.calendar, redirectUri: row.redirect_uri, verifier: this.vault.open(`oauth-state:${hash}`, row.verifier) };
+    if (!this.rows.markUsed(hash, new Date(this.now()).toISOString())) throw new OAuthError('state', 'already used: each authorization can be completed once; start again with authorize_calendar');
+    return { provider: row.provider as OAuthProvider, account: row.account, calendar: row.calendar, redirectUri: row.redirect_uri, verifier: this.vault.open(`oauth-state:${hash}`, row.verifier) };
   }
 }

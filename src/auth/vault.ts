@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import type { SecretRows } from '../store/secrets.js';
 import { TripcalError } from '../errors.js';
 
 const FORMAT = 'v1';
@@ -55,7 +55,7 @@ export class Vault {
   private key: Buffer | undefined;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly rows: SecretRows,
     private readonly dataDir: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
@@ -79,7 +79,7 @@ export class Vault {
             + `encrypted with it (calendar passwords or tokens, feed links); ${RESET_HINT}`);
         }
         // Nothing was protected by the old key but its check value: start afresh.
-        this.db.prepare('DELETE FROM secrets WHERE name = ?').run(CHECK);
+        this.rows.delete(CHECK);
         try {
           writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
         } catch (error) {
@@ -96,19 +96,19 @@ export class Vault {
         throw new VaultKeyError(`the encryption key (${this.keySource()}) is not the one this data directory's secrets were stored with; ${RESET_HINT}`);
       }
     } else {
-      this.db.prepare('INSERT OR IGNORE INTO secrets (name, value, updated_at) VALUES (?, ?, ?)').run(CHECK, this.encryptWith(key, CHECK, 'ok'), new Date().toISOString());
+      this.rows.putIfAbsent(CHECK, this.encryptWith(key, CHECK, 'ok'));
     }
     this.key = key;
     return key;
   }
 
   private checkValue(): string | undefined {
-    return (this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(CHECK) as { value: string } | undefined)?.value;
+    return this.rows.value(CHECK);
   }
 
   /** Secrets stored, not counting the key check. */
   private count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM secrets WHERE name != ?').get(CHECK) as { n: number }).n;
+    return this.rows.countExcept(CHECK);
   }
 
   /** The key as a vault.key file holds it (base64), for `tripcal backup --with-key`; checked first. */
@@ -120,12 +120,11 @@ export class Vault {
    * Whether the key in `keyText` (a vault.key file's content) opens the secrets of `db`: null when
    * that database holds no secrets, so any key will do.
    */
-  static keyOpens(db: Database.Database, keyText: string): boolean | null {
-    const check = (db.prepare('SELECT value FROM secrets WHERE name = ?').get(CHECK) as { value: string } | undefined)?.value;
-    const held = (db.prepare('SELECT count(*) AS n FROM secrets WHERE name != ?').get(CHECK) as { n: number }).n;
-    if (!check || held === 0) return null;
+  static keyOpens(rows: SecretRows, keyText: string): boolean | null {
+    const check = rows.value(CHECK);
+    if (!check || rows.countExcept(CHECK) === 0) return null;
     const key = Buffer.from(keyText.trim(), 'base64');
-    return key.length === 32 && new Vault(db, '').decryptWith(key, CHECK, check) !== null;
+    return key.length === 32 && new Vault(rows, '').decryptWith(key, CHECK, check) !== null;
   }
 
   /** Loads and checks the key now (the daemon does this before it starts serving), or throws a VaultKeyError. */
@@ -150,16 +149,10 @@ export class Vault {
    * key check, so the next use starts afresh with whatever key is configured. Returns the names removed.
    */
   reset(target: { names: string[] } | { all: true }): string[] {
-    return this.db.transaction(() => {
-      const rows = this.db.prepare('SELECT name FROM secrets ORDER BY name').all() as Array<{ name: string }>;
-      const doomed = rows.map((r) => r.name).filter((name) => ('all' in target ? true : target.names.includes(name)));
-      const remove = this.db.prepare('DELETE FROM secrets WHERE name = ?');
-      for (const name of doomed) remove.run(name);
-      // Sign-ins under way carry verifiers sealed with the old key: they cannot finish either.
-      if ('all' in target) this.db.prepare('DELETE FROM oauth_states').run();
-      this.key = undefined;
-      return doomed.filter((name) => name !== CHECK);
-    }).immediate();
+    // With all: sign-ins under way carry verifiers sealed with the old key, so they go too.
+    const removed = this.rows.remove((name) => ('all' in target ? true : target.names.includes(name)), 'all' in target);
+    this.key = undefined;
+    return removed.filter((name) => name !== CHECK);
   }
 
   private encryptWith(key: Buffer, name: string, plain: string): string {
@@ -186,15 +179,13 @@ export class Vault {
 
   set(name: string, plain: string): void {
     const key = this.loadKey();
-    this.db.prepare(`INSERT INTO secrets (name, value, updated_at) VALUES (?, ?, ?)
-      ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`)
-      .run(name, this.encryptWith(key, name, plain), new Date().toISOString());
+    this.rows.put(name, this.encryptWith(key, name, plain));
   }
 
   get(name: string): string | null {
-    const row = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as { value: string } | undefined;
-    if (!row) return null;
-    const plain = this.decryptWith(this.loadKey(), name, row.value);
+    const value = this.rows.value(name);
+    if (value === undefined) return null;
+    const plain = this.decryptWith(this.loadKey(), name, value);
     if (plain === null) throw new VaultKeyError(`secret "${name}" cannot be decrypted with the key from ${this.keySource()}; ${RESET_HINT}`);
     return plain;
   }
@@ -211,11 +202,11 @@ export class Vault {
   }
 
   has(name: string): boolean {
-    return this.db.prepare('SELECT 1 FROM secrets WHERE name = ?').get(name) !== undefined;
+    return this.rows.has(name);
   }
 
   delete(name: string): void {
-    this.db.prepare('DELETE FROM secrets WHERE name = ?').run(name);
+    this.rows.delete(name);
   }
 }
 

@@ -36,7 +36,7 @@ function report(app: App): { report: Record<string, unknown>; healthy: boolean }
       database_check: 'ok',
       schema_version: app.store.schemaVersion(),
       schema_latest: MIGRATIONS.length,
-      journal_mode: app.store.db.pragma('journal_mode', { simple: true }),
+      journal_mode: app.store.journalMode(),
       default_user: app.config.default_user,
       users: [...configured, ...known.filter((k) => !configured.some((c) => c.id === k.id))],
       trips,

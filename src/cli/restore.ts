@@ -3,14 +3,14 @@
 // tripcal, its secrets opened by the key that will be used), no daemon may be running, a model
 // already there is replaced only with --force and kept beside it, and the copy is moved into
 // place whole. An older backup is brought up to date by the usual migrations.
-import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configuredKeyText, Vault, VAULT_KEY_FILE } from '../auth/vault.js';
 import { loadConfig } from '../config/load.js';
 import { DaemonLock } from '../daemon/lock.js';
 import { InputError } from '../errors.js';
-import { openDatabase, StoreError } from '../store/database.js';
+import { openDatabase } from '../store/database.js';
+import { dropSecrets, inspectBackup, liveTrips } from '../store/files.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { DB_FILE } from '../store/store.js';
 import type { GlobalOptions } from './common.js';
@@ -21,45 +21,9 @@ export interface RestoreOptions extends GlobalOptions {
   dropSecrets?: boolean;
 }
 
-interface Checked { trips: number; items: number; version: number; keyOpens: boolean | null }
-
-/** The backup as it is, or a StoreError naming what is wrong with it. */
-function checkBackup(file: string, keyText: string | null): Checked {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-    const check = db.pragma('quick_check') as Array<{ quick_check: string }>;
-    if (check[0]?.quick_check !== 'ok') throw new StoreError(file, `the backup is damaged (${check[0]?.quick_check}); nothing was changed`);
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      throw new StoreError(file, `the backup has schema version ${version}, made by a newer tripcal (this one knows up to ${MIGRATIONS.length}); restore it with that version. Nothing was changed`);
-    }
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
-    if (!['trips', 'items', 'secrets'].every((t) => tables.includes(t))) throw new StoreError(file, 'is not a tripcal backup (no trips, items and secrets tables); nothing was changed');
-    const count = (table: string) => (db!.prepare(`SELECT count(*) AS n FROM ${table} WHERE deleted_at IS NULL`).get() as { n: number }).n;
-    return { trips: count('trips'), items: count('items'), version, keyOpens: keyText === null ? null : Vault.keyOpens(db, keyText) };
-  } catch (error) {
-    if (error instanceof StoreError) throw error;
-    const code = (error as { code?: string }).code ?? (error as Error).message;
-    throw new StoreError(file, `cannot be read as a tripcal backup (${code}); nothing was changed`);
-  } finally {
-    db?.close();
-  }
-}
-
-/** Live trips in the database now there, or null when there is none (or it cannot be read). */
+/** Live trips in the database now there, or null when there is none (-1: there, but damaged). */
 function currentTrips(path: string): number | null {
-  if (!existsSync(path)) return null;
-  try {
-    const db = new Database(path, { readonly: true, fileMustExist: true });
-    try {
-      return (db.prepare('SELECT count(*) AS n FROM trips WHERE deleted_at IS NULL').get() as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return -1; // there, but damaged: still replaced only when asked
-  }
+  return existsSync(path) ? liveTrips(path) : null;
 }
 
 export async function restoreCommand(file: string, options: RestoreOptions): Promise<void> {
@@ -70,8 +34,8 @@ export async function restoreCommand(file: string, options: RestoreOptions): Pro
   }
   if (!existsSync(source)) throw new InputError('file', `${source} does not exist`);
   const keyText = options.key ? readFileSync(resolve(options.key), 'utf8').trim() : configuredKeyText(dataDir);
-  const checked = checkBackup(source, keyText);
-  if (checked.keyOpens === false && !options.dropSecrets) {
+  const checked = inspectBackup(source, (rows) => (keyText === null ? null : Vault.keyOpens(rows, keyText)));
+  if (checked.secrets === false && !options.dropSecrets) {
     throw new InputError(options.key ? 'key' : 'file', `the backup's secrets were encrypted with another key than ${options.key ? resolve(options.key) : 'this data directory\'s'}; `
       + 'pass --key FILE (the .vault-key written beside the backup by --with-key, or your old vault.key). If that key is lost, restore with '
       + '--drop-secrets: the trips come back, and the calendar accounts must be connected again. Nothing was changed');
@@ -87,11 +51,7 @@ export async function restoreCommand(file: string, options: RestoreOptions): Pro
     }
     const staged = join(dataDir, `.restore-${process.pid}.db`);
     copyFileSync(source, staged);
-    if (options.dropSecrets) {
-      const db = new Database(staged);
-      db.exec('DELETE FROM secrets; DELETE FROM oauth_states;');
-      db.close();
-    }
+    if (options.dropSecrets) dropSecrets(staged);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     if (existing !== null) {
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(target + suffix)) renameSync(target + suffix, `${target}.before-restore-${stamp}${suffix}`);

@@ -1,7 +1,7 @@
 // The shape of config.yaml, validated with zod. Every key here is documented in
 // config.example.yaml; defaults make an empty or missing file a working configuration.
 import { z } from 'zod';
-import { canonicalZone } from '../tz/names.js';
+import { canonicalZone } from '../../core/tz/names.js';
 
 export const USER_ID = /^[\p{L}\p{N}_@+-][\p{L}\p{N}._@+-]{0,63}$/u;
 

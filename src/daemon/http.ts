@@ -351,7 +351,7 @@ function memoryMb(): Record<string, number> {
 export function health(app: App): Record<string, unknown> {
   let database = 'ok';
   try {
-    prepared(app.store.db, 'SELECT 1').get();
+    app.store.ping();
   } catch (error) {
     database = `error: ${(error as Error).message}`;
   }

@@ -5,7 +5,7 @@
 // number of live items, not the number of edits or deletions.
 import { desiredEventsForItem } from '../events/desired.js';
 import type { Item } from '../model/types.js';
-import { CALENDAR_END, calendarHead, renderVEvent, timedZones, type CalendarScope } from './vevent.js';
+import { CALENDAR_END, calendarHead, renderVEvent, timedZones, type CalendarScope } from '../../core/ical/vevent.js';
 
 export type { CalendarScope };
 

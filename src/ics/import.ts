@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { cleanText } from '../model/schemas.js';
 import { isValidZone } from '../model/time.js';
 import type { ActivityDetails } from '../model/types.js';
-import { allDayDate, instantOf, propertyText, type ParsedDate, type ParsedEvent } from './parsed.js';
+import { allDayDate, instantOf, propertyText, type ParsedDate, type ParsedEvent } from '../../core/ical/parsed.js';
 
 /** At most this many events (after expanding recurrences) from one file. */
 export const MAX_IMPORTED_EVENTS = 1000;

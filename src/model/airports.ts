@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
-import { canonicalZone } from '../tz/names.js';
+import { canonicalZone } from '../../core/tz/names.js';
 
 export interface Airport {
   code: string;

@@ -2,8 +2,8 @@
 // wall-clock time in a given IANA zone. Nothing here reads the host's time zone.
 import { DateTime } from 'luxon';
 import { InputError } from '../errors.js';
-import { canonicalZone } from '../tz/names.js';
-import { humanWallTime, instantsOfWall, localDateOf, localIso, startOfLocalDay } from '../tz/zones.js';
+import { canonicalZone } from '../../core/tz/names.js';
+import { humanWallTime, instantsOfWall, localDateOf, localIso, startOfLocalDay } from '../../core/tz/zones.js';
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Item, ItemDetails, Trip, User } from '../model/types.js';
 import type { TripExtent } from '../trips/span.js';
 import { openDatabase } from './database.js';
+import { OAuthStateRows, SecretRows } from './secrets.js';
+import { SyncStore } from './sync.js';
 import { prepared } from './statements.js';
 
 export const DB_FILE = 'tripcal.db';
@@ -57,10 +59,18 @@ export interface JournalEntry {
 export type NewItem = ItemDetails & Omit<Item, 'kind' | 'details' | 'version' | 'createdAt' | 'updatedAt'>;
 
 export class Store {
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
+  /** The vault's sealed values and the OAuth sign-ins under way. */
+  readonly secrets: SecretRows;
+  readonly oauthStates: OAuthStateRows;
+  /** Accounts, links and cursors: what sync keeps per calendar. */
+  readonly syncRows: SyncStore;
 
   private constructor(readonly path: string) {
     this.db = openDatabase(path);
+    this.secrets = new SecretRows(this.db);
+    this.oauthStates = new OAuthStateRows(this.db);
+    this.syncRows = new SyncStore(this.db);
   }
 
   /** Opens the data directory's database, making it when missing; a damaged or newer one is a StoreError. */
@@ -84,6 +94,15 @@ export class Store {
 
   schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  journalMode(): string {
+    return String(this.db.pragma('journal_mode', { simple: true }));
+  }
+
+  /** One trivial query: the database answers (for /healthz). */
+  ping(): void {
+    prepared(this.db, 'SELECT 1').get();
   }
 
   /** Runs `fn` as one write transaction (BEGIN IMMEDIATE: no lock upgrade deadlocks between processes). */

@@ -2,7 +2,7 @@
 // its link and followed by the outcome, each in its own transaction, so a crash at any point
 // leaves the links saying what to check next; deterministic ids make every create repeatable.
 import {
-  AuthExpiredError, ConflictError, InvalidError, isRetryable, NotFoundError, type CalendarProvider, type EventContent, type RemoteEvent,
+  AuthExpiredError, RemoteConflictError, InvalidError, isRetryable, RemoteNotFoundError, type CalendarProvider, type EventContent, type RemoteEvent,
 } from '../../providers/types.js';
 import type { Policy } from '../config/schema.js';
 import type { DesiredEvent } from '../events/desired.js';
@@ -71,7 +71,7 @@ export async function applyPlan(operations: readonly Operation[], ctx: ApplyCont
           stop ??= new StopAccount((error as Error).message, { cause: error });
           return;
         }
-        if (!(error instanceof InvalidError || error instanceof ConflictError || error instanceof NotFoundError)) {
+        if (!(error instanceof InvalidError || error instanceof RemoteConflictError || error instanceof RemoteNotFoundError)) {
           // Unexpected: stop the other workers too, and raise it once they have finished.
           stop ??= error as Error;
           return;
@@ -112,7 +112,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
       try {
         remote = await call(() => ctx.provider.create(outgoing(op.event, sequenceOf())));
       } catch (error) {
-        if (!(error instanceof ConflictError) || !error.existing) throw error;
+        if (!(error instanceof RemoteConflictError) || !error.existing) throw error;
         // The id was taken by our own event (an earlier answer was lost): make it match.
         const existing = error.existing;
         remote = await call(() => ctx.provider.update(existing.id, existing.etag, outgoing(op.event, sequenceOf())));
@@ -129,7 +129,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
         recordWrite(ctx, link!, op.event, remote, `update.${op.reason}`);
         counts.updated += 1;
       } catch (error) {
-        if (!(error instanceof ConflictError || error instanceof NotFoundError) || !mayReplan) throw error;
+        if (!(error instanceof RemoteConflictError || error instanceof RemoteNotFoundError) || !mayReplan) throw error;
         await replan(op, ctx, counts);
       }
       return;
@@ -138,7 +138,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
       try {
         await call(() => ctx.provider.delete(op.remoteId, op.etag));
       } catch (error) {
-        if (!(error instanceof ConflictError) || !mayReplan) throw error;
+        if (!(error instanceof RemoteConflictError) || !mayReplan) throw error;
         // Changed since we listed it; it is still ours and its item is gone: delete what is there now.
         const current = await call(() => ctx.provider.get(op.remoteId));
         if (current) await call(() => ctx.provider.delete(current.id, current.etag));

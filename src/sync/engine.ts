@@ -7,7 +7,7 @@ import { AccountSchema, type AccountConfig, type Config } from '../config/schema
 import { InputError } from '../errors.js';
 import { desiredEvents, desiredEventsForItem, type DesiredEvent } from '../events/desired.js';
 import { log } from '../log.js';
-import { localIso } from '../tz/zones.js';
+import { localIso } from '../../core/tz/zones.js';
 import type { Store } from '../store/store.js';
 import { SyncStore, type Link } from '../store/sync.js';
 import type { Trips } from '../trips/service.js';
@@ -85,7 +85,7 @@ export class SyncEngine {
     /** What a provider was built from; a change builds it again (see providerFingerprint). */
     private readonly fingerprint: (account: ConfiguredAccount) => string = () => '',
   ) {
-    this.links = new SyncStore(store.db);
+    this.links = store.syncRows;
   }
 
   /** The configured accounts, then those connected through authorize_calendar. */

@@ -5,7 +5,7 @@ import { ActivityDetailsSchema, FlightDetailsSchema, StayDetailsSchema } from '.
 import { confirmationOf } from '../model/resolve.js';
 import { localDate } from '../model/time.js';
 import type { Item, ItemDetails, ItemKind, ItemTimes } from '../model/types.js';
-import { canonicalZone } from '../tz/names.js';
+import { canonicalZone } from '../../core/tz/names.js';
 
 const DETAILS_SCHEMA: Record<ItemKind, z.ZodObject> = {
   flight: FlightDetailsSchema,

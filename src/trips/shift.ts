@@ -8,7 +8,7 @@ import { DateTime, Duration } from 'luxon';
 import { InputError } from '../errors.js';
 import { isDateOnly } from '../model/time.js';
 import type { Item } from '../model/types.js';
-import { instantsOfWall, wallClock } from '../tz/zones.js';
+import { instantsOfWall, wallClock } from '../../core/tz/zones.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 

@@ -2,7 +2,7 @@
 // listings, and free/busy over everything in the calendar.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CalDavProvider } from '../../providers/caldav/provider.js';
-import { ConflictError, type OutgoingEvent } from '../../providers/types.js';
+import { RemoteConflictError, type OutgoingEvent } from '../../providers/types.js';
 import { putObject } from '../support/caldav.js';
 import { startRadicale, type Radicale } from '../support/radicale.js';
 
@@ -29,10 +29,10 @@ test('create is conditional, and a repeated create names the existing event', as
   const created = await provider.create(event('item_c1:activity', '2025-06-16T14:00:00Z', '2025-06-16T15:00:00Z'));
   expect(created.content).toMatchObject({ summary: 'Tour', description: 'Line one\nLine two; with, punctuation', location: 'Pier 83' });
   const again = await provider.create(event('item_c1:activity', '2025-06-16T14:00:00Z', '2025-06-16T15:00:00Z')).catch((e) => e);
-  expect(again).toBeInstanceOf(ConflictError);
-  expect((again as ConflictError).existing).toMatchObject({ id: created.id, etag: created.etag });
-  await expect(provider.update(created.id, '"not-the-etag"', event('item_c1:activity', '2025-06-16T15:00:00Z', '2025-06-16T16:00:00Z'))).rejects.toBeInstanceOf(ConflictError);
-  await expect(provider.delete(created.id, '"not-the-etag"')).rejects.toBeInstanceOf(ConflictError);
+  expect(again).toBeInstanceOf(RemoteConflictError);
+  expect((again as RemoteConflictError).existing).toMatchObject({ id: created.id, etag: created.etag });
+  await expect(provider.update(created.id, '"not-the-etag"', event('item_c1:activity', '2025-06-16T15:00:00Z', '2025-06-16T16:00:00Z'))).rejects.toBeInstanceOf(RemoteConflictError);
+  await expect(provider.delete(created.id, '"not-the-etag"')).rejects.toBeInstanceOf(RemoteConflictError);
   await provider.delete(created.id, created.etag);
   expect(await provider.get(created.id)).toBeNull();
 });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, expect, test } from 'vitest';
 import { eventIdForKey } from '../../providers/google/ids.js';
 import { GoogleProvider } from '../../providers/google/provider.js';
 import type { GoogleSettings, GoogleTokens } from '../../providers/registry.js';
-import { AuthExpiredError, ConflictError, RateLimitedError, type OutgoingEvent } from '../../providers/types.js';
+import { AuthExpiredError, RemoteConflictError, RateLimitedError, type OutgoingEvent } from '../../providers/types.js';
 import { startGoogleFake, type GoogleFake } from '../support/google-fake.js';
 
 let fake: GoogleFake;
@@ -55,8 +55,8 @@ test('create writes both zones, the reminders and our marker; a repeated create 
   expect(made.link).toBe(stored!.htmlLink);
   expect(made.content).toEqual(p.expectedContent(event('item_a:flight', '2025-06-15T15:00:00Z', '2025-06-15T20:30:00Z')));
   const again = await p.create(event('item_a:flight', '2025-06-15T15:00:00Z', '2025-06-15T20:30:00Z')).catch((e) => e);
-  expect(again).toBeInstanceOf(ConflictError);
-  expect((again as ConflictError).existing).toMatchObject({ id: made.id, etag: made.etag });
+  expect(again).toBeInstanceOf(RemoteConflictError);
+  expect((again as RemoteConflictError).existing).toMatchObject({ id: made.id, etag: made.etag });
 });
 
 test('an event the user deleted is brought back by a create (its id stays taken, 409)', async () => {
@@ -73,11 +73,11 @@ test('an event the user deleted is brought back by a create (its id stays taken,
 test('update and delete are conditional on the etag; deleting a deleted event is no error', async () => {
   const p = provider();
   const made = await p.create(event('item_c:flight', '2025-06-15T15:00:00Z', '2025-06-15T20:30:00Z'));
-  await expect(p.update(made.id, '"999"', event('item_c:flight', '2025-06-15T16:00:00Z', '2025-06-15T21:30:00Z'))).rejects.toBeInstanceOf(ConflictError);
+  await expect(p.update(made.id, '"999"', event('item_c:flight', '2025-06-15T16:00:00Z', '2025-06-15T21:30:00Z'))).rejects.toBeInstanceOf(RemoteConflictError);
   const moved = await p.update(made.id, made.etag, event('item_c:flight', '2025-06-15T16:00:00Z', '2025-06-15T21:30:00Z'));
   expect(moved.etag).not.toBe(made.etag);
   expect(moved.content.start.utc).toBe('2025-06-15T16:00:00Z');
-  await expect(p.delete(made.id, made.etag)).rejects.toBeInstanceOf(ConflictError);
+  await expect(p.delete(made.id, made.etag)).rejects.toBeInstanceOf(RemoteConflictError);
   await p.delete(made.id, moved.etag);
   await p.delete(made.id, moved.etag);
   expect(fake.liveEvents()).toHaveLength(0);
@@ -125,9 +125,9 @@ test('many writes at once go out as batches; each call keeps its own answer', as
   const outer = fake.requests.filter((r) => !r.part);
   expect(outer.filter((r) => r.path === '/batch/calendar/v3')).toHaveLength(3);
   expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(24);
-  // The duplicate's 409 inside the batch led to reading it back: a ConflictError naming it.
+  // The duplicate's 409 inside the batch led to reading it back: a RemoteConflictError naming it.
   const dup = results[7] as PromiseRejectedResult;
-  expect(dup.reason).toBeInstanceOf(ConflictError);
+  expect(dup.reason).toBeInstanceOf(RemoteConflictError);
   expect(fake.liveEvents()).toHaveLength(25);
 });
 

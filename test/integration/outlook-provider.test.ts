@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { KEY_PROPERTY } from '../../providers/outlook/events.js';
 import { OutlookProvider } from '../../providers/outlook/provider.js';
-import { AuthExpiredError, ConflictError, RateLimitedError, TransientError, type OutgoingEvent } from '../../providers/types.js';
+import { AuthExpiredError, RemoteConflictError, RateLimitedError, TransientError, type OutgoingEvent } from '../../providers/types.js';
 import { GraphFake } from '../support/graph-fake.js';
 import { outlookProvider, outlookSettings, signIn } from '../support/outlook.js';
 
@@ -108,15 +108,15 @@ test('delta: changes, removals and events that are not ours; paging; an expired 
   }
 });
 
-test('updates and deletes carry If-Match; a stale etag is a ConflictError; a gone event deletes quietly', async () => {
+test('updates and deletes carry If-Match; a stale etag is a RemoteConflictError; a gone event deletes quietly', async () => {
   const { provider } = await outlookProvider(fake);
   const e = event('item_a:flight', '2025-06-15T15:00:00Z', '2025-06-15T20:30:00Z');
   const made = await provider.create(e);
   const moved = await provider.update(made.id, made.etag, { ...e, summary: 'Flight UA123 (delayed)' });
   expect(moved.etag).not.toBe(made.etag);
   expect(fake.liveEvents()[0]!.subject).toBe('Flight UA123 (delayed)');
-  await expect(provider.update(made.id, made.etag, e)).rejects.toBeInstanceOf(ConflictError);
-  await expect(provider.delete(made.id, made.etag)).rejects.toBeInstanceOf(ConflictError);
+  await expect(provider.update(made.id, made.etag, e)).rejects.toBeInstanceOf(RemoteConflictError);
+  await expect(provider.delete(made.id, made.etag)).rejects.toBeInstanceOf(RemoteConflictError);
   await provider.delete(made.id, moved.etag);
   expect(fake.liveEvents()).toHaveLength(0);
   await provider.delete(made.id, moved.etag);

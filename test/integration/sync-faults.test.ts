@@ -10,6 +10,7 @@ import { startFaultProxy, type FaultProxy } from '../support/faultproxy.js';
 import { flight } from '../support/items.js';
 import { CLI, tempDir } from '../support/mcp.js';
 import { startRadicale, type Radicale } from '../support/radicale.js';
+import { sql } from '../support/sqlite.js';
 
 let radicale: Radicale;
 let proxy: FaultProxy;
@@ -132,7 +133,7 @@ describe('a server that truncates sync-collection (507)', () => {
     proxy.truncateSyncAt = 5;
     try {
       // A full listing (no token) in three parts: nothing may look deleted.
-      s.app.store.db.prepare('UPDATE accounts SET cursor = NULL').run();
+      sql(s.app.store).prepare('UPDATE accounts SET cursor = NULL').run();
       const before = proxy.truncatedAnswers;
       expect((await s.app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { unchanged: 12, created: 0 }, gone: [] });
       expect(proxy.truncatedAnswers - before).toBe(2);

@@ -8,6 +8,7 @@ import { flight } from '../support/items.js';
 import { tempDir } from '../support/mcp.js';
 import { parseWithPython } from '../support/parsers.js';
 import { startRadicale, type Radicale } from '../support/radicale.js';
+import { sql } from '../support/sqlite.js';
 
 let radicale: Radicale;
 let app: App;
@@ -118,7 +119,7 @@ describe('changes made in the calendar app', () => {
     expect(report!.counts).toMatchObject({ updated: 1, unchanged: 3 });
     const tour = (await listStored(radicale, collection)).find((e) => e.summary === 'Harbor tour')!;
     expect(tour.startUtc).toBe('2025-06-16T14:00:00.000Z');
-    const journal = a.store.db.prepare("SELECT action FROM journal WHERE action LIKE 'update.%'").all() as { action: string }[];
+    const journal = sql(a.store).prepare("SELECT action FROM journal WHERE action LIKE 'update.%'").all() as { action: string }[];
     expect(journal.map((j) => j.action)).toContain('update.drift');
   });
 
@@ -183,13 +184,13 @@ describe('the server under another address', () => {
     const { tour } = addTrip(a);
     await a.sync.sync();
     // Ids stored the way older versions did (whole URLs) are turned into paths by migration 6.
-    a.store.db.prepare(`UPDATE links SET remote_id = ? || remote_id`).run(radicale.url);
-    a.store.db.pragma('user_version = 5');
+    sql(a.store).prepare(`UPDATE links SET remote_id = ? || remote_id`).run(radicale.url);
+    sql(a.store).pragma('user_version = 5');
     const dir = a.dataDir;
     await a.close();
     const config = caldavConfig(dir, radicale, { calendar: `Trips ${calendarCount}`, url: radicale.url.replace('127.0.0.1', 'localhost') + '/' });
     app = openApp({ dataDir: dir, configPath: config });
-    expect((app.store.db.prepare('SELECT remote_id FROM links').all() as { remote_id: string }[]).every((r) => r.remote_id.startsWith('/'))).toBe(true);
+    expect((sql(app.store).prepare('SELECT remote_id FROM links').all() as { remote_id: string }[]).every((r) => r.remote_id.startsWith('/'))).toBe(true);
     // Someone moves the tour in their calendar app: the next (incremental) listing names it under the new address.
     const before = (await listStored(radicale, collection)).find((e) => e.summary === 'Harbor tour')!;
     const moved = before.data.replace(/LOCATION:[^\r\n]*/, 'LOCATION:Pier 99');
@@ -209,7 +210,7 @@ describe('guards and failures', () => {
     addTrip(a);
     await a.sync.sync();
     for (const e of await listStored(radicale, collection)) await deleteObject(radicale, new URL(e.href, radicale.url).pathname);
-    a.store.db.prepare('UPDATE accounts SET cursor = NULL').run();
+    sql(a.store).prepare('UPDATE accounts SET cursor = NULL').run();
     const [report] = await a.sync.sync();
     expect(report).toMatchObject({ status: 'guarded' });
     expect(report!.message).toMatch(/without any of our 4 events/);

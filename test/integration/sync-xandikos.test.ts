@@ -8,6 +8,7 @@ import { flight } from '../support/items.js';
 import { tempDir } from '../support/mcp.js';
 import type { Radicale } from '../support/radicale.js';
 import { startXandikos, type Xandikos } from '../support/xandikos.js';
+import { sql } from '../support/sqlite.js';
 
 let xandikos: Xandikos;
 let app: App;
@@ -55,7 +56,7 @@ test('create, edit, remote edit, remote delete, delete and a stale token on Xand
   expect((await app.sync.sync())[0]!.gone).toEqual([`${f.item.id}:flight`]);
 
   // An invalid sync token falls back to a full listing.
-  app.store.db.prepare("UPDATE accounts SET cursor = 'http://example.invalid/sync/1'").run();
+  sql(app.store).prepare("UPDATE accounts SET cursor = 'http://example.invalid/sync/1'").run();
   expect((await app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { created: 0, updated: 0, deleted: 0 } });
 
   app.trips.deleteTrip(undefined, f.trip.id);

@@ -9,6 +9,7 @@ import { flight } from '../support/items.js';
 import { dump, testApp } from '../support/app.js';
 import { CLI } from '../support/mcp.js';
 import { parseWithIcalJs } from '../support/parsers.js';
+import { sql } from '../support/sqlite.js';
 
 let app: App;
 afterEach(async () => app?.close());
@@ -59,18 +60,18 @@ describe('edits are whole or nothing', () => {
   test('create_itinerary with one bad item saves nothing', () => {
     app = testApp();
     app.trips.addItem(undefined, ua, { path: 'x' });
-    const before = dump(app.store.db);
+    const before = dump(sql(app.store));
     expect(() => app.trips.createItinerary(undefined, {
       title: 'Broken', flights: [ua.details, { ...back.details, arrival_airport: 'QQQ' }], accommodations: [], activities: [],
     })).toThrow(/flights\[1\]\.arrival_airport: unknown airport code "QQQ"/);
-    expect(dump(app.store.db)).toBe(before);
+    expect(dump(sql(app.store))).toBe(before);
   });
 
   test('a refused edit for a new user leaves no user behind', () => {
     app = testApp();
-    const before = dump(app.store.db);
+    const before = dump(sql(app.store));
     expect(() => app.trips.addItem('newcomer', flight('X', 'X1', 'LAX', 'JFK', 'soon', 'later'), { path: 'flight_details' })).toThrow(/flight_details\.departure_time/);
-    expect(dump(app.store.db)).toBe(before);
+    expect(dump(sql(app.store))).toBe(before);
   });
 
   test('update_item bumps the version, re-resolves times and refuses a stale expected_version', () => {
@@ -94,11 +95,11 @@ describe('edits are whole or nothing', () => {
     expect(app.trips.getTrip(undefined, trip.id).items).toEqual([]);
     app.trips.deleteTrip(undefined, trip.id);
     expect(app.trips.listTrips()).toEqual([]);
-    const rows = app.store.db.prepare('SELECT deleted_at FROM items').all() as { deleted_at: string | null }[];
+    const rows = sql(app.store).prepare('SELECT deleted_at FROM items').all() as { deleted_at: string | null }[];
     expect(rows.every((r) => r.deleted_at)).toBe(true);
-    const actions = (app.store.db.prepare('SELECT action FROM journal ORDER BY seq').all() as { action: string }[]).map((r) => r.action);
+    const actions = (sql(app.store).prepare('SELECT action FROM journal ORDER BY seq').all() as { action: string }[]).map((r) => r.action);
     expect(actions).toEqual(['trip.create', 'item.add', 'item.delete', 'trip.delete']);
-    const journal = JSON.stringify(app.store.db.prepare('SELECT * FROM journal').all());
+    const journal = JSON.stringify(sql(app.store).prepare('SELECT * FROM journal').all());
     expect(journal).not.toContain('United');
   });
 });

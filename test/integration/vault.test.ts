@@ -12,6 +12,7 @@ import { listStored } from '../support/caldav.js';
 import { flight } from '../support/items.js';
 import { CLI, tempDir } from '../support/mcp.js';
 import { startRadicale, type Radicale } from '../support/radicale.js';
+import { sql } from '../support/sqlite.js';
 
 const SECRET = 'correct horse battery staple 42';
 
@@ -19,7 +20,7 @@ describe('the vault', () => {
   test('stores secrets encrypted: neither the database nor its WAL holds the plain text', () => {
     const dir = tempDir();
     const store = Store.open(dir);
-    const vault = new Vault(store.db, dir, {});
+    const vault = new Vault(store.secrets, dir, {});
     vault.set('caldav:home:password', SECRET);
     expect(vault.get('caldav:home:password')).toBe(SECRET);
     for (const file of ['tripcal.db', 'tripcal.db-wal']) {
@@ -34,21 +35,21 @@ describe('the vault', () => {
   test('a wrong key is a clear error, never garbage', () => {
     const dir = tempDir();
     const store = Store.open(dir);
-    new Vault(store.db, dir, { TRIPCAL_ENCRYPTION_KEY: 'the right passphrase' }).set('s', SECRET);
-    const wrong = new Vault(store.db, dir, { TRIPCAL_ENCRYPTION_KEY: 'another passphrase' });
+    new Vault(store.secrets, dir, { TRIPCAL_ENCRYPTION_KEY: 'the right passphrase' }).set('s', SECRET);
+    const wrong = new Vault(store.secrets, dir, { TRIPCAL_ENCRYPTION_KEY: 'another passphrase' });
     expect(() => wrong.get('s')).toThrow(VaultKeyError);
     expect(() => wrong.get('s')).toThrow(/TRIPCAL_ENCRYPTION_KEY\) is not the one/);
-    expect(new Vault(store.db, dir, { TRIPCAL_ENCRYPTION_KEY: 'the right passphrase' }).get('s')).toBe(SECRET);
+    expect(new Vault(store.secrets, dir, { TRIPCAL_ENCRYPTION_KEY: 'the right passphrase' }).get('s')).toBe(SECRET);
     store.close();
   });
 
   test('a value moved to another name does not decrypt', () => {
     const dir = tempDir();
     const store = Store.open(dir);
-    const vault = new Vault(store.db, dir, {});
+    const vault = new Vault(store.secrets, dir, {});
     vault.set('a', SECRET);
     vault.set('b', 'other');
-    store.db.prepare("UPDATE secrets SET value = (SELECT value FROM secrets WHERE name = 'a') WHERE name = 'b'").run();
+    sql(store).prepare("UPDATE secrets SET value = (SELECT value FROM secrets WHERE name = 'a') WHERE name = 'b'").run();
     expect(() => vault.get('b')).toThrow(/cannot be decrypted/);
     store.close();
   });

@@ -2,7 +2,7 @@
 // storage/memory.py), for the property tests: deterministic ids per key, etags with
 // preconditions, a change log behind the cursor, and hooks to fail, crash, or play the user.
 import {
-  ConflictError, NotFoundError, TransientError, type CalendarInfo, type CalendarProvider, type EventContent, type Listing,
+  RemoteConflictError, RemoteNotFoundError, TransientError, type CalendarInfo, type CalendarProvider, type EventContent, type Listing,
   type OutgoingEvent, type RemoteEvent,
 } from '../../providers/types.js';
 
@@ -99,7 +99,7 @@ export class MemoryCalendar {
         cal.beforeWrite();
         const id = `mem-${event.key}`;
         const existing = cal.objects.get(id);
-        if (existing) throw new ConflictError(`${id} exists`, 412, existing.key === event.key ? remote(existing) : undefined);
+        if (existing) throw new RemoteConflictError(`${id} exists`, 412, existing.key === event.key ? remote(existing) : undefined);
         const object = { id, etag: cal.newEtag(), key: event.key, content: contentOf(event) };
         cal.put(object);
         cal.afterWrite();
@@ -110,8 +110,8 @@ export class MemoryCalendar {
         cal.requests += 1;
         cal.beforeWrite();
         const o = cal.objects.get(id);
-        if (!o) throw new NotFoundError(`${id} is gone`, 404);
-        if (o.etag !== etag) throw new ConflictError(`${id}: stale etag`, 412);
+        if (!o) throw new RemoteNotFoundError(`${id} is gone`, 404);
+        if (o.etag !== etag) throw new RemoteConflictError(`${id}: stale etag`, 412);
         const object = { ...o, etag: cal.newEtag(), content: contentOf(event) };
         cal.put(object);
         cal.afterWrite();
@@ -122,7 +122,7 @@ export class MemoryCalendar {
         cal.beforeWrite();
         const o = cal.objects.get(id);
         if (!o) return;
-        if (o.etag !== etag) throw new ConflictError(`${id}: stale etag`, 412);
+        if (o.etag !== etag) throw new RemoteConflictError(`${id}: stale etag`, 412);
         cal.deleted.push({ id, key: o.key });
         cal.remove(id);
         cal.afterWrite();

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { errorForStatus } from '../../providers/caldav/http.js';
 import { AuthExpiredError, InvalidError } from '../../providers/types.js';
-import { singleEventCalendar } from '../../src/ics/vevent.js';
+import { singleEventCalendar } from '../../core/ical/vevent.js';
 
 test('a calendar object names each time zone once (RFC 5545 §3.6.5)', () => {
   const text = singleEventCalendar({

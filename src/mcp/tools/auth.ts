@@ -9,8 +9,7 @@ import {
   abandonAuthorization, accountFor, connector, finishAuthorization, outlookConnector, pendingAuthorization, providerName,
 } from '../../auth/connect.js';
 import { requireSetup } from '../../auth/setup.js';
-import { STATE_TTL_MS } from '../../auth/states.js';
-import { isLoopback, LoopbackReceiver, type Redirect } from '../../auth/loopback.js';
+import { RedirectListeners, type Redirect } from '../../auth/loopback.js';
 import { log } from '../../log.js';
 import { UserIdSchema } from '../../model/schemas.js';
 import { handled, ok } from '../result.js';
@@ -22,7 +21,6 @@ import { SyncShape, untrusted, UntrustedShape } from '../shapes.js';
  * client supports URL-mode elicitation, it is asked to show the consent URL to the user.
  */
 function loopbackFlows(server: McpServer, app: App) {
-  const receivers = new Map<string, LoopbackReceiver>();
   const elicitations = new Map<string, string>();
   const finish = async (redirect: Redirect) => {
     const { userId, provider } = pendingAuthorization(app, redirect.state)!;
@@ -41,27 +39,10 @@ function loopbackFlows(server: McpServer, app: App) {
     return { ok: true, text: `Connected ${name} (account "${done.account}"). You can close this tab.` };
   };
 
+  const listeners = new RedirectListeners((state) => pendingAuthorization(app, state) !== null, finish);
   return {
     /** Listens on the redirect URI if it is ours to listen on; false when not (handle_auth_callback then). */
-    async listen(redirectUri: string): Promise<boolean> {
-      const url = new URL(redirectUri);
-      if (!isLoopback(redirectUri) || !url.port) return false;
-      const key = `${url.hostname}:${url.port}${url.pathname}`;
-      let receiver = receivers.get(key);
-      if (!receiver?.listening) {
-        const made = new LoopbackReceiver(url.pathname, (state) => pendingAuthorization(app, state) !== null, finish);
-        try {
-          await made.listen(url.hostname, Number(url.port));
-        } catch (error) {
-          log.info('cannot listen on the OAuth redirect URI; handle_auth_callback will finish', { port: url.port, error: (error as Error).message });
-          return false;
-        }
-        receivers.set(key, made);
-        receiver = made;
-      }
-      receiver.closeAfter(STATE_TTL_MS + 60_000);
-      return true;
-    },
+    listen: (redirectUri: string) => listeners.listen(redirectUri),
     /** Asks the client to show the URL, where it can (MCP URL-mode elicitation). */
     elicit(state: string, authUrl: string, provider: 'google' | 'outlook'): boolean {
       if (!server.server.getClientCapabilities()?.elicitation?.url) return false;

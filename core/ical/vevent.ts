@@ -4,7 +4,7 @@
 // in the arrival airport's zone), VTIMEZONE blocks, and folding fast enough for feeds of
 // thousands of events (its own folder encodes every character separately).
 import ical, { escape, ICalAlarmType, ICalEvent, ICalEventTransparency } from 'ical-generator';
-import type { EventTime, OutgoingEvent } from '../../providers/types.js';
+import type { EventTime, OutgoingEvent } from './event.js';
 import { icsWallTime, wallTimeReadsBack } from '../tz/zones.js';
 import { vtimezone } from './vtimezone.js';
 

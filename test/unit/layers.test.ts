@@ -1,0 +1,96 @@
+// The layers, read off the import graph of every source file (static `from '…'` and dynamic
+// `import('…')`; type-only imports count for the layers, not as I/O):
+//
+//   core/       zones, iCalendar primitives, the error hierarchy — imports nothing of ours above it
+//   providers/  remote calendars — core/ only, never src/
+//   src/        the model, sync, MCP, daemon, CLI — SQL only in src/store/
+//
+// and within src/: the planner, events/ and model/ do no I/O; MCP tool modules start no server
+// and make no HTTP request themselves. Each rule is checked against a planted violation too, so
+// a rule that can no longer fail is caught.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+interface Source { path: string; text: string; imports: string[]; valueImports: string[] }
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/**
+ * The modules a file imports: relative ones resolved to a repository path (.js → .ts), others as
+ * written. With `values`, only imports that load code at run time (not `import type`).
+ */
+function importsOf(path: string, text: string, values = false): string[] {
+  const found = [...text.matchAll(/(?:^|\n)\s*(import|export)(\s+type)?\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)]
+    .filter((m) => !values || !m[2])
+    .map((m) => m[3] ?? m[4]!);
+  return found.map((spec) => (spec.startsWith('.') ? relative(ROOT, resolve(dirname(join(ROOT, path)), spec)).replace(/\.js$/, '.ts') : spec));
+}
+
+function load(path: string, text = readFileSync(join(ROOT, path), 'utf8')): Source {
+  return { path, text, imports: importsOf(path, text), valueImports: importsOf(path, text, true) };
+}
+
+const files: Source[] = ['core', 'src', 'providers'].flatMap((d) => sources(join(ROOT, d))).map((p) => load(relative(ROOT, p)));
+
+const IO = /^(node:)?(fs|fs\/promises|net|http|https|http2|child_process|dns|dns\/promises|dgram|tls)$|^better-sqlite3$/;
+const SQL = /['"`]\s*(SELECT\s[\s\S]*?\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|PRAGMA\s)/i;
+
+type Rule = (f: Source) => string[];
+
+const rules: Record<string, Rule> = {
+  'core/ imports nothing of src/ or providers/': (f) => (f.path.startsWith('core/') ? f.imports.filter((i) => i.startsWith('src/') || i.startsWith('providers/')) : []),
+  'providers/ import nothing of src/': (f) => (f.path.startsWith('providers/') ? f.imports.filter((i) => i.startsWith('src/')) : []),
+  'the planner, events/ and model/ do no I/O and read no store': (f) =>
+    (f.path === 'src/sync/plan.ts' || f.path.startsWith('src/events/') || f.path.startsWith('src/model/')
+      ? f.valueImports.filter((i) => IO.test(i) || i.startsWith('src/store/') || i.startsWith('src/daemon/') || i.startsWith('src/sync/engine'))
+      : []),
+  'SQL and the SQLite driver only in src/store/': (f) =>
+    (f.path.startsWith('src/store/') ? [] : [...(SQL.test(f.text) ? ['SQL text'] : []), ...f.imports.filter((i) => i === 'better-sqlite3')]),
+  'MCP tool modules start no server and make no request': (f) =>
+    (f.path.startsWith('src/mcp/tools/')
+      ? [...f.imports.filter((i) => IO.test(i)), ...(/\bfetch\(|createServer\(/.test(f.text) ? ['a server or a request'] : [])]
+      : []),
+};
+
+describe('the layers hold', () => {
+  for (const [name, rule] of Object.entries(rules)) {
+    test(name, () => {
+      const offenders = files.flatMap((f) => rule(f).map((what) => `${f.path}: ${what}`));
+      expect(offenders).toEqual([]);
+    });
+  }
+
+  test('no import cycle between the three layers', () => {
+    const layer = (p: string) => p.split('/')[0];
+    const edges = new Set(files.flatMap((f) => f.imports.filter((i) => /^(core|src|providers)\//.test(i)).map((i) => `${layer(f.path)}>${layer(i)}`)));
+    expect([...edges].filter((e) => e === 'core>src' || e === 'core>providers' || e === 'providers>src')).toEqual([]);
+  });
+});
+
+describe('each rule can fail', () => {
+  const planted: Record<string, Source> = {
+    'core/ imports nothing of src/ or providers/': load('core/tz/zones.ts', "import { x } from '../../src/model/time.js';\n"),
+    'providers/ import nothing of src/': load('providers/google/events.ts', "import type { Item } from '../../src/model/types.js';\n"),
+    'the planner, events/ and model/ do no I/O and read no store': load('src/sync/plan.ts', "import { readFileSync } from 'node:fs';\n"),
+    'SQL and the SQLite driver only in src/store/': load('src/auth/vault.ts', "const q = db.prepare('SELECT value FROM secrets WHERE name = ?');\n"),
+    'MCP tool modules start no server and make no request': load('src/mcp/tools/sync.ts', "import { createServer } from 'node:http';\ncreateServer().listen(1);\n"),
+  };
+  for (const [name, source] of Object.entries(planted)) {
+    test(`${name}: a planted violation is caught`, () => {
+      expect(rules[name]!(source).length).toBeGreaterThan(0);
+    });
+  }
+});
+
+test('every source file stays under 400 lines', () => {
+  const long = files.filter((f) => f.text.split('\n').length > 400).map((f) => f.path);
+  expect(long).toEqual([]);
+});
