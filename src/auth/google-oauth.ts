@@ -11,7 +11,7 @@ import { OAuthError, OAuthStates, redirectUriOf, STATE_TTL_MS } from './states.j
 export { OAuthError, STATE_TTL_MS };
 import type { SyncStore } from '../store/sync.js';
 import type { OAuthStateRows } from '../store/secrets.js';
-import { googleClient } from '../sync/accounts.js';
+import { googleClient } from '../config/clients.js';
 import type { GoogleTokens } from '../../providers/registry.js';
 
 const AUTH_URL = 'https://accounts.google.com/o/oauth2/v2/auth';

@@ -9,7 +9,7 @@ import { cachePlugin, msalClient, msalReason, OUTLOOK_SCOPES } from '../../provi
 import type { OutlookClientConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { SyncStore } from '../store/sync.js';
-import { outlookClient } from '../sync/accounts.js';
+import { outlookClient } from '../config/clients.js';
 import type { OAuthStateRows } from '../store/secrets.js';
 import { OAuthError, OAuthStates, redirectUriOf } from './states.js';
 import { outlookCacheSecret, type Vault } from './vault.js';

@@ -210,9 +210,4 @@ export class Vault {
   }
 }
 
-export const caldavPasswordSecret = (account: string) => `caldav:${account}:password`;
-export const googleTokensSecret = (account: string) => `google:${account}:tokens`;
-/** MSAL's serialized token cache for an Outlook account (its refresh token inside). */
-export const outlookCacheSecret = (account: string) => `outlook:${account}:msal-cache`;
-/** Every secret an account may have, whatever its provider. */
-export const accountSecrets = (account: string) => [caldavPasswordSecret(account), googleTokensSecret(account), outlookCacheSecret(account)];
+export { accountSecrets, caldavPasswordSecret, googleTokensSecret, outlookCacheSecret } from '../../providers/secrets.js';

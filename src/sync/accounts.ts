@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { createProvider, type GoogleTokens, type ProviderSettings } from '../../providers/registry.js';
 import { AuthExpiredError, type CalendarProvider } from '../../providers/types.js';
-import { caldavPasswordSecret, googleTokensSecret, outlookCacheSecret, type Vault } from '../auth/vault.js';
+import { caldavPasswordSecret, googleTokensSecret, outlookCacheSecret, type SecretStore } from '../../providers/secrets.js';
+import { googleClient, outlookClient } from '../config/clients.js';
 import type { Config, GoogleClientConfig, OutlookClientConfig } from '../config/schema.js';
 
 /** The parts of the configuration providers are built from. */
@@ -21,21 +22,7 @@ export function reconnectHint(account: ConfiguredAccount): string {
   return `To fix it, check the username, and set the password in the configuration (password: \${CALDAV_PASSWORD}) or run \`tripcal auth caldav ${account.name}\`.`;
 }
 
-export function googleClient(google: GoogleClientConfig): { clientId: string; clientSecret: string } {
-  if (!google.client_id || !google.client_secret) {
-    throw new AuthExpiredError('no Google OAuth client is configured: set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (or google.client_id and google.client_secret in the config file)');
-  }
-  return { clientId: google.client_id, clientSecret: google.client_secret };
-}
-
-export function outlookClient(outlook: OutlookClientConfig): { clientId: string; tenantId: string; clientSecret?: string } {
-  if (!outlook.client_id) {
-    throw new AuthExpiredError('no Microsoft app is configured: set MS_CLIENT_ID (and MS_TENANT_ID, default common), or outlook.client_id in the config file');
-  }
-  return { clientId: outlook.client_id, tenantId: outlook.tenant_id ?? 'common', ...(outlook.client_secret ? { clientSecret: outlook.client_secret } : {}) };
-}
-
-export function providerSettings(account: ConfiguredAccount, vault: Vault, clients: ClientConfigs): ProviderSettings {
+export function providerSettings(account: ConfiguredAccount, vault: SecretStore, clients: ClientConfigs): ProviderSettings {
   const google = clients.google;
   if (account.provider === 'outlook') {
     const secret = outlookCacheSecret(account.name);
@@ -87,7 +74,7 @@ export function providerSettings(account: ConfiguredAccount, vault: Vault, clien
  * When it changes (reconnected elsewhere, password stored, config reloaded), the engine builds the
  * provider again instead of going on with the old one.
  */
-export function providerFingerprint(account: ConfiguredAccount, vault: Vault): string {
+export function providerFingerprint(account: ConfiguredAccount, vault: SecretStore): string {
   let credential: string | null | undefined;
   try {
     credential = account.provider === 'google'
@@ -108,6 +95,6 @@ function outlookSignIn(cache: string | null): string | null {
   return Object.keys(accounts).sort().join(',');
 }
 
-export function providerFor(vault: Vault, clients: ClientConfigs): (account: ConfiguredAccount) => Promise<CalendarProvider> {
+export function providerFor(vault: SecretStore, clients: ClientConfigs): (account: ConfiguredAccount) => Promise<CalendarProvider> {
   return async (account) => createProvider(providerSettings(account, vault, clients));
 }
