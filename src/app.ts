@@ -5,6 +5,7 @@ import { loadConfig, type ConfigOptions } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { FeedPublisher } from './feeds/publisher.js';
 import { setLogLevel } from './log.js';
+import { Presence } from './daemon/lock.js';
 import { Store } from './store/store.js';
 import { Vault } from './auth/vault.js';
 import { providerFingerprint, providerFor } from './sync/accounts.js';
@@ -49,6 +50,7 @@ export function openApp(options: ConfigOptions = {}): App {
   const { config, path, dataDir } = loadConfig(options);
   if (!process.env.TRIPCAL_LOG_LEVEL) setLogLevel(config.log_level);
   const store = Store.open(dataDir);
+  const presence = Presence.register(dataDir, process.argv.slice(2).join(' ') || 'tripcal');
   const trips = new Trips(store, config);
   const feeds = new FeedPublisher(store, dataDir);
   trips.onChange((userId) => feeds.schedule(userId));
@@ -73,6 +75,7 @@ export function openApp(options: ConfigOptions = {}): App {
       await sync.close();
       await feeds.flush();
       store.close();
+      presence.release();
     },
   };
 }

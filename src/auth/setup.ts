@@ -41,11 +41,13 @@ export function requireSetup(provider: OAuthProvider, config: Pick<Config, 'goog
   const where = provider === 'google'
     ? 'Google Cloud console → APIs & Services → Credentials (an OAuth client of type "Desktop app" or "Web application")'
     : 'Microsoft Entra admin center → App registrations (a public client with the redirect URI, or a Web app with a secret in MS_CLIENT_SECRET)';
-  throw new ConfigError([
+  const lines = [
     `${name} is not set up yet; missing: ${missing.map((n) => `${n.what} (${n.env})`).join(', ')}. Set ${missing.length > 1 ? 'them' : 'it'} in any one of these places, then ask again:`,
     `config.yaml: ${block}: { ${missing.map((n) => `${n.key}: ${example(n)}`).join(', ')} }`,
     `environment of the tripcal process: ${missing.map((n) => `${n.env}=${example(n)}`).join(' ')}`,
     `Claude Desktop: claude_desktop_config.json, in the tripcal server's entry: "env": { ${missing.map((n) => `"${n.env}": "${example(n)}"`).join(', ')} }, then restart Claude Desktop`,
     `The values come from ${where}; the README's "Connect ${provider === 'google' ? 'Google Calendar' : 'Outlook / Microsoft 365'}" shows each step.`,
-  ]);
+  ];
+  // One problem, its ways out indented under it.
+  throw new ConfigError([lines.join('\n    ')]);
 }

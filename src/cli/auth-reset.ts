@@ -16,6 +16,10 @@ export async function authResetCommand(accountName: string | undefined, options:
   await withApp(options, (app) => {
     const status = app.vault.status();
     if (options.all) {
+      if (status.secrets === 0) {
+        process.stdout.write(`${app.dataDir} holds no secrets; nothing to delete.\n`);
+        return;
+      }
       if (!options.yes) {
         process.stdout.write(`This deletes ${status.secrets === 1 ? 'the one secret' : `all ${status.secrets} secrets`} in ${app.dataDir}: every calendar account's password or tokens `
           + '(each must be connected again) and every feed link (calendar apps subscribed to one must subscribe to the new one).\n'
@@ -30,11 +34,12 @@ export async function authResetCommand(accountName: string | undefined, options:
         + '(tripcal auth caldav|google|outlook ACCOUNT); the feed links are new (tripcal daemon prints them).\n');
       return;
     }
-    const known = app.sync.accounts().some((a) => a.name === accountName);
+    const account = app.sync.accounts().find((a) => a.name === accountName);
+    const known = account !== undefined;
     const removed = app.vault.reset({ names: accountSecrets(accountName!) });
     if (!known && removed.length === 0) throw new InputError('account', `"${accountName}" is neither a configured or connected account nor has stored secrets`);
     process.stdout.write(removed.length
-      ? `Deleted the stored credentials of "${accountName}". Connect it again with tripcal auth caldav|google|outlook ${accountName}.\n`
+      ? `Deleted the stored credentials of "${accountName}". Connect it again with tripcal auth ${account?.provider ?? 'caldav|google|outlook'} ${accountName}.\n`
       : `"${accountName}" had no stored credentials; nothing to delete.\n`);
     if (status.state === 'wrong_key' || status.state === 'key_missing') {
       process.stdout.write(`Other secrets are still locked by the lost key: ${RESET_HINT}\n`);

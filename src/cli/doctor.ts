@@ -45,7 +45,7 @@ function report(app: App): { report: Record<string, unknown>; healthy: boolean }
       accounts: app.sync.accounts().map((a) => `${a.name} (${a.provider}, ${a.user}, ${a.policy}${
         vaultOk && missingCredentials(app, a) ? `, ${missingCredentials(app, a)}` : ''})`),
       google_client: app.config.google.client_id && app.config.google.client_secret ? 'set' : 'not set (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET)',
-      outlook_client: app.config.outlook.client_id ? `set (tenant ${app.config.outlook.tenant_id ?? 'common'})` : 'not set (MS_CLIENT_ID / MS_TENANT_ID)',
+      outlook_client: app.config.outlook.client_id ? `set (tenant ${app.config.outlook.tenant_id ?? 'common'})` : 'not set (MS_CLIENT_ID)',
       vault_key: vault.key_source,
       vault: vaultOk ? `${vault.state} (${vault.secrets} secret${vault.secrets === 1 ? '' : 's'})` : `${vault.state}: ${vault.detail}`,
       airport_data: airportByCode('LAX', 'check').timezone === 'America/Los_Angeles' ? 'ok' : 'wrong',

@@ -11,7 +11,7 @@ export async function listCommand(options: GlobalOptions & { user?: string; json
     }
     if (trips.length === 0) process.stdout.write('No trips yet.\n');
     for (const t of trips) {
-      process.stdout.write(`${t.id}  ${t.start_date ?? '?'} → ${t.end_date ?? '?'}  ${String(t.item_count).padStart(3)} items  ${t.title}\n`);
+      process.stdout.write(`${t.id}  ${t.start_date ?? '?'} → ${t.end_date ?? '?'}  ${String(t.item_count).padStart(3)} item${t.item_count === 1 ? ' ' : 's'}  ${t.title}\n`);
     }
   });
 }

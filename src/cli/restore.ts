@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, 
 import { join, resolve } from 'node:path';
 import { configuredKeyText, Vault, VAULT_KEY_FILE } from '../auth/vault.js';
 import { loadConfig } from '../config/load.js';
-import { DaemonLock } from '../daemon/lock.js';
+import { DaemonLock, Presence } from '../daemon/lock.js';
 import { InputError } from '../errors.js';
 import { openDatabase } from '../store/database.js';
 import { dropSecrets, inspectBackup, liveTrips } from '../store/files.js';
@@ -34,20 +34,29 @@ export async function restoreCommand(file: string, options: RestoreOptions): Pro
   }
   if (!existsSync(source)) throw new InputError('file', `${source} does not exist`);
   const keyText = options.key ? readFileSync(resolve(options.key), 'utf8').trim() : configuredKeyText(dataDir);
-  const checked = inspectBackup(source, (rows) => (keyText === null ? null : Vault.keyOpens(rows, keyText)));
+  // No key at all opens nothing: a backup holding secrets then needs --key (or --drop-secrets).
+  const checked = inspectBackup(source, (rows) => Vault.keyOpens(rows, keyText ?? ''));
   if (checked.secrets === false && !options.dropSecrets) {
-    throw new InputError(options.key ? 'key' : 'file', `the backup's secrets were encrypted with another key than ${options.key ? resolve(options.key) : 'this data directory\'s'}; `
+    const which = options.key ? `another key than ${resolve(options.key)}` : keyText === null ? 'a key this data directory does not have (it has none yet)' : 'another key than this data directory\'s';
+    throw new InputError(options.key ? 'key' : 'file', `the backup's secrets were encrypted with ${which}; `
       + 'pass --key FILE (the .vault-key written beside the backup by --with-key, or your old vault.key). If that key is lost, restore with '
       + '--drop-secrets: the trips come back, and the calendar accounts must be connected again. Nothing was changed');
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const lock = DaemonLock.take(dataDir); // refuses while a daemon runs, and keeps one from starting meanwhile
+  const lock = DaemonLock.take(dataDir, true); // refuses while a daemon runs, and keeps one from starting meanwhile
   try {
+    // `tripcal serve` (kept running by an MCP client) or another command with the model open
+    // would go on writing into the file moved aside: nothing may have it open.
+    const open = Presence.others(dataDir);
+    if (open.length > 0) {
+      throw new InputError('file', `${open.map((o) => `tripcal ${o.command} (pid ${o.pid})`).join(', ')} ${open.length === 1 ? 'has' : 'have'} this data directory open; `
+        + 'stop it first (quit the MCP client that started `tripcal serve`, e.g. Claude Desktop). Nothing was changed');
+    }
     const target = join(dataDir, DB_FILE);
     const existing = currentTrips(target);
     if (existing !== null && !options.force) {
       throw new InputError('force', `${target} is there already (${existing < 0 ? 'damaged' : `${existing} trip${existing === 1 ? '' : 's'}`}); `
-        + 'pass --force to replace it (it is kept beside it as tripcal.db.before-restore-…). Stop any `tripcal serve` first. Nothing was changed');
+        + 'pass --force to replace it (the one there now is kept as tripcal.db.before-restore-…). Nothing was changed');
     }
     const staged = join(dataDir, `.restore-${process.pid}.db`);
     copyFileSync(source, staged);

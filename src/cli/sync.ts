@@ -35,7 +35,7 @@ export async function syncCommand(options: SyncOptions): Promise<void> {
       const c = r.counts;
       process.stdout.write(`${r.account}: ${r.status} — created ${c.created}, updated ${c.updated}, deleted ${c.deleted}, unchanged ${c.unchanged}, failed ${c.failed}`
         + `${c.conflicts ? `, conflicts ${c.conflicts}` : ''}${c.pulled ? `, taken from the calendar ${c.pulled}` : ''}${r.gone.length ? `, deleted in the calendar ${r.gone.length}` : ''}`
-        + ` (${r.requests} requests)\n`);
+        + ` (${r.requests} request${r.requests === 1 ? '' : 's'})\n`);
       if (r.message) process.stdout.write(`  ${r.message}\n`);
     }
     if (reports.some((r) => r.status !== 'ok')) process.exitCode = 1;

@@ -3,7 +3,7 @@
 // to some other program (pids are reused after a reboot or a long uptime): the lock records the
 // process's start time, and on Linux /proc tells whether that pid is still the same process.
 // `tripcal serve` and the CLI take no lock: SQLite in WAL mode shares the database safely.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TripcalError } from '../errors.js';
 import { log } from '../log.js';
@@ -67,7 +67,8 @@ function stillHeld(holder: Holder): boolean {
 export class DaemonLock {
   private constructor(private readonly path: string) {}
 
-  static take(dataDir: string): DaemonLock {
+  /** `forRestore`: the message says to stop the daemon before restoring (nothing may run beside a restore). */
+  static take(dataDir: string, forRestore = false): DaemonLock {
     const path = join(dataDir, LOCK_FILE);
     const mine: Holder = { pid: process.pid, started: startTime(process.pid) };
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -78,8 +79,10 @@ export class DaemonLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = readHolder(readFileSync(path, 'utf8'));
         if (holder && stillHeld(holder)) {
-          throw new TripcalError('config', `another tripcal daemon (pid ${holder.pid}) is running on ${dataDir}; stop it first, or give this one another --data-dir `
-            + '(tripcal serve and the other commands may run beside it)');
+          throw new TripcalError('config', forRestore
+            ? `a tripcal daemon (pid ${holder.pid}) is running on ${dataDir}; stop it before restoring (systemctl stop tripcal, or Ctrl-C). Nothing was changed`
+            : `another tripcal daemon (pid ${holder.pid}) is running on ${dataDir}; stop it first, or give this one another --data-dir `
+              + '(tripcal serve and the other commands may run beside it)');
         }
         log.info('took over a stale daemon lock', { pid: holder?.pid ?? null });
         rmSync(path, { force: true });
@@ -94,5 +97,58 @@ export class DaemonLock {
     } catch {
       // already gone
     }
+  }
+}
+
+const OPEN_DIR = 'open';
+
+/**
+ * Every process that has a data directory's model open (`tripcal serve` under an MCP client, the
+ * daemon, a CLI command) leaves `<data-dir>/open/<pid>.json` while it does, so a restore can
+ * refuse to swap the database under one of them (its next write would land in the old file).
+ * A process killed without cleaning up leaves a file whose pid is gone or reused: ignored.
+ */
+export class Presence {
+  private constructor(private readonly path: string) {}
+
+  /** Best effort: a data directory that takes no file (read-only) still opens, unannounced. */
+  static register(dataDir: string, command: string): Presence {
+    const path = join(dataDir, OPEN_DIR, `${process.pid}.json`);
+    try {
+      mkdirSync(join(dataDir, OPEN_DIR), { recursive: true, mode: 0o700 });
+      writeFileSync(path, `${JSON.stringify({ pid: process.pid, started: startTime(process.pid), command })}\n`, { mode: 0o600 });
+      process.once('exit', () => rmSync(path, { force: true }));
+    } catch (error) {
+      log.warn('cannot note this process in the data directory', { error: (error as Error).message });
+    }
+    return new Presence(path);
+  }
+
+  /** The other live processes that have the model open, with the command each runs. */
+  static others(dataDir: string): Array<{ pid: number; command: string }> {
+    let names: string[];
+    try {
+      names = readdirSync(join(dataDir, OPEN_DIR));
+    } catch {
+      return [];
+    }
+    return names.flatMap((name) => {
+      const path = join(dataDir, OPEN_DIR, name);
+      let holder: (Holder & { command?: string }) | undefined;
+      try {
+        holder = readHolder(readFileSync(path, 'utf8')) as (Holder & { command?: string }) | undefined;
+      } catch {
+        return [];
+      }
+      if (!holder || !stillHeld(holder)) {
+        rmSync(path, { force: true });
+        return [];
+      }
+      return [{ pid: holder.pid, command: holder.command ?? 'tripcal' }];
+    });
+  }
+
+  release(): void {
+    rmSync(this.path, { force: true });
   }
 }

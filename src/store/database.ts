@@ -4,7 +4,7 @@
 // file and what to do, never a SqliteError stack and never a silently fresh model.
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TripcalError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
@@ -84,6 +84,8 @@ function configure(db: Database.Database): void {
 function create(path: string): void {
   const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tripcal-new.db`);
   try {
+    // The model holds personal data: readable by its owner only (the directory is 0700 as well).
+    closeSync(openSync(temp, 'wx', 0o600));
     const db = new Database(temp);
     configure(db);
     migrate(db, path);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { connectHttp, startDaemonProcess, type RunningDaemon } from '../support/daemon.js';
-import { CLI, structured, tempDir } from '../support/mcp.js';
+import { CLI, connect, structured, tempDir } from '../support/mcp.js';
 import { freePort } from '../support/radicale.js';
 
 function tripcal(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
@@ -67,9 +67,14 @@ describe('tripcal backup and restore', () => {
     // Restoring while the daemon runs is refused.
     const busy = tripcal(['--data-dir', dataDir, 'restore', file, '--force']);
     expect(busy.code).not.toBe(0);
-    expect(busy.stderr).toContain('another tripcal daemon');
+    expect(busy.stderr).toMatch(/a tripcal daemon \(pid \d+\) is running on .*; stop it before restoring/);
 
     const fresh = tempDir();
+    // A new machine has no key at all: without --key the secrets could not be opened there.
+    const keyless = tripcal(['--data-dir', fresh, 'restore', file]);
+    expect(keyless.code).toBe(2);
+    expect(keyless.stderr).toContain('encrypted with a key this data directory does not have (it has none yet); pass --key FILE');
+    expect(existsSync(join(fresh, 'tripcal.db'))).toBe(false);
     const restored = tripcal(['--data-dir', fresh, 'restore', file, '--key', `${file}.vault-key`]);
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toContain(`Restored`);
@@ -101,6 +106,22 @@ describe('tripcal backup and restore', () => {
     expect(dropped.stdout).toContain('Its secrets were left out');
     expect(readdirSync(elsewhere).some((f) => f.startsWith('tripcal.db.before-restore-'))).toBe(true);
     expect(JSON.parse(tripcal(['--data-dir', elsewhere, 'doctor', '--json']).stdout).vault).toMatch(/^empty/);
+  });
+
+  test('a restore is refused while `tripcal serve` has the model open (its next write would go to the old file)', async () => {
+    const dataDir = tempDir();
+    const file = join(tempDir(), 'b.db');
+    expect(tripcal(['--data-dir', dataDir, 'backup', file, '--with-key']).code).toBe(0);
+    const server = await connect({ dataDir });
+    structured(await server.call('add_activity', { activity_details: { name: 'Museum', start_time: '2027-05-01T10:00:00Z' } }));
+    const refused = tripcal(['--data-dir', dataDir, 'restore', file, '--force', '--key', `${file}.vault-key`]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/tripcal .*serve \(pid \d+\) has this data directory open; stop it first/);
+    expect(readdirSync(dataDir).some((f) => f.startsWith('tripcal.db.before-restore-'))).toBe(false);
+    // The server's write is there, and once it has gone the restore goes ahead.
+    await server.close();
+    const restored = tripcal(['--data-dir', dataDir, 'restore', file, '--force', '--key', `${file}.vault-key`]);
+    expect(restored.code, restored.stderr).toBe(0);
   });
 
   test('a damaged backup, a foreign file or one from a newer tripcal changes nothing', () => {
