@@ -141,3 +141,42 @@ test('free/busy: opaque events only, merged and clipped; an unknown calendar is 
   expect(answer.data.calendars!.primary!.busy).toEqual([{ start: '2025-06-15T08:30:00.000Z', end: '2025-06-15T09:00:00.000Z' }]);
   expect(answer.data.calendars!['nobody@example.com']!.errors).toEqual([{ domain: 'global', reason: 'notFound' }]);
 });
+
+// ---- issue 17: rules where the fake used to be more lenient than Google ----------------------
+
+test('times: dateTime comes back in the timeZone parameter, else in the calendar zone, never the event zone', async () => {
+  await api.events.insert({ calendarId: 'primary', requestBody: body('tm0000', {
+    start: { dateTime: '2025-06-15T08:00:00Z', timeZone: 'Asia/Tokyo' }, end: { dateTime: '2025-06-15T09:00:00Z', timeZone: 'Europe/Paris' },
+  }) }, NO_RETRY);
+  const plain = (await api.events.get({ calendarId: 'primary', eventId: 'tm0000' }, NO_RETRY)).data;
+  expect(plain.start).toEqual({ dateTime: '2025-06-15T01:00:00-07:00', timeZone: 'Asia/Tokyo' });
+  expect(plain.end).toEqual({ dateTime: '2025-06-15T02:00:00-07:00', timeZone: 'Europe/Paris' });
+  const tokyo = (await api.events.get({ calendarId: 'primary', eventId: 'tm0000', timeZone: 'Asia/Kolkata' }, NO_RETRY)).data;
+  expect(tokyo.start!.dateTime).toBe('2025-06-15T13:30:00+05:30');
+  const listed = (await api.events.list({ calendarId: 'primary', timeZone: 'UTC' }, NO_RETRY)).data.items!.find((e) => e.id === 'tm0000')!;
+  expect(listed.end!.dateTime).toBe('2025-06-15T09:00:00Z');
+  expect(await refusal(api.events.list({ calendarId: 'primary', timeZone: 'Mars/Olympus' }, NO_RETRY))).toEqual([400, 'invalid']);
+  await api.events.delete({ calendarId: 'primary', eventId: 'tm0000' }, NO_RETRY);
+});
+
+test('all-day: end.date is exclusive, so end.date == start.date is an empty range (400 timeRangeEmpty)', async () => {
+  const day = { start: { date: '2025-07-01' }, end: { date: '2025-07-01' } };
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body(undefined, day) }, NO_RETRY))).toEqual([400, 'timeRangeEmpty']);
+  const made = await api.events.insert({ calendarId: 'primary', requestBody: body(undefined, { ...day, end: { date: '2025-07-02' } }) }, NO_RETRY);
+  expect(made.data.end).toEqual({ date: '2025-07-02' });
+  await api.events.delete({ calendarId: 'primary', eventId: made.data.id! }, NO_RETRY);
+});
+
+test('events.list: orderBy=startTime needs singleEvents=true; updatedMin and other filters are refused with a syncToken', async () => {
+  expect(await refusal(api.events.list({ calendarId: 'primary', orderBy: 'startTime' }, NO_RETRY))).toEqual([400, 'badRequest']);
+  expect((await api.events.list({ calendarId: 'primary', orderBy: 'startTime', singleEvents: true }, NO_RETRY)).status).toBe(200);
+  const token = (await api.events.list({ calendarId: 'primary' }, NO_RETRY)).data.nextSyncToken!;
+  for (const extra of [{ updatedMin: '2025-01-01T00:00:00Z' }, { timeMax: '2026-01-01T00:00:00Z' }, { iCalUID: 'x@google.com' }, { orderBy: 'updated' }, { sharedExtendedProperty: ['a=b'] }]) {
+    expect(await refusal(api.events.list({ calendarId: 'primary', syncToken: token, ...extra }, NO_RETRY))).toEqual([400, 'syncTokenWithRequestRestrictions']);
+  }
+});
+
+test('free/busy: timeMin and timeMax without an offset are refused (400)', async () => {
+  expect((await refusal(api.freebusy.query({ requestBody: { timeMin: '2025-06-15T08:00:00', timeMax: '2025-06-15T12:00:00Z', items: [{ id: 'primary' }] } }, NO_RETRY)))[0]).toBe(400);
+  expect((await refusal(api.freebusy.query({ requestBody: { timeMin: '2025-06-15T08:00:00Z', timeMax: '2025-06-16', items: [{ id: 'primary' }] } }, NO_RETRY)))[0]).toBe(400);
+});

@@ -48,7 +48,8 @@ test('create writes both zones, the reminders and our marker; a repeated create 
   expect(stored).toMatchObject({
     id: eventIdForKey('item_a:flight'),
     start: { dateTime: '2025-06-15T08:00:00-07:00', timeZone: 'America/Los_Angeles' },
-    end: { dateTime: '2025-06-15T16:30:00-04:00', timeZone: 'America/New_York' },
+    // Google shows every dateTime in the calendar's zone (here Los Angeles); the event's zones stay as fields.
+    end: { dateTime: '2025-06-15T13:30:00-07:00', timeZone: 'America/New_York' },
     reminders: { useDefault: false, overrides: [{ method: 'popup', minutes: 120 }, { method: 'email', minutes: 2880 }] },
     extendedProperties: { private: { tripcal: '1', tripcal_key: 'item_a:flight', tripcal_trip: 'trip_1', tripcal_item: 'item_a' } },
   });

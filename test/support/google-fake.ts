@@ -367,7 +367,7 @@ export class GoogleFake {
       }
       if (method !== 'GET') this.beforeWrite?.(method, eventId);
       const ifMatch = headers['if-match'];
-      if (method === 'GET') return this.get(calendar, eventId, headers['if-none-match']);
+      if (method === 'GET') return this.get(calendar, eventId, headers['if-none-match'], url.searchParams.get('timeZone') ?? undefined);
       if (method === 'PUT') return this.update(calendar, eventId, parsed, ifMatch, false);
       if (method === 'PATCH') return this.update(calendar, eventId, parsed, ifMatch, true);
       if (method === 'DELETE') return this.remove(calendar, eventId, ifMatch);
@@ -408,7 +408,13 @@ export class GoogleFake {
     this.afterWrite?.(this.writes);
   }
 
-  /** The event as the API returns it: times re-rendered in the event's (or calendar's) zone (DISC). */
+  /**
+   * The event as the API returns it. DISC events.list / events.get `timeZone`: "Time zone used in
+   * the response. Optional. The default is the time zone of the calendar." So a dateTime comes back
+   * with the offset of the requested zone, else of the calendar's zone — never of the event's own
+   * start.timeZone / end.timeZone, which are returned unchanged as fields.
+   * (developers.google.com/workspace/calendar/api/v3/reference/events/list#timeZone)
+   */
   private render(stored: StoredEvent, calendar: FakeCalendar, zone?: string): Json {
     const e = stored.data;
     if (e.status === 'cancelled') {
@@ -417,7 +423,7 @@ export class GoogleFake {
     }
     const time = (t: Json | undefined) => {
       if (!t || t.date) return t;
-      const z = zone ?? t.timeZone ?? calendar.timeZone;
+      const z = zone ?? calendar.timeZone;
       return { dateTime: shownIn(instantOf(t)!, z), ...(t.timeZone ? { timeZone: t.timeZone } : {}) };
     };
     return {
@@ -448,6 +454,9 @@ export class GoogleFake {
     const end = instantOf(e.end)!;
     if (Number.isNaN(start) || Number.isNaN(end)) return error(400, 'invalid', 'Invalid start time.');
     if (end < start) return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar');
+    // DISC EventDateTime.date / Event.end: "The (exclusive) end time of the event": an all-day event
+    // ending on its start date covers no day at all (ERR timeRangeEmpty).
+    if (e.start.date && end <= start) return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar');
     const r = e.reminders;
     if (r) {
       // EventReminder: at most 5 overrides, minutes 0–40320, method email|popup; not with useDefault.
@@ -491,13 +500,14 @@ export class GoogleFake {
     return json(this.render(stored, calendar));
   }
 
-  private get(calendar: FakeCalendar, id: string, ifNoneMatch?: string): Reply {
+  private get(calendar: FakeCalendar, id: string, ifNoneMatch?: string, zone?: string): Reply {
+    if (zone !== undefined && !isZone(zone)) return error(400, 'invalid', 'Invalid time zone.');
     const stored = calendar.events.get(id);
     if (!stored) return error(404, 'notFound', 'Not Found');
     // VER: If-None-Match with the current etag is 304 with no body.
     if (ifNoneMatch && ifNoneMatch === `"${stored.etagN}"`) return { status: 304 };
     // DISC: get always returns cancelled events, with status "cancelled".
-    return json(this.render(stored, calendar));
+    return json(this.render(stored, calendar, zone));
   }
 
   private update(calendar: FakeCalendar, id: string, body: Json, ifMatch: string | undefined, patch: boolean): Reply {
@@ -571,6 +581,16 @@ export class GoogleFake {
         return error(400, 'syncTokenWithRequestRestrictions', 'Sync token cannot be used with other request restrictions.', 'calendar');
       }
     }
+    const orderBy = q.get('orderBy');
+    // DISC orderBy: "startTime" or "updated"; events.list reference: startTime "is only available
+    // when querying single events (i.e. the parameter singleEvents is True)". Google's answer is
+    // 400 "The requested ordering is not available for the particular query." [obs].
+    if (orderBy !== null && orderBy !== 'startTime' && orderBy !== 'updated') return error(400, 'invalid', 'Invalid value for: orderBy');
+    if (orderBy === 'startTime' && q.get('singleEvents') !== 'true') {
+      return error(400, 'badRequest', 'The requested ordering is not available for the particular query.');
+    }
+    const zone = q.get('timeZone') ?? undefined;
+    if (zone !== undefined && !isZone(zone)) return error(400, 'invalid', 'Invalid time zone.');
     const timeOk = (v: string | null) => v === null || /(Z|[+-]\d\d:\d\d)$/.test(v);
     const timeMin = q.get('timeMin');
     const timeMax = q.get('timeMax');
@@ -618,7 +638,6 @@ export class GoogleFake {
     if (this.raggedPages) size = page.n % 3 === 1 ? 0 : Math.max(1, Math.floor(maxResults / 2));
     const slice = all.slice(page.o, page.o + size);
     const next = page.o + size < all.length;
-    const zone = q.get('timeZone') ?? undefined;
     return json({
       kind: 'calendar#events',
       etag: `"p${this.seq}"`,
@@ -647,6 +666,11 @@ export class GoogleFake {
   }
 
   private freeBusy(body: Json): Reply {
+    // DISC FreeBusyRequest.timeMin / timeMax are RFC3339 datetimes, which always carry an offset
+    // (RFC 3339 §5.6 time-offset is not optional): "2025-06-15T10:00:00" is refused, not read in
+    // some zone. (developers.google.com/workspace/calendar/api/v3/reference/freebusy/query)
+    const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+    if (!rfc3339.test(String(body.timeMin)) || !rfc3339.test(String(body.timeMax))) return error(400, 'badRequest', 'Bad Request');
     const from = Date.parse(body.timeMin);
     const to = Date.parse(body.timeMax);
     if (Number.isNaN(from) || Number.isNaN(to)) return error(400, 'badRequest', 'Bad Request');
