@@ -102,7 +102,7 @@ test('paging: short and empty pages carry nextPageToken; the sync token only on 
     expect(Boolean(last.nextPageToken) !== Boolean(last.nextSyncToken)).toBe(true);
     pageToken = last.nextPageToken ?? undefined;
   } while (pageToken);
-  fake.pageSize = 1000;
+  fake.pageSize = 2500;
   fake.raggedPages = false;
   expect(sizes).toContain(0);
   expect(last.nextSyncToken).toBeTruthy();
@@ -179,4 +179,78 @@ test('events.list: orderBy=startTime needs singleEvents=true; updatedMin and oth
 test('free/busy: timeMin and timeMax without an offset are refused (400)', async () => {
   expect((await refusal(api.freebusy.query({ requestBody: { timeMin: '2025-06-15T08:00:00', timeMax: '2025-06-15T12:00:00Z', items: [{ id: 'primary' }] } }, NO_RETRY)))[0]).toBe(400);
   expect((await refusal(api.freebusy.query({ requestBody: { timeMin: '2025-06-15T08:00:00Z', timeMax: '2025-06-16', items: [{ id: 'primary' }] } }, NO_RETRY)))[0]).toBe(400);
+});
+
+test('paging: 250 a page by default, never more than 2500; a page token belongs to its query (400 otherwise)', async () => {
+  const { GoogleFake } = await import('../support/google-fake.js');
+  const own = await new GoogleFake('pager@example.com').start();
+  try {
+    const a = new OAuth2Client({ clientId: own.clientId });
+    a.setCredentials(own.issueTokens());
+    const cal = new calendar_v3.Calendar({ auth: a, rootUrl: `${own.url}/` });
+    for (let i = 0; i < 260; i++) own.addUserEvent({ summary: `e${i}`, start: { dateTime: '2025-06-15T08:00:00Z' }, end: { dateTime: '2025-06-15T09:00:00Z' } });
+    const first = (await cal.events.list({ calendarId: 'primary' }, NO_RETRY)).data;
+    expect(first.items).toHaveLength(250);
+    expect(first.nextPageToken).toBeTruthy();
+    expect((await cal.events.list({ calendarId: 'primary', maxResults: 5000 }, NO_RETRY)).data.items).toHaveLength(260);
+    expect(await refusal(cal.events.list({ calendarId: 'primary', pageToken: first.nextPageToken!, q: 'e1' }, NO_RETRY))).toEqual([400, 'invalid']);
+    expect(await refusal(cal.events.list({ calendarId: 'primary', pageToken: first.nextPageToken!, maxResults: 10 }, NO_RETRY))).toEqual([400, 'invalid']);
+    expect(await refusal(cal.events.list({ calendarId: 'primary', pageToken: `${first.nextPageToken!}x` }, NO_RETRY))).toEqual([400, 'invalid']);
+    expect(await refusal(cal.events.list({ calendarId: 'primary', maxResults: 0 }, NO_RETRY))).toEqual([400, 'invalid']);
+    const rest = (await cal.events.list({ calendarId: 'primary', pageToken: first.nextPageToken! }, NO_RETRY)).data;
+    expect(rest.items).toHaveLength(10);
+    expect(new Set([...first.items!, ...rest.items!].map((e) => e.id)).size).toBe(260);
+    expect(rest.nextSyncToken).toBeTruthy();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('paging: an event changed between pages shifts no other one out; a sync token expiring mid-paging makes the next page 410', async () => {
+  const { GoogleFake } = await import('../support/google-fake.js');
+  const own = await new GoogleFake('pager2@example.com').start();
+  try {
+    const a = new OAuth2Client({ clientId: own.clientId });
+    a.setCredentials(own.issueTokens());
+    const cal = new calendar_v3.Calendar({ auth: a, rootUrl: `${own.url}/` });
+    const ids = Array.from({ length: 6 }, (_, i) => own.addUserEvent({ summary: `e${i}`, start: { dateTime: '2025-06-15T08:00:00Z' }, end: { dateTime: '2025-06-15T09:00:00Z' } }).id as string);
+    const token = (await cal.events.list({ calendarId: 'primary' }, NO_RETRY)).data.nextSyncToken!;
+    const p1 = (await cal.events.list({ calendarId: 'primary', maxResults: 2 }, NO_RETRY)).data;
+    own.editAsUser(ids[0]!, { summary: 'moved on' });
+    const seen = [...p1.items!.map((e) => e.id)];
+    let pageToken = p1.nextPageToken ?? undefined;
+    while (pageToken) {
+      const p = (await cal.events.list({ calendarId: 'primary', maxResults: 2, pageToken }, NO_RETRY)).data;
+      seen.push(...p.items!.map((e) => e.id));
+      pageToken = p.nextPageToken ?? undefined;
+    }
+    expect(new Set(seen)).toEqual(new Set(ids));
+    for (const id of ids.slice(1, 4)) own.editAsUser(id, { summary: 'changed' });
+    const d1 = (await cal.events.list({ calendarId: 'primary', syncToken: token, maxResults: 1 }, NO_RETRY)).data;
+    expect(d1.nextPageToken).toBeTruthy();
+    own.expireSyncTokens();
+    expect(await refusal(cal.events.list({ calendarId: 'primary', syncToken: token, maxResults: 1, pageToken: d1.nextPageToken! }, NO_RETRY))).toEqual([410, 'fullSyncRequired']);
+  } finally {
+    await own.stop();
+  }
+});
+
+test('calendarList pages: 100 entries by default, at most 250, nextPageToken until the last page', async () => {
+  const { GoogleFake } = await import('../support/google-fake.js');
+  const own = await new GoogleFake('lists@example.com').start();
+  try {
+    const a = new OAuth2Client({ clientId: own.clientId });
+    a.setCredentials(own.issueTokens());
+    const cal = new calendar_v3.Calendar({ auth: a, rootUrl: `${own.url}/` });
+    for (let i = 0; i < 120; i++) own.addCalendar({ id: `c${i}@group.calendar.google.com`, summary: `C${i}`, timeZone: 'UTC', accessRole: 'reader' });
+    const first = (await cal.calendarList.list({}, NO_RETRY)).data;
+    expect(first.items).toHaveLength(100);
+    expect(await refusal(cal.calendarList.list({ pageToken: first.nextPageToken!, maxResults: 5 }, NO_RETRY))).toEqual([400, 'invalid']);
+    const second = (await cal.calendarList.list({ pageToken: first.nextPageToken! }, NO_RETRY)).data;
+    expect(second.items).toHaveLength(21);
+    expect(second.nextPageToken).toBeUndefined();
+    expect((await cal.calendarList.list({ maxResults: 1000 }, NO_RETRY)).data.items).toHaveLength(121);
+  } finally {
+    await own.stop();
+  }
 });

@@ -21,6 +21,16 @@ interface StoredEvent {
   etagN: number;
 }
 
+/** Where a listing stands: the snapshot `s`, the sync token's `since`, the last key given. */
+interface EventsPage {
+  after: [number, number] | null;
+  n: number;
+  s: number;
+  since: number;
+  sync: boolean;
+  h: string;
+}
+
 interface FakeCalendar {
   id: string;
   /** Shown in the user's list; Google leaves the field out when not. */
@@ -112,8 +122,10 @@ export class GoogleFake {
   readonly calendars = new Map<string, FakeCalendar>();
   readonly requests: FakeRequest[] = [];
   readonly authRequests: URLSearchParams[] = [];
-  /** Events list page size when the client asks for more (to force paging). */
-  pageSize = 1000;
+  /** Events list page size when the client asks for more (to force paging); Google's cap is 2500. */
+  pageSize = 2500;
+  /** calendarList page size when the client asks for more; Google's cap is 250. */
+  calendarListPageSize = 250;
   /** Short and empty pages on purpose (DISC: a page may be short or empty while nextPageToken is there). */
   raggedPages = false;
   /** Scopes the user unticks on the consent screen (granular consent): left out of what is granted. */
@@ -136,6 +148,7 @@ export class GoogleFake {
   readonly issued: string[] = [];
 
   private server: Server | undefined;
+  private readonly secret = randomBytes(16).toString('hex');
   private readonly sockets = new Set<Socket>();
   private seq = 1;
   private etags = 1;
@@ -375,7 +388,7 @@ export class GoogleFake {
     if (path === '/calendar/v3/users/me/calendarList' && method === 'GET') {
       // DISC calendarList.list: calendar, calendar.calendarlist(.readonly), calendar.readonly.
       if (!can(SCOPE.calendarList, SCOPE.readonly, SCOPE.full)) return insufficient();
-      return this.calendarList();
+      return this.calendarList(url.searchParams);
     }
     if (path === '/calendar/v3/calendars' && method === 'POST') {
       if (!can(SCOPE.full, SCOPE.appCreated)) return insufficient();
@@ -599,16 +612,27 @@ export class GoogleFake {
     if (timeMin && timeMax && Date.parse(timeMax) <= Date.parse(timeMin)) {
       return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar', { locationType: 'parameter', location: 'timeMax' });
     }
-    const maxResults = Math.min(Number(q.get('maxResults') ?? 250), 2500, this.pageSize);
-    if (!Number.isInteger(maxResults) || maxResults < 1) return error(400, 'invalid', 'Invalid value for: maxResults');
-    let page: { o: number; n: number; s: number; since: number } = { o: 0, n: 0, s: this.seq - 1, since: 0 };
+    // DISC maxResults: "By default the value is 250 events. The page size can never be larger than
+    // 2500 events", and "the number of events in the resulting page may be less than this value, or
+    // none at all, even if there are more events matching the query" (pageSize, raggedPages).
+    const asked = q.has('maxResults') ? Number(q.get('maxResults')) : 250;
+    if (!Number.isInteger(asked) || asked < 1) return error(400, 'invalid', 'Invalid value for: maxResults');
+    const maxResults = Math.min(asked, 2500, this.pageSize);
+    // SYNC "Initial full sync … Incremental sync": the follow-up page request repeats the original
+    // query and adds pageToken; the token is the position in *that* query's result, so here it is
+    // bound to it (same calendar, same parameters) and a token used with other ones is refused.
+    const query = this.queryHash(calendar.id, q);
+    let page: EventsPage = { after: null, n: 0, s: this.seq - 1, since: 0, sync: false, h: query };
     const pageToken = q.get('pageToken');
     if (pageToken) {
-      try {
-        page = JSON.parse(Buffer.from(pageToken, 'base64url').toString('utf8'));
-      } catch {
-        return error(400, 'invalid', 'Invalid page token value.');
+      const parsed = this.unsign<EventsPage>(pageToken);
+      if (!parsed || parsed.h !== query) return error(400, 'invalid', 'Invalid page token value.', 'global', { locationType: 'parameter', location: 'pageToken' });
+      // SYNC / ERR 410: a sync token that expires while its result is being paged makes the next
+      // page 410 fullSyncRequired (the client must restart from a full sync).
+      if (parsed.sync && parsed.since < this.syncFloor) {
+        return error(410, 'fullSyncRequired', 'Sync token is no longer valid, a full sync is required.', 'calendar', { locationType: 'parameter', location: 'syncToken' });
       }
+      page = parsed;
     } else if (syncToken) {
       const since = this.parseSyncToken(syncToken, calendar);
       // ERR 410 fullSyncRequired: expired or garbled token (SO410).
@@ -616,15 +640,20 @@ export class GoogleFake {
         return error(410, 'fullSyncRequired', 'Sync token is no longer valid, a full sync is required.', 'calendar', { locationType: 'parameter', location: 'syncToken' });
       }
       page.since = since;
+      page.sync = true;
     }
     const wanted = q.getAll('privateExtendedProperty').map((p) => p.split('='));
     const showDeleted = q.get('showDeleted') === 'true';
+    // DISC orderBy: "startTime" (ascending start), "updated" (ascending modification time); the
+    // default is "an unspecified, stable order" (here: order of the last change).
+    const keyOf = (e: StoredEvent): number => (orderBy === 'startTime' ? instantOf(e.data.start) ?? 0 : orderBy === 'updated' ? Date.parse(e.data.updated) : e.seq);
+    const after = page.after;
     const all = [...calendar.events.values()]
       .filter((e) => e.seq <= page.s && e.seq > page.since)
       .filter((e) => {
         const d = e.data;
         // DISC: incremental results always include deletions; full ones only with showDeleted.
-        if (d.status === 'cancelled' && !syncToken && !showDeleted) return false;
+        if (d.status === 'cancelled' && !page.sync && !showDeleted) return false;
         // DISC: repeated privateExtendedProperty constraints must all match.
         if (wanted.some(([k, v]) => d.extendedProperties?.private?.[k!] !== v)) return false;
         // DISC: timeMin bounds the end (exclusive), timeMax the start (exclusive).
@@ -632,12 +661,17 @@ export class GoogleFake {
         if (timeMax && (instantOf(d.start) ?? 0) >= Date.parse(timeMax)) return false;
         return true;
       })
-      .sort((a, b) => a.seq - b.seq);
+      .map((e) => ({ e, k: keyOf(e) }))
+      .sort((a, b) => a.k - b.k || a.e.seq - b.e.seq)
+      // Keyset paging: what follows the last item given, so that an event changed while the pages
+      // are read (it moves past the snapshot `s`, to the next sync) never shifts another one out.
+      .filter(({ e, k }) => !after || k > after[0] || (k === after[0] && e.seq > after[1]));
     let size = maxResults;
     // DISC: pages may be short or even empty while a nextPageToken is still given.
     if (this.raggedPages) size = page.n % 3 === 1 ? 0 : Math.max(1, Math.floor(maxResults / 2));
-    const slice = all.slice(page.o, page.o + size);
-    const next = page.o + size < all.length;
+    const slice = all.slice(0, size);
+    const next = size < all.length;
+    const last = slice[slice.length - 1];
     return json({
       kind: 'calendar#events',
       etag: `"p${this.seq}"`,
@@ -646,22 +680,60 @@ export class GoogleFake {
       timeZone: calendar.timeZone,
       accessRole: calendar.accessRole,
       defaultReminders: [{ method: 'popup', minutes: 10 }],
-      items: slice.map((e) => this.render(e, calendar, zone)),
+      items: slice.map(({ e }) => this.render(e, calendar, zone)),
       // DISC / SYNC: exactly one of nextPageToken or nextSyncToken; the sync token only on the last page.
       ...(next
-        ? { nextPageToken: base64url(JSON.stringify({ ...page, o: page.o + size, n: page.n + 1 })) }
+        ? { nextPageToken: this.sign<EventsPage>({ ...page, after: last ? [last.k, last.e.seq] : page.after, n: page.n + 1 }) }
         : { nextSyncToken: this.syncTokenFor(page.s, calendar) }),
     });
   }
 
-  private calendarList(): Reply {
+  /** The query a page token belongs to: calendar and every parameter but the token itself. */
+  private queryHash(scope: string, q: URLSearchParams): string {
+    const params = [...q.entries()].filter(([k]) => k !== 'pageToken').map(([k, v]) => `${k}=${v}`).sort();
+    return createHash('sha256').update(JSON.stringify([scope, params])).digest('hex').slice(0, 16);
+  }
+
+  /** An opaque token the fake can trust when it comes back (a client cannot forge a position). */
+  private sign<T>(value: T): string {
+    const text = JSON.stringify(value);
+    return base64url(JSON.stringify({ v: text, m: createHash('sha256').update(`${this.secret}:${text}`).digest('hex').slice(0, 16) }));
+  }
+
+  private unsign<T>(token: string): T | null {
+    try {
+      const { v, m } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v: string; m: string };
+      if (createHash('sha256').update(`${this.secret}:${v}`).digest('hex').slice(0, 16) !== m) return null;
+      return JSON.parse(v) as T;
+    } catch {
+      return null;
+    }
+  }
+
+  private calendarList(q: URLSearchParams): Reply {
+    // DISC calendarList.list maxResults: "By default the value is 100 entries. The page size can
+    // never be larger than 250 entries"; nextPageToken until the last page, bound to the query.
+    const asked = q.has('maxResults') ? Number(q.get('maxResults')) : 100;
+    if (!Number.isInteger(asked) || asked < 1) return error(400, 'invalid', 'Invalid value for: maxResults');
+    const size = Math.min(asked, 250, this.calendarListPageSize);
+    const query = this.queryHash('calendarList', q);
+    let from = 0;
+    const pageToken = q.get('pageToken');
+    if (pageToken) {
+      const parsed = this.unsign<{ o: number; h: string }>(pageToken);
+      if (!parsed || parsed.h !== query) return error(400, 'invalid', 'Invalid page token value.', 'global', { locationType: 'parameter', location: 'pageToken' });
+      from = parsed.o;
+    }
+    const all = [...this.calendars.values()];
+    const next = from + size < all.length;
     return json({
       kind: 'calendar#calendarList',
       etag: `"l${this.seq}"`,
-      items: [...this.calendars.values()].map((c) => ({
+      items: all.slice(from, from + size).map((c) => ({
         kind: 'calendar#calendarListEntry', etag: `"c${this.seq}"`, id: c.id, summary: c.summary, timeZone: c.timeZone,
         accessRole: c.accessRole, ...(c.primary ? { primary: true } : {}), ...(c.selected ? { selected: true } : {}),
       })),
+      ...(next ? { nextPageToken: this.sign({ o: from + size, h: query }) } : { nextSyncToken: `cl${this.seq}` }),
     });
   }
 
