@@ -254,3 +254,62 @@ test('calendarList pages: 100 entries by default, at most 250, nextPageToken unt
     await own.stop();
   }
 });
+
+test('patch: start/end merge field by field (timeZone kept), null deletes, arrays replace; PUT replaces', async () => {
+  await api.events.insert({ calendarId: 'primary', requestBody: body('ptch00', {
+    start: { dateTime: '2025-06-15T08:00:00Z', timeZone: 'Europe/Paris' }, end: { dateTime: '2025-06-15T09:00:00Z', timeZone: 'Europe/Paris' },
+    attendees: [{ email: 'a@example.com' }, { email: 'b@example.com' }], extendedProperties: { private: { a: '1', b: '2' } },
+  }) }, NO_RETRY);
+  const patched = (await api.events.patch({ calendarId: 'primary', eventId: 'ptch00', requestBody: {
+    start: { dateTime: '2025-06-15T07:00:00Z' }, attendees: [{ email: 'c@example.com' }], extendedProperties: { private: { a: null as unknown as string, c: '3' } },
+  } }, NO_RETRY)).data;
+  expect(patched.start!.timeZone).toBe('Europe/Paris');
+  expect(patched.end!.timeZone).toBe('Europe/Paris');
+  expect(Date.parse(patched.start!.dateTime!)).toBe(Date.parse('2025-06-15T07:00:00Z'));
+  expect(patched.attendees).toEqual([{ email: 'c@example.com' }]);
+  expect(patched.extendedProperties!.private).toEqual({ b: '2', c: '3' });
+  // A wall time without an offset is read in the kept zone.
+  const wall = (await api.events.patch({ calendarId: 'primary', eventId: 'ptch00', requestBody: { end: { dateTime: '2025-06-15T12:00:00' } } }, NO_RETRY)).data;
+  expect(Date.parse(wall.end!.dateTime!)).toBe(Date.parse('2025-06-15T10:00:00Z'));
+  // Switching to all-day needs dateTime cleared (null), else start holds both and is invalid.
+  expect(await refusal(api.events.patch({ calendarId: 'primary', eventId: 'ptch00', requestBody: { start: { date: '2025-06-15' }, end: { date: '2025-06-16' } } }, NO_RETRY))).toEqual([400, 'invalid']);
+  const put = (await api.events.update({ calendarId: 'primary', eventId: 'ptch00', requestBody: body(undefined) }, NO_RETRY)).data;
+  expect(put.start!.timeZone).toBeUndefined();
+  expect(put.attendees).toBeUndefined();
+});
+
+test('etag and updated: every change moves the etag; a reminders-only change keeps `updated`; a lower sequence is 400', async () => {
+  const made = (await api.events.insert({ calendarId: 'primary', requestBody: body('seq000') }, NO_RETRY)).data;
+  expect(made.sequence).toBe(0);
+  await new Promise((r) => setTimeout(r, 5));
+  const reminded = (await api.events.patch({ calendarId: 'primary', eventId: 'seq000', requestBody: { reminders: { useDefault: false, overrides: [{ method: 'popup', minutes: 5 }] } } }, NO_RETRY)).data;
+  expect(reminded.etag).not.toBe(made.etag);
+  expect(reminded.updated).toBe(made.updated);
+  const renamed = (await api.events.patch({ calendarId: 'primary', eventId: 'seq000', requestBody: { summary: 'renamed' } }, NO_RETRY)).data;
+  expect(renamed.etag).not.toBe(reminded.etag);
+  expect(renamed.updated).not.toBe(made.updated);
+  // The time moved: the server raises the sequence itself.
+  const moved = (await api.events.patch({ calendarId: 'primary', eventId: 'seq000', requestBody: { end: { dateTime: '2025-06-15T10:00:00Z' } } }, NO_RETRY)).data;
+  expect(moved.sequence).toBe(1);
+  const refused = await api.events.patch({ calendarId: 'primary', eventId: 'seq000', requestBody: { summary: 'x', sequence: 0 } }, NO_RETRY).then(() => null, (e) => e);
+  expect(refused.status).toBe(400);
+  expect(refused.response.data.error.message).toMatch(/^Invalid sequence value/);
+  expect(await refusal(api.events.update({ calendarId: 'primary', eventId: 'seq000', requestBody: body(undefined, { sequence: 0 }) }, NO_RETRY))).toEqual([400, 'invalid']);
+  expect((await api.events.update({ calendarId: 'primary', eventId: 'seq000', requestBody: body(undefined, { end: { dateTime: '2025-06-15T10:00:00Z' } }) }, NO_RETRY)).data.sequence).toBe(1);
+  expect((await api.events.patch({ calendarId: 'primary', eventId: 'seq000', requestBody: { sequence: 4 } }, NO_RETRY)).data.sequence).toBe(4);
+});
+
+test('iCalUID: insert keeps a given one or makes one, a duplicate is 409; import needs one and replaces the event holding it', async () => {
+  const made = (await api.events.insert({ calendarId: 'primary', requestBody: body(undefined, { iCalUID: 'trip-1@tripcal' }) }, NO_RETRY)).data;
+  expect(made.iCalUID).toBe('trip-1@tripcal');
+  expect((await api.events.insert({ calendarId: 'primary', requestBody: body('uid000') }, NO_RETRY)).data.iCalUID).toBe('uid000@google.com');
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body(undefined, { iCalUID: 'trip-1@tripcal' }) }, NO_RETRY))).toEqual([409, 'duplicate']);
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body(undefined, { iCalUID: 'uid000@google.com' }) }, NO_RETRY))).toEqual([409, 'duplicate']);
+  expect(await refusal(api.events.import({ calendarId: 'primary', requestBody: body() }, NO_RETRY))).toEqual([400, 'required']);
+  const imported = (await api.events.import({ calendarId: 'primary', requestBody: body(undefined, { iCalUID: 'trip-1@tripcal', summary: 'again' }) }, NO_RETRY)).data;
+  expect(imported).toMatchObject({ id: made.id, iCalUID: 'trip-1@tripcal', summary: 'again' });
+  const found = (await api.events.list({ calendarId: 'primary', iCalUID: 'trip-1@tripcal' }, NO_RETRY)).data.items!;
+  expect(found.map((e) => e.id)).toEqual([made.id]);
+  const fresh = (await api.events.import({ calendarId: 'primary', requestBody: body(undefined, { iCalUID: 'other@tripcal' }) }, NO_RETRY)).data;
+  expect(fresh.iCalUID).toBe('other@tripcal');
+});

@@ -253,8 +253,10 @@ export class GoogleFake {
   editAsUser(eventId: string, changes: Json, calendarId = this.email): void {
     const stored = this.calendar(calendarId).events.get(eventId);
     if (!stored) throw new Error(`no event ${eventId}`);
-    Object.assign(stored.data, changes);
-    this.touch(stored);
+    const previous = stored.data;
+    const next = { ...previous, ...changes };
+    stored.data = { ...next, sequence: this.sequenceFor(previous, next, undefined) as number };
+    this.touch(stored, previous);
   }
 
   deleteAsUser(eventId: string, calendarId = this.email): void {
@@ -378,6 +380,10 @@ export class GoogleFake {
         }
         return error(405, 'methodNotAllowed', 'Method Not Allowed');
       }
+      if (eventId === 'import' && method === 'POST') {
+        this.beforeWrite?.(method, undefined);
+        return this.importEvent(calendar, parsed);
+      }
       if (method !== 'GET') this.beforeWrite?.(method, eventId);
       const ifMatch = headers['if-match'];
       if (method === 'GET') return this.get(calendar, eventId, headers['if-none-match'], url.searchParams.get('timeZone') ?? undefined);
@@ -410,10 +416,38 @@ export class GoogleFake {
     return id === 'primary' ? this.calendar() : this.calendars.get(id);
   }
 
-  private touch(stored: StoredEvent): void {
+  /**
+   * A change: the etag always moves (VER: "a new ETag … whenever the resource changes"), and so
+   * does the position for sync tokens; `updated` only when the main data changed (DISC
+   * Event.updated: "Last modification time of the main event data … Updating event reminders
+   * will not cause this to change").
+   */
+  private touch(stored: StoredEvent, previous?: Json): void {
     stored.seq = this.seq++;
     stored.etagN = this.etags++;
-    stored.data.updated = new Date().toISOString();
+    const main = (d: Json) => JSON.stringify({ ...d, reminders: undefined, updated: undefined, sequence: undefined });
+    if (previous && previous.updated && main(previous) === main(stored.data)) stored.data.updated = previous.updated;
+    else stored.data.updated = new Date().toISOString();
+  }
+
+  /**
+   * DISC Event.sequence ("Sequence number as per iCalendar"): a write may leave it out (the stored
+   * one stays) or give one at least the stored one; a lower one is refused [obs: Google's answer
+   * is 400 "Invalid sequence value. The specified sequence number is below the current sequence
+   * number of the resource…"]. The server raises it itself when the time moves (RFC 5545 §3.8.7.4:
+   * a change to DTSTART/DTEND is a significant revision).
+   */
+  private sequenceFor(previous: Json, next: Json, given: unknown): number | Reply {
+    const current = Number(previous.sequence ?? 0);
+    if (given !== undefined && given !== null) {
+      if (!Number.isInteger(given) || (given as number) < current) {
+        return error(400, 'invalid', 'Invalid sequence value. The specified sequence number is below the current sequence number of the resource. Re-fetch the resource and use its sequence number on the following request.');
+      }
+      if ((given as number) > current) return given as number;
+    }
+    const moved = instantOf(previous.start) !== instantOf(next.start) || instantOf(previous.end) !== instantOf(next.end)
+      || Boolean(previous.start?.date) !== Boolean(next.start?.date);
+    return moved ? current + 1 : current;
   }
 
   private wrote(): void {
@@ -444,7 +478,8 @@ export class GoogleFake {
       ...e,
       etag: `"${stored.etagN}"`,
       htmlLink: `https://www.google.com/calendar/event?eid=${base64url(`${e.id} ${calendar.id}`)}`,
-      iCalUID: `${e.id}@google.com`,
+      iCalUID: e.iCalUID ?? `${e.id}@google.com`,
+      sequence: e.sequence ?? 0,
       start: time(e.start),
       end: time(e.end),
       reminders: e.reminders ?? { useDefault: true },
@@ -496,6 +531,14 @@ export class GoogleFake {
 
   private insert(calendar: FakeCalendar, body: Json): Reply {
     const e = this.clean(body);
+    // DISC Event.iCalUID: "only one of them [id, iCalUID] should be supplied at event creation
+    // time"; insert keeps a given UID, else the server makes one. ERR 409 duplicate ("The requested
+    // identifier already exists.") also for a UID the calendar holds already (cancelled or not).
+    const uid = body.iCalUID;
+    if (uid !== undefined && uid !== null) {
+      if (typeof uid !== 'string' || !uid) return error(400, 'invalid', 'Invalid iCalUID value.');
+      if ([...calendar.events.values()].some((x) => x.data.iCalUID === uid)) return error(409, 'duplicate', 'The requested identifier already exists.');
+    }
     if (e.id !== undefined) {
       // DISC Event.id + IDERR: base32hex only, 5–1024 chars, else 400 invalid.
       if (typeof e.id !== 'string' || !ID_RULE.test(e.id)) return error(400, 'invalid', 'Invalid resource id value.');
@@ -506,7 +549,10 @@ export class GoogleFake {
     }
     const invalid = this.validate(e);
     if (invalid) return invalid;
-    const stored: StoredEvent = { data: { status: 'confirmed', ...e, created: new Date().toISOString() }, seq: 0, etagN: 0 };
+    if (e.sequence !== undefined && (!Number.isInteger(e.sequence) || e.sequence < 0)) return error(400, 'invalid', 'Invalid sequence value.');
+    const stored: StoredEvent = {
+      data: { status: 'confirmed', ...e, sequence: e.sequence ?? 0, iCalUID: uid ?? `${e.id}@google.com`, created: new Date().toISOString() }, seq: 0, etagN: 0,
+    };
     this.touch(stored);
     calendar.events.set(e.id, stored);
     this.wrote();
@@ -532,29 +578,52 @@ export class GoogleFake {
     }
     const incoming = this.clean(body);
     delete incoming.id;
+    const previous = stored.data;
     let next: Json;
     if (patch) {
-      // XP: patch merges extendedProperties per key; null deletes a key. Other fields sent replace.
-      next = { ...stored.data, ...incoming };
-      if (incoming.extendedProperties) {
-        const merged: Json = {};
-        for (const scope of ['private', 'shared']) {
-          const values = { ...(stored.data.extendedProperties?.[scope] ?? {}), ...(incoming.extendedProperties[scope] ?? {}) };
-          for (const [k, v] of Object.entries(values)) if (v === null) delete values[k];
-          merged[scope] = values;
-        }
-        next.extendedProperties = merged;
-      }
+      // events.patch reference: "Field values that you specify replace the existing values. Fields
+      // that you don't specify in the request remain unchanged. Array fields, if specified,
+      // overwrite the existing arrays"; and the patch semantics of the performance guide
+      // (developers.google.com/workspace/calendar/api/guides/performance#patch): nested objects are
+      // merged field by field, a null deletes. So `start: {dateTime}` keeps the stored
+      // start.timeZone, and XP's per-key merge of extendedProperties (null deletes a key) is the
+      // same rule one level down.
+      next = mergePatch(structuredClone(previous), incoming);
     } else {
       // XP / DISC: update (PUT) replaces the event; properties left out are dropped.
-      next = { status: 'confirmed', ...incoming, id, created: stored.data.created };
+      next = { status: 'confirmed', ...incoming, id, created: previous.created };
     }
+    next.iCalUID = previous.iCalUID; // DISC: read-only after creation
     const invalid = this.validate(next);
     if (invalid) return invalid;
-    stored.data = { ...next, id };
-    this.touch(stored);
+    const sequence = this.sequenceFor(previous, next, incoming.sequence);
+    if (typeof sequence !== 'number') return sequence;
+    stored.data = { ...next, id, sequence };
+    this.touch(stored, previous);
     this.wrote();
     return json(this.render(stored, calendar));
+  }
+
+  /**
+   * events.import: DISC Event.iCalUID "must be supplied when importing events via the import
+   * method"; an import of a UID the calendar holds already replaces that event (the import
+   * reference: "add a private copy of an existing event"; the copy is one per UID).
+   */
+  private importEvent(calendar: FakeCalendar, body: Json): Reply {
+    const uid = body.iCalUID;
+    if (typeof uid !== 'string' || !uid) return error(400, 'required', 'Missing iCalUID.');
+    const existing = [...calendar.events.values()].find((e) => e.data.iCalUID === uid);
+    if (!existing) return this.insert(calendar, body);
+    const next = { status: 'confirmed', ...this.clean(body), id: existing.data.id, created: existing.data.created, iCalUID: uid };
+    const invalid = this.validate(next);
+    if (invalid) return invalid;
+    const sequence = this.sequenceFor(existing.data, next, body.sequence);
+    if (typeof sequence !== 'number') return sequence;
+    const previous = existing.data;
+    existing.data = { ...next, sequence };
+    this.touch(existing, previous);
+    this.wrote();
+    return json(this.render(existing, calendar));
   }
 
   private remove(calendar: FakeCalendar, id: string, ifMatch: string | undefined): Reply {
@@ -656,6 +725,8 @@ export class GoogleFake {
         if (d.status === 'cancelled' && !page.sync && !showDeleted) return false;
         // DISC: repeated privateExtendedProperty constraints must all match.
         if (wanted.some(([k, v]) => d.extendedProperties?.private?.[k!] !== v)) return false;
+        // DISC iCalUID: "Use this if you want to search for an event by its iCalendar ID".
+        if (q.has('iCalUID') && (d.iCalUID ?? `${d.id}@google.com`) !== q.get('iCalUID')) return false;
         // DISC: timeMin bounds the end (exclusive), timeMax the start (exclusive).
         if (timeMin && (instantOf(d.end) ?? 0) <= Date.parse(timeMin)) return false;
         if (timeMax && (instantOf(d.start) ?? 0) >= Date.parse(timeMax)) return false;
@@ -878,6 +949,17 @@ export class GoogleFake {
     }
     return oauthError(400, 'unsupported_grant_type', 'Invalid grant_type');
   }
+}
+
+/** Patch semantics: objects merged field by field (null deletes), anything else (arrays too) replaced. */
+function mergePatch(target: Json, patch: Json): Json {
+  const plain = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete target[k];
+    else if (plain(v) && plain(target[k])) target[k] = mergePatch(target[k], v);
+    else target[k] = structuredClone(v);
+  }
+  return target;
 }
 
 function splitOnce(text: string): [string, string] {
