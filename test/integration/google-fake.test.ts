@@ -313,3 +313,79 @@ test('iCalUID: insert keeps a given one or makes one, a duplicate is 409; import
   const fresh = (await api.events.import({ calendarId: 'primary', requestBody: body(undefined, { iCalUID: 'other@tripcal' }) }, NO_RETRY)).data;
   expect(fresh.iCalUID).toBe('other@tripcal');
 });
+
+test('quota: N requests a minute per user, each batch part counting; then 403 or 429 rateLimitExceeded (usageLimits)', async () => {
+  const saved = fake.quota;
+  try {
+    fake.quota = { perMinute: 3, status: 403 };
+    fake.resetQuota();
+    for (let i = 0; i < 3; i++) await api.events.list({ calendarId: 'primary' }, NO_RETRY);
+    const over = await api.events.list({ calendarId: 'primary' }, NO_RETRY).then(() => null, (e) => e);
+    expect(over.status).toBe(403);
+    expect(over.response.data.error).toEqual({ code: 403, message: 'Rate Limit Exceeded', errors: [{ domain: 'usageLimits', reason: 'rateLimitExceeded', message: 'Rate Limit Exceeded' }] });
+    fake.quota = { perMinute: 2, status: 429 };
+    fake.resetQuota();
+    const token = fake.issueTokens().access_token;
+    const part = (i: number) => `--b\r\nContent-Type: application/http\r\nContent-ID: <item${i}>\r\n\r\nGET /calendar/v3/calendars/primary/events/nothere${i} HTTP/1.1\r\n\r\n\r\n`;
+    const res = await fetch(`${fake.url}/batch/calendar/v3`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/mixed; boundary=b' }, body: `${part(1)}${part(2)}${part(3)}--b--\r\n`,
+    });
+    const statuses = [...(await res.text()).matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([404, 404, 429]);
+    expect((await refusal(api.events.list({ calendarId: 'primary' }, NO_RETRY)))).toEqual([429, 'rateLimitExceeded']);
+  } finally {
+    fake.quota = saved;
+    fake.resetQuota();
+  }
+});
+
+test('extended properties: key ≤ 44, value ≤ 1024 characters, ≤ 300 properties, ≤ 32 kB in all (400 beyond)', async () => {
+  const xp = (props: Record<string, string>) => body(undefined, { extendedProperties: { private: props } });
+  expect((await api.events.insert({ calendarId: 'primary', requestBody: xp({ ['k'.repeat(44)]: 'v'.repeat(1024) }) }, NO_RETRY)).status).toBe(200);
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: xp({ ['k'.repeat(45)]: 'v' }) }, NO_RETRY))).toEqual([400, 'invalid']);
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: xp({ k: 'v'.repeat(1025) }) }, NO_RETRY))).toEqual([400, 'invalid']);
+  const many = Object.fromEntries(Array.from({ length: 301 }, (_, i) => [`k${i}`, 'v']));
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: xp(many) }, NO_RETRY))).toEqual([400, 'invalid']);
+  const big = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`k${i}`, 'v'.repeat(1024)]));
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: xp(big) }, NO_RETRY))).toEqual([400, 'invalid']);
+  expect(await refusal(api.events.insert({ calendarId: 'primary', requestBody: body(undefined, { extendedProperties: { shared: { ['s'.repeat(45)]: 'v' } } }) }, NO_RETRY))).toEqual([400, 'invalid']);
+});
+
+test('batch: a part without Content-Type: application/http is refused (400), the others are carried out', async () => {
+  const token = fake.issueTokens().access_token;
+  const get = 'GET /calendar/v3/calendars/primary/events?maxResults=1 HTTP/1.1\r\n\r\n\r\n';
+  const res = await fetch(`${fake.url}/batch/calendar/v3`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/mixed; boundary=b' },
+    body: `--b\r\nContent-Type: application/json\r\nContent-ID: <item1>\r\n\r\n${get}--b\r\nContent-ID: <item2>\r\n\r\n${get}--b\r\nContent-Type: application/http\r\nContent-ID: <item3>\r\n\r\n${get}--b--\r\n`,
+  });
+  expect(res.status).toBe(200);
+  expect([...(await res.text()).matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]))).toEqual([400, 400, 200]);
+});
+
+test('token endpoint: form-encoded bodies only; a code from a request with code_challenge needs the matching code_verifier', async () => {
+  const asJson = await fetch(fake.tokenUrl, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: fake.clientId, client_secret: fake.clientSecret, grant_type: 'refresh_token', refresh_token: fake.issueTokens().refresh_token }),
+  });
+  expect(asJson.status).toBe(400);
+  expect((await asJson.json()).error).toBe('invalid_request');
+  const verifier = 'v'.repeat(43);
+  const { createHash } = await import('node:crypto');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const codeFor = async () => {
+    const q = new URLSearchParams({ client_id: fake.clientId, redirect_uri: 'http://127.0.0.1/cb', response_type: 'code', scope: 'x', code_challenge: challenge, code_challenge_method: 'S256' });
+    const res = await fetch(`${fake.authUrl}?${q}`, { redirect: 'manual' });
+    return new URL(res.headers.get('location')!).searchParams.get('code')!;
+  };
+  const exchange = (code: string, extra: Record<string, string>) => fetch(fake.tokenUrl, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: fake.clientId, client_secret: fake.clientSecret, grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1/cb', ...extra }),
+  });
+  const without = await exchange(await codeFor(), {});
+  expect([without.status, (await without.json()).error]).toEqual([400, 'invalid_grant']);
+  const wrong = await exchange(await codeFor(), { code_verifier: 'w'.repeat(43) });
+  expect([wrong.status, (await wrong.json()).error]).toEqual([400, 'invalid_grant']);
+  const right = await exchange(await codeFor(), { code_verifier: verifier });
+  expect(right.status).toBe(200);
+  expect((await right.json()).access_token).toMatch(/^ya29\./);
+});

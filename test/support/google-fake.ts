@@ -75,9 +75,6 @@ export const SCOPE = {
 
 // DISC Event.id: base32hex, 5–1024 characters.
 const ID_RULE = /^[a-v0-9]{5,1024}$/;
-// Commonly reported limits for private extended properties (reference §7, unverified: configurable).
-const XP_KEY_MAX = 44;
-const XP_VALUE_MAX = 1024;
 const SYNC_FORBIDDEN = ['iCalUID', 'orderBy', 'privateExtendedProperty', 'q', 'sharedExtendedProperty', 'timeMin', 'timeMax', 'updatedMin'];
 const READ_ONLY = ['kind', 'etag', 'htmlLink', 'created', 'updated', 'creator', 'organizer', 'iCalUID', 'recurringEventId'];
 
@@ -132,12 +129,31 @@ export class GoogleFake {
   untickedScopes: string[] = [];
   /** freeBusy refuses longer spans (timeRangeTooLong). */
   freeBusyMaxDays = 90;
+  /**
+   * QUOTA (developers.google.com/workspace/calendar/api/guides/quota, "Calendar API quotas"): a
+   * per-minute per-user limit on a sliding window, 600 requests in the copy consulted (the note of
+   * May 2026 says new projects get other figures, so it is configurable; null turns it off). Each
+   * part of a batch counts as one request (BATCH: "a set of n requests batched together counts
+   * toward your usage limit as n requests"). Over it: 403 or 429 rateLimitExceeded in the
+   * usageLimits domain (ERR "403: Rate limit exceeded" / "429: Too many requests").
+   */
+  quota: { perMinute: number; status: 403 | 429 } | null = { perMinute: 600, status: 403 };
+  /** Requests refused by the quota. */
+  quotaRefusals = 0;
+  /**
+   * Extended properties limits. Not in the docs consulted (XP guide, Event resource); these are
+   * the commonly reported figures (reference §7 [obs]): key ≤ 44 characters, value ≤ 1024
+   * characters, ≤ 300 properties per event (private and shared together), ≤ 32 kB in all.
+   */
+  xpLimits = { key: 44, value: 1024, count: 300, bytes: 32 * 1024 };
   /** Access tokens live this long. */
   accessTokenSeconds = 3600;
   /** Each request fails with one of `randomFaults.faults` at this rate. */
   randomFaults: { rate: number; faults: Fault[]; random: () => number } | null = null;
   /** Called after every event write the fake carried out (for kill-after-N tests). */
   afterWrite: ((count: number) => void) | null = null;
+  /** Called for every API request before it is answered (to change the fake's state mid-paging, say). */
+  onApiRequest: ((request: FakeRequest) => void) | null = null;
   /** Called before an event write is carried out (to slip in a user's edit and force a 412). */
   beforeWrite: ((method: string, eventId: string | undefined) => void) | null = null;
   writes = 0;
@@ -149,6 +165,7 @@ export class GoogleFake {
 
   private server: Server | undefined;
   private readonly secret = randomBytes(16).toString('hex');
+  private readonly quotaLog: number[] = [];
   private readonly sockets = new Set<Socket>();
   private seq = 1;
   private etags = 1;
@@ -208,6 +225,11 @@ export class GoogleFake {
   /** The next N requests are carried out, but the connection drops before the answer. */
   loseNextAnswers(n: number): void {
     this.loseAnswers += n;
+  }
+
+  /** Forgets the requests counted against the per-minute quota (as if a minute had passed). */
+  resetQuota(): void {
+    this.quotaLog.length = 0;
   }
 
   /** Every sync token given so far is now invalid (410 fullSyncRequired). */
@@ -323,7 +345,8 @@ export class GoogleFake {
 
   private faultReply(f: Fault): Reply {
     const reason = f.reason ?? (f.status === 429 ? 'rateLimitExceeded' : f.status >= 500 ? 'backendError' : 'forbidden');
-    const domain = /RateLimit|quota/.test(reason) ? 'usageLimits' : 'global';
+    // ERR: every rate and quota reason (rateLimitExceeded, userRateLimitExceeded, quotaExceeded) is in usageLimits.
+    const domain = /ratelimit|quota/i.test(reason) ? 'usageLimits' : 'global';
     const messages: Record<string, string> = {
       backendError: 'Backend Error', authError: 'Invalid Credentials', rateLimitExceeded: 'Rate Limit Exceeded',
       userRateLimitExceeded: 'User Rate Limit Exceeded', quotaExceeded: 'Calendar usage limits exceeded.',
@@ -337,7 +360,9 @@ export class GoogleFake {
     const path = url.pathname;
     if (path === '/o/oauth2/v2/auth') return this.authorize(url.searchParams);
     if (path === '/token' && method === 'POST') return this.token(new URLSearchParams(body), headers);
-    this.requests.push({ method, path, query: url.searchParams, part });
+    const request = { method, path, query: url.searchParams, part };
+    this.requests.push(request);
+    this.onApiRequest?.(request);
     const fault = this.nextFault(method, path);
     if (fault) {
       this.faultsServed += 1;
@@ -349,6 +374,15 @@ export class GoogleFake {
     const grant = token ? this.accessTokens.get(token) : undefined;
     if (!grant || grant.expires <= Date.now()) {
       return error(401, 'authError', 'Invalid Credentials', 'global', { locationType: 'header', location: 'Authorization' });
+    }
+    if (this.quota) {
+      const now = Date.now();
+      while (this.quotaLog.length > 0 && this.quotaLog[0]! <= now - 60_000) this.quotaLog.shift();
+      if (this.quotaLog.length >= this.quota.perMinute) {
+        this.quotaRefusals += 1;
+        return this.faultReply({ status: this.quota.status, reason: 'rateLimitExceeded' });
+      }
+      this.quotaLog.push(now);
     }
     let parsed: Json = {};
     if (body) {
@@ -515,9 +549,19 @@ export class GoogleFake {
         if (!Number.isInteger(o.minutes) || o.minutes < 0 || o.minutes > 40_320) return error(400, 'invalid', 'Invalid value for: reminders.overrides.minutes');
       }
     }
-    for (const [k, v] of Object.entries((e.extendedProperties?.private ?? {}) as Record<string, unknown>)) {
-      if (k.length > XP_KEY_MAX || (typeof v === 'string' && v.length > XP_VALUE_MAX)) return error(400, 'invalid', 'Invalid extended property');
+    // XP: values are strings; limits as in xpLimits (see there: reported, not documented).
+    let count = 0;
+    let bytes = 0;
+    for (const scope of ['private', 'shared'] as const) {
+      for (const [k, v] of Object.entries((e.extendedProperties?.[scope] ?? {}) as Record<string, unknown>)) {
+        if (typeof v !== 'string') return error(400, 'invalid', `Invalid value for: extendedProperties.${scope}`);
+        if (k.length > this.xpLimits.key || v.length > this.xpLimits.value) return error(400, 'invalid', 'Invalid extended property');
+        count += 1;
+        bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+      }
     }
+    if (count > this.xpLimits.count) return error(400, 'invalid', 'Too many extended properties.');
+    if (bytes > this.xpLimits.bytes) return error(400, 'invalid', 'Extended properties are too large.');
     if (e.colorId !== undefined && !/^(?:[1-9]|1[01])$/.test(String(e.colorId))) return error(400, 'invalid', 'Invalid value for: colorId');
     if (e.status && !['confirmed', 'tentative', 'cancelled'].includes(e.status)) return error(400, 'invalid', 'Invalid value for: status');
     return null;
@@ -872,7 +916,10 @@ export class GoogleFake {
         if (c > 0) partHeaders[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
       }
       let reply: Reply;
-      if (!target?.startsWith('/calendar/v3/')) reply = error(400, 'badRequest', 'Batch parts must use a Calendar API path.');
+      // BATCH "Format of a batch request": "Each part begins with its own Content-Type:
+      // application/http HTTP header"; a part that is not an HTTP request is not carried out.
+      if (!/^content-type:\s*application\/http\s*$/im.test(outer)) reply = error(400, 'badRequest', 'Batch parts must have Content-Type: application/http.');
+      else if (!target?.startsWith('/calendar/v3/')) reply = error(400, 'badRequest', 'Batch parts must use a Calendar API path.');
       else reply = this.route(method ?? 'GET', new URL(target, this.url), partHeaders, partBody.trim(), true);
       const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
       const extra = Object.entries(reply.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
@@ -904,6 +951,8 @@ export class GoogleFake {
     const redirect = q.get('redirect_uri');
     if (q.get('client_id') !== this.clientId || !redirect) return { status: 400, body: 'Error 401: invalid_client' };
     if (q.get('response_type') !== 'code') return { status: 400, body: 'unsupported_response_type' };
+    // RFC 7636 §4.3: code_challenge_method is "plain" (the default) or "S256".
+    if (q.has('code_challenge_method') && !['plain', 'S256'].includes(q.get('code_challenge_method')!)) return { status: 400, body: 'invalid_request: code_challenge_method' };
     const code = `4/fake-code-${randomBytes(12).toString('hex')}`;
     const granted = (q.get('scope') ?? '').split(' ').filter((s) => s && !this.untickedScopes.includes(s)).join(' ');
     this.codes.set(code, {
@@ -921,6 +970,12 @@ export class GoogleFake {
   private token(form: URLSearchParams, headers: Record<string, string>): Reply {
     this.tokenRequests.push(form);
     const oauthError = (status: number, code: string, description: string): Reply => ({ status, body: { error: code, error_description: description } });
+    // RFC 6749 §4.1.3 and §6: the client sends the parameters "using the
+    // application/x-www-form-urlencoded format … in the HTTP request entity-body"; anything else
+    // is a malformed request (§5.2 invalid_request).
+    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(headers['content-type'] ?? '')) {
+      return oauthError(400, 'invalid_request', 'Invalid content type: the token endpoint takes application/x-www-form-urlencoded.');
+    }
     let clientId = form.get('client_id');
     let secret = form.get('client_secret');
     const basic = /^Basic (.+)$/.exec(headers.authorization ?? '')?.[1];
@@ -933,6 +988,8 @@ export class GoogleFake {
       code.used = true; // codes are single-use
       if (code.redirectUri !== form.get('redirect_uri')) return oauthError(400, 'redirect_uri_mismatch', 'Bad Request');
       const verifier = form.get('code_verifier') ?? '';
+      // RFC 7636 §4.6: an authorization request that carried a code_challenge binds the code to it,
+      // so the exchange must carry the matching code_verifier (missing is a mismatch: invalid_grant).
       if (code.challenge) {
         // RFC 7636 §4.6: S256 challenge = base64url(sha256(verifier)); verifier 43–128 unreserved chars.
         const computed = code.method === 'S256' ? base64url(createHash('sha256').update(verifier).digest()) : verifier;
