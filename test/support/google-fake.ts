@@ -5,7 +5,11 @@
 //   ERR   developers.google.com/workspace/calendar/api/guides/errors
 //   SYNC  …/guides/sync          VER  …/guides/version-resources     BATCH …/guides/batch
 //   XP    …/guides/extended-properties    DISC  the discovery text in googleapis calendar/v3
-//   RFC6749 §5.2 (token errors), RFC7636 (PKCE)
+//   QUOTA …/guides/quota         PERF  …/guides/performance#patch (patch semantics)
+//   API reference pages: …/v3/reference/events/{list,get,patch,import}, …/freebusy/query,
+//   …/calendarList/list (their parameter texts are the DISC texts)
+//   RFC6749 §4.1.3, §5.2, §6 (token requests and errors), RFC7636 (PKCE), RFC5545 §3.8.7.4 (SEQUENCE)
+// Rules marked [obs] are reported by users of the API, not documented; they are configurable.
 // Tests drive faults (quota errors, 5xx, lost answers, expired sync tokens, expired access
 // tokens, revoked refresh tokens) and read the fake's state directly.
 import { createHash, randomBytes } from 'node:crypto';
@@ -137,7 +141,7 @@ export class GoogleFake {
    * toward your usage limit as n requests"). Over it: 403 or 429 rateLimitExceeded in the
    * usageLimits domain (ERR "403: Rate limit exceeded" / "429: Too many requests").
    */
-  quota: { perMinute: number; status: 403 | 429 } | null = { perMinute: 600, status: 403 };
+  quota: { perMinute: number; status: 403 | 429; windowMs?: number } | null = { perMinute: 600, status: 403 };
   /** Requests refused by the quota. */
   quotaRefusals = 0;
   /**
@@ -377,7 +381,9 @@ export class GoogleFake {
     }
     if (this.quota) {
       const now = Date.now();
-      while (this.quotaLog.length > 0 && this.quotaLog[0]! <= now - 60_000) this.quotaLog.shift();
+      // windowMs: a test may shrink the minute (same rule, less waiting).
+      const window = this.quota.windowMs ?? 60_000;
+      while (this.quotaLog.length > 0 && this.quotaLog[0]! <= now - window) this.quotaLog.shift();
       if (this.quotaLog.length >= this.quota.perMinute) {
         this.quotaRefusals += 1;
         return this.faultReply({ status: this.quota.status, reason: 'rateLimitExceeded' });
