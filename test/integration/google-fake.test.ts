@@ -285,6 +285,10 @@ test('etag and updated: every change moves the etag; a reminders-only change kee
   const reminded = (await api.events.patch({ calendarId: 'primary', eventId: 'seq000', requestBody: { reminders: { useDefault: false, overrides: [{ method: 'popup', minutes: 5 }] } } }, NO_RETRY)).data;
   expect(reminded.etag).not.toBe(made.etag);
   expect(reminded.updated).toBe(made.updated);
+  // The same through a PUT, fields in another order: still only the reminders changed.
+  const put = (await api.events.update({ calendarId: 'primary', eventId: 'seq000', requestBody: { reminders: { useDefault: false, overrides: [{ method: 'popup', minutes: 6 }] }, ...body(undefined, { summary: 'x' }) } }, NO_RETRY)).data;
+  expect(put.etag).not.toBe(reminded.etag);
+  expect(put.updated).toBe(made.updated);
   const renamed = (await api.events.patch({ calendarId: 'primary', eventId: 'seq000', requestBody: { summary: 'renamed' } }, NO_RETRY)).data;
   expect(renamed.etag).not.toBe(reminded.etag);
   expect(renamed.updated).not.toBe(made.updated);

@@ -465,7 +465,7 @@ export class GoogleFake {
   private touch(stored: StoredEvent, previous?: Json): void {
     stored.seq = this.seq++;
     stored.etagN = this.etags++;
-    const main = (d: Json) => JSON.stringify({ ...d, reminders: undefined, updated: undefined, sequence: undefined });
+    const main = (d: Json) => canonical({ ...d, reminders: undefined, updated: undefined, sequence: undefined });
     if (previous && previous.updated && main(previous) === main(stored.data)) stored.data.updated = previous.updated;
     else stored.data.updated = new Date().toISOString();
   }
@@ -1012,6 +1012,15 @@ export class GoogleFake {
     }
     return oauthError(400, 'unsupported_grant_type', 'Invalid grant_type');
   }
+}
+
+/** JSON with object keys sorted and undefined left out: equal data, equal text, whatever the order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.keys(value).filter((k) => (value as Json)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Json)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** Patch semantics: objects merged field by field (null deletes), anything else (arrays too) replaced. */
