@@ -287,3 +287,15 @@ test('the calendar list is read over every page', async () => {
   expect(calendars).toHaveLength(6);
   expect(fake.requests.filter((r) => r.path.endsWith('/calendarList')).length).toBe(3);
 });
+
+test('an all-day event is written with an exclusive end date and read back as written', async () => {
+  const p = provider();
+  const day = event('item_d:stay', '2025-07-01T07:00:00Z', '2025-07-02T07:00:00Z', {
+    allDay: true, start: { utc: '2025-07-01T07:00:00Z', zone: 'America/Los_Angeles' }, end: { utc: '2025-07-02T07:00:00Z', zone: 'America/Los_Angeles' },
+  });
+  const made = await p.create(day);
+  expect(fake.liveEvents()[0]).toMatchObject({ start: { date: '2025-07-01' }, end: { date: '2025-07-02' } });
+  expect(made.content).toEqual(p.expectedContent(day));
+  const listed = await p.list(null);
+  expect(listed.changed[0]!.content).toEqual(p.expectedContent(day));
+});
