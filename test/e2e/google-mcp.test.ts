@@ -141,7 +141,8 @@ test('connecting lists the calendars with their access role; the spec\'s flight 
   expect(events).toHaveLength(1);
   const e = events[0]!;
   expect(e.start).toEqual({ dateTime: '2025-06-15T01:00:00-07:00', timeZone: 'America/Los_Angeles' });
-  expect(e.end).toEqual({ dateTime: '2025-06-15T12:30:00-04:00', timeZone: 'America/New_York' });
+  // Shown in the calendar's zone (Los Angeles), as Google does; the arrival zone stays as the field.
+  expect(e.end).toEqual({ dateTime: '2025-06-15T09:30:00-07:00', timeZone: 'America/New_York' });
   expect(e.reminders.overrides).toEqual(expect.arrayContaining([{ method: 'email', minutes: 48 * 60 }, { method: 'popup', minutes: 120 }]));
   expect(e.reminders.useDefault).toBe(false);
   expect(e.summary).toContain('UA123');

@@ -48,7 +48,8 @@ test('create writes both zones, the reminders and our marker; a repeated create 
   expect(stored).toMatchObject({
     id: eventIdForKey('item_a:flight'),
     start: { dateTime: '2025-06-15T08:00:00-07:00', timeZone: 'America/Los_Angeles' },
-    end: { dateTime: '2025-06-15T16:30:00-04:00', timeZone: 'America/New_York' },
+    // Google shows every dateTime in the calendar's zone (here Los Angeles); the event's zones stay as fields.
+    end: { dateTime: '2025-06-15T13:30:00-07:00', timeZone: 'America/New_York' },
     reminders: { useDefault: false, overrides: [{ method: 'popup', minutes: 120 }, { method: 'email', minutes: 2880 }] },
     extendedProperties: { private: { tripcal: '1', tripcal_key: 'item_a:flight', tripcal_trip: 'trip_1', tripcal_item: 'item_a' } },
   });
@@ -254,4 +255,47 @@ test('a named calendar is found or made once, and then holds only trips (free/bu
   fake.requests.length = 0;
   await q.freeBusy('2025-06-01T00:00:00Z', '2025-07-01T00:00:00Z');
   expect(fake.requests.map((r) => r.path)).toEqual(['/calendar/v3/freeBusy']);
+});
+
+test('a sync token that expires while its pages are read (410 on a later page) falls back to a full listing', async () => {
+  const p = provider();
+  const made = [];
+  for (let i = 0; i < 5; i++) made.push(await p.create(event(`item_x${i}:flight`, '2025-06-15T15:00:00Z', '2025-06-15T20:30:00Z')));
+  const full = await p.list(null);
+  for (const m of made.slice(0, 3)) fake.editAsUser(m.id, { summary: 'edited' });
+  fake.pageSize = 1;
+  let expired = false;
+  fake.onApiRequest = (r) => {
+    if (!expired && r.query.has('syncToken') && r.query.has('pageToken')) {
+      expired = true;
+      fake.expireSyncTokens();
+    }
+  };
+  const listing = await p.list(full.cursor);
+  expect(expired).toBe(true);
+  expect(listing.full).toBe(true);
+  expect(listing.changed.map((e) => e.key).sort()).toEqual(made.map((_, i) => `item_x${i}:flight`).sort());
+  // Every later page repeated the query it continued.
+  const pages = fake.requests.filter((r) => r.query.has('pageToken'));
+  expect(pages.length).toBeGreaterThan(0);
+});
+
+test('the calendar list is read over every page', async () => {
+  fake.calendarListPageSize = 2;
+  for (let i = 0; i < 5; i++) fake.addCalendar({ id: `c${i}@group.calendar.google.com`, summary: `C${i}`, timeZone: 'UTC', accessRole: 'reader' });
+  const calendars = await provider().listCalendars();
+  expect(calendars).toHaveLength(6);
+  expect(fake.requests.filter((r) => r.path.endsWith('/calendarList')).length).toBe(3);
+});
+
+test('an all-day event is written with an exclusive end date and read back as written', async () => {
+  const p = provider();
+  const day = event('item_d:stay', '2025-07-01T07:00:00Z', '2025-07-02T07:00:00Z', {
+    allDay: true, start: { utc: '2025-07-01T07:00:00Z', zone: 'America/Los_Angeles' }, end: { utc: '2025-07-02T07:00:00Z', zone: 'America/Los_Angeles' },
+  });
+  const made = await p.create(day);
+  expect(fake.liveEvents()[0]).toMatchObject({ start: { date: '2025-07-01' }, end: { date: '2025-07-02' } });
+  expect(made.content).toEqual(p.expectedContent(day));
+  const listed = await p.list(null);
+  expect(listed.changed[0]!.content).toEqual(p.expectedContent(day));
 });

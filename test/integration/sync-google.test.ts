@@ -307,6 +307,32 @@ describe('faults', () => {
     expectConverged(app);
   });
 
+  test('under a per-user quota (every batch part counts, 403 rateLimitExceeded past it) a sync backs off and converges', async () => {
+    const { app } = setup('model_wins', '  concurrency: 4');
+    fillTrip(app);
+    for (let i = 0; i < 12; i++) {
+      app.trips.addItem(undefined, { kind: 'activity', details: { name: `Gallery ${i}`, start_time: `2025-06-${String(10 + (i % 9)).padStart(2, '0')}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { path: 'a' });
+    }
+    const saved = fake.quota;
+    fake.quota = { perMinute: 6, status: 403, windowMs: 250 };
+    fake.resetQuota();
+    const refusedBefore = fake.quotaRefusals;
+    try {
+      let runs = 0;
+      let last;
+      do {
+        [last] = await app.sync.sync();
+        runs += 1;
+      } while ((last!.status !== 'ok' || last!.counts.created + last!.counts.updated > 0) && runs < 12);
+      expect(fake.quotaRefusals - refusedBefore).toBeGreaterThan(0);
+      expect(last!.status).toBe('ok');
+    } finally {
+      fake.quota = saved;
+      fake.resetQuota();
+    }
+    expectConverged(app);
+  });
+
   /** Three updates, two deletes and two creates for one sync. */
   function editMany(app: App): void {
     const items = [...app.store.userItems('me')];

@@ -5,7 +5,11 @@
 //   ERR   developers.google.com/workspace/calendar/api/guides/errors
 //   SYNC  …/guides/sync          VER  …/guides/version-resources     BATCH …/guides/batch
 //   XP    …/guides/extended-properties    DISC  the discovery text in googleapis calendar/v3
-//   RFC6749 §5.2 (token errors), RFC7636 (PKCE)
+//   QUOTA …/guides/quota         PERF  …/guides/performance#patch (patch semantics)
+//   API reference pages: …/v3/reference/events/{list,get,patch,import}, …/freebusy/query,
+//   …/calendarList/list (their parameter texts are the DISC texts)
+//   RFC6749 §4.1.3, §5.2, §6 (token requests and errors), RFC7636 (PKCE), RFC5545 §3.8.7.4 (SEQUENCE)
+// Rules marked [obs] are reported by users of the API, not documented; they are configurable.
 // Tests drive faults (quota errors, 5xx, lost answers, expired sync tokens, expired access
 // tokens, revoked refresh tokens) and read the fake's state directly.
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,6 +23,16 @@ interface StoredEvent {
   data: Json;
   seq: number;
   etagN: number;
+}
+
+/** Where a listing stands: the snapshot `s`, the sync token's `since`, the last key given. */
+interface EventsPage {
+  after: [number, number] | null;
+  n: number;
+  s: number;
+  since: number;
+  sync: boolean;
+  h: string;
 }
 
 interface FakeCalendar {
@@ -65,9 +79,6 @@ export const SCOPE = {
 
 // DISC Event.id: base32hex, 5–1024 characters.
 const ID_RULE = /^[a-v0-9]{5,1024}$/;
-// Commonly reported limits for private extended properties (reference §7, unverified: configurable).
-const XP_KEY_MAX = 44;
-const XP_VALUE_MAX = 1024;
 const SYNC_FORBIDDEN = ['iCalUID', 'orderBy', 'privateExtendedProperty', 'q', 'sharedExtendedProperty', 'timeMin', 'timeMax', 'updatedMin'];
 const READ_ONLY = ['kind', 'etag', 'htmlLink', 'created', 'updated', 'creator', 'organizer', 'iCalUID', 'recurringEventId'];
 
@@ -112,20 +123,41 @@ export class GoogleFake {
   readonly calendars = new Map<string, FakeCalendar>();
   readonly requests: FakeRequest[] = [];
   readonly authRequests: URLSearchParams[] = [];
-  /** Events list page size when the client asks for more (to force paging). */
-  pageSize = 1000;
+  /** Events list page size when the client asks for more (to force paging); Google's cap is 2500. */
+  pageSize = 2500;
+  /** calendarList page size when the client asks for more; Google's cap is 250. */
+  calendarListPageSize = 250;
   /** Short and empty pages on purpose (DISC: a page may be short or empty while nextPageToken is there). */
   raggedPages = false;
   /** Scopes the user unticks on the consent screen (granular consent): left out of what is granted. */
   untickedScopes: string[] = [];
   /** freeBusy refuses longer spans (timeRangeTooLong). */
   freeBusyMaxDays = 90;
+  /**
+   * QUOTA (developers.google.com/workspace/calendar/api/guides/quota, "Calendar API quotas"): a
+   * per-minute per-user limit on a sliding window, 600 requests in the copy consulted (the note of
+   * May 2026 says new projects get other figures, so it is configurable; null turns it off). Each
+   * part of a batch counts as one request (BATCH: "a set of n requests batched together counts
+   * toward your usage limit as n requests"). Over it: 403 or 429 rateLimitExceeded in the
+   * usageLimits domain (ERR "403: Rate limit exceeded" / "429: Too many requests").
+   */
+  quota: { perMinute: number; status: 403 | 429; windowMs?: number } | null = { perMinute: 600, status: 403 };
+  /** Requests refused by the quota. */
+  quotaRefusals = 0;
+  /**
+   * Extended properties limits. Not in the docs consulted (XP guide, Event resource); these are
+   * the commonly reported figures (reference §7 [obs]): key ≤ 44 characters, value ≤ 1024
+   * characters, ≤ 300 properties per event (private and shared together), ≤ 32 kB in all.
+   */
+  xpLimits = { key: 44, value: 1024, count: 300, bytes: 32 * 1024 };
   /** Access tokens live this long. */
   accessTokenSeconds = 3600;
   /** Each request fails with one of `randomFaults.faults` at this rate. */
   randomFaults: { rate: number; faults: Fault[]; random: () => number } | null = null;
   /** Called after every event write the fake carried out (for kill-after-N tests). */
   afterWrite: ((count: number) => void) | null = null;
+  /** Called for every API request before it is answered (to change the fake's state mid-paging, say). */
+  onApiRequest: ((request: FakeRequest) => void) | null = null;
   /** Called before an event write is carried out (to slip in a user's edit and force a 412). */
   beforeWrite: ((method: string, eventId: string | undefined) => void) | null = null;
   writes = 0;
@@ -136,6 +168,8 @@ export class GoogleFake {
   readonly issued: string[] = [];
 
   private server: Server | undefined;
+  private readonly secret = randomBytes(16).toString('hex');
+  private readonly quotaLog: number[] = [];
   private readonly sockets = new Set<Socket>();
   private seq = 1;
   private etags = 1;
@@ -197,6 +231,11 @@ export class GoogleFake {
     this.loseAnswers += n;
   }
 
+  /** Forgets the requests counted against the per-minute quota (as if a minute had passed). */
+  resetQuota(): void {
+    this.quotaLog.length = 0;
+  }
+
   /** Every sync token given so far is now invalid (410 fullSyncRequired). */
   expireSyncTokens(): void {
     this.syncFloor = this.seq;
@@ -240,8 +279,10 @@ export class GoogleFake {
   editAsUser(eventId: string, changes: Json, calendarId = this.email): void {
     const stored = this.calendar(calendarId).events.get(eventId);
     if (!stored) throw new Error(`no event ${eventId}`);
-    Object.assign(stored.data, changes);
-    this.touch(stored);
+    const previous = stored.data;
+    const next = { ...previous, ...changes };
+    stored.data = { ...next, sequence: this.sequenceFor(previous, next, undefined) as number };
+    this.touch(stored, previous);
   }
 
   deleteAsUser(eventId: string, calendarId = this.email): void {
@@ -308,7 +349,8 @@ export class GoogleFake {
 
   private faultReply(f: Fault): Reply {
     const reason = f.reason ?? (f.status === 429 ? 'rateLimitExceeded' : f.status >= 500 ? 'backendError' : 'forbidden');
-    const domain = /RateLimit|quota/.test(reason) ? 'usageLimits' : 'global';
+    // ERR: every rate and quota reason (rateLimitExceeded, userRateLimitExceeded, quotaExceeded) is in usageLimits.
+    const domain = /ratelimit|quota/i.test(reason) ? 'usageLimits' : 'global';
     const messages: Record<string, string> = {
       backendError: 'Backend Error', authError: 'Invalid Credentials', rateLimitExceeded: 'Rate Limit Exceeded',
       userRateLimitExceeded: 'User Rate Limit Exceeded', quotaExceeded: 'Calendar usage limits exceeded.',
@@ -322,7 +364,9 @@ export class GoogleFake {
     const path = url.pathname;
     if (path === '/o/oauth2/v2/auth') return this.authorize(url.searchParams);
     if (path === '/token' && method === 'POST') return this.token(new URLSearchParams(body), headers);
-    this.requests.push({ method, path, query: url.searchParams, part });
+    const request = { method, path, query: url.searchParams, part };
+    this.requests.push(request);
+    this.onApiRequest?.(request);
     const fault = this.nextFault(method, path);
     if (fault) {
       this.faultsServed += 1;
@@ -334,6 +378,17 @@ export class GoogleFake {
     const grant = token ? this.accessTokens.get(token) : undefined;
     if (!grant || grant.expires <= Date.now()) {
       return error(401, 'authError', 'Invalid Credentials', 'global', { locationType: 'header', location: 'Authorization' });
+    }
+    if (this.quota) {
+      const now = Date.now();
+      // windowMs: a test may shrink the minute (same rule, less waiting).
+      const window = this.quota.windowMs ?? 60_000;
+      while (this.quotaLog.length > 0 && this.quotaLog[0]! <= now - window) this.quotaLog.shift();
+      if (this.quotaLog.length >= this.quota.perMinute) {
+        this.quotaRefusals += 1;
+        return this.faultReply({ status: this.quota.status, reason: 'rateLimitExceeded' });
+      }
+      this.quotaLog.push(now);
     }
     let parsed: Json = {};
     if (body) {
@@ -365,9 +420,13 @@ export class GoogleFake {
         }
         return error(405, 'methodNotAllowed', 'Method Not Allowed');
       }
+      if (eventId === 'import' && method === 'POST') {
+        this.beforeWrite?.(method, undefined);
+        return this.importEvent(calendar, parsed);
+      }
       if (method !== 'GET') this.beforeWrite?.(method, eventId);
       const ifMatch = headers['if-match'];
-      if (method === 'GET') return this.get(calendar, eventId, headers['if-none-match']);
+      if (method === 'GET') return this.get(calendar, eventId, headers['if-none-match'], url.searchParams.get('timeZone') ?? undefined);
       if (method === 'PUT') return this.update(calendar, eventId, parsed, ifMatch, false);
       if (method === 'PATCH') return this.update(calendar, eventId, parsed, ifMatch, true);
       if (method === 'DELETE') return this.remove(calendar, eventId, ifMatch);
@@ -375,7 +434,7 @@ export class GoogleFake {
     if (path === '/calendar/v3/users/me/calendarList' && method === 'GET') {
       // DISC calendarList.list: calendar, calendar.calendarlist(.readonly), calendar.readonly.
       if (!can(SCOPE.calendarList, SCOPE.readonly, SCOPE.full)) return insufficient();
-      return this.calendarList();
+      return this.calendarList(url.searchParams);
     }
     if (path === '/calendar/v3/calendars' && method === 'POST') {
       if (!can(SCOPE.full, SCOPE.appCreated)) return insufficient();
@@ -397,10 +456,38 @@ export class GoogleFake {
     return id === 'primary' ? this.calendar() : this.calendars.get(id);
   }
 
-  private touch(stored: StoredEvent): void {
+  /**
+   * A change: the etag always moves (VER: "a new ETag … whenever the resource changes"), and so
+   * does the position for sync tokens; `updated` only when the main data changed (DISC
+   * Event.updated: "Last modification time of the main event data … Updating event reminders
+   * will not cause this to change").
+   */
+  private touch(stored: StoredEvent, previous?: Json): void {
     stored.seq = this.seq++;
     stored.etagN = this.etags++;
-    stored.data.updated = new Date().toISOString();
+    const main = (d: Json) => canonical({ ...d, reminders: undefined, updated: undefined, sequence: undefined });
+    if (previous && previous.updated && main(previous) === main(stored.data)) stored.data.updated = previous.updated;
+    else stored.data.updated = new Date().toISOString();
+  }
+
+  /**
+   * DISC Event.sequence ("Sequence number as per iCalendar"): a write may leave it out (the stored
+   * one stays) or give one at least the stored one; a lower one is refused [obs: Google's answer
+   * is 400 "Invalid sequence value. The specified sequence number is below the current sequence
+   * number of the resource…"]. The server raises it itself when the time moves (RFC 5545 §3.8.7.4:
+   * a change to DTSTART/DTEND is a significant revision).
+   */
+  private sequenceFor(previous: Json, next: Json, given: unknown): number | Reply {
+    const current = Number(previous.sequence ?? 0);
+    if (given !== undefined && given !== null) {
+      if (!Number.isInteger(given) || (given as number) < current) {
+        return error(400, 'invalid', 'Invalid sequence value. The specified sequence number is below the current sequence number of the resource. Re-fetch the resource and use its sequence number on the following request.');
+      }
+      if ((given as number) > current) return given as number;
+    }
+    const moved = instantOf(previous.start) !== instantOf(next.start) || instantOf(previous.end) !== instantOf(next.end)
+      || Boolean(previous.start?.date) !== Boolean(next.start?.date);
+    return moved ? current + 1 : current;
   }
 
   private wrote(): void {
@@ -408,7 +495,13 @@ export class GoogleFake {
     this.afterWrite?.(this.writes);
   }
 
-  /** The event as the API returns it: times re-rendered in the event's (or calendar's) zone (DISC). */
+  /**
+   * The event as the API returns it. DISC events.list / events.get `timeZone`: "Time zone used in
+   * the response. Optional. The default is the time zone of the calendar." So a dateTime comes back
+   * with the offset of the requested zone, else of the calendar's zone — never of the event's own
+   * start.timeZone / end.timeZone, which are returned unchanged as fields.
+   * (developers.google.com/workspace/calendar/api/v3/reference/events/list#timeZone)
+   */
   private render(stored: StoredEvent, calendar: FakeCalendar, zone?: string): Json {
     const e = stored.data;
     if (e.status === 'cancelled') {
@@ -417,7 +510,7 @@ export class GoogleFake {
     }
     const time = (t: Json | undefined) => {
       if (!t || t.date) return t;
-      const z = zone ?? t.timeZone ?? calendar.timeZone;
+      const z = zone ?? calendar.timeZone;
       return { dateTime: shownIn(instantOf(t)!, z), ...(t.timeZone ? { timeZone: t.timeZone } : {}) };
     };
     return {
@@ -425,7 +518,8 @@ export class GoogleFake {
       ...e,
       etag: `"${stored.etagN}"`,
       htmlLink: `https://www.google.com/calendar/event?eid=${base64url(`${e.id} ${calendar.id}`)}`,
-      iCalUID: `${e.id}@google.com`,
+      iCalUID: e.iCalUID ?? `${e.id}@google.com`,
+      sequence: e.sequence ?? 0,
       start: time(e.start),
       end: time(e.end),
       reminders: e.reminders ?? { useDefault: true },
@@ -448,6 +542,9 @@ export class GoogleFake {
     const end = instantOf(e.end)!;
     if (Number.isNaN(start) || Number.isNaN(end)) return error(400, 'invalid', 'Invalid start time.');
     if (end < start) return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar');
+    // DISC EventDateTime.date / Event.end: "The (exclusive) end time of the event": an all-day event
+    // ending on its start date covers no day at all (ERR timeRangeEmpty).
+    if (e.start.date && end <= start) return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar');
     const r = e.reminders;
     if (r) {
       // EventReminder: at most 5 overrides, minutes 0–40320, method email|popup; not with useDefault.
@@ -458,9 +555,19 @@ export class GoogleFake {
         if (!Number.isInteger(o.minutes) || o.minutes < 0 || o.minutes > 40_320) return error(400, 'invalid', 'Invalid value for: reminders.overrides.minutes');
       }
     }
-    for (const [k, v] of Object.entries((e.extendedProperties?.private ?? {}) as Record<string, unknown>)) {
-      if (k.length > XP_KEY_MAX || (typeof v === 'string' && v.length > XP_VALUE_MAX)) return error(400, 'invalid', 'Invalid extended property');
+    // XP: values are strings; limits as in xpLimits (see there: reported, not documented).
+    let count = 0;
+    let bytes = 0;
+    for (const scope of ['private', 'shared'] as const) {
+      for (const [k, v] of Object.entries((e.extendedProperties?.[scope] ?? {}) as Record<string, unknown>)) {
+        if (typeof v !== 'string') return error(400, 'invalid', `Invalid value for: extendedProperties.${scope}`);
+        if (k.length > this.xpLimits.key || v.length > this.xpLimits.value) return error(400, 'invalid', 'Invalid extended property');
+        count += 1;
+        bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+      }
     }
+    if (count > this.xpLimits.count) return error(400, 'invalid', 'Too many extended properties.');
+    if (bytes > this.xpLimits.bytes) return error(400, 'invalid', 'Extended properties are too large.');
     if (e.colorId !== undefined && !/^(?:[1-9]|1[01])$/.test(String(e.colorId))) return error(400, 'invalid', 'Invalid value for: colorId');
     if (e.status && !['confirmed', 'tentative', 'cancelled'].includes(e.status)) return error(400, 'invalid', 'Invalid value for: status');
     return null;
@@ -474,6 +581,14 @@ export class GoogleFake {
 
   private insert(calendar: FakeCalendar, body: Json): Reply {
     const e = this.clean(body);
+    // DISC Event.iCalUID: "only one of them [id, iCalUID] should be supplied at event creation
+    // time"; insert keeps a given UID, else the server makes one. ERR 409 duplicate ("The requested
+    // identifier already exists.") also for a UID the calendar holds already (cancelled or not).
+    const uid = body.iCalUID;
+    if (uid !== undefined && uid !== null) {
+      if (typeof uid !== 'string' || !uid) return error(400, 'invalid', 'Invalid iCalUID value.');
+      if ([...calendar.events.values()].some((x) => x.data.iCalUID === uid)) return error(409, 'duplicate', 'The requested identifier already exists.');
+    }
     if (e.id !== undefined) {
       // DISC Event.id + IDERR: base32hex only, 5–1024 chars, else 400 invalid.
       if (typeof e.id !== 'string' || !ID_RULE.test(e.id)) return error(400, 'invalid', 'Invalid resource id value.');
@@ -484,20 +599,24 @@ export class GoogleFake {
     }
     const invalid = this.validate(e);
     if (invalid) return invalid;
-    const stored: StoredEvent = { data: { status: 'confirmed', ...e, created: new Date().toISOString() }, seq: 0, etagN: 0 };
+    if (e.sequence !== undefined && (!Number.isInteger(e.sequence) || e.sequence < 0)) return error(400, 'invalid', 'Invalid sequence value.');
+    const stored: StoredEvent = {
+      data: { status: 'confirmed', ...e, sequence: e.sequence ?? 0, iCalUID: uid ?? `${e.id}@google.com`, created: new Date().toISOString() }, seq: 0, etagN: 0,
+    };
     this.touch(stored);
     calendar.events.set(e.id, stored);
     this.wrote();
     return json(this.render(stored, calendar));
   }
 
-  private get(calendar: FakeCalendar, id: string, ifNoneMatch?: string): Reply {
+  private get(calendar: FakeCalendar, id: string, ifNoneMatch?: string, zone?: string): Reply {
+    if (zone !== undefined && !isZone(zone)) return error(400, 'invalid', 'Invalid time zone.');
     const stored = calendar.events.get(id);
     if (!stored) return error(404, 'notFound', 'Not Found');
     // VER: If-None-Match with the current etag is 304 with no body.
     if (ifNoneMatch && ifNoneMatch === `"${stored.etagN}"`) return { status: 304 };
     // DISC: get always returns cancelled events, with status "cancelled".
-    return json(this.render(stored, calendar));
+    return json(this.render(stored, calendar, zone));
   }
 
   private update(calendar: FakeCalendar, id: string, body: Json, ifMatch: string | undefined, patch: boolean): Reply {
@@ -509,29 +628,52 @@ export class GoogleFake {
     }
     const incoming = this.clean(body);
     delete incoming.id;
+    const previous = stored.data;
     let next: Json;
     if (patch) {
-      // XP: patch merges extendedProperties per key; null deletes a key. Other fields sent replace.
-      next = { ...stored.data, ...incoming };
-      if (incoming.extendedProperties) {
-        const merged: Json = {};
-        for (const scope of ['private', 'shared']) {
-          const values = { ...(stored.data.extendedProperties?.[scope] ?? {}), ...(incoming.extendedProperties[scope] ?? {}) };
-          for (const [k, v] of Object.entries(values)) if (v === null) delete values[k];
-          merged[scope] = values;
-        }
-        next.extendedProperties = merged;
-      }
+      // events.patch reference: "Field values that you specify replace the existing values. Fields
+      // that you don't specify in the request remain unchanged. Array fields, if specified,
+      // overwrite the existing arrays"; and the patch semantics of the performance guide
+      // (developers.google.com/workspace/calendar/api/guides/performance#patch): nested objects are
+      // merged field by field, a null deletes. So `start: {dateTime}` keeps the stored
+      // start.timeZone, and XP's per-key merge of extendedProperties (null deletes a key) is the
+      // same rule one level down.
+      next = mergePatch(structuredClone(previous), incoming);
     } else {
       // XP / DISC: update (PUT) replaces the event; properties left out are dropped.
-      next = { status: 'confirmed', ...incoming, id, created: stored.data.created };
+      next = { status: 'confirmed', ...incoming, id, created: previous.created };
     }
+    next.iCalUID = previous.iCalUID; // DISC: read-only after creation
     const invalid = this.validate(next);
     if (invalid) return invalid;
-    stored.data = { ...next, id };
-    this.touch(stored);
+    const sequence = this.sequenceFor(previous, next, incoming.sequence);
+    if (typeof sequence !== 'number') return sequence;
+    stored.data = { ...next, id, sequence };
+    this.touch(stored, previous);
     this.wrote();
     return json(this.render(stored, calendar));
+  }
+
+  /**
+   * events.import: DISC Event.iCalUID "must be supplied when importing events via the import
+   * method"; an import of a UID the calendar holds already replaces that event (the import
+   * reference: "add a private copy of an existing event"; the copy is one per UID).
+   */
+  private importEvent(calendar: FakeCalendar, body: Json): Reply {
+    const uid = body.iCalUID;
+    if (typeof uid !== 'string' || !uid) return error(400, 'required', 'Missing iCalUID.');
+    const existing = [...calendar.events.values()].find((e) => e.data.iCalUID === uid);
+    if (!existing) return this.insert(calendar, body);
+    const next = { status: 'confirmed', ...this.clean(body), id: existing.data.id, created: existing.data.created, iCalUID: uid };
+    const invalid = this.validate(next);
+    if (invalid) return invalid;
+    const sequence = this.sequenceFor(existing.data, next, body.sequence);
+    if (typeof sequence !== 'number') return sequence;
+    const previous = existing.data;
+    existing.data = { ...next, sequence };
+    this.touch(existing, previous);
+    this.wrote();
+    return json(this.render(existing, calendar));
   }
 
   private remove(calendar: FakeCalendar, id: string, ifMatch: string | undefined): Reply {
@@ -571,6 +713,16 @@ export class GoogleFake {
         return error(400, 'syncTokenWithRequestRestrictions', 'Sync token cannot be used with other request restrictions.', 'calendar');
       }
     }
+    const orderBy = q.get('orderBy');
+    // DISC orderBy: "startTime" or "updated"; events.list reference: startTime "is only available
+    // when querying single events (i.e. the parameter singleEvents is True)". Google's answer is
+    // 400 "The requested ordering is not available for the particular query." [obs].
+    if (orderBy !== null && orderBy !== 'startTime' && orderBy !== 'updated') return error(400, 'invalid', 'Invalid value for: orderBy');
+    if (orderBy === 'startTime' && q.get('singleEvents') !== 'true') {
+      return error(400, 'badRequest', 'The requested ordering is not available for the particular query.');
+    }
+    const zone = q.get('timeZone') ?? undefined;
+    if (zone !== undefined && !isZone(zone)) return error(400, 'invalid', 'Invalid time zone.');
     const timeOk = (v: string | null) => v === null || /(Z|[+-]\d\d:\d\d)$/.test(v);
     const timeMin = q.get('timeMin');
     const timeMax = q.get('timeMax');
@@ -579,16 +731,27 @@ export class GoogleFake {
     if (timeMin && timeMax && Date.parse(timeMax) <= Date.parse(timeMin)) {
       return error(400, 'timeRangeEmpty', 'The specified time range is empty.', 'calendar', { locationType: 'parameter', location: 'timeMax' });
     }
-    const maxResults = Math.min(Number(q.get('maxResults') ?? 250), 2500, this.pageSize);
-    if (!Number.isInteger(maxResults) || maxResults < 1) return error(400, 'invalid', 'Invalid value for: maxResults');
-    let page: { o: number; n: number; s: number; since: number } = { o: 0, n: 0, s: this.seq - 1, since: 0 };
+    // DISC maxResults: "By default the value is 250 events. The page size can never be larger than
+    // 2500 events", and "the number of events in the resulting page may be less than this value, or
+    // none at all, even if there are more events matching the query" (pageSize, raggedPages).
+    const asked = q.has('maxResults') ? Number(q.get('maxResults')) : 250;
+    if (!Number.isInteger(asked) || asked < 1) return error(400, 'invalid', 'Invalid value for: maxResults');
+    const maxResults = Math.min(asked, 2500, this.pageSize);
+    // SYNC "Initial full sync … Incremental sync": the follow-up page request repeats the original
+    // query and adds pageToken; the token is the position in *that* query's result, so here it is
+    // bound to it (same calendar, same parameters) and a token used with other ones is refused.
+    const query = this.queryHash(calendar.id, q);
+    let page: EventsPage = { after: null, n: 0, s: this.seq - 1, since: 0, sync: false, h: query };
     const pageToken = q.get('pageToken');
     if (pageToken) {
-      try {
-        page = JSON.parse(Buffer.from(pageToken, 'base64url').toString('utf8'));
-      } catch {
-        return error(400, 'invalid', 'Invalid page token value.');
+      const parsed = this.unsign<EventsPage>(pageToken);
+      if (!parsed || parsed.h !== query) return error(400, 'invalid', 'Invalid page token value.', 'global', { locationType: 'parameter', location: 'pageToken' });
+      // SYNC / ERR 410: a sync token that expires while its result is being paged makes the next
+      // page 410 fullSyncRequired (the client must restart from a full sync).
+      if (parsed.sync && parsed.since < this.syncFloor) {
+        return error(410, 'fullSyncRequired', 'Sync token is no longer valid, a full sync is required.', 'calendar', { locationType: 'parameter', location: 'syncToken' });
       }
+      page = parsed;
     } else if (syncToken) {
       const since = this.parseSyncToken(syncToken, calendar);
       // ERR 410 fullSyncRequired: expired or garbled token (SO410).
@@ -596,29 +759,40 @@ export class GoogleFake {
         return error(410, 'fullSyncRequired', 'Sync token is no longer valid, a full sync is required.', 'calendar', { locationType: 'parameter', location: 'syncToken' });
       }
       page.since = since;
+      page.sync = true;
     }
     const wanted = q.getAll('privateExtendedProperty').map((p) => p.split('='));
     const showDeleted = q.get('showDeleted') === 'true';
+    // DISC orderBy: "startTime" (ascending start), "updated" (ascending modification time); the
+    // default is "an unspecified, stable order" (here: order of the last change).
+    const keyOf = (e: StoredEvent): number => (orderBy === 'startTime' ? instantOf(e.data.start) ?? 0 : orderBy === 'updated' ? Date.parse(e.data.updated) : e.seq);
+    const after = page.after;
     const all = [...calendar.events.values()]
       .filter((e) => e.seq <= page.s && e.seq > page.since)
       .filter((e) => {
         const d = e.data;
         // DISC: incremental results always include deletions; full ones only with showDeleted.
-        if (d.status === 'cancelled' && !syncToken && !showDeleted) return false;
+        if (d.status === 'cancelled' && !page.sync && !showDeleted) return false;
         // DISC: repeated privateExtendedProperty constraints must all match.
         if (wanted.some(([k, v]) => d.extendedProperties?.private?.[k!] !== v)) return false;
+        // DISC iCalUID: "Use this if you want to search for an event by its iCalendar ID".
+        if (q.has('iCalUID') && (d.iCalUID ?? `${d.id}@google.com`) !== q.get('iCalUID')) return false;
         // DISC: timeMin bounds the end (exclusive), timeMax the start (exclusive).
         if (timeMin && (instantOf(d.end) ?? 0) <= Date.parse(timeMin)) return false;
         if (timeMax && (instantOf(d.start) ?? 0) >= Date.parse(timeMax)) return false;
         return true;
       })
-      .sort((a, b) => a.seq - b.seq);
+      .map((e) => ({ e, k: keyOf(e) }))
+      .sort((a, b) => a.k - b.k || a.e.seq - b.e.seq)
+      // Keyset paging: what follows the last item given, so that an event changed while the pages
+      // are read (it moves past the snapshot `s`, to the next sync) never shifts another one out.
+      .filter(({ e, k }) => !after || k > after[0] || (k === after[0] && e.seq > after[1]));
     let size = maxResults;
     // DISC: pages may be short or even empty while a nextPageToken is still given.
     if (this.raggedPages) size = page.n % 3 === 1 ? 0 : Math.max(1, Math.floor(maxResults / 2));
-    const slice = all.slice(page.o, page.o + size);
-    const next = page.o + size < all.length;
-    const zone = q.get('timeZone') ?? undefined;
+    const slice = all.slice(0, size);
+    const next = size < all.length;
+    const last = slice[slice.length - 1];
     return json({
       kind: 'calendar#events',
       etag: `"p${this.seq}"`,
@@ -627,26 +801,69 @@ export class GoogleFake {
       timeZone: calendar.timeZone,
       accessRole: calendar.accessRole,
       defaultReminders: [{ method: 'popup', minutes: 10 }],
-      items: slice.map((e) => this.render(e, calendar, zone)),
+      items: slice.map(({ e }) => this.render(e, calendar, zone)),
       // DISC / SYNC: exactly one of nextPageToken or nextSyncToken; the sync token only on the last page.
       ...(next
-        ? { nextPageToken: base64url(JSON.stringify({ ...page, o: page.o + size, n: page.n + 1 })) }
+        ? { nextPageToken: this.sign<EventsPage>({ ...page, after: last ? [last.k, last.e.seq] : page.after, n: page.n + 1 }) }
         : { nextSyncToken: this.syncTokenFor(page.s, calendar) }),
     });
   }
 
-  private calendarList(): Reply {
+  /** The query a page token belongs to: calendar and every parameter but the token itself. */
+  private queryHash(scope: string, q: URLSearchParams): string {
+    const params = [...q.entries()].filter(([k]) => k !== 'pageToken').map(([k, v]) => `${k}=${v}`).sort();
+    return createHash('sha256').update(JSON.stringify([scope, params])).digest('hex').slice(0, 16);
+  }
+
+  /** An opaque token the fake can trust when it comes back (a client cannot forge a position). */
+  private sign<T>(value: T): string {
+    const text = JSON.stringify(value);
+    return base64url(JSON.stringify({ v: text, m: createHash('sha256').update(`${this.secret}:${text}`).digest('hex').slice(0, 16) }));
+  }
+
+  private unsign<T>(token: string): T | null {
+    try {
+      const { v, m } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v: string; m: string };
+      if (createHash('sha256').update(`${this.secret}:${v}`).digest('hex').slice(0, 16) !== m) return null;
+      return JSON.parse(v) as T;
+    } catch {
+      return null;
+    }
+  }
+
+  private calendarList(q: URLSearchParams): Reply {
+    // DISC calendarList.list maxResults: "By default the value is 100 entries. The page size can
+    // never be larger than 250 entries"; nextPageToken until the last page, bound to the query.
+    const asked = q.has('maxResults') ? Number(q.get('maxResults')) : 100;
+    if (!Number.isInteger(asked) || asked < 1) return error(400, 'invalid', 'Invalid value for: maxResults');
+    const size = Math.min(asked, 250, this.calendarListPageSize);
+    const query = this.queryHash('calendarList', q);
+    let from = 0;
+    const pageToken = q.get('pageToken');
+    if (pageToken) {
+      const parsed = this.unsign<{ o: number; h: string }>(pageToken);
+      if (!parsed || parsed.h !== query) return error(400, 'invalid', 'Invalid page token value.', 'global', { locationType: 'parameter', location: 'pageToken' });
+      from = parsed.o;
+    }
+    const all = [...this.calendars.values()];
+    const next = from + size < all.length;
     return json({
       kind: 'calendar#calendarList',
       etag: `"l${this.seq}"`,
-      items: [...this.calendars.values()].map((c) => ({
+      items: all.slice(from, from + size).map((c) => ({
         kind: 'calendar#calendarListEntry', etag: `"c${this.seq}"`, id: c.id, summary: c.summary, timeZone: c.timeZone,
         accessRole: c.accessRole, ...(c.primary ? { primary: true } : {}), ...(c.selected ? { selected: true } : {}),
       })),
+      ...(next ? { nextPageToken: this.sign({ o: from + size, h: query }) } : { nextSyncToken: `cl${this.seq}` }),
     });
   }
 
   private freeBusy(body: Json): Reply {
+    // DISC FreeBusyRequest.timeMin / timeMax are RFC3339 datetimes, which always carry an offset
+    // (RFC 3339 §5.6 time-offset is not optional): "2025-06-15T10:00:00" is refused, not read in
+    // some zone. (developers.google.com/workspace/calendar/api/v3/reference/freebusy/query)
+    const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+    if (!rfc3339.test(String(body.timeMin)) || !rfc3339.test(String(body.timeMax))) return error(400, 'badRequest', 'Bad Request');
     const from = Date.parse(body.timeMin);
     const to = Date.parse(body.timeMax);
     if (Number.isNaN(from) || Number.isNaN(to)) return error(400, 'badRequest', 'Bad Request');
@@ -705,7 +922,10 @@ export class GoogleFake {
         if (c > 0) partHeaders[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
       }
       let reply: Reply;
-      if (!target?.startsWith('/calendar/v3/')) reply = error(400, 'badRequest', 'Batch parts must use a Calendar API path.');
+      // BATCH "Format of a batch request": "Each part begins with its own Content-Type:
+      // application/http HTTP header"; a part that is not an HTTP request is not carried out.
+      if (!/^content-type:\s*application\/http\s*$/im.test(outer)) reply = error(400, 'badRequest', 'Batch parts must have Content-Type: application/http.');
+      else if (!target?.startsWith('/calendar/v3/')) reply = error(400, 'badRequest', 'Batch parts must use a Calendar API path.');
       else reply = this.route(method ?? 'GET', new URL(target, this.url), partHeaders, partBody.trim(), true);
       const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
       const extra = Object.entries(reply.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
@@ -737,6 +957,8 @@ export class GoogleFake {
     const redirect = q.get('redirect_uri');
     if (q.get('client_id') !== this.clientId || !redirect) return { status: 400, body: 'Error 401: invalid_client' };
     if (q.get('response_type') !== 'code') return { status: 400, body: 'unsupported_response_type' };
+    // RFC 7636 §4.3: code_challenge_method is "plain" (the default) or "S256".
+    if (q.has('code_challenge_method') && !['plain', 'S256'].includes(q.get('code_challenge_method')!)) return { status: 400, body: 'invalid_request: code_challenge_method' };
     const code = `4/fake-code-${randomBytes(12).toString('hex')}`;
     const granted = (q.get('scope') ?? '').split(' ').filter((s) => s && !this.untickedScopes.includes(s)).join(' ');
     this.codes.set(code, {
@@ -754,6 +976,12 @@ export class GoogleFake {
   private token(form: URLSearchParams, headers: Record<string, string>): Reply {
     this.tokenRequests.push(form);
     const oauthError = (status: number, code: string, description: string): Reply => ({ status, body: { error: code, error_description: description } });
+    // RFC 6749 §4.1.3 and §6: the client sends the parameters "using the
+    // application/x-www-form-urlencoded format … in the HTTP request entity-body"; anything else
+    // is a malformed request (§5.2 invalid_request).
+    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(headers['content-type'] ?? '')) {
+      return oauthError(400, 'invalid_request', 'Invalid content type: the token endpoint takes application/x-www-form-urlencoded.');
+    }
     let clientId = form.get('client_id');
     let secret = form.get('client_secret');
     const basic = /^Basic (.+)$/.exec(headers.authorization ?? '')?.[1];
@@ -766,6 +994,8 @@ export class GoogleFake {
       code.used = true; // codes are single-use
       if (code.redirectUri !== form.get('redirect_uri')) return oauthError(400, 'redirect_uri_mismatch', 'Bad Request');
       const verifier = form.get('code_verifier') ?? '';
+      // RFC 7636 §4.6: an authorization request that carried a code_challenge binds the code to it,
+      // so the exchange must carry the matching code_verifier (missing is a mismatch: invalid_grant).
       if (code.challenge) {
         // RFC 7636 §4.6: S256 challenge = base64url(sha256(verifier)); verifier 43–128 unreserved chars.
         const computed = code.method === 'S256' ? base64url(createHash('sha256').update(verifier).digest()) : verifier;
@@ -782,6 +1012,26 @@ export class GoogleFake {
     }
     return oauthError(400, 'unsupported_grant_type', 'Invalid grant_type');
   }
+}
+
+/** JSON with object keys sorted and undefined left out: equal data, equal text, whatever the order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.keys(value).filter((k) => (value as Json)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Json)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Patch semantics: objects merged field by field (null deletes), anything else (arrays too) replaced. */
+function mergePatch(target: Json, patch: Json): Json {
+  const plain = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete target[k];
+    else if (plain(v) && plain(target[k])) target[k] = mergePatch(target[k], v);
+    else target[k] = structuredClone(v);
+  }
+  return target;
 }
 
 function splitOnce(text: string): [string, string] {
