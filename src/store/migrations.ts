@@ -136,4 +136,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS items_by_user_kind ON items(user_id, kind, start_utc);
   CREATE INDEX IF NOT EXISTS items_by_confirmation ON items(user_id, confirmation_code COLLATE NOCASE);
   `,
+  // 8: the calendar an account's links are in, so a changed `calendar:` moves the events there
+  //    instead of leaving them behind (NULL: not known yet, taken as the configured one)
+  `
+  ALTER TABLE accounts ADD COLUMN calendar TEXT;
+  `,
 ];

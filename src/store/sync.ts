@@ -94,6 +94,20 @@ export class SyncStore {
     };
   }
 
+  /** The calendar the account's links are in, or null when not known yet. */
+  accountCalendar(name: string): string | null {
+    return (prepared(this.db, 'SELECT calendar FROM accounts WHERE name = ?').get(name) as { calendar: string | null } | undefined)?.calendar ?? null;
+  }
+
+  setAccountCalendar(name: string, calendar: string): void {
+    prepared(this.db, 'UPDATE accounts SET calendar = ? WHERE name = ?').run(calendar, name);
+  }
+
+  /** Every link of an account: its events are to be made again (in another calendar). */
+  forgetLinks(account: string): void {
+    prepared(this.db, 'DELETE FROM links WHERE account = ?').run(account);
+  }
+
   setCursor(name: string, cursor: string | null): void {
     prepared(this.db, 'UPDATE accounts SET cursor = ? WHERE name = ?').run(cursor, name);
   }

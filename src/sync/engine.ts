@@ -14,6 +14,7 @@ import type { Trips } from '../trips/service.js';
 import { reconnectHint } from './accounts.js';
 import { applyPlan, emptyCounts, StopAccount, type SyncCounts } from './apply.js';
 import { observe, plan } from './plan.js';
+import { leaveCalendar } from './move.js';
 import { withRetry } from './retry.js';
 
 export interface SyncRequest {
@@ -170,6 +171,7 @@ export class SyncEngine {
     try {
       provider = await this.provider(account);
       before = startRequests();
+      const moved = await this.followCalendar(account, counts);
       const row = this.links.account(account.name)!;
       const desired = desiredEvents([...this.store.userItems(account.user)]);
       const byKey = new Map(desired.map((d) => [d.key, d]));
@@ -208,8 +210,8 @@ export class SyncEngine {
         shouldStop: () => this.stopping,
       }, counts, provider.writeConcurrency ?? this.config.sync.concurrency);
       if (observed.duplicates.length > 0) this.store.transaction(() => this.links.setCursor(account.name, listing.cursor));
-      return report(counts.failed > 0 ? 'error' : 'ok', counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null,
-        decided.gone, provider.requestCount() - before);
+      return report(counts.failed > 0 ? 'error' : 'ok', [counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null, moved]
+        .filter(Boolean).join('; ') || null, decided.gone, provider.requestCount() - before);
     } catch (error) {
       const cause = error instanceof StopAccount ? ((error.cause as Error | undefined) ?? error) : error;
       if (cause instanceof AuthExpiredError) {
@@ -221,6 +223,34 @@ export class SyncEngine {
       }
       throw error;
     }
+  }
+
+  /**
+   * The account's `calendar:` setting changed since its events were written: they leave the old
+   * calendar and the plan makes them again in the new one. Says what happened, or null.
+   */
+  private async followCalendar(account: ConfiguredAccount, counts: SyncCounts): Promise<string | null> {
+    const previous = this.links.accountCalendar(account.name);
+    if (previous === account.calendar) return null;
+    if (previous === null) {
+      this.store.transaction(() => this.links.setAccountCalendar(account.name, account.calendar));
+      return null;
+    }
+    const left = await leaveCalendar(async () => {
+      const old = await this.makeProvider({ ...account, calendar: previous });
+      await old.connect();
+      return old;
+    }, this.links.links(account.name), this.retryOptions());
+    counts.deleted += left.deleted;
+    this.store.transaction(() => {
+      this.links.forgetLinks(account.name);
+      this.links.setCursor(account.name, null);
+      this.links.setAccountCalendar(account.name, account.calendar);
+      this.links.journal({ account: account.name, action: 'calendar.move', detail: { deleted: left.deleted, kept: left.problem !== null } }, this.now());
+    });
+    log.info('calendar changed: events moved', { account: account.name, deleted: left.deleted });
+    return `calendar changed from "${previous}" to "${account.calendar}": ${left.deleted} event(s) deleted from the old one and made again here`
+      + (left.problem ? `; ${left.problem}` : '');
   }
 
   private retryOptions() {

@@ -178,6 +178,37 @@ describe('changes made in the calendar app', () => {
   });
 });
 
+describe('the account\'s calendar changes', () => {
+  test('its events move: deleted from the old calendar, made once in the new one, nothing left behind or split', async () => {
+    const a = newApp();
+    const { trip } = addTrip(a);
+    await a.sync.sync();
+    const [oldName, oldCollection, dir] = [`Trips ${calendarCount}`, collection, a.dataDir];
+    expect(await listStored(radicale, oldCollection)).toHaveLength(4);
+    await a.close();
+
+    calendarCount += 1;
+    const newName = `Trips ${calendarCount}`;
+    const newCollection = `/${radicale.username}/trips-${calendarCount}/`;
+    app = openApp({ dataDir: dir, configPath: caldavConfig(dir, radicale, { calendar: newName }) });
+    const [moved] = await app.sync.sync();
+    expect(moved).toMatchObject({ status: 'ok', counts: { created: 4, deleted: 4, failed: 0 } });
+    expect(moved!.message).toBe(`calendar changed from "${oldName}" to "${newName}": 4 event(s) deleted from the old one and made again here`);
+    // Read from the server itself: the old calendar holds none of ours, the new one each once.
+    expect(await listStored(radicale, oldCollection)).toEqual([]);
+    const now = await listStored(radicale, newCollection);
+    expect(now.map((e) => e.summary).sort()).toEqual(['Check-in: The Plaza', 'Check-out: The Plaza', 'Flight: United Airlines UA123', 'Harbor tour']);
+
+    // Steady state, and new items go to the new calendar only.
+    const [again] = await app.sync.sync();
+    expect(again).toMatchObject({ status: 'ok', counts: { created: 0, deleted: 0, unchanged: 4 }, message: null });
+    app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Museum', start_time: '2025-06-17T10:00' } }, { path: 'a', tripId: trip.id });
+    await app.sync.sync();
+    expect(await listStored(radicale, newCollection)).toHaveLength(5);
+    expect(await listStored(radicale, oldCollection)).toEqual([]);
+  });
+});
+
 describe('the server under another address', () => {
   test('the same Radicale reached as localhost instead of 127.0.0.1 (or after a crash mid-sync): nothing taken for a copy, nothing deleted', async () => {
     const a = newApp();
@@ -185,6 +216,8 @@ describe('the server under another address', () => {
     await a.sync.sync();
     // Ids stored the way older versions did (whole URLs) are turned into paths by migration 6.
     sql(a.store).prepare(`UPDATE links SET remote_id = ? || remote_id`).run(radicale.url);
+    // Back to a version-5 database: what migrations 7 and 8 add goes too, so they run again as on an upgrade.
+    sql(a.store).exec('DROP INDEX items_by_user_kind; DROP INDEX items_by_confirmation; ALTER TABLE accounts DROP COLUMN calendar;');
     sql(a.store).pragma('user_version = 5');
     const dir = a.dataDir;
     await a.close();
