@@ -1,77 +1,46 @@
-// Provider registry: one entry per folder under providers/. Each is imported only when an
-// account uses it, so an SDK nobody needs never slows start-up.
+// The provider registry: the list of descriptors, one per folder under providers/. Adding a
+// provider is one folder and one line here. Each descriptor loads its SDK only when an account
+// uses it, so an SDK nobody needs never slows start-up.
+import { caldav } from './caldav/index.js';
+import type { CalDavSettings } from './caldav/settings.js';
+import type { AccountLike, ProviderDescriptor, SecretStore } from './descriptor.js';
+import { google } from './google/index.js';
+import type { GoogleClientConfig, GoogleSettings } from './google/settings.js';
+import { outlook } from './outlook/index.js';
+import type { OutlookClientConfig, OutlookSettings } from './outlook/settings.js';
 import type { CalendarProvider } from './types.js';
 
-export interface CalDavSettings {
-  kind: 'caldav';
-  url: string;
-  username: string;
-  password: string;
-  calendar: string;
-}
-
-/** OAuth tokens as google-auth-library keeps them. */
-export interface GoogleTokens {
-  access_token?: string | null;
-  refresh_token?: string | null;
-  expiry_date?: number | null;
-  scope?: string;
-  token_type?: string | null;
-}
-
-export interface GoogleSettings {
-  kind: 'google';
-  /** `primary`, a calendar id, or the name of a calendar to use (made when missing). */
-  calendar: string;
-  clientId: string;
-  clientSecret: string;
-  tokens: GoogleTokens;
-  /** Called with the whole token set whenever google-auth-library refreshes it. */
-  saveTokens: (tokens: GoogleTokens) => void;
-  /** Calendars free/busy looks at; default: every calendar shown in the user's list. */
-  availabilityCalendars?: string[];
-  batchSize?: number;
-  /** How long the calendar list is trusted before it is read again (default 10 minutes). */
-  calendarListTtlMs?: number;
-  /** Tests only: where the Calendar API and the token endpoint are. */
-  apiRoot?: string;
-  tokenUrl?: string;
-}
-
-export interface OutlookSettings {
-  kind: 'outlook';
-  /** `primary` (the mailbox's default calendar), a calendar id, or a name (made when missing). */
-  calendar: string;
-  clientId: string;
-  tenantId: string;
-  clientSecret?: string;
-  /** MSAL's serialized token cache, read from the vault on every use… */
-  tokenCache: () => string | null;
-  /** …and written back whenever MSAL changed it (a refreshed token). */
-  saveCache: (cache: string) => void;
-  batchSize?: number;
-  /** Tests only: the identity platform's authority (`https://host/<tenant>`) and Graph's base URL. */
-  authority?: string;
-  graphUrl?: string;
-}
+export type { CalDavSettings } from './caldav/settings.js';
+export type { GoogleSettings, GoogleTokens } from './google/settings.js';
+export type { OutlookSettings } from './outlook/settings.js';
 
 export type ProviderSettings = CalDavSettings | GoogleSettings | OutlookSettings;
 
-export const PROVIDER_KINDS = ['caldav', 'google', 'outlook'] as const;
+/** The configuration every provider's settings may draw on (the OAuth clients). */
+export interface ClientConfigs {
+  google: GoogleClientConfig;
+  outlook: OutlookClientConfig;
+}
+
+export const PROVIDERS = [caldav, google, outlook] as const;
+export const PROVIDER_KINDS = PROVIDERS.map((p) => p.kind);
+
+type AnyDescriptor = ProviderDescriptor<AccountLike, ProviderSettings, ClientConfigs>;
+
+/** The descriptor of a provider kind (as an account's `provider:` names it). */
+export function descriptorOf(kind: string): AnyDescriptor {
+  const found = PROVIDERS.find((p) => p.kind === kind);
+  if (!found) throw new Error(`no provider "${kind}" (there are: ${PROVIDER_KINDS.join(', ')})`);
+  return found as unknown as AnyDescriptor;
+}
+
+/** Every vault name any provider may keep for an account. */
+export function accountSecrets(account: string): string[] {
+  return PROVIDERS.flatMap((p) => p.secretNames(account));
+}
 
 export async function createProvider(settings: ProviderSettings): Promise<CalendarProvider> {
-  switch (settings.kind) {
-    case 'caldav': {
-      const { CalDavProvider } = await import('./caldav/provider.js');
-      return new CalDavProvider(settings);
-    }
-    case 'google': {
-      const { GoogleProvider } = await import('./google/provider.js');
-      return new GoogleProvider(settings);
-    }
-    case 'outlook': {
-      const { OutlookProvider } = await import('./outlook/provider.js');
-      return new OutlookProvider(settings);
-    }
-  }
+  return descriptorOf(settings.kind).create(settings);
 }
+
+export type { SecretStore };

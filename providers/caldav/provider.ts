@@ -8,7 +8,7 @@ import {
   makeCalendar, syncCollection, updateObject, type DAVAccount, type DAVResponse,
 } from 'tsdav';
 import { singleEventCalendar } from '../../core/ical/vevent.js';
-import type { CalDavSettings } from '../registry.js';
+import type { CalDavSettings } from './settings.js';
 import {
   RemoteConflictError, InvalidError, RemoteNotFoundError, ProviderError, type BusyInterval, type CalendarInfo, type CalendarProvider, type EventContent, type Listing,
   type OutgoingEvent, type RemoteEvent,

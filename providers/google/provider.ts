@@ -12,7 +12,7 @@
 // - More than a few writes at once go out as batch requests (§10, batch.ts).
 import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { REQUEST_TIMEOUT_MS } from '../http.js';
-import type { GoogleSettings } from '../registry.js';
+import type { GoogleSettings } from './settings.js';
 import {
   RemoteConflictError, InvalidError, RemoteNotFoundError, type BusyInterval, type CalendarInfo, type CalendarProvider,
   type EventContent, type Listing, type OutgoingEvent, type RemoteEvent,

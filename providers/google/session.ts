@@ -3,7 +3,7 @@
 // access token once — one refresh for all the calls that met the same expired token — before
 // giving up with AuthExpiredError (then a person must connect the account again).
 import { OAuth2Client, type Credentials } from 'google-auth-library';
-import type { GoogleSettings, GoogleTokens } from '../registry.js';
+import type { GoogleSettings, GoogleTokens } from './settings.js';
 import { AuthExpiredError } from '../types.js';
 import { errorFromThrown } from './errors.js';
 

@@ -16,7 +16,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { REQUEST_TIMEOUT_MS } from '../http.js';
 import { WriteBatcher, type Answer, type Call } from '../batcher.js';
-import type { OutlookSettings } from '../registry.js';
+import type { OutlookSettings } from './settings.js';
 import { deltaExpired, errorFromThrown, graphErrorFor, type GraphErrorLike } from './errors.js';
 import {
   InvalidError, RemoteNotFoundError, TransientError,

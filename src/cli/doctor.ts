@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { feedDir } from '../../providers/icsfeed/file.js';
 import { openApp, type App } from '../app.js';
-import { caldavPasswordSecret, googleTokensSecret, outlookCacheSecret } from '../auth/vault.js';
+import { descriptorOf } from '../../providers/registry.js';
 import { loadConfig } from '../config/load.js';
 import { airportByCode } from '../model/airports.js';
 import { StoreError } from '../store/database.js';
@@ -15,9 +15,7 @@ import type { ConfiguredAccount } from '../sync/engine.js';
 import { EXIT, type GlobalOptions } from './common.js';
 
 function missingCredentials(app: App, a: ConfiguredAccount): string | null {
-  if (a.provider === 'google') return app.vault.has(googleTokensSecret(a.name)) ? null : `not connected yet: tripcal auth google ${a.name}`;
-  if (a.provider === 'outlook') return app.vault.has(outlookCacheSecret(a.name)) ? null : `not connected yet: tripcal auth outlook ${a.name}`;
-  return !a.password && !app.vault.has(caldavPasswordSecret(a.name)) ? 'no password yet' : null;
+  return descriptorOf(a.provider).missingCredentials(a, app.vault);
 }
 
 function report(app: App): { report: Record<string, unknown>; healthy: boolean } {

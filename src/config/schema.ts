@@ -2,88 +2,29 @@
 // config.example.yaml; defaults make an empty or missing file a working configuration.
 import { z } from 'zod';
 import { canonicalZone } from '../../core/tz/names.js';
+import { caldavAccountSchema } from '../../providers/caldav/index.js';
+import { ACCOUNT_NAME, USER_ID } from '../../providers/descriptor.js';
+import { googleAccountSchema } from '../../providers/google/index.js';
+import { GoogleClientSchema, loopbackOrHttps, type GoogleClientConfig } from '../../providers/google/settings.js';
+import { outlookAccountSchema } from '../../providers/outlook/index.js';
+import { OutlookClientSchema, type OutlookClientConfig } from '../../providers/outlook/settings.js';
 
-export const USER_ID = /^[\p{L}\p{N}_@+-][\p{L}\p{N}._@+-]{0,63}$/u;
+export { ACCOUNT_NAME, USER_ID };
+
 
 /** An IANA zone, stored under its modern name (europe/berlin → Europe/Berlin). */
 const zone = z.string()
   .refine((name) => canonicalZone(name) !== null, { message: 'not an IANA time zone (e.g. Europe/Berlin)' })
   .transform((name) => canonicalZone(name)!);
 
-export const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 
-const CalDavAccount = z
-  .object({
-    name: z.string().regex(ACCOUNT_NAME, 'letters, digits, _ and - only, at most 40'),
-    user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').optional(),
-    provider: z.literal('caldav'),
-    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL of the CalDAV server' }),
-    username: z.string().min(1),
-    password: z.string().min(1, 'empty (set it, e.g. password: ${CALDAV_PASSWORD}, or leave it out and run `tripcal auth caldav NAME`)').optional(),
-    calendar: z.string().min(1).default('Trips'),
-    policy: z.enum(['model_wins', 'remote_wins', 'flag']).default('model_wins'),
-  })
-  .strict();
-
-const GoogleAccount = z
-  .object({
-    name: z.string().regex(ACCOUNT_NAME, 'letters, digits, _ and - only, at most 40'),
-    user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').optional(),
-    provider: z.literal('google'),
-    calendar: z.string().min(1).default('primary'),
-    availability_calendars: z.array(z.string().min(1)).optional(),
-    policy: z.enum(['model_wins', 'remote_wins', 'flag']).default('model_wins'),
-  })
-  .strict();
-
-const OutlookAccount = z
-  .object({
-    name: z.string().regex(ACCOUNT_NAME, 'letters, digits, _ and - only, at most 40'),
-    user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').optional(),
-    provider: z.literal('outlook'),
-    calendar: z.string().min(1).default('primary'),
-    policy: z.enum(['model_wins', 'remote_wins', 'flag']).default('model_wins'),
-  })
-  .strict();
-
-export const AccountSchema = z.discriminatedUnion('provider', [CalDavAccount, GoogleAccount, OutlookAccount]);
+// Each provider folder owns its account schema (providers/<name>/index.ts).
+export const AccountSchema = z.discriminatedUnion('provider', [caldavAccountSchema, googleAccountSchema, outlookAccountSchema]);
 export type AccountConfig = z.infer<typeof AccountSchema>;
 export type Policy = AccountConfig['policy'];
-export type GoogleClientConfig = z.infer<typeof GoogleClientSchema>;
-export type OutlookClientConfig = z.infer<typeof OutlookClientSchema>;
-export { loopbackOrHttps };
+export type { GoogleClientConfig, OutlookClientConfig };
+export { GoogleClientSchema, loopbackOrHttps, OutlookClientSchema };
 
-const loopbackOrHttps = (value: string) => {
-  const url = new URL(value);
-  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
-};
-
-/** The OAuth client (from Google Cloud console); the *_url keys point tests at a loopback fake. */
-export const GoogleClientSchema = z
-  .object({
-    client_id: z.string().min(1).optional(),
-    client_secret: z.string().min(1).optional(),
-    redirect_uri: z.url().refine(loopbackOrHttps, 'an https:// URL, or http:// on 127.0.0.1 / localhost').optional(),
-    auth_url: z.url().optional(),
-    token_url: z.url().optional(),
-    api_root: z.url().optional(),
-  })
-  .strict();
-
-/**
- * The Microsoft Entra app registration (public client: no secret needed); tenant `common` lets
- * work, school and personal accounts sign in. authority and graph_url point tests at a fake.
- */
-export const OutlookClientSchema = z
-  .object({
-    client_id: z.string().min(1).optional(),
-    tenant_id: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/, 'a tenant id (GUID), a domain, or common / organizations / consumers').optional(),
-    client_secret: z.string().min(1).optional(),
-    redirect_uri: z.url().refine(loopbackOrHttps, 'an https:// URL, or http:// on 127.0.0.1 / localhost').optional(),
-    authority: z.url({ protocol: /^https$/, error: 'an https:// URL such as https://login.microsoftonline.com/<tenant>' }).optional(),
-    graph_url: z.url({ protocol: /^https$/, error: 'an https:// URL' }).optional(),
-  })
-  .strict();
 
 const SyncSchema = z
   .object({

@@ -101,6 +101,9 @@ export class DaemonLock {
 }
 
 const OPEN_DIR = 'open';
+/** This process's presence files, removed at exit by one listener (however many apps it opened). */
+const noted = new Set<string>();
+let cleaning = false;
 
 /**
  * Every process that has a data directory's model open (`tripcal serve` under an MCP client, the
@@ -117,7 +120,9 @@ export class Presence {
     try {
       mkdirSync(join(dataDir, OPEN_DIR), { recursive: true, mode: 0o700 });
       writeFileSync(path, `${JSON.stringify({ pid: process.pid, started: startTime(process.pid), command })}\n`, { mode: 0o600 });
-      process.once('exit', () => rmSync(path, { force: true }));
+      noted.add(path);
+      if (!cleaning) process.once('exit', () => noted.forEach((p) => rmSync(p, { force: true })));
+      cleaning = true;
     } catch (error) {
       log.warn('cannot note this process in the data directory', { error: (error as Error).message });
     }
@@ -149,6 +154,7 @@ export class Presence {
   }
 
   release(): void {
+    noted.delete(this.path);
     rmSync(this.path, { force: true });
   }
 }

@@ -1,0 +1,52 @@
+// What a provider folder exports: one descriptor that holds everything tripcal needs to know of
+// it — the accounts it takes (a zod schema), the secrets it keeps in the vault, how a person
+// reconnects it, how its settings are made from an account and its secrets, and the factory.
+// The registry is the list of descriptors; nothing outside providers/ branches on a provider's name.
+import { z } from 'zod';
+import type { CalendarProvider } from './types.js';
+
+/** Account names: `tripcal sync --account NAME`, the vault's secret names. */
+export const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+/** User ids: letters, digits and . _ @ + - . */
+export const USER_ID = /^[\p{L}\p{N}_@+-][\p{L}\p{N}._@+-]{0,63}$/u;
+
+/** The fields every account has, whatever its provider. */
+export const accountBase = {
+  name: z.string().regex(ACCOUNT_NAME, 'letters, digits, _ and - only, at most 40'),
+  user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').optional(),
+  policy: z.enum(['model_wins', 'remote_wins', 'flag']).default('model_wins'),
+};
+
+/** Where an account's secrets are read and written (the vault, which seals them). */
+export interface SecretStore {
+  get(name: string): string | null;
+  set(name: string, plain: string): void;
+  has(name: string): boolean;
+}
+
+/** An account as the configuration gives it: its provider, name and calendar, and that provider's own fields. */
+export interface AccountLike {
+  name: string;
+  provider: string;
+  calendar: string;
+}
+
+export interface ProviderDescriptor<Account extends AccountLike, Settings, Clients> {
+  kind: Account['provider'];
+  /** For people: "CalDAV", "Google Calendar", "Outlook". */
+  title: string;
+  /** The account's entry in config.yaml (strict: a typo'd key is an error). */
+  accountSchema: z.ZodType<Account>;
+  /** Every vault name this provider may keep for an account. */
+  secretNames(account: string): string[];
+  /** What a person does to (re)connect the account, for needs_reauth and doctor. */
+  reconnectHint(account: Account): string;
+  /** Why the account cannot sync yet (no password, never signed in), or null. */
+  missingCredentials(account: Account, secrets: SecretStore): string | null;
+  /** The provider's settings from the account, its secrets and the OAuth client configuration; AuthExpiredError when not connected. */
+  settings(account: Account, secrets: SecretStore, clients: Clients): Settings;
+  /** What identifies the account's sign-in (a refresh token, a password): a new one means a new provider. */
+  credential(account: Account, secrets: SecretStore): string | null;
+  /** The provider, its SDK loaded only now. */
+  create(settings: Settings): Promise<CalendarProvider>;
+}

@@ -1,0 +1,67 @@
+// The Google Calendar provider's descriptor: OAuth tokens in the vault (from `tripcal auth google`
+// or authorize_calendar), the OAuth client from the configuration.
+import { z } from 'zod';
+import { accountBase, type ProviderDescriptor } from '../descriptor.js';
+import { AuthExpiredError } from '../types.js';
+import type { GoogleClientConfig, GoogleSettings, GoogleTokens } from './settings.js';
+
+export const googleAccountSchema = z
+  .object({
+    ...accountBase,
+    provider: z.literal('google'),
+    calendar: z.string().min(1).default('primary'),
+    availability_calendars: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export type GoogleAccount = z.infer<typeof googleAccountSchema>;
+
+export const googleTokensSecret = (account: string) => `google:${account}:tokens`;
+
+/** The OAuth client, or AuthExpiredError saying where to set it. */
+export function googleClient(google: GoogleClientConfig): { clientId: string; clientSecret: string } {
+  if (!google.client_id || !google.client_secret) {
+    throw new AuthExpiredError('no Google OAuth client is configured: set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (or google.client_id and google.client_secret in the config file)');
+  }
+  return { clientId: google.client_id, clientSecret: google.client_secret };
+}
+
+export const google: ProviderDescriptor<GoogleAccount, GoogleSettings, { google: GoogleClientConfig }> = {
+  kind: 'google',
+  title: 'Google Calendar',
+  accountSchema: googleAccountSchema as unknown as z.ZodType<GoogleAccount>,
+  secretNames: (account) => [googleTokensSecret(account)],
+  reconnectHint: (account) =>
+    `To fix it, run \`tripcal auth google ${account.name}\`, or ask your assistant to connect Google Calendar again (authorize_calendar).`,
+  missingCredentials: (account, secrets) => (secrets.has(googleTokensSecret(account.name)) ? null : `not connected yet: tripcal auth google ${account.name}`),
+  settings(account, secrets, clients) {
+    const secret = googleTokensSecret(account.name);
+    const stored = secrets.get(secret);
+    if (!stored) throw new AuthExpiredError(`account "${account.name}" is not connected to Google yet`);
+    const tokens = JSON.parse(stored) as GoogleTokens;
+    let mine = tokens.refresh_token ?? null;
+    return {
+      kind: 'google',
+      calendar: account.calendar,
+      ...googleClient(clients.google),
+      tokens,
+      saveTokens: (next) => {
+        // Compare and set: if the account was connected again meanwhile (another process, or
+        // authorize_calendar), its new authorization wins over this provider's refreshed old one.
+        const current = secrets.get(secret);
+        const theirs = current ? (JSON.parse(current) as GoogleTokens).refresh_token ?? null : null;
+        if (theirs && theirs !== mine && theirs !== next.refresh_token) return;
+        mine = next.refresh_token ?? mine;
+        secrets.set(secret, JSON.stringify(next));
+      },
+      availabilityCalendars: account.availability_calendars,
+      apiRoot: clients.google.api_root,
+      tokenUrl: clients.google.token_url,
+    };
+  },
+  credential: (account, secrets) => (JSON.parse(secrets.get(googleTokensSecret(account.name)) ?? '{}') as GoogleTokens).refresh_token ?? null,
+  async create(settings) {
+    const { GoogleProvider } = await import('./provider.js');
+    return new GoogleProvider(settings);
+  },
+};
