@@ -17,7 +17,6 @@ import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { createServer as createMcpServer } from '../mcp/server.js';
 import { prepared } from '../store/statements.js';
-import { syncStatus } from '../sync/status.js';
 import { VERSION } from '../version.js';
 import { isLoopbackAddress, originOf, type Listen } from './exposure.js';
 import type { FeedServer } from './feeds.js';
@@ -363,7 +362,7 @@ export function health(app: App): Record<string, unknown> {
     memory_mb: memoryMb(),
     database,
     schedule: app.schedule(),
-    accounts: syncStatus(app.store, app.sync).map((a) => ({
+    accounts: app.sync.status().map((a) => ({
       account: a.account, provider: a.provider, state: a.state, detail: a.detail, last_sync_at: a.last_sync_at,
       last_success_at: a.last_success_at, pending: a.pending, failed: a.failed.length, conflicts: a.conflicts.length,
     })),

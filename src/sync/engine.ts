@@ -14,7 +14,9 @@ import type { Trips } from '../trips/service.js';
 import { reconnectHint } from './accounts.js';
 import { applyPlan, emptyCounts, StopAccount, type SyncCounts } from './apply.js';
 import { observe, plan } from './plan.js';
+import { checkAvailability, type Availability } from './availability.js';
 import { leaveCalendar } from './move.js';
+import { syncStatus, type AccountStatus } from './status.js';
 import { withRetry } from './retry.js';
 
 export interface SyncRequest {
@@ -268,6 +270,16 @@ export class SyncEngine {
       log.warn('could not take a remote change into the model', { account: account.name, key: event.key });
       return null;
     }
+  }
+
+  /** Every account's state, counts and conflicts (sync_status, /healthz). */
+  status(): AccountStatus[] {
+    return syncStatus(this.store, this);
+  }
+
+  /** Busy time of a user's calendars over [from, to), with the trip items that collide with it. */
+  availability(user: { id: string; timezone: string }, fromUtc: string, toUtc: string, only?: string[]): Promise<Availability> {
+    return checkAvailability(this, this.store, user, fromUtc, toUtc, only);
   }
 
   /** Busy time of an account, retried like every sync call (a 429 or 503 is waited out, within bounds). */

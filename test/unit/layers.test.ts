@@ -52,6 +52,8 @@ const rules: Record<string, Rule> = {
     (f.path === 'src/sync/plan.ts' || f.path.startsWith('src/events/') || f.path.startsWith('src/model/')
       ? f.valueImports.filter((i) => IO.test(i) || i.startsWith('src/store/') || i.startsWith('src/daemon/') || i.startsWith('src/sync/engine'))
       : []),
+  'MCP code reaches the model through trips, sync and feeds, never the store or the vault': (f) =>
+    (f.path.startsWith('src/mcp/') ? [...f.text.matchAll(/\bapp\.(store|vault)\b/g)].map((m) => `app.${m[1]}`) : []),
   'a provider folder never imports the registry (the registry imports it)': (f) =>
     (/^providers\/[^/]+\//.test(f.path) ? f.imports.filter((i) => i === 'providers/registry.ts') : []),
   'src/auth/ and src/sync/ do not import each other': (f) =>
@@ -85,6 +87,7 @@ describe('each rule can fail', () => {
     'core/ imports nothing of src/ or providers/': load('core/tz/zones.ts', "import { x } from '../../src/model/time.js';\n"),
     'providers/ import nothing of src/': load('providers/google/events.ts', "import type { Item } from '../../src/model/types.js';\n"),
     'the planner, events/ and model/ do no I/O and read no store': load('src/sync/plan.ts', "import { readFileSync } from 'node:fs';\n"),
+    'MCP code reaches the model through trips, sync and feeds, never the store or the vault': load('src/mcp/tools/trips.ts', 'const n = app.store.counts();\n'),
     'a provider folder never imports the registry (the registry imports it)': load('providers/google/provider.ts', "import type { GoogleSettings } from '../registry.js';\n"),
     'src/auth/ and src/sync/ do not import each other': load('src/sync/accounts.ts', "import type { Vault } from '../auth/vault.js';\n"),
     'SQL and the SQLite driver only in src/store/': load('src/auth/vault.ts', "const q = db.prepare('SELECT value FROM secrets WHERE name = ?');\n"),

@@ -7,8 +7,6 @@ import type { App } from '../../app.js';
 import { TripcalError, UnavailableError } from '../../errors.js';
 import { TripIdSchema, UserIdSchema } from '../../model/schemas.js';
 import { parseDateTime, showTime, toUtcIso } from '../../model/time.js';
-import { checkAvailability } from '../../sync/availability.js';
-import { syncStatus } from '../../sync/status.js';
 import { handled, ok } from '../result.js';
 import { ShownTimeShape as ShownTime, untrusted, UntrustedShape } from '../shapes.js';
 
@@ -107,7 +105,7 @@ export function registerSyncTools(server: McpServer, app: App): void {
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     handled('sync_status', () => ok({
-      success: true, schedule: app.schedule(), accounts: syncStatus(app.store, app.sync),
+      success: true, schedule: app.schedule(), accounts: app.sync.status(),
       // A conflict shows the calendar's version of the event: whoever can edit that calendar wrote it.
       untrusted: untrusted(['model', 'calendar'].flatMap((v) => [`accounts[].conflicts[].${v}.summary`, `accounts[].conflicts[].${v}.location`]),
         'accounts[].failed[].error', 'accounts[].detail'),
@@ -147,7 +145,7 @@ export function registerSyncTools(server: McpServer, app: App): void {
       const user = app.trips.user(args.user_id);
       const from = toUtcIso(parseDateTime(args.start, user.timezone, 'start'));
       const to = toUtcIso(parseDateTime(args.end, user.timezone, 'end'));
-      const result = await checkAvailability(app.sync, app.store, user, from, to, args.calendars);
+      const result = await app.sync.availability(user, from, to, args.calendars);
       if (result.accounts.length === 0) {
         throw new TripcalError('config', 'no calendar account is connected, so tripcal cannot tell when you are busy (connect one with authorize_calendar, '
           + 'or add an account to the configuration: see config.example.yaml). This is not an answer of "free"');
