@@ -10,6 +10,7 @@ import { contentHash } from '../events/hash.js';
 import type { Link, SyncStore } from '../store/sync.js';
 import type { Operation } from './plan.js';
 import { withRetry, type RetryOptions } from './retry.js';
+import { decide } from './plan.js';
 
 export interface SyncCounts {
   created: number;
@@ -224,9 +225,9 @@ async function replan(op: Extract<Operation, { kind: 'update' }>, ctx: ApplyCont
   }
   const seen: Link = { ...link, remoteEtag: current.etag, remoteHash, remoteContent: current.content, remoteLink: current.link, updatedAt: ctx.now() };
   ctx.transaction(() => ctx.store.saveLink(seen));
-  const remoteChanged = op.reason !== 'adopt' && remoteHash !== link.writtenRemoteHash;
-  let next: Operation = { ...op, etag: current.etag };
-  if (remoteChanged && ctx.policy === 'flag') next = { kind: 'flag', key: op.key, reason: 'conflict' };
-  else if (remoteChanged && ctx.policy === 'remote_wins') next = { kind: 'pull', key: op.key, event: op.event, remote: current.content, written: link.writtenContent, reason: 'conflict' };
-  await applyOne(next, ctx, counts, false);
+  // The same decision plan makes, on the link as it is now.
+  // An update of a conflicted link is the user's resolve=model: it stands.
+  const next = decide(op.event, seen, { policy: ctx.policy, resolve: link.state === 'conflict' ? 'model' : undefined });
+  if (next === 'unchanged' || next === 'gone') return;
+  await applyOne(next.kind === 'update' ? { ...next, reason: op.reason === 'adopt' ? 'adopt' : next.reason } : next, ctx, counts, false);
 }

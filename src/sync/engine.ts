@@ -7,13 +7,12 @@ import { AccountSchema, type AccountConfig, type Config } from '../config/schema
 import { InputError } from '../errors.js';
 import { desiredEvents, desiredEventsForItem, type DesiredEvent } from '../events/desired.js';
 import { log } from '../log.js';
-import { localIso } from '../../core/tz/zones.js';
 import type { Store } from '../store/store.js';
 import { SyncStore, type Link } from '../store/sync.js';
 import type { Trips } from '../trips/service.js';
 import { reconnectHint } from './accounts.js';
 import { applyPlan, emptyCounts, StopAccount, type SyncCounts } from './apply.js';
-import { observe, plan } from './plan.js';
+import { changesFromRemote, observe, plan } from './plan.js';
 import { checkAvailability, type Availability } from './availability.js';
 import { leaveCalendar } from './move.js';
 import { syncStatus, type AccountStatus } from './status.js';
@@ -40,38 +39,6 @@ export interface AccountReport {
 
 export type ConfiguredAccount = AccountConfig & { user: string };
 
-const sameTime = (a: { utc: string } | undefined, b: { utc: string }) => a !== undefined && a.utc === b.utc;
-
-/**
- * The item fields a calendar app changed (remote_wins): times and place that differ from what we
- * last wrote (all of them when that is unknown). Titles and descriptions stay the model's.
- */
-export function changesFromRemote(event: DesiredEvent, remote: EventContent, written: EventContent | null): Record<string, string> {
-  const at = (t: { utc: string; zone: string }) => localIso(Date.parse(t.utc), t.zone);
-  const dayBefore = (utc: string) => new Date(Date.parse(utc) - 86_400_000).toISOString().slice(0, 10);
-  const moved = !sameTime(written?.start, remote.start) || !sameTime(written?.end, remote.end);
-  const changes: Record<string, string> = {};
-  switch (event.role) {
-    case 'flight':
-      if (moved) Object.assign(changes, { departure_time: at(remote.start), arrival_time: at(remote.end) });
-      break;
-    case 'check-in':
-      if (!sameTime(written?.start, remote.start)) changes.check_in = at(remote.start);
-      break;
-    case 'check-out':
-      if (!sameTime(written?.end, remote.end)) changes.check_out = at(remote.end);
-      break;
-    case 'activity':
-      if (moved) {
-        Object.assign(changes, remote.allDay
-          ? { start_time: remote.start.utc.slice(0, 10), end_time: dayBefore(remote.end.utc) }
-          : { start_time: at(remote.start), end_time: at(remote.end) });
-      }
-      if (remote.location && remote.location !== (written ? written.location : event.location)) changes.location = remote.location;
-      break;
-  }
-  return changes;
-}
 
 export class SyncEngine {
   readonly links: SyncStore;

@@ -6,6 +6,7 @@ import type { Policy } from '../config/schema.js';
 import type { DesiredEvent } from '../events/desired.js';
 import { contentHash } from '../events/hash.js';
 import type { Link } from '../store/sync.js';
+import { localIso } from '../../core/tz/zones.js';
 
 export type Operation =
   | { kind: 'create'; key: string; event: DesiredEvent; reason: 'new' | 'recreate' }
@@ -133,7 +134,12 @@ export interface Plan {
   guard: string | null;
 }
 
-function decide(d: DesiredEvent, l: Link, input: PlanInput): Operation | 'unchanged' | 'gone' {
+/**
+ * The one decision per event: what to do about desired event `d` given its link `l` and the
+ * account's policy. `plan` runs it for every event; `apply` runs it again for one event whose
+ * write met a changed etag, once the calendar's version is folded into the link.
+ */
+export function decide(d: DesiredEvent, l: Link, input: Pick<PlanInput, 'policy' | 'recreate' | 'resolve'>): Operation | 'unchanged' | 'gone' {
   if (!l.remoteId || l.state === 'pending_create') return { kind: 'create', key: d.key, event: d, reason: 'new' };
   if (l.state === 'gone') {
     // By the item's version, not the hash: a renderer change (say, new zone abbreviations after a
@@ -202,4 +208,37 @@ export function plan(input: PlanInput): Plan {
     guard = `this sync would delete ${unintended} of our ${owned} events whose items were not deleted; stopped (sync with allow_mass_delete to go ahead)`;
   }
   return { operations, unchanged, gone, guard };
+}
+
+const sameTime = (a: { utc: string } | undefined, b: { utc: string }) => a !== undefined && a.utc === b.utc;
+
+/**
+ * The item fields a calendar app changed (remote_wins): times and place that differ from what we
+ * last wrote (all of them when that is unknown). Titles and descriptions stay the model's.
+ */
+export function changesFromRemote(event: DesiredEvent, remote: EventContent, written: EventContent | null): Record<string, string> {
+  const at = (t: { utc: string; zone: string }) => localIso(Date.parse(t.utc), t.zone);
+  const dayBefore = (utc: string) => new Date(Date.parse(utc) - 86_400_000).toISOString().slice(0, 10);
+  const moved = !sameTime(written?.start, remote.start) || !sameTime(written?.end, remote.end);
+  const changes: Record<string, string> = {};
+  switch (event.role) {
+    case 'flight':
+      if (moved) Object.assign(changes, { departure_time: at(remote.start), arrival_time: at(remote.end) });
+      break;
+    case 'check-in':
+      if (!sameTime(written?.start, remote.start)) changes.check_in = at(remote.start);
+      break;
+    case 'check-out':
+      if (!sameTime(written?.end, remote.end)) changes.check_out = at(remote.end);
+      break;
+    case 'activity':
+      if (moved) {
+        Object.assign(changes, remote.allDay
+          ? { start_time: remote.start.utc.slice(0, 10), end_time: dayBefore(remote.end.utc) }
+          : { start_time: at(remote.start), end_time: at(remote.end) });
+      }
+      if (remote.location && remote.location !== (written ? written.location : event.location)) changes.location = remote.location;
+      break;
+  }
+  return changes;
 }
