@@ -55,7 +55,18 @@ export class MemoryCalendar {
     if (this.failRate > 0 && this.random() < this.failRate) throw new TransientError('injected failure');
   }
 
+  /** The next `n` writes take effect but their answers are lost. */
+  loseNextAnswers(n: number): void {
+    this.loseNext += n;
+  }
+
+  private loseNext = 0;
+
   private afterWrite(): void {
+    if (this.loseNext > 0) {
+      this.loseNext -= 1;
+      throw new TransientError('answer lost');
+    }
     if (this.loseRate > 0 && this.random() < this.loseRate) throw new TransientError('answer lost');
     if (this.crashAfterWrites === null) return;
     this.crashAfterWrites -= 1;
@@ -127,8 +138,13 @@ export class MemoryCalendar {
         cal.remove(id);
         cal.afterWrite();
       },
-      async freeBusy() {
-        return [];
+      async freeBusy(from, to) {
+        cal.requests += 1;
+        // Busy time of everyone else's events, not ours, not free ones: as a calendar service counts it.
+        return [...cal.objects.values()]
+          .filter((o) => o.key === null && !o.content.transparent && o.content.start.utc < to && o.content.end.utc > from)
+          .map((o) => ({ start: o.content.start.utc, end: o.content.end.utc, calendar: 'mem' }))
+          .sort((a, b) => a.start.localeCompare(b.start));
       },
       async listCalendars(): Promise<CalendarInfo[]> {
         return [{ id: 'mem', name: 'Memory', writable: true, selected: true }];
