@@ -200,6 +200,10 @@ export class GraphFake {
   scheduleMaxDays = 42;
   /** A personal account: getSchedule is not supported (§1a). */
   personalAccount = false;
+  /** BATCH, THR: parallel parts of one $batch that reach the mailbox; the rest are throttled (null: no limit). */
+  batchConcurrency: number | null = 4;
+  /** THR: concurrent requests per app per mailbox (Outlook: 4); more in flight get 429 ApplicationThrottled (null: no limit). */
+  mailboxConcurrency: number | null = 4;
   /** Give zones back by their Windows names, as Outlook does for an event it re-saved (§2). */
   windowsZoneNames = false;
   /** Hand out @odata.nextLink / deltaLink on this origin instead of our own (a hostile or broken server). */
@@ -218,6 +222,7 @@ export class GraphFake {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private seq = 1;
+  private inFlight = 0;
   private deltaGeneration = 0;
   private readonly faults: Fault[] = [];
   private loseAnswers = 0;
@@ -343,6 +348,13 @@ export class GraphFake {
   // ---- HTTP ------------------------------------------------------------------------------------
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const graphCall = (req.url ?? '').startsWith('/v1.0/');
+    if (graphCall) {
+      this.inFlight += 1;
+      res.on('close', () => {
+        this.inFlight -= 1;
+      });
+    }
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
@@ -350,7 +362,13 @@ export class GraphFake {
     const headers = req.headers as Record<string, string>;
     let reply: Reply;
     try {
-      reply = url.pathname.startsWith(`/${this.tenant}/`) || url.pathname.startsWith('/common/')
+      // THR: Outlook allows 4 concurrent requests per app per mailbox; the next one in flight is
+      // 429 ApplicationThrottled "over its MailboxConcurrency limit", with Retry-After (§6).
+      if (graphCall && this.mailboxConcurrency !== null && this.inFlight > this.mailboxConcurrency) {
+        this.faultsServed += 1;
+        this.requests.push({ method: req.method ?? 'GET', path: url.pathname.slice('/v1.0'.length), query: url.searchParams, headers, part: false });
+        reply = error(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': '1' });
+      } else reply = url.pathname.startsWith(`/${this.tenant}/`) || url.pathname.startsWith('/common/')
         ? this.identity(req.method ?? 'GET', url, body)
         : this.graph(req.method ?? 'GET', url, headers, body, false);
     } catch (e) {
@@ -385,7 +403,9 @@ export class GraphFake {
   private faultReply(f: Fault): Reply {
     // THR: 429 TooManyRequests with Retry-After in seconds; 503/504 may carry it too (ERR).
     const code = f.code ?? (f.status === 429 ? 'TooManyRequests' : f.status === 503 ? 'serviceNotAvailable' : f.status === 504 ? 'gatewayTimeout' : 'generalException');
-    return error(f.status, code, f.status === 429 ? 'Please retry again later.' : 'The service is temporarily unavailable.', f.retryAfter ? { 'retry-after': f.retryAfter } : undefined);
+    // THR: a 429 always carries Retry-After (seconds); a test may give its own value.
+    const retryAfter = f.retryAfter ?? (f.status === 429 ? '1' : undefined);
+    return error(f.status, code, f.status === 429 ? 'Please retry again later.' : 'The service is temporarily unavailable.', retryAfter ? { 'retry-after': retryAfter } : undefined);
   }
 
   private graph(method: string, url: URL, headers: Record<string, string>, body: string, part: boolean): Reply {
@@ -840,7 +860,15 @@ export class GraphFake {
     });
   }
 
-  /** BATCH (§7): at most 20 requests, unique ids, a body needs its Content-Type; answers in any order. */
+  /**
+   * BATCH (§7): at most 20 requests, each with a non-empty string id unique in the batch, a method
+   * and a relative URL without the version; a body needs its Content-Type; no $batch inside a
+   * batch. dependsOn names earlier requests of the same batch; a request whose dependency failed
+   * gets 424 Failed Dependency. Each part is throttled on its own (§6, THR): of the parts that run in
+   * parallel (no dependsOn) only `batchConcurrency` reach the mailbox, the rest get 429
+   * ApplicationThrottled with Retry-After (the Outlook limit of 4 concurrent requests per mailbox
+   * [obs learn Q&A 968767, THR "Outlook service limits"]). Answers come back in any order.
+   */
   private batch(url: URL, headers: Record<string, string>, body: string): Reply {
     let parsed: Json;
     try {
@@ -848,21 +876,65 @@ export class GraphFake {
     } catch {
       return error(400, 'BadRequest', 'Invalid batch payload format.');
     }
-    const requests = parsed.requests as Json[] | undefined;
+    const requests = parsed?.requests as Json[] | undefined;
     if (!Array.isArray(requests) || requests.length === 0) return error(400, 'BadRequest', 'Invalid batch payload format.');
     if (requests.length > 20) return error(400, 'BadRequest', 'The number of batch requests exceeds the limit of 20.');
+    for (const r of requests) {
+      if (typeof r?.id !== 'string' || r.id === '') return error(400, 'BadRequest', 'Each batch request needs a string id.');
+      if (typeof r.method !== 'string' || !['GET', 'POST', 'PATCH', 'PUT', 'DELETE'].includes(r.method.toUpperCase())) return error(400, 'BadRequest', `Invalid method '${r.method}' in batch request ${r.id}.`);
+      if (typeof r.url !== 'string' || r.url === '') return error(400, 'BadRequest', `Batch request ${r.id} has no url.`);
+    }
     const ids = new Set(requests.map((r) => r.id));
     if (ids.size !== requests.length) return error(400, 'BadRequest', 'Batch request ids must be unique.');
+    const order = new Map(requests.map((r, i) => [r.id as string, i]));
+    for (const [i, r] of requests.entries()) {
+      if (r.dependsOn === undefined) continue;
+      if (!Array.isArray(r.dependsOn) || r.dependsOn.some((d: unknown) => typeof d !== 'string' || !ids.has(d as string) || order.get(d as string)! >= i)) {
+        return error(400, 'BadRequest', `Batch request ${r.id} depends on a request that is not earlier in the batch.`);
+      }
+    }
+    const results = new Map<string, number>();
     const responses: Json[] = [];
+    let parallel = 0;
     for (const r of requests) {
+      const answer = (status: number, code: string, message: string, extra: Record<string, string> = {}) => {
+        results.set(r.id, status);
+        responses.push({ id: r.id, status, headers: { 'content-type': 'application/json', ...extra }, body: error(status, code, message).body });
+      };
+      const failed = ((r.dependsOn ?? []) as string[]).find((d) => (results.get(d) ?? 0) >= 400);
+      if (failed) {
+        answer(424, 'FailedDependency', `The request depends on request ${failed}, which failed.`);
+        continue;
+      }
       const partHeaders: Record<string, string> = {};
       for (const [k, v] of Object.entries((r.headers ?? {}) as Record<string, string>)) partHeaders[k.toLowerCase()] = v;
       if (r.body !== undefined && !partHeaders['content-type']) {
-        responses.push({ id: r.id, status: 400, body: { error: { code: 'BadRequest', message: 'Content-Type header must be specified for a request with a body.' } } });
+        answer(400, 'BadRequest', 'Content-Type header must be specified for a request with a body.');
         continue;
       }
-      const inner = new URL(`/v1.0${String(r.url).startsWith('/') ? '' : '/'}${r.url}`, this.url);
-      const reply = this.graph(String(r.method).toUpperCase(), inner, { ...partHeaders, prefer: partHeaders.prefer ?? '' }, r.body === undefined ? '' : JSON.stringify(r.body), true);
+      // §7: relative and without the version ("/me/events/AAMk…").
+      if (/^[a-z][a-z0-9+.-]*:/i.test(r.url) || /^\/?v1\.0\//i.test(r.url) || /^\/?beta\//i.test(r.url)) {
+        answer(400, 'BadRequest', 'The batch request url must be relative to the version, e.g. "/me/events".');
+        continue;
+      }
+      const inner = new URL(`/v1.0${r.url.startsWith('/') ? '' : '/'}${r.url}`, this.url);
+      if (inner.pathname === '/v1.0/$batch') {
+        answer(400, 'BadRequest', 'A batch request cannot contain another batch.');
+        continue;
+      }
+      if (!r.dependsOn?.length && this.batchConcurrency !== null && ++parallel > this.batchConcurrency) {
+        this.requests.push({ method: String(r.method).toUpperCase(), path: inner.pathname.slice('/v1.0'.length), query: inner.searchParams, headers: partHeaders, part: true });
+        this.faultsServed += 1;
+        answer(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': '1' });
+        continue;
+      }
+      let reply: Reply;
+      try {
+        reply = this.graph(String(r.method).toUpperCase(), inner, { ...partHeaders, prefer: partHeaders.prefer ?? '' }, r.body === undefined ? '' : JSON.stringify(r.body), true);
+      } catch (e) {
+        reply = e instanceof Refusal ? e.reply : error(500, 'generalException', `General exception while processing (${(e as Error).message})`);
+      }
+      results.set(r.id, reply.status);
       responses.push({ id: r.id, status: reply.status, headers: { ...reply.headers, ...(reply.body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(reply.body !== undefined ? { body: reply.body } : {}) });
     }
     // BATCH: responses may come back in any order; match on id.
