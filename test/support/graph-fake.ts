@@ -216,6 +216,8 @@ export class GraphFake {
   faultsServed = 0;
   readonly tokenRequests: URLSearchParams[] = [];
   readonly issued: string[] = [];
+  /** ID device code: the polling interval handed out, in seconds (RFC 8628 §3.2). */
+  deviceInterval = 1;
   /** Scopes the user grants (a consent that leaves some out). */
   grantedScopes: string[] | null = null;
 
@@ -227,10 +229,10 @@ export class GraphFake {
   private readonly faults: Fault[] = [];
   private loseAnswers = 0;
   private readonly transactions = new Map<string, { eventId: string; payload: string }>();
-  private readonly codes = new Map<string, { challenge: string; method: string; redirectUri: string; clientId: string; scope: string; used: boolean }>();
+  private readonly codes = new Map<string, { challenge: string; method: string; redirectUri: string; clientId: string; scope: string; used: boolean; expires: number }>();
   private readonly accessTokens = new Map<string, { expires: number; scope: string }>();
   private readonly refreshTokens = new Map<string, { revoked: boolean; scope: string }>();
-  private readonly deviceCodes = new Map<string, { userCode: string; scope: string; state: 'pending' | 'approved' | 'declined'; expires: number; polls: number }>();
+  private readonly deviceCodes = new Map<string, { userCode: string; scope: string; consented: string; state: 'pending' | 'approved' | 'declined'; expires: number; polls: number; lastPoll: number }>();
 
   constructor(readonly email = 'traveller@contoso.example', readonly userName = 'Tess Traveller') {
     this.addCalendar({ id: this.newId('cal'), name: 'Calendar', isDefaultCalendar: true, canEdit: true });
@@ -971,9 +973,11 @@ export class GraphFake {
       if (form.get('client_id') !== this.clientId) return oauthError(400, 'unauthorized_client', 'AADSTS700016: Application not found in the directory.');
       const device = randomBytes(24).toString('base64url');
       const userCode = randomBytes(5).toString('hex').toUpperCase().slice(0, 9);
-      this.deviceCodes.set(device, { userCode, scope: form.get('scope') ?? '', state: 'pending', expires: Date.now() + 900_000, polls: 0 });
+      // The user consents on the verification page: what they grant is what the token carries.
+      const scope = this.grantedScopes ? [...this.grantedScopes, ...(form.get('scope') ?? '').split(' ').filter((s) => ['openid', 'profile', 'offline_access'].includes(s))].join(' ') : form.get('scope') ?? '';
+      this.deviceCodes.set(device, { userCode, scope, consented: form.get('scope') ?? '', state: 'pending', expires: Date.now() + 900_000, polls: 0, lastPoll: 0 });
       return json({
-        device_code: device, user_code: userCode, verification_uri: 'https://microsoft.com/devicelogin', expires_in: 900, interval: 1,
+        device_code: device, user_code: userCode, verification_uri: 'https://microsoft.com/devicelogin', expires_in: 900, interval: this.deviceInterval,
         message: `To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ${userCode} to authenticate.`,
       });
     }
@@ -985,10 +989,12 @@ export class GraphFake {
   private authorize(q: URLSearchParams): Reply {
     const redirect = q.get('redirect_uri') ?? '';
     if (q.get('client_id') !== this.clientId) return oauthError(400, 'unauthorized_client', 'AADSTS700016: Application not found.');
-    if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) return oauthError(400, 'invalid_request', 'AADSTS9002325: Proof Key for Code Exchange is required.');
+    // RFC 7636 §4.2/§4.3, ID: PKCE with S256 (the "plain" method is refused here); an S256 challenge is 43 base64url characters.
+    if (q.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(q.get('code_challenge') ?? '')) return oauthError(400, 'invalid_request', 'AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption (code_challenge_method S256).');
+    if (!URL.canParse(redirect)) return oauthError(400, 'invalid_request', 'AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured for the application.');
     const code = randomBytes(24).toString('base64url');
     const scope = this.grantedScopes?.join(' ') ?? q.get('scope') ?? '';
-    this.codes.set(code, { challenge: q.get('code_challenge')!, method: 'S256', redirectUri: redirect, clientId: this.clientId, scope, used: false });
+    this.codes.set(code, { challenge: q.get('code_challenge')!, method: 'S256', redirectUri: redirect, clientId: this.clientId, scope, used: false, expires: Date.now() + 600_000 });
     const back = new URL(redirect);
     back.searchParams.set('code', code);
     if (q.get('state')) back.searchParams.set('state', q.get('state')!);
@@ -1004,22 +1010,41 @@ export class GraphFake {
       // RFC 6749 §5.2: unknown, used or mismatched codes are invalid_grant; AADSTS54005 for a redeemed one.
       if (!c) return oauthError(400, 'invalid_grant', 'AADSTS9002313: Invalid request. Request is malformed or invalid.');
       if (c.used) return oauthError(400, 'invalid_grant', 'AADSTS54005: OAuth2 Authorization code was already redeemed.');
+      // ID: authorization codes are short-lived (about 10 minutes); a late redemption is invalid_grant.
+      if (c.expires <= Date.now()) return oauthError(400, 'invalid_grant', 'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.');
       c.used = true;
       if (c.redirectUri !== form.get('redirect_uri')) return oauthError(400, 'invalid_grant', 'AADSTS50148: The redirect_uri does not match.');
       const verifier = form.get('code_verifier') ?? '';
+      // RFC 7636 §4.1: code_verifier is 43–128 characters of [A-Za-z0-9-._~].
+      if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) return oauthError(400, 'invalid_request', 'AADSTS50148: The code_verifier is missing or malformed (RFC 7636: 43 to 128 unreserved characters).');
       if (createHash('sha256').update(verifier).digest('base64url') !== c.challenge) return oauthError(400, 'invalid_grant', 'AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.');
       return json(this.tokenResponse(c.scope));
     }
     if (grant === 'refresh_token') {
       const r = this.refreshTokens.get(form.get('refresh_token') ?? '');
       if (!r || r.revoked) return oauthError(400, 'invalid_grant', 'AADSTS700082: The refresh token has expired due to inactivity.', [700082]);
-      return json(this.tokenResponse(r.scope));
+      // ID: a refresh may ask for the consented scopes (or fewer), never more: AADSTS65001, consent_required.
+      const consented = new Set(r.scope.split(' ').map(bareScope));
+      const asked = (form.get('scope') ?? '').split(' ').filter(Boolean).map(bareScope);
+      const extra = asked.filter((s) => !consented.has(s) && !['openid', 'profile', 'offline_access', 'email'].includes(s));
+      if (extra.length) return json({ ...oauthError(400, 'invalid_grant', `AADSTS65001: The user or administrator has not consented to use the application for ${extra.join(' ')}.`).body as Json, suberror: 'consent_required' }, 400);
+      // ID: every refresh hands out a new refresh token (rotation); the app must keep the newest.
+      const out = this.tokenResponse(asked.length ? [...new Set([...asked, ...r.scope.split(' ').filter((s) => s === 'offline_access')])].join(' ') : r.scope);
+      // Consent belongs to the user and app, not to one refresh token: the new one keeps all of it.
+      if (out.refresh_token) this.refreshTokens.get(out.refresh_token)!.scope = r.scope;
+      return json(out);
     }
     if (grant === 'device_code' || grant === 'urn:ietf:params:oauth:grant-type:device_code') {
       const d = this.deviceCodes.get(form.get('device_code') ?? '');
       // RFC 8628 §3.5: authorization_pending while the user has not finished; then declined or expired.
       if (!d) return oauthError(400, 'bad_verification_code', 'AADSTS70019: Verification code expired.');
       d.polls += 1;
+      // RFC 8628 §3.5: a client polling sooner than `interval` is told slow_down (and must add 5 s).
+      // A little slack for timers that fire early.
+      const now = Date.now();
+      const early = d.lastPoll > 0 && now - d.lastPoll < this.deviceInterval * 1000 - 150;
+      d.lastPoll = now;
+      if (early) return oauthError(400, 'slow_down', 'AADSTS70016: OAuth 2.0 device flow error. Polling too frequently; slow down.');
       if (d.expires <= Date.now()) return oauthError(400, 'expired_token', 'AADSTS70020: The provided value for the input parameter \'device_code\' is not valid. This device code has expired.');
       if (d.state === 'pending') return oauthError(400, 'authorization_pending', 'AADSTS70016: OAuth 2.0 device flow error. Authorization is pending.');
       if (d.state === 'declined') return oauthError(400, 'authorization_declined', 'AADSTS70000: The user declined to authorize the application.');
@@ -1059,6 +1084,11 @@ export class GraphFake {
     });
     return `${header}.${claims}.`;
   }
+}
+
+/** A scope without the resource prefix ("https://graph.microsoft.com/Calendars.ReadWrite" → "Calendars.ReadWrite"). */
+function bareScope(scope: string): string {
+  return scope.replace(/^https:\/\/graph\.microsoft\.com\//, '');
 }
 
 function oauthError(status: number, code: string, description: string, codes?: number[]): Reply {
