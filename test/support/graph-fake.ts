@@ -358,7 +358,11 @@ export class GraphFake {
       });
     }
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      return; // the client went away mid-body
+    }
     const body = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
     const headers = req.headers as Record<string, string>;
@@ -447,7 +451,8 @@ export class GraphFake {
     }
     if (path === '/me/calendar' && method === 'GET') return json(this.renderCalendar(this.defaultCalendar));
     if (path === '/me/calendar/getSchedule' && method === 'POST') return this.getSchedule(parsed, prefs);
-    const cal = /^\/me\/(?:calendars\/([^/]+)|calendar)(\/.*)$/.exec(path);
+    // §1: /me/calendarView and /me/calendarView/delta are the primary calendar's.
+    const cal = /^\/me\/(?:calendars\/([^/]+)|calendar)(\/.*)$/.exec(path.replace(/^\/me\/calendarView(?=\/|$)/, '/me/calendar/calendarView'));
     if (cal) {
       const calendar = cal[1] ? this.calendars.get(decodeURIComponent(cal[1])) : this.defaultCalendar;
       if (!calendar) return error(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
