@@ -12,7 +12,8 @@
 //   ErrorIrresolvableConflict) is a RemoteConflictError the reconciler re-plans by the account's policy.
 // - The SDK's RetryHandler is left out of the middleware chain: the one retry helper
 //   (src/sync/retry.ts) honours Retry-After on 429/503/504 (§6), so nothing retries twice.
-// - Three or more writes at once go out as JSON $batch requests of up to 20 (§7).
+// - Three or more writes at once go out as JSON $batch requests of up to 20 (§7), their parts in
+//   sequence with dependsOn (Outlook throttles more than 4 parallel requests to one mailbox).
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { REQUEST_TIMEOUT_MS } from '../http.js';
 import { WriteBatcher, type Answer, type Call } from '../batcher.js';
@@ -24,7 +25,7 @@ import {
 } from '../types.js';
 import { contentOf, expectedContent, graphEvent, keyOf, KEY_PROPERTY, MARK_PROPERTY, READ_PREFER, type GraphEvent } from './events.js';
 import { cachePlugin, OutlookSession } from './session.js';
-import { batchAnswers, batchBody, type BatchResult } from './batch.js';
+import { batchAnswers, batchBody, FAILED_DEPENDENCY, type BatchResult } from './batch.js';
 import { initialDelta, RELIST_AFTER_MS, type Cursor } from './delta.js';
 import { busyFromView, viewSpans } from './freebusy.js';
 import { createHash, randomBytes } from 'node:crypto';
@@ -313,10 +314,25 @@ export class OutlookProvider implements CalendarProvider {
     return answer.body as GraphEvent | undefined;
   }
 
-  /** §7: one $batch; each answer matched back by id (they may come in any order). */
+  /**
+   * §7: one $batch, its parts in sequence (see batch.ts); each answer matched back by id (they may
+   * come in any order). Parts not run because an earlier one failed (424) go out again in a new
+   * batch: the first part of every batch has no dependency, so each round settles at least one.
+   */
   private async sendBatch(calls: Call[]): Promise<Answer[]> {
-    const result = await this.call('sending a batch of writes', (c) => c.api('/$batch').post(batchBody(calls, READ_PREFER))) as BatchResult;
-    return batchAnswers(calls, result);
+    const answers: Answer[] = new Array(calls.length);
+    let pending = calls.map((_, i) => i);
+    while (pending.length > 0) {
+      const round = pending;
+      const result = await this.call('sending a batch of writes', (c) => c.api('/$batch').post(batchBody(round.map((i) => calls[i]!), READ_PREFER))) as BatchResult;
+      const got = batchAnswers(round.map((i) => calls[i]!), result);
+      pending = [];
+      got.forEach((answer, j) => {
+        if (answer.status === FAILED_DEPENDENCY && j > 0) pending.push(round[j]!);
+        else answers[round[j]!] = answer;
+      });
+    }
+    return answers;
   }
 
   async create(event: OutgoingEvent): Promise<RemoteEvent> {

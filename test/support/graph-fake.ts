@@ -10,7 +10,7 @@
 //   ID     …/entra/identity-platform/v2-oauth2-auth-code-flow, …/v2-oauth2-device-code, RFC 6749 §5.2, RFC 7636, RFC 8628
 // Tests drive faults (429/503 with Retry-After, lost answers, expired delta tokens, expired access
 // tokens, revoked refresh tokens) and read the fake's state directly.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -67,6 +67,18 @@ function error(status: number, code: string, message: string, headers?: Record<s
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** A key per process: skip and delta tokens are signed, so a token changed by the client is refused (§3.1, §4). */
+const TOKEN_KEY = randomBytes(32);
+const mac = (text: string) => createHmac('sha256', TOKEN_KEY).update(text).digest('base64url').slice(0, 22);
+const seal = (value: unknown) => {
+  const text = b64(value);
+  return `${text}.${mac(text)}`;
+};
+const unseal = (token: string): Json | null => {
+  const [text, sig] = token.split('.');
+  if (!text || !sig || sig.length !== 22 || !timingSafeEqual(Buffer.from(sig), Buffer.from(mac(text)))) return null;
+  return unb64(text);
+};
 const unb64 = (value: string): Json | null => {
   try {
     return JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
@@ -76,8 +88,26 @@ const unb64 = (value: string): Json | null => {
 };
 const sha = (text: string) => createHash('sha256').update(text).digest('base64url');
 
-/** Graph's dateTime form: `2024-03-15T09:00:00.0000000`, no offset (§2). */
+/** Graph's dateTime form: `2024-03-15T09:00:00.0000000`, no offset, 7 fractional digits (§2, EVENT dateTimeTimeZone). */
 const graphDateTime = (dt: DateTime) => `${dt.toFormat("yyyy-MM-dd'T'HH:mm:ss")}.0000000`;
+/** §2: lastModifiedDateTime / createdDateTime are UTC ISO ending in Z (Graph writes 7 fractional digits). */
+const graphStamp = () => `${new Date().toISOString().slice(0, 23)}0000Z`;
+/** EVENT dateTimeTimeZone.dateTime on input: a wall time, seconds optional, at most 7 fractional digits, no offset (§2). */
+const WALL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?$/;
+/** EVENT reminderMinutesBeforeStart is Edm.Int32. */
+const INT32_MAX = 2_147_483_647;
+/**
+ * EVENT: the writable properties of an event. OData refuses a property its type does not have
+ * (400 "The property '…' does not exist on type 'microsoft.graph.event'"); read-only ones are dropped.
+ */
+const EVENT_PROPERTIES = new Set([
+  'subject', 'body', 'start', 'end', 'isAllDay', 'location', 'locations', 'isReminderOn', 'reminderMinutesBeforeStart', 'showAs',
+  'sensitivity', 'importance', 'categories', 'attendees', 'recurrence', 'responseRequested', 'allowNewTimeProposals', 'isOnlineMeeting',
+  'onlineMeetingProvider', 'hideAttendees', 'transactionId', 'singleValueExtendedProperties', 'multiValueExtendedProperties',
+  'isCancelled', 'originalStartTimeZone', 'originalEndTimeZone', '@odata.type',
+]);
+/** The OData system query options each collection takes (§4); anything else starting with $ is refused. */
+const QUERY_OPTIONS = new Set(['$top', '$skip', '$filter', '$expand', '$select', '$orderby', '$count', '$search', '$skiptoken', '$deltatoken']);
 
 /**
  * Windows zone names Graph accepts and may give back for the same zone (dateTimeTimeZone: "one of
@@ -129,6 +159,24 @@ function preferences(header: string | undefined): Map<string, string> {
   return prefs;
 }
 
+/**
+ * XP: the id formats, "String {guid} Name X", "Integer {guid} Id 0x8012" and "String 0x4001"
+ * (a property tag), with the MAPI types Graph names. Anything else is refused.
+ */
+const PROPERTY_ID = /^(String|Integer|Boolean|SystemTime|Long|Double|Binary|CLSID|Short|Currency|Float|Object) (\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\} (Name [^\s]+|Id 0x[0-9a-f]{1,4})|0x[0-9a-f]{4})$/i;
+/** XP: one property, however its GUID and type are cased; the Name part is matched case-sensitively. */
+function propertyKey(id: string): string {
+  const m = /^(\S+) (\{[^}]+\}) (Name|Id) (.+)$/i.exec(id);
+  return m ? `${m[1]!.toLowerCase()} ${m[2]!.toLowerCase()} ${m[3]!.toLowerCase()} ${m[3]!.toLowerCase() === 'id' ? m[4]!.toLowerCase() : m[4]}` : id.toLowerCase();
+}
+
+/** A refusal thrown from deep inside a handler, answered as is. */
+class Refusal extends Error {
+  constructor(readonly reply: Reply) {
+    super('refused');
+  }
+}
+
 const READ_ONLY = ['id', 'changeKey', '@odata.etag', 'createdDateTime', 'lastModifiedDateTime', 'iCalUId', 'webLink', 'originalStartTimeZone', 'originalEndTimeZone', 'type'];
 
 export class GraphFake {
@@ -152,6 +200,10 @@ export class GraphFake {
   scheduleMaxDays = 42;
   /** A personal account: getSchedule is not supported (§1a). */
   personalAccount = false;
+  /** BATCH, THR: parallel parts of one $batch that reach the mailbox; the rest are throttled (null: no limit). */
+  batchConcurrency: number | null = 4;
+  /** THR: concurrent requests per app per mailbox (Outlook: 4); more in flight get 429 ApplicationThrottled (null: no limit). */
+  mailboxConcurrency: number | null = 4;
   /** Give zones back by their Windows names, as Outlook does for an event it re-saved (§2). */
   windowsZoneNames = false;
   /** Hand out @odata.nextLink / deltaLink on this origin instead of our own (a hostile or broken server). */
@@ -164,20 +216,23 @@ export class GraphFake {
   faultsServed = 0;
   readonly tokenRequests: URLSearchParams[] = [];
   readonly issued: string[] = [];
+  /** ID device code: the polling interval handed out, in seconds (RFC 8628 §3.2). */
+  deviceInterval = 1;
   /** Scopes the user grants (a consent that leaves some out). */
   grantedScopes: string[] | null = null;
 
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private seq = 1;
+  private inFlight = 0;
   private deltaGeneration = 0;
   private readonly faults: Fault[] = [];
   private loseAnswers = 0;
   private readonly transactions = new Map<string, { eventId: string; payload: string }>();
-  private readonly codes = new Map<string, { challenge: string; method: string; redirectUri: string; clientId: string; scope: string; used: boolean }>();
+  private readonly codes = new Map<string, { challenge: string; method: string; redirectUri: string; clientId: string; scope: string; used: boolean; expires: number }>();
   private readonly accessTokens = new Map<string, { expires: number; scope: string }>();
   private readonly refreshTokens = new Map<string, { revoked: boolean; scope: string }>();
-  private readonly deviceCodes = new Map<string, { userCode: string; scope: string; state: 'pending' | 'approved' | 'declined'; expires: number; polls: number }>();
+  private readonly deviceCodes = new Map<string, { userCode: string; scope: string; consented: string; state: 'pending' | 'approved' | 'declined'; expires: number; polls: number; lastPoll: number }>();
 
   constructor(readonly email = 'traveller@contoso.example', readonly userName = 'Tess Traveller') {
     this.addCalendar({ id: this.newId('cal'), name: 'Calendar', isDefaultCalendar: true, canEdit: true });
@@ -281,7 +336,7 @@ export class GraphFake {
 
   /** An event the user made themselves (not ours). */
   addUserEvent(event: Json, calendarId = this.defaultCalendar.id): Json {
-    const stored: StoredEvent = { data: { ...event, id: this.newId('evt'), createdDateTime: new Date().toISOString() }, seq: 0, deleted: false, calendarId };
+    const stored: StoredEvent = { data: { ...event, id: this.newId('evt'), createdDateTime: graphStamp() }, seq: 0, deleted: false, calendarId };
     this.touch(stored);
     this.events.set(stored.data.id, stored);
     return stored.data;
@@ -295,18 +350,36 @@ export class GraphFake {
   // ---- HTTP ------------------------------------------------------------------------------------
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const graphCall = (req.url ?? '').startsWith('/v1.0/');
+    if (graphCall) {
+      this.inFlight += 1;
+      res.on('close', () => {
+        this.inFlight -= 1;
+      });
+    }
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      return; // the client went away mid-body
+    }
     const body = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
     const headers = req.headers as Record<string, string>;
     let reply: Reply;
     try {
-      reply = url.pathname.startsWith(`/${this.tenant}/`) || url.pathname.startsWith('/common/')
+      // THR: Outlook allows 4 concurrent requests per app per mailbox; the next one in flight is
+      // 429 ApplicationThrottled "over its MailboxConcurrency limit", with Retry-After (§6).
+      if (graphCall && this.mailboxConcurrency !== null && this.inFlight > this.mailboxConcurrency) {
+        this.faultsServed += 1;
+        this.requests.push({ method: req.method ?? 'GET', path: url.pathname.slice('/v1.0'.length), query: url.searchParams, headers, part: false });
+        reply = error(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': '1' });
+      } else reply = url.pathname.startsWith(`/${this.tenant}/`) || url.pathname.startsWith('/common/')
         ? this.identity(req.method ?? 'GET', url, body)
         : this.graph(req.method ?? 'GET', url, headers, body, false);
     } catch (e) {
-      reply = error(500, 'generalException', `General exception while processing (${(e as Error).message})`);
+      if (e instanceof Refusal) reply = e.reply;
+      else reply = error(500, 'generalException', `General exception while processing (${(e as Error).message})`);
     }
     if (this.loseAnswers > 0 && url.pathname.startsWith('/v1.0/')) {
       this.loseAnswers -= 1;
@@ -336,7 +409,9 @@ export class GraphFake {
   private faultReply(f: Fault): Reply {
     // THR: 429 TooManyRequests with Retry-After in seconds; 503/504 may carry it too (ERR).
     const code = f.code ?? (f.status === 429 ? 'TooManyRequests' : f.status === 503 ? 'serviceNotAvailable' : f.status === 504 ? 'gatewayTimeout' : 'generalException');
-    return error(f.status, code, f.status === 429 ? 'Please retry again later.' : 'The service is temporarily unavailable.', f.retryAfter ? { 'retry-after': f.retryAfter } : undefined);
+    // THR: a 429 always carries Retry-After (seconds); a test may give its own value.
+    const retryAfter = f.retryAfter ?? (f.status === 429 ? '1' : undefined);
+    return error(f.status, code, f.status === 429 ? 'Please retry again later.' : 'The service is temporarily unavailable.', retryAfter ? { 'retry-after': retryAfter } : undefined);
   }
 
   private graph(method: string, url: URL, headers: Record<string, string>, body: string, part: boolean): Reply {
@@ -366,6 +441,8 @@ export class GraphFake {
       }
     }
     const prefs = preferences(headers.prefer);
+    const refused = this.checkQuery(url) ?? this.checkPrefer(prefs);
+    if (refused) return refused;
     if (path === '/me/calendars' && method === 'GET') return this.page(url, [...this.calendars.values()].map((c) => this.renderCalendar(c)), prefs);
     if (path === '/me/calendars' && method === 'POST') {
       if (!parsed.name) return error(400, 'ErrorInvalidRequest', 'Name is required.');
@@ -374,7 +451,8 @@ export class GraphFake {
     }
     if (path === '/me/calendar' && method === 'GET') return json(this.renderCalendar(this.defaultCalendar));
     if (path === '/me/calendar/getSchedule' && method === 'POST') return this.getSchedule(parsed, prefs);
-    const cal = /^\/me\/(?:calendars\/([^/]+)|calendar)(\/.*)$/.exec(path);
+    // §1: /me/calendarView and /me/calendarView/delta are the primary calendar's.
+    const cal = /^\/me\/(?:calendars\/([^/]+)|calendar)(\/.*)$/.exec(path.replace(/^\/me\/calendarView(?=\/|$)/, '/me/calendar/calendarView'));
     if (cal) {
       const calendar = cal[1] ? this.calendars.get(decodeURIComponent(cal[1])) : this.defaultCalendar;
       if (!calendar) return error(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
@@ -390,6 +468,36 @@ export class GraphFake {
     const one = /^\/me\/events\/([^/]+)$/.exec(path);
     if (one) return this.oneEvent(method, decodeURIComponent(one[1]!), url, headers, parsed, prefs);
     return error(400, 'BadRequest', `Resource not found for the segment '${path.split('/').pop()}'.`);
+  }
+
+  /**
+   * OData query rules (§4): a system query option given twice is refused ("Query option '$top' was
+   * specified more than once"), as is one Graph does not know; $top is a positive integer (§4:
+   * `$top` sets the page size on list and calendarView). A nextLink followed as given never trips these.
+   */
+  private checkQuery(url: URL): Reply | null {
+    const seen = new Set<string>();
+    for (const key of url.searchParams.keys()) {
+      const k = key.toLowerCase();
+      if (seen.has(k)) return error(400, 'BadRequest', `Query option '${key}' was specified more than once, but it must be specified at most once.`);
+      seen.add(k);
+      if (k.startsWith('$') && !QUERY_OPTIONS.has(k)) return error(400, 'BadRequest', `The query parameter '${key}' is not supported.`);
+    }
+    const top = url.searchParams.get('$top');
+    if (top !== null && !/^[1-9]\d*$/.test(top)) return error(400, 'BadRequest', `Invalid value '${top}' for $top query option found. The $top query option requires a non-negative integer value.`);
+    return null;
+  }
+
+  /**
+   * §2: `Prefer: outlook.timezone` must name a zone Graph knows (Windows or IANA); an unknown one is
+   * an error [obs learn Q&A 1324397]. outlook.body-content-type is "text" or "html" (EVENT body).
+   */
+  private checkPrefer(prefs: Map<string, string>): Reply | null {
+    const zone = prefs.get('outlook.timezone');
+    if (zone !== undefined && !ianaOf(zone)) return error(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${zone}'.`);
+    const type = prefs.get('outlook.body-content-type');
+    if (type !== undefined && !['text', 'html'].includes(type.toLowerCase())) return error(400, 'ErrorInvalidRequest', `Invalid outlook.body-content-type preference '${type}'.`);
+    return null;
   }
 
   private oneEvent(method: string, id: string, url: URL, headers: Record<string, string>, body: Json, prefs: Map<string, string>): Reply {
@@ -411,7 +519,14 @@ export class GraphFake {
       this.wrote();
       return { status: 204 };
     }
+    const unknown = this.unknownProperty(body);
+    if (unknown) return unknown;
+    // EVENT transactionId: set on POST only; it cannot be changed later (§2).
+    if (body.transactionId !== undefined && body.transactionId !== (stored.data.transactionId ?? null)) {
+      return error(400, 'ErrorInvalidPropertyUpdate', 'The property transactionId can only be set when the event is created.');
+    }
     const next = { ...stored.data, ...this.clean(body) };
+    this.placeLocations(next, body);
     if (body.singleValueExtendedProperties) next.singleValueExtendedProperties = this.mergeProperties(stored.data.singleValueExtendedProperties, body.singleValueExtendedProperties);
     const invalid = this.validate(next);
     if (invalid) return invalid;
@@ -438,12 +553,27 @@ export class GraphFake {
     stored.seq = this.seq++;
     // EVENT: changeKey changes on every modification; @odata.etag is W/"<changeKey>" (§2).
     stored.data.changeKey = randomBytes(12).toString('base64');
-    stored.data.lastModifiedDateTime = new Date().toISOString();
+    stored.data.lastModifiedDateTime = graphStamp();
   }
 
   private wrote(): void {
     this.writes += 1;
     this.afterWrite?.(this.writes);
+  }
+
+  /** EVENT: a property the event type does not have is a 400 (OData), not silently kept. */
+  private unknownProperty(body: Json): Reply | null {
+    const bad = Object.keys(body).find((k) => !EVENT_PROPERTIES.has(k) && !READ_ONLY.includes(k) && !k.startsWith('@odata.'));
+    return bad ? error(400, 'RequestBodyRead', `The property '${bad}' does not exist on type 'microsoft.graph.event'. Make sure to only use property names that are defined by the type or mark the type as open type.`) : null;
+  }
+
+  /**
+   * EVENT location / locations: writing `location` replaces the whole `locations` collection (§2);
+   * writing `locations` makes `location` its first entry (or empty).
+   */
+  private placeLocations(next: Json, body: Json): void {
+    if (body.location !== undefined) next.locations = body.location?.displayName ? [body.location] : [];
+    else if (Array.isArray(body.locations)) next.location = body.locations[0] ?? { displayName: '' };
   }
 
   private clean(body: Json): Json {
@@ -454,8 +584,8 @@ export class GraphFake {
   }
 
   private mergeProperties(old: Json[] | undefined, given: Json[]): Json[] {
-    const merged = new Map<string, Json>((old ?? []).map((p) => [p.id.toLowerCase(), p]));
-    for (const p of given) merged.set(String(p.id).toLowerCase(), { id: p.id, value: p.value });
+    const merged = new Map<string, Json>((old ?? []).map((p) => [propertyKey(p.id), p]));
+    for (const p of given) merged.set(propertyKey(String(p.id)), { id: p.id, value: p.value });
     return [...merged.values()];
   }
 
@@ -464,7 +594,8 @@ export class GraphFake {
     for (const side of ['start', 'end'] as const) {
       const t = e[side];
       if (!t?.dateTime || !t.timeZone) return error(400, 'ErrorInvalidRequest', `Your request can't be completed. The ${side} time is missing or has no time zone.`);
-      if (/(Z|[+-]\d\d:\d\d)$/.test(t.dateTime)) return error(400, 'ErrorInvalidRequest', 'dateTime must not carry an offset; the zone goes in timeZone.');
+      if (/(Z|[+-]\d\d:?\d\d)$/.test(t.dateTime)) return error(400, 'ErrorInvalidRequest', 'dateTime must not carry an offset; the zone goes in timeZone.');
+      if (!WALL_TIME.test(String(t.dateTime))) return error(400, 'ErrorInvalidRequest', `Cannot convert the literal '${t.dateTime}' to the expected type 'Edm.DateTimeOffset'.`);
       if (!ianaOf(String(t.timeZone))) return error(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${t.timeZone}'.`);
       if (Number.isNaN(instantOf(t))) return error(400, 'ErrorInvalidRequest', `Cannot convert the literal '${t.dateTime}' to the expected type 'Edm.DateTimeOffset'.`);
     }
@@ -477,14 +608,20 @@ export class GraphFake {
         return error(400, 'ErrorInvalidRequest', 'Your request can\'t be completed. If the event is an all-day event, start and end must be midnight in the same time zone, at least a day apart.');
       }
     }
-    if (e.reminderMinutesBeforeStart !== undefined && (!Number.isInteger(e.reminderMinutesBeforeStart) || e.reminderMinutesBeforeStart < 0)) {
+    // EVENT reminderMinutesBeforeStart: Edm.Int32, minutes before the start (not negative); isReminderOn: Edm.Boolean.
+    if (e.reminderMinutesBeforeStart !== undefined && (!Number.isInteger(e.reminderMinutesBeforeStart) || e.reminderMinutesBeforeStart < 0 || e.reminderMinutesBeforeStart > INT32_MAX)) {
       return error(400, 'ErrorInvalidRequest', 'Invalid value for reminderMinutesBeforeStart.');
     }
+    if (e.isReminderOn !== undefined && typeof e.isReminderOn !== 'boolean') return error(400, 'BadRequest', 'Cannot convert a primitive value to the expected type \'Edm.Boolean\'.');
+    if (e.isAllDay !== undefined && typeof e.isAllDay !== 'boolean') return error(400, 'BadRequest', 'Cannot convert a primitive value to the expected type \'Edm.Boolean\'.');
+    if (e.transactionId !== undefined && e.transactionId !== null && typeof e.transactionId !== 'string') return error(400, 'BadRequest', 'transactionId must be a string.');
+    if (e.location !== undefined && (typeof e.location !== 'object' || e.location === null || Array.isArray(e.location))) return error(400, 'BadRequest', 'location must be a location object.');
+    if (e.locations !== undefined && !Array.isArray(e.locations)) return error(400, 'BadRequest', 'locations must be a collection.');
     if (e.showAs && !['free', 'tentative', 'busy', 'oof', 'workingElsewhere', 'unknown'].includes(e.showAs)) return error(400, 'BadRequest', `Invalid value for showAs: ${e.showAs}`);
     if (e.body && !['text', 'html'].includes(String(e.body.contentType).toLowerCase())) return error(400, 'BadRequest', 'Invalid body contentType.');
     for (const p of (e.singleValueExtendedProperties ?? []) as Json[]) {
       // XP: id formats "String {guid} Name X" etc.; value is always a string.
-      if (!/^String \{[0-9a-f-]{36}\} Name \S+$/i.test(p.id) && !/^String 0x[0-9a-f]{4}$/i.test(p.id)) return error(400, 'ErrorInvalidExtendedPropertyValue', `Invalid extended property id: ${p.id}`);
+      if (!PROPERTY_ID.test(String(p.id))) return error(400, 'ErrorInvalidExtendedPropertyValue', `Invalid extended property id: ${p.id}`);
       if (typeof p.value !== 'string') return error(400, 'ErrorInvalidExtendedPropertyValue', 'Extended property value must be a string.');
     }
     return null;
@@ -505,7 +642,10 @@ export class GraphFake {
         return error(400, 'ErrorDuplicateTransactionId', `TransactionId ${tx} has already been used to create a different event.`);
       }
     }
-    const data: Json = { ...this.clean(body), id: this.newId('evt'), createdDateTime: new Date().toISOString() };
+    const unknown = this.unknownProperty(body);
+    if (unknown) return unknown;
+    const data: Json = { ...this.clean(body), id: this.newId('evt'), createdDateTime: graphStamp() };
+    this.placeLocations(data, body);
     data.singleValueExtendedProperties = this.mergeProperties([], body.singleValueExtendedProperties ?? []);
     data.isReminderOn ??= true;
     data.reminderMinutesBeforeStart ??= 15; // §2: Outlook's usual default
@@ -525,7 +665,9 @@ export class GraphFake {
     const expand = url.searchParams.get('$expand');
     if (!expand) return false;
     const m = /^singleValueExtendedProperties\(\$filter=id eq '([^']+)'\)$/.exec(expand);
-    if (!m) throw new Error(`unsupported $expand ${expand}`);
+    // XP: only the id filter reads a property back; anything else here is refused (400, not a crash).
+    if (!m) throw new Refusal(error(400, 'BadRequest', `Parsing OData Select and Expand failed: unsupported $expand '${expand}'.`));
+    if (!PROPERTY_ID.test(m[1]!)) throw new Refusal(error(400, 'ErrorInvalidExtendedPropertyValue', `Invalid extended property id: ${m[1]}`));
     return m[1]!;
   }
 
@@ -543,7 +685,8 @@ export class GraphFake {
     const zone = prefs.get('outlook.timezone') ?? 'UTC';
     const time = (t: Json) => {
       if (e.isAllDay) return { dateTime: graphDateTime(DateTime.fromISO(t.dateTime)), timeZone: this.zoneName(t.timeZone) };
-      const shown = DateTime.fromMillis(instantOf(t), { zone: zone === 'UTC' ? 'utc' : zone });
+      const iana = ianaOf(zone) ?? 'UTC';
+      const shown = DateTime.fromMillis(instantOf(t), { zone: iana === 'UTC' ? 'utc' : iana });
       return { dateTime: graphDateTime(shown), timeZone: zone };
     };
     const text = prefs.get('outlook.body-content-type') === 'text';
@@ -563,13 +706,15 @@ export class GraphFake {
       iCalUId: `040000008200E00074C5B7101A82E008${sha(e.id).slice(0, 24)}`,
       webLink: `https://outlook.office365.com/owa/?itemid=${encodeURIComponent(e.id)}&exvsurl=1&path=/calendar/item`,
       location: e.location ?? { displayName: '' },
+      locations: e.locations ?? (e.location?.displayName ? [e.location] : []),
       // EVENT: transactionId is null unless the app set it.
       transactionId: e.transactionId ?? null,
     };
     delete out.singleValueExtendedProperties;
     if (expand === true) out.singleValueExtendedProperties = e.singleValueExtendedProperties;
     else if (typeof expand === 'string') {
-      const found = (e.singleValueExtendedProperties as Json[] | undefined)?.filter((p) => p.id === expand) ?? [];
+      // XP: reached with the id as written (the Name part is case-sensitive; the GUID is a GUID).
+      const found = (e.singleValueExtendedProperties as Json[] | undefined)?.filter((p) => propertyKey(p.id) === propertyKey(expand)) ?? [];
       if (found.length) out.singleValueExtendedProperties = found;
     }
     return out;
@@ -602,7 +747,8 @@ export class GraphFake {
       const m = /^singleValueExtendedProperties\/Any\(ep: ep\/id eq '([^']+)' and ep\/value eq '([^']*)'\)$/.exec(filter);
       if (!m) return error(400, 'ErrorInvalidUrlQueryFilter', 'The query filter contains one or more invalid nodes.');
       // XP: the Name part is case-sensitive, the value is not.
-      match = (e) => ((e.data.singleValueExtendedProperties ?? []) as Json[]).some((p) => p.id === m[1] && String(p.value).toLowerCase() === m[2]!.toLowerCase());
+      if (!PROPERTY_ID.test(m[1]!)) return error(400, 'ErrorInvalidExtendedPropertyValue', `Invalid extended property id: ${m[1]}`);
+      match = (e) => ((e.data.singleValueExtendedProperties ?? []) as Json[]).some((p) => propertyKey(p.id) === propertyKey(m[1]!) && String(p.value).toLowerCase() === m[2]!.toLowerCase());
     }
     const expand = this.expandFilter(url);
     const all = [...this.events.values()].filter((e) => !e.deleted && e.calendarId === calendar.id && match(e)).map((e) => this.render(e, prefs, expand));
@@ -634,13 +780,23 @@ export class GraphFake {
     const skip = url.searchParams.get('$skiptoken');
     const deltaToken = url.searchParams.get('$deltatoken');
     let state: Json;
+    if (skip && deltaToken) return error(400, 'ErrorInvalidUrlQuery', 'A request may carry a $skiptoken or a $deltatoken, not both.');
     if (skip || deltaToken) {
-      const token = unb64((skip ?? deltaToken)!);
-      if (!token || token.cal !== calendar.id) return error(400, 'ErrorInvalidUrlQuery', 'The sync state is not valid.');
+      // §3.1: later calls GET the link exactly as given: the window is in the token, so it must not
+      // be sent again (stricter than the service, which ignores it [obs learn Q&A 2182814]: a client
+      // that re-adds it believes it can change the window, and cannot).
+      for (const given of ['startDateTime', 'endDateTime']) {
+        if ([...url.searchParams.keys()].some((k) => k.toLowerCase() === given.toLowerCase())) {
+          return error(400, 'ErrorInvalidUrlQuery', `The query parameter '${given}' is encoded in the state token; follow the @odata.nextLink / @odata.deltaLink as given.`);
+        }
+      }
+      // §3.1, §4: the token is opaque; one the client changed is not a sync state (400).
+      const token = unseal((skip ?? deltaToken)!);
+      if (!token || token.cal !== calendar.id || (skip ? token.kind !== 'skip' : token.kind !== 'delta')) return error(400, 'ErrorInvalidUrlQuery', 'The sync state is not valid.');
       // §3.6: a dead token is 410, or a 40X with syncStateNotFound.
       if (token.gen !== this.deltaGeneration) return error(this.expiredDeltaStatus, 'syncStateNotFound', 'The sync state generation is no longer valid.');
       // A round covers the changes numbered since < seq < upto; the next one starts where it ended.
-      state = skip ? token : { cal: token.cal, from: token.from, to: token.to, since: token.upto - 1, upto: this.seq, gen: this.deltaGeneration, initial: false };
+      state = skip ? token : { kind: 'skip', cal: token.cal, from: token.from, to: token.to, since: token.upto - 1, upto: this.seq, gen: this.deltaGeneration, initial: false };
     } else {
       const from = Date.parse(url.searchParams.get('startDateTime') ?? '');
       const to = Date.parse(url.searchParams.get('endDateTime') ?? '');
@@ -657,12 +813,14 @@ export class GraphFake {
       // §3.4: the first round has no tombstones; later rounds report deletions and moves out of the window.
       return initial ? null : { '@odata.type': '#microsoft.graph.event', id: e.data.id, '@removed': { reason: 'deleted' } };
     };
-    const size = Math.min(Number(prefs.get('odata.maxpagesize') ?? this.defaultPageSize), this.maxPageSize);
+    // §3.5: odata.maxpagesize sets the page (the service caps it); $top has no effect on delta.
+    const asked = Number(prefs.get('odata.maxpagesize') ?? this.defaultPageSize);
+    const size = Math.max(1, Math.min(Number.isInteger(asked) && asked > 0 ? asked : this.defaultPageSize, this.maxPageSize));
     const base = `${this.url}/v1.0/me/calendars/${encodeURIComponent(calendar.id)}/calendarView/delta`;
     const out: Json = { '@odata.context': `${this.url}/v1.0/$metadata#Collection(event)`, value: [] };
     // §3.2: a page with a nextLink may be empty (ragged: the first page of each round is).
     if (this.raggedDelta && !state.started && changed.length > 0) {
-      out['@odata.nextLink'] = this.link(`${base}?$skiptoken=${b64({ ...state, started: true })}`);
+      out['@odata.nextLink'] = this.link(`${base}?$skiptoken=${seal({ ...state, kind: 'skip', started: true })}`);
       return json(out);
     }
     const taken = changed.slice(0, size);
@@ -678,9 +836,9 @@ export class GraphFake {
     }
     if (taken.length < changed.length) {
       const last = taken[taken.length - 1]!;
-      out['@odata.nextLink'] = this.link(`${base}?$skiptoken=${b64({ ...state, started: true, after: last.seq, repeat: taken[0]!.data.id })}`);
+      out['@odata.nextLink'] = this.link(`${base}?$skiptoken=${seal({ ...state, kind: 'skip', started: true, after: last.seq, repeat: taken[0]!.data.id })}`);
     } else {
-      out['@odata.deltaLink'] = this.link(`${base}?$deltatoken=${b64({ cal: calendar.id, from: state.from, to: state.to, upto: state.upto, gen: state.gen })}`);
+      out['@odata.deltaLink'] = this.link(`${base}?$deltatoken=${seal({ kind: 'delta', cal: calendar.id, from: state.from, to: state.to, upto: state.upto, gen: state.gen })}`);
     }
     return json(out);
   }
@@ -695,7 +853,8 @@ export class GraphFake {
     }
     if (to - from >= this.scheduleMaxDays * 86_400_000) return error(400, 'ErrorInvalidTimeInterval', `The time duration specified is too long. The maximum duration is ${this.scheduleMaxDays - 1} days.`);
     const zone = prefs.get('outlook.timezone') ?? 'UTC';
-    const shown = (ms: number) => ({ dateTime: graphDateTime(DateTime.fromMillis(ms, { zone: zone === 'UTC' ? 'utc' : zone })), timeZone: zone });
+    const iana = ianaOf(zone) ?? 'UTC';
+    const shown = (ms: number) => ({ dateTime: graphDateTime(DateTime.fromMillis(ms, { zone: iana === 'UTC' ? 'utc' : iana })), timeZone: zone });
     return json({
       value: body.schedules.map((s: string) => {
         if (s.toLowerCase() !== this.email.toLowerCase()) return { scheduleId: s, error: { message: 'The requested user is not found.', responseCode: 'ErrorMailRecipientNotFound' } };
@@ -708,7 +867,15 @@ export class GraphFake {
     });
   }
 
-  /** BATCH (§7): at most 20 requests, unique ids, a body needs its Content-Type; answers in any order. */
+  /**
+   * BATCH (§7): at most 20 requests, each with a non-empty string id unique in the batch, a method
+   * and a relative URL without the version; a body needs its Content-Type; no $batch inside a
+   * batch. dependsOn names earlier requests of the same batch; a request whose dependency failed
+   * gets 424 Failed Dependency. Each part is throttled on its own (§6, THR): of the parts that run in
+   * parallel (no dependsOn) only `batchConcurrency` reach the mailbox, the rest get 429
+   * ApplicationThrottled with Retry-After (the Outlook limit of 4 concurrent requests per mailbox
+   * [obs learn Q&A 968767, THR "Outlook service limits"]). Answers come back in any order.
+   */
   private batch(url: URL, headers: Record<string, string>, body: string): Reply {
     let parsed: Json;
     try {
@@ -716,21 +883,65 @@ export class GraphFake {
     } catch {
       return error(400, 'BadRequest', 'Invalid batch payload format.');
     }
-    const requests = parsed.requests as Json[] | undefined;
+    const requests = parsed?.requests as Json[] | undefined;
     if (!Array.isArray(requests) || requests.length === 0) return error(400, 'BadRequest', 'Invalid batch payload format.');
     if (requests.length > 20) return error(400, 'BadRequest', 'The number of batch requests exceeds the limit of 20.');
+    for (const r of requests) {
+      if (typeof r?.id !== 'string' || r.id === '') return error(400, 'BadRequest', 'Each batch request needs a string id.');
+      if (typeof r.method !== 'string' || !['GET', 'POST', 'PATCH', 'PUT', 'DELETE'].includes(r.method.toUpperCase())) return error(400, 'BadRequest', `Invalid method '${r.method}' in batch request ${r.id}.`);
+      if (typeof r.url !== 'string' || r.url === '') return error(400, 'BadRequest', `Batch request ${r.id} has no url.`);
+    }
     const ids = new Set(requests.map((r) => r.id));
     if (ids.size !== requests.length) return error(400, 'BadRequest', 'Batch request ids must be unique.');
+    const order = new Map(requests.map((r, i) => [r.id as string, i]));
+    for (const [i, r] of requests.entries()) {
+      if (r.dependsOn === undefined) continue;
+      if (!Array.isArray(r.dependsOn) || r.dependsOn.some((d: unknown) => typeof d !== 'string' || !ids.has(d as string) || order.get(d as string)! >= i)) {
+        return error(400, 'BadRequest', `Batch request ${r.id} depends on a request that is not earlier in the batch.`);
+      }
+    }
+    const results = new Map<string, number>();
     const responses: Json[] = [];
+    let parallel = 0;
     for (const r of requests) {
+      const answer = (status: number, code: string, message: string, extra: Record<string, string> = {}) => {
+        results.set(r.id, status);
+        responses.push({ id: r.id, status, headers: { 'content-type': 'application/json', ...extra }, body: error(status, code, message).body });
+      };
+      const failed = ((r.dependsOn ?? []) as string[]).find((d) => (results.get(d) ?? 0) >= 400);
+      if (failed) {
+        answer(424, 'FailedDependency', `The request depends on request ${failed}, which failed.`);
+        continue;
+      }
       const partHeaders: Record<string, string> = {};
       for (const [k, v] of Object.entries((r.headers ?? {}) as Record<string, string>)) partHeaders[k.toLowerCase()] = v;
       if (r.body !== undefined && !partHeaders['content-type']) {
-        responses.push({ id: r.id, status: 400, body: { error: { code: 'BadRequest', message: 'Content-Type header must be specified for a request with a body.' } } });
+        answer(400, 'BadRequest', 'Content-Type header must be specified for a request with a body.');
         continue;
       }
-      const inner = new URL(`/v1.0${String(r.url).startsWith('/') ? '' : '/'}${r.url}`, this.url);
-      const reply = this.graph(String(r.method).toUpperCase(), inner, { ...partHeaders, prefer: partHeaders.prefer ?? '' }, r.body === undefined ? '' : JSON.stringify(r.body), true);
+      // §7: relative and without the version ("/me/events/AAMk…").
+      if (/^[a-z][a-z0-9+.-]*:/i.test(r.url) || /^\/?v1\.0\//i.test(r.url) || /^\/?beta\//i.test(r.url)) {
+        answer(400, 'BadRequest', 'The batch request url must be relative to the version, e.g. "/me/events".');
+        continue;
+      }
+      const inner = new URL(`/v1.0${r.url.startsWith('/') ? '' : '/'}${r.url}`, this.url);
+      if (inner.pathname === '/v1.0/$batch') {
+        answer(400, 'BadRequest', 'A batch request cannot contain another batch.');
+        continue;
+      }
+      if (!r.dependsOn?.length && this.batchConcurrency !== null && ++parallel > this.batchConcurrency) {
+        this.requests.push({ method: String(r.method).toUpperCase(), path: inner.pathname.slice('/v1.0'.length), query: inner.searchParams, headers: partHeaders, part: true });
+        this.faultsServed += 1;
+        answer(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': '1' });
+        continue;
+      }
+      let reply: Reply;
+      try {
+        reply = this.graph(String(r.method).toUpperCase(), inner, { ...partHeaders, prefer: partHeaders.prefer ?? '' }, r.body === undefined ? '' : JSON.stringify(r.body), true);
+      } catch (e) {
+        reply = e instanceof Refusal ? e.reply : error(500, 'generalException', `General exception while processing (${(e as Error).message})`);
+      }
+      results.set(r.id, reply.status);
       responses.push({ id: r.id, status: reply.status, headers: { ...reply.headers, ...(reply.body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(reply.body !== undefined ? { body: reply.body } : {}) });
     }
     // BATCH: responses may come back in any order; match on id.
@@ -767,9 +978,11 @@ export class GraphFake {
       if (form.get('client_id') !== this.clientId) return oauthError(400, 'unauthorized_client', 'AADSTS700016: Application not found in the directory.');
       const device = randomBytes(24).toString('base64url');
       const userCode = randomBytes(5).toString('hex').toUpperCase().slice(0, 9);
-      this.deviceCodes.set(device, { userCode, scope: form.get('scope') ?? '', state: 'pending', expires: Date.now() + 900_000, polls: 0 });
+      // The user consents on the verification page: what they grant is what the token carries.
+      const scope = this.grantedScopes ? [...this.grantedScopes, ...(form.get('scope') ?? '').split(' ').filter((s) => ['openid', 'profile', 'offline_access'].includes(s))].join(' ') : form.get('scope') ?? '';
+      this.deviceCodes.set(device, { userCode, scope, consented: form.get('scope') ?? '', state: 'pending', expires: Date.now() + 900_000, polls: 0, lastPoll: 0 });
       return json({
-        device_code: device, user_code: userCode, verification_uri: 'https://microsoft.com/devicelogin', expires_in: 900, interval: 1,
+        device_code: device, user_code: userCode, verification_uri: 'https://microsoft.com/devicelogin', expires_in: 900, interval: this.deviceInterval,
         message: `To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ${userCode} to authenticate.`,
       });
     }
@@ -781,10 +994,12 @@ export class GraphFake {
   private authorize(q: URLSearchParams): Reply {
     const redirect = q.get('redirect_uri') ?? '';
     if (q.get('client_id') !== this.clientId) return oauthError(400, 'unauthorized_client', 'AADSTS700016: Application not found.');
-    if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) return oauthError(400, 'invalid_request', 'AADSTS9002325: Proof Key for Code Exchange is required.');
+    // RFC 7636 §4.2/§4.3, ID: PKCE with S256 (the "plain" method is refused here); an S256 challenge is 43 base64url characters.
+    if (q.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(q.get('code_challenge') ?? '')) return oauthError(400, 'invalid_request', 'AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption (code_challenge_method S256).');
+    if (!URL.canParse(redirect)) return oauthError(400, 'invalid_request', 'AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured for the application.');
     const code = randomBytes(24).toString('base64url');
     const scope = this.grantedScopes?.join(' ') ?? q.get('scope') ?? '';
-    this.codes.set(code, { challenge: q.get('code_challenge')!, method: 'S256', redirectUri: redirect, clientId: this.clientId, scope, used: false });
+    this.codes.set(code, { challenge: q.get('code_challenge')!, method: 'S256', redirectUri: redirect, clientId: this.clientId, scope, used: false, expires: Date.now() + 600_000 });
     const back = new URL(redirect);
     back.searchParams.set('code', code);
     if (q.get('state')) back.searchParams.set('state', q.get('state')!);
@@ -800,22 +1015,41 @@ export class GraphFake {
       // RFC 6749 §5.2: unknown, used or mismatched codes are invalid_grant; AADSTS54005 for a redeemed one.
       if (!c) return oauthError(400, 'invalid_grant', 'AADSTS9002313: Invalid request. Request is malformed or invalid.');
       if (c.used) return oauthError(400, 'invalid_grant', 'AADSTS54005: OAuth2 Authorization code was already redeemed.');
+      // ID: authorization codes are short-lived (about 10 minutes); a late redemption is invalid_grant.
+      if (c.expires <= Date.now()) return oauthError(400, 'invalid_grant', 'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.');
       c.used = true;
       if (c.redirectUri !== form.get('redirect_uri')) return oauthError(400, 'invalid_grant', 'AADSTS50148: The redirect_uri does not match.');
       const verifier = form.get('code_verifier') ?? '';
+      // RFC 7636 §4.1: code_verifier is 43–128 characters of [A-Za-z0-9-._~].
+      if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) return oauthError(400, 'invalid_request', 'AADSTS50148: The code_verifier is missing or malformed (RFC 7636: 43 to 128 unreserved characters).');
       if (createHash('sha256').update(verifier).digest('base64url') !== c.challenge) return oauthError(400, 'invalid_grant', 'AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.');
       return json(this.tokenResponse(c.scope));
     }
     if (grant === 'refresh_token') {
       const r = this.refreshTokens.get(form.get('refresh_token') ?? '');
       if (!r || r.revoked) return oauthError(400, 'invalid_grant', 'AADSTS700082: The refresh token has expired due to inactivity.', [700082]);
-      return json(this.tokenResponse(r.scope));
+      // ID: a refresh may ask for the consented scopes (or fewer), never more: AADSTS65001, consent_required.
+      const consented = new Set(r.scope.split(' ').map(bareScope));
+      const asked = (form.get('scope') ?? '').split(' ').filter(Boolean).map(bareScope);
+      const extra = asked.filter((s) => !consented.has(s) && !['openid', 'profile', 'offline_access', 'email'].includes(s));
+      if (extra.length) return json({ ...oauthError(400, 'invalid_grant', `AADSTS65001: The user or administrator has not consented to use the application for ${extra.join(' ')}.`).body as Json, suberror: 'consent_required' }, 400);
+      // ID: every refresh hands out a new refresh token (rotation); the app must keep the newest.
+      const out = this.tokenResponse(asked.length ? [...new Set([...asked, ...r.scope.split(' ').filter((s) => s === 'offline_access')])].join(' ') : r.scope);
+      // Consent belongs to the user and app, not to one refresh token: the new one keeps all of it.
+      if (out.refresh_token) this.refreshTokens.get(out.refresh_token)!.scope = r.scope;
+      return json(out);
     }
     if (grant === 'device_code' || grant === 'urn:ietf:params:oauth:grant-type:device_code') {
       const d = this.deviceCodes.get(form.get('device_code') ?? '');
       // RFC 8628 §3.5: authorization_pending while the user has not finished; then declined or expired.
       if (!d) return oauthError(400, 'bad_verification_code', 'AADSTS70019: Verification code expired.');
       d.polls += 1;
+      // RFC 8628 §3.5: a client polling sooner than `interval` is told slow_down (and must add 5 s).
+      // A little slack for timers that fire early.
+      const now = Date.now();
+      const early = d.lastPoll > 0 && now - d.lastPoll < this.deviceInterval * 1000 - 150;
+      d.lastPoll = now;
+      if (early) return oauthError(400, 'slow_down', 'AADSTS70016: OAuth 2.0 device flow error. Polling too frequently; slow down.');
       if (d.expires <= Date.now()) return oauthError(400, 'expired_token', 'AADSTS70020: The provided value for the input parameter \'device_code\' is not valid. This device code has expired.');
       if (d.state === 'pending') return oauthError(400, 'authorization_pending', 'AADSTS70016: OAuth 2.0 device flow error. Authorization is pending.');
       if (d.state === 'declined') return oauthError(400, 'authorization_declined', 'AADSTS70000: The user declined to authorize the application.');
@@ -855,6 +1089,11 @@ export class GraphFake {
     });
     return `${header}.${claims}.`;
   }
+}
+
+/** A scope without the resource prefix ("https://graph.microsoft.com/Calendars.ReadWrite" → "Calendars.ReadWrite"). */
+function bareScope(scope: string): string {
+  return scope.replace(/^https:\/\/graph\.microsoft\.com\//, '');
 }
 
 function oauthError(status: number, code: string, description: string, codes?: number[]): Reply {
