@@ -28,6 +28,7 @@ import { cachePlugin, OutlookSession } from './session.js';
 import { batchAnswers, batchBody, FAILED_DEPENDENCY, type BatchResult } from './batch.js';
 import { initialDelta, RELIST_AFTER_MS, type Cursor } from './delta.js';
 import { busyFromView, viewSpans } from './freebusy.js';
+import { sameOrigin } from './links.js';
 import { createHash, randomBytes } from 'node:crypto';
 
 const GRAPH = 'https://graph.microsoft.com/';
@@ -123,24 +124,9 @@ export class OutlookProvider implements CalendarProvider {
     return failure;
   }
 
-  /**
-   * A link Graph handed back (@odata.nextLink, @odata.deltaLink, or one kept in the cursor) is
-   * followed only when it points at the configured Graph origin: the bearer token goes nowhere
-   * else. A relative path is ours already.
-   */
+  /** A link Graph handed back, followed only on the configured origin (see links.ts). */
   private sameOrigin(link: string): string {
-    if (link.startsWith('/')) return link;
-    const allowed = new URL(this.settings.graphUrl ?? GRAPH).origin;
-    let origin: string;
-    try {
-      origin = new URL(link).origin;
-    } catch {
-      throw new InvalidError(`Microsoft Graph sent a link that is not a URL (${link.slice(0, 80)})`);
-    }
-    if (origin !== allowed) {
-      throw new InvalidError(`Microsoft Graph sent a link to ${origin}, not ${allowed}: it is not followed, so the account's token stays with Graph`);
-    }
-    return link;
+    return sameOrigin(link, this.settings.graphUrl ?? GRAPH);
   }
 
   private get calendarPath(): string {
