@@ -27,8 +27,8 @@ export async function checkAvailability(engine: SyncEngine, store: Store, user: 
   if (toUtc <= fromUtc) throw new InputError('end', `must be after the start (${fromUtc})`);
   if (Date.parse(toUtc) - Date.parse(fromUtc) > MAX_AVAILABILITY_DAYS * 86_400_000) throw new InputError('end', `the range may cover at most ${MAX_AVAILABILITY_DAYS} days`);
   const mine = engine.accounts(user.id);
-  for (const name of only ?? []) {
-    if (!mine.some((a) => a.name === name)) throw new InputError('calendars', `no account "${name}" for user "${user.id}" (there are: ${mine.map((a) => a.name).join(', ') || 'none'})`);
+  for (const [i, name] of (only ?? []).entries()) {
+    if (!mine.some((a) => a.name === name)) throw new InputError(`calendars[${i}]`, `no account "${name}" for user "${user.id}" (there are: ${mine.map((a) => a.name).join(', ') || 'none'})`);
   }
   const accounts = only?.length ? mine.filter((a) => only.includes(a.name)) : mine;
   const answers = await Promise.all(accounts.map(async (a) => {

@@ -148,7 +148,7 @@ export function registerSyncTools(server: McpServer, app: App): void {
       const result = await app.sync.availability(user, from, to, args.calendars);
       if (result.accounts.length === 0) {
         throw new TripcalError('config', 'no calendar account is connected, so tripcal cannot tell when you are busy (connect one with authorize_calendar, '
-          + 'or add an account to the configuration: see config.example.yaml). This is not an answer of "free"');
+          + 'or add an account to the configuration: see config.example.yaml). This is not an answer of "free"', 'calendars');
       }
       if (result.answered.length === 0) {
         throw new UnavailableError(`no calendar answered, so busy time is unknown (not free): ${result.errors.map((e) => `${e.account}: ${e.error}`).join('; ')}`);
