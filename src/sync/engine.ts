@@ -3,8 +3,7 @@
 // stops another. Also answers sync_status and list_calendars.
 import type { BusyInterval, CalendarInfo, CalendarProvider, EventContent } from '../../providers/types.js';
 import { AuthExpiredError, ProviderError } from '../../providers/types.js';
-import { AccountSchema, type AccountConfig, type Config } from '../config/schema.js';
-import { InputError } from '../errors.js';
+import type { AccountConfig, Config } from '../config/schema.js';
 import { desiredEvents, desiredEventsForItem, type DesiredEvent } from '../events/desired.js';
 import { log } from '../log.js';
 import type { Store } from '../store/store.js';
@@ -15,6 +14,8 @@ import { applyPlan, emptyCounts, StopAccount, type SyncCounts } from './apply.js
 import { changesFromRemote, observe, plan } from './plan.js';
 import { checkAvailability, type Availability } from './availability.js';
 import { leaveCalendar } from './move.js';
+import { ProviderPool } from './pool.js';
+import { AccountRoster } from './roster.js';
 import { syncStatus, type AccountStatus } from './status.js';
 import { withRetry } from './retry.js';
 
@@ -39,10 +40,15 @@ export interface AccountReport {
 
 export type ConfiguredAccount = AccountConfig & { user: string };
 
-
+/**
+ * The sync run: for each account, list, observe, plan and apply, one run per account at a time.
+ * Which accounts there are is the roster's; their connected providers are the pool's; what to
+ * do about each event is plan's.
+ */
 export class SyncEngine {
   readonly links: SyncStore;
-  private readonly providers = new Map<string, { fingerprint: string; provider: Promise<CalendarProvider> }>();
+  private readonly roster: AccountRoster;
+  private readonly pool: ProviderPool;
   private readonly running = new Map<string, Promise<unknown>>();
   private stopping = false;
 
@@ -50,57 +56,32 @@ export class SyncEngine {
     private readonly store: Store,
     private readonly config: Config,
     private readonly trips: Trips,
-    private readonly makeProvider: (account: ConfiguredAccount) => Promise<CalendarProvider>,
+    makeProvider: (account: ConfiguredAccount) => Promise<CalendarProvider>,
     private readonly now: () => string = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     /** What a provider was built from; a change builds it again (see providerFingerprint). */
-    private readonly fingerprint: (account: ConfiguredAccount) => string = () => '',
+    fingerprint: (account: ConfiguredAccount) => string = () => '',
   ) {
     this.links = store.syncRows;
+    this.roster = new AccountRoster(config, this.links);
+    this.pool = new ProviderPool(makeProvider, fingerprint);
   }
 
   /** The configured accounts, then those connected through authorize_calendar. */
   accounts(userId?: string): ConfiguredAccount[] {
-    const configured = this.config.accounts.map((a) => ({ ...a, user: a.user ?? this.config.default_user }));
-    const names = new Set(configured.map((a) => a.name));
-    const connected = this.links.connectedAccounts()
-      .filter((c) => !names.has(c.name))
-      .flatMap((c) => {
-        const parsed = AccountSchema.safeParse({ ...c.settings, name: c.name, user: c.userId, provider: c.provider });
-        return parsed.success ? [{ ...parsed.data, user: c.userId }] : [];
-      });
-    return [...configured, ...connected].filter((a) => !userId || a.user === userId);
+    return this.roster.all(userId);
+  }
+
+  account(name: string): ConfiguredAccount {
+    return this.roster.byName(name);
   }
 
   /** Drops the account's connected provider: the next run connects again (say, with new tokens). */
   reconnect(name: string): void {
-    const cached = this.providers.get(name);
-    this.providers.delete(name);
-    void cached?.provider.then((p) => p.close()).catch(() => undefined);
-  }
-
-  account(name: string): ConfiguredAccount {
-    const found = this.accounts().find((a) => a.name === name);
-    if (!found) {
-      const names = this.accounts().map((a) => a.name);
-      throw new InputError('account', `no account "${name}" in the configuration${names.length ? ` (there are: ${names.join(', ')})` : ''}`);
-    }
-    return found;
+    this.pool.drop(name);
   }
 
   private provider(account: ConfiguredAccount): Promise<CalendarProvider> {
-    const fingerprint = this.fingerprint(account);
-    const cached = this.providers.get(account.name);
-    if (cached?.fingerprint === fingerprint) return cached.provider;
-    if (cached) this.reconnect(account.name);
-    const provider = this.makeProvider(account).then(async (p) => {
-      await p.connect();
-      return p;
-    });
-    provider.catch(() => {
-      if (this.providers.get(account.name)?.provider === provider) this.providers.delete(account.name);
-    });
-    this.providers.set(account.name, { fingerprint, provider });
-    return provider;
+    return this.pool.get(account);
   }
 
   /**
@@ -184,7 +165,7 @@ export class SyncEngine {
     } catch (error) {
       const cause = error instanceof StopAccount ? ((error.cause as Error | undefined) ?? error) : error;
       if (cause instanceof AuthExpiredError) {
-        this.providers.delete(account.name);
+        this.pool.drop(account.name);
         return report('needs_reauth', `${cause.message}. ${reconnectHint(account)}`);
       }
       if (cause instanceof ProviderError || error instanceof StopAccount) {
@@ -205,11 +186,7 @@ export class SyncEngine {
       this.store.transaction(() => this.links.setAccountCalendar(account.name, account.calendar));
       return null;
     }
-    const left = await leaveCalendar(async () => {
-      const old = await this.makeProvider({ ...account, calendar: previous });
-      await old.connect();
-      return old;
-    }, this.links.links(account.name), this.retryOptions());
+    const left = await leaveCalendar(() => this.pool.once({ ...account, calendar: previous }), this.links.links(account.name), this.retryOptions());
     counts.deleted += left.deleted;
     this.store.transaction(() => {
       this.links.forgetLinks(account.name);
@@ -276,6 +253,6 @@ export class SyncEngine {
   async close(): Promise<void> {
     this.stopping = true;
     await Promise.allSettled([...this.running.values()]);
-    for (const { provider } of this.providers.values()) await provider.then((p) => p.close()).catch(() => undefined);
+    await this.pool.closeAll();
   }
 }
