@@ -55,3 +55,11 @@ export class ConfigError extends TripcalError {
     this.name = 'ConfigError';
   }
 }
+
+/** A sign-in that cannot go on (a state that is unknown, used or expired; a code refused): the field and what to do. */
+export class OAuthError extends TripcalError {
+  constructor(field: string, message: string) {
+    super('invalid_input', message, field);
+    this.name = 'OAuthError';
+  }
+}

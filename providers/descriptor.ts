@@ -3,6 +3,7 @@
 // reconnects it, how its settings are made from an account and its secrets, and the factory.
 // The registry is the list of descriptors; nothing outside providers/ branches on a provider's name.
 import { z } from 'zod';
+import type { OAuthConnector, SignInDeps, SignInSetup } from './oauth.js';
 import type { CalendarProvider } from './types.js';
 
 /** Account names: `tripcal sync --account NAME`, the vault's secret names. */
@@ -49,4 +50,8 @@ export interface ProviderDescriptor<Account extends AccountLike, Settings, Clien
   credential(account: Account, secrets: SecretStore): string | null;
   /** The provider, its SDK loaded only now. */
   create(settings: Settings): Promise<CalendarProvider>;
+  /** Its authorization-code sign-in, for providers connected by OAuth (not CalDAV: a password). */
+  signIn?(deps: SignInDeps, clients: Clients): OAuthConnector;
+  /** What that sign-in needs set up (client ids, redirect URI), with where each is set. */
+  signInSetup?: SignInSetup<Clients>;
 }

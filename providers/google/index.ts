@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { accountBase, type ProviderDescriptor } from '../descriptor.js';
 import { AuthExpiredError } from '../types.js';
+import { GoogleConnector } from './oauth.js';
 import type { GoogleClientConfig, GoogleSettings, GoogleTokens } from './settings.js';
 
 export const googleAccountSchema = z
@@ -60,6 +61,18 @@ export const google: ProviderDescriptor<GoogleAccount, GoogleSettings, { google:
     };
   },
   credential: (account, secrets) => (JSON.parse(secrets.get(googleTokensSecret(account.name)) ?? '{}') as GoogleTokens).refresh_token ?? null,
+  signInSetup: {
+    block: 'google',
+    where: 'Google Cloud console → APIs & Services → Credentials (an OAuth client of type "Desktop app" or "Web application")',
+    readme: 'Connect Google Calendar',
+    exampleRedirect: 'http://127.0.0.1:8976/oauth/callback',
+    needs: ({ google: g }, redirectGiven) => [
+      { what: 'the OAuth client ID', key: 'client_id', env: 'GOOGLE_CLIENT_ID', present: Boolean(g.client_id) },
+      { what: 'the OAuth client secret', key: 'client_secret', env: 'GOOGLE_CLIENT_SECRET', present: Boolean(g.client_secret) },
+      { what: 'the redirect URI (or pass redirect_uri)', key: 'redirect_uri', env: 'GOOGLE_REDIRECT_URI', present: redirectGiven || Boolean(g.redirect_uri) },
+    ],
+  },
+  signIn: (deps, clients) => new GoogleConnector(deps.states, deps.recorder, deps.secrets, clients.google),
   async create(settings) {
     const { GoogleProvider } = await import('./provider.js');
     return new GoogleProvider(settings);

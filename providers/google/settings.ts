@@ -1,6 +1,7 @@
 // What the Google provider is built from, and the OAuth client configuration (config.yaml's
 // `google:` block, or GOOGLE_* in the environment).
 import { z } from 'zod';
+import { loopbackOrHttps } from '../oauth.js';
 
 /** OAuth tokens as google-auth-library keeps them. */
 export interface GoogleTokens {
@@ -30,11 +31,7 @@ export interface GoogleSettings {
   tokenUrl?: string;
 }
 
-/** https, or http on loopback: where an OAuth redirect may go. */
-export const loopbackOrHttps = (value: string) => {
-  const url = new URL(value);
-  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
-};
+export { loopbackOrHttps };
 
 /** The OAuth client (from Google Cloud console); the *_url keys point tests at a loopback fake. */
 export const GoogleClientSchema = z

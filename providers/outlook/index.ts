@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { accountBase, type ProviderDescriptor } from '../descriptor.js';
 import { AuthExpiredError } from '../types.js';
+import { OutlookConnector } from './oauth.js';
 import type { OutlookClientConfig, OutlookSettings } from './settings.js';
 
 export const outlookAccountSchema = z
@@ -56,6 +57,17 @@ export const outlook: ProviderDescriptor<OutlookAccount, OutlookSettings, { outl
   },
   // MSAL rewrites its cache on every refresh; only a new sign-in (another account in it) matters.
   credential: (account, secrets) => signedInAs(secrets.get(outlookCacheSecret(account.name))),
+  signInSetup: {
+    block: 'outlook',
+    where: 'Microsoft Entra admin center → App registrations (a public client with the redirect URI, or a Web app with a secret in MS_CLIENT_SECRET)',
+    readme: 'Connect Outlook / Microsoft 365',
+    exampleRedirect: 'http://127.0.0.1:8977/oauth/callback',
+    needs: ({ outlook: o }, redirectGiven) => [
+      { what: 'the application (client) ID', key: 'client_id', env: 'MS_CLIENT_ID', present: Boolean(o.client_id) },
+      { what: 'the redirect URI (or pass redirect_uri)', key: 'redirect_uri', env: 'MS_REDIRECT_URI', present: redirectGiven || Boolean(o.redirect_uri) },
+    ],
+  },
+  signIn: (deps, clients) => new OutlookConnector(deps.states, deps.recorder, deps.secrets, clients.outlook),
   async create(settings) {
     const { OutlookProvider } = await import('./provider.js');
     return new OutlookProvider(settings);

@@ -1,7 +1,7 @@
 // What the Outlook provider is built from, and the app registration (config.yaml's `outlook:`
 // block, or MS_* in the environment).
 import { z } from 'zod';
-import { loopbackOrHttps } from '../google/settings.js';
+import { loopbackOrHttps } from '../oauth.js';
 
 export interface OutlookSettings {
   kind: 'outlook';

@@ -6,9 +6,11 @@ import type { App, EditSync } from '../app.js';
 import { ACCOUNT_NAME } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { CalendarInfo } from '../../providers/types.js';
-import { GoogleConnector } from './google-oauth.js';
-import { OutlookConnector, type OutlookFinished } from './outlook-oauth.js';
+import { GoogleConnector } from '../../providers/google/oauth.js';
+import { OutlookConnector, type OutlookFinished } from '../../providers/outlook/oauth.js';
 import { OAuthStates, type OAuthProvider } from './states.js';
+import { descriptorOf } from '../../providers/registry.js';
+import type { OAuthConnector, SignInDeps } from '../../providers/oauth.js';
 
 const PROVIDER_NAMES: Record<OAuthProvider, string> = { google: 'Google Calendar', outlook: 'Outlook' };
 export const providerName = (provider: OAuthProvider) => PROVIDER_NAMES[provider];
@@ -19,12 +21,24 @@ export interface TargetAccount {
   configured: boolean;
 }
 
+/** What a provider's sign-in needs from this app: its states, the account rows, the vault. */
+function signInDeps(app: App): SignInDeps {
+  return { states: states(app), recorder: app.sync.links, secrets: app.vault };
+}
+
+/** The authorization-code sign-in of an OAuth provider (authorize_calendar, handle_auth_callback). */
+export function connectorFor(app: App, provider: OAuthProvider): OAuthConnector {
+  const signIn = descriptorOf(provider).signIn;
+  if (!signIn) throw new InputError('provider', `${provider} accounts are not connected by signing in; set them in the configuration`);
+  return signIn(signInDeps(app), app.config);
+}
+
 export function connector(app: App): GoogleConnector {
-  return new GoogleConnector(app.store.oauthStates, app.sync.links, app.vault, app.config.google);
+  return new GoogleConnector(states(app), app.sync.links, app.vault, app.config.google);
 }
 
 export function outlookConnector(app: App): OutlookConnector {
-  return new OutlookConnector(app.store.oauthStates, app.sync.links, app.vault, app.config.outlook);
+  return new OutlookConnector(states(app), app.sync.links, app.vault, app.config.outlook);
 }
 
 export function googleAccountFor(app: App, userId: string, name?: string, calendar?: string): TargetAccount {
@@ -69,15 +83,6 @@ export interface Connected {
   sync: EditSync;
 }
 
-/** After the browser came back: checks the state, stores the tokens, lists calendars, syncs. */
-export async function finishGoogle(app: App, userId: string, code: string, state: string): Promise<Connected> {
-  const google = connector(app);
-  const done = await google.finish(userId, code, state);
-  const configured = app.config.accounts.some((a) => a.name === done.account);
-  google.remember(done, userId, configured, new Date().toISOString());
-  return connected(app, userId, 'google', done.account);
-}
-
 /** After an Outlook sign-in (code or device code): the account exists, its calendars, a first sync. */
 export async function finishOutlook(app: App, userId: string, done: OutlookFinished): Promise<Connected> {
   const configured = app.config.accounts.some((a) => a.name === done.account);
@@ -100,10 +105,11 @@ export function abandonAuthorization(app: App, state: string): void {
 
 /** The code and state the browser came back with, whichever provider the state was issued for. */
 export async function finishAuthorization(app: App, userId: string, code: string, state: string): Promise<Connected> {
-  if (pendingAuthorization(app, state)?.provider === 'outlook') {
-    return finishOutlook(app, userId, await outlookConnector(app).finish(userId, code, state));
-  }
-  return finishGoogle(app, userId, code, state);
+  const provider = (pendingAuthorization(app, state)?.provider ?? 'google') as OAuthProvider;
+  const flow = connectorFor(app, provider);
+  const done = await flow.finish(userId, code, state);
+  flow.remember(done, userId, app.config.accounts.some((a) => a.name === done.account), new Date().toISOString());
+  return connected(app, userId, provider, done.account);
 }
 
 async function connected(app: App, userId: string, provider: OAuthProvider, account: string): Promise<Connected> {

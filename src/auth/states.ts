@@ -2,19 +2,16 @@
 // randomness, single-use, bound to the user, provider and account, expiring after 10 minutes.
 // Only a hash of it is stored; the PKCE verifier that goes with it is sealed by the vault.
 import { createHash, randomBytes } from 'node:crypto';
-import { loopbackOrHttps } from '../config/schema.js';
-import { InputError, TripcalError } from '../errors.js';
+import { OAuthError } from '../../core/errors.js';
+import type { SignInStates } from '../../providers/oauth.js';
+
+export { OAuthError };
+export { redirectUriOf } from '../../providers/oauth.js';
 import type { OAuthStateRows } from '../store/secrets.js';
 import type { Vault } from './vault.js';
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
 
-export class OAuthError extends TripcalError {
-  constructor(field: string, message: string) {
-    super('invalid_input', message, field);
-    this.name = 'OAuthError';
-  }
-}
 
 export type OAuthProvider = 'google' | 'outlook';
 
@@ -32,23 +29,10 @@ export interface TakenState {
   verifier: string;
 }
 
-/** The redirect URI to use: the one given, else the configured one; https, or http on loopback. */
-export function redirectUriOf(given: string | undefined, configured: string | undefined, missing: string): string {
-  const uri = given ?? configured;
-  if (!uri) throw new InputError('redirect_uri', missing);
-  let ok = false;
-  try {
-    ok = loopbackOrHttps(uri);
-  } catch {
-    throw new InputError('redirect_uri', `"${uri}" is not a URL`);
-  }
-  if (!ok) throw new InputError('redirect_uri', 'must be an https:// URL, or http:// on 127.0.0.1 / localhost');
-  return uri;
-}
 
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
-export class OAuthStates {
+export class OAuthStates implements SignInStates {
   constructor(private readonly rows: OAuthStateRows, private readonly vault: Vault, private readonly now: () => number = Date.now) {}
 
   issue(userId: string, provider: OAuthProvider, account: string, calendar: string, redirectUri: string, verifier: string): Issued {

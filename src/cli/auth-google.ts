@@ -5,8 +5,8 @@
 // Docker) the browser elsewhere cannot reach that port: the person pastes the address it was sent
 // to (or just its code) back into the terminal, or forwards the port (`ssh -L`, with --port).
 import { createInterface } from 'node:readline';
-import { connector, finishGoogle, googleAccountFor, type Connected } from '../auth/connect.js';
-import { STATE_TTL_MS } from '../auth/google-oauth.js';
+import { connector, finishAuthorization, googleAccountFor, type Connected } from '../auth/connect.js';
+import { STATE_TTL_MS } from '../auth/states.js';
 import { LoopbackReceiver, type Outcome, type Redirect } from '../auth/loopback.js';
 import { InputError, TripcalError } from '../errors.js';
 import { requireSetup } from '../auth/setup.js';
@@ -41,7 +41,7 @@ export async function authGoogleCommand(accountName: string | undefined, options
         return { ok: false, text: `Google said: ${redirect.error ?? 'no code'}.` };
       }
       try {
-        result = await finishGoogle(app, userId, redirect.code, redirect.state);
+        result = await finishAuthorization(app, userId, redirect.code, redirect.state);
         return { ok: true, text: 'You can close this tab and go back to the terminal.' };
       } catch (error) {
         result = error as Error;

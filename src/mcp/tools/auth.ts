@@ -6,7 +6,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import {
-  abandonAuthorization, accountFor, connector, finishAuthorization, outlookConnector, pendingAuthorization, providerName,
+  abandonAuthorization, accountFor, connectorFor, finishAuthorization, pendingAuthorization, providerName,
 } from '../../auth/connect.js';
 import { requireSetup } from '../../auth/setup.js';
 import { RedirectListeners, type Redirect } from '../../auth/loopback.js';
@@ -92,7 +92,7 @@ export function registerAuthTools(server: McpServer, app: App): void {
       const userId = app.trips.userId(args.user_id);
       // Everything missing at once, with where to set it, before anything starts.
       requireSetup(args.provider, app.config, args.redirect_uri !== undefined);
-      const flow = args.provider === 'outlook' ? outlookConnector(app) : connector(app);
+      const flow = connectorFor(app, args.provider);
       const redirectUri = flow.redirectUri(args.redirect_uri);
       const target = accountFor(app, args.provider, userId, args.account, args.calendar);
       const listening = await flows.listen(redirectUri);

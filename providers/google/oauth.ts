@@ -1,18 +1,14 @@
-// Connecting a Google account: the authorization-code flow with PKCE (RFC 7636) through
+// Connecting a Google account (the Google provider's sign-in): the authorization-code flow with PKCE (RFC 7636) through
 // google-auth-library, around a `state` that is random, single-use, bound to the user, provider
 // and account, and expires after 10 minutes. Only a hash of the state is stored; the PKCE
 // verifier is sealed by the vault. The tokens go to the vault, never to a tool's answer.
 import type { OAuth2Client } from 'google-auth-library';
-import { googleTokensSecret, type Vault } from './vault.js';
-import type { GoogleClientConfig } from '../config/schema.js';
-import { InputError } from '../errors.js';
-import { OAuthError, OAuthStates, redirectUriOf, STATE_TTL_MS } from './states.js';
-
-export { OAuthError, STATE_TTL_MS };
-import type { SyncStore } from '../store/sync.js';
-import type { OAuthStateRows } from '../store/secrets.js';
-import { googleClient } from '../config/clients.js';
-import type { GoogleTokens } from '../../providers/registry.js';
+import { InputError, OAuthError } from '../../core/errors.js';
+import type { SecretStore } from '../descriptor.js';
+import type { AccountRecorder, SignInStates } from '../oauth.js';
+import { redirectUriOf } from '../oauth.js';
+import { googleClient, googleTokensSecret } from './index.js';
+import type { GoogleClientConfig, GoogleTokens } from './settings.js';
 
 const AUTH_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
 
@@ -69,16 +65,11 @@ export interface Finished {
 
 export class GoogleConnector {
   constructor(
-    stateRows: OAuthStateRows,
-    private readonly links: SyncStore,
-    private readonly vault: Vault,
+    private readonly states: SignInStates,
+    private readonly links: AccountRecorder,
+    private readonly vault: SecretStore,
     private readonly google: GoogleClientConfig,
-    now: () => number = Date.now,
-  ) {
-    this.states = new OAuthStates(stateRows, vault, now);
-  }
-
-  private readonly states: OAuthStates;
+  ) {}
 
   redirectUri(given: string | undefined): string {
     return redirectUriOf(given, this.google.redirect_uri, 'needed: pass the URL Google should send the browser back to, or set GOOGLE_REDIRECT_URI');

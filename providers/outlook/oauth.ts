@@ -5,14 +5,13 @@
 // - the device-code flow (RFC 8628) for `tripcal auth outlook` on a machine without a browser.
 // Either way MSAL's token cache, refresh token inside, goes to the vault; never to an answer.
 import type { AuthenticationResult } from '@azure/msal-node';
-import { cachePlugin, msalClient, msalReason, OUTLOOK_SCOPES } from '../../providers/outlook/session.js';
-import type { OutlookClientConfig } from '../config/schema.js';
-import { InputError } from '../errors.js';
-import type { SyncStore } from '../store/sync.js';
-import { outlookClient } from '../config/clients.js';
-import type { OAuthStateRows } from '../store/secrets.js';
-import { OAuthError, OAuthStates, redirectUriOf } from './states.js';
-import { outlookCacheSecret, type Vault } from './vault.js';
+import { InputError, OAuthError } from '../../core/errors.js';
+import type { SecretStore } from '../descriptor.js';
+import type { AccountRecorder, SignInStates } from '../oauth.js';
+import { redirectUriOf } from '../oauth.js';
+import { outlookCacheSecret, outlookClient } from './index.js';
+import { cachePlugin, msalClient, msalReason, OUTLOOK_SCOPES } from './session.js';
+import type { OutlookClientConfig } from './settings.js';
 
 export interface OutlookStarted {
   authUrl: string;
@@ -54,17 +53,12 @@ function refused(error: unknown, field: string): OAuthError {
 }
 
 export class OutlookConnector {
-  private readonly states: OAuthStates;
-
   constructor(
-    stateRows: OAuthStateRows,
-    private readonly links: SyncStore,
-    private readonly vault: Vault,
+    private readonly states: SignInStates,
+    private readonly links: AccountRecorder,
+    private readonly vault: SecretStore,
     private readonly outlook: OutlookClientConfig,
-    now: () => number = Date.now,
-  ) {
-    this.states = new OAuthStates(stateRows, vault, now);
-  }
+  ) {}
 
   redirectUri(given: string | undefined): string {
     return redirectUriOf(given, this.outlook.redirect_uri, 'needed: pass the redirect URI registered for the Microsoft app, or set MS_REDIRECT_URI');
