@@ -67,28 +67,21 @@ export function keyOf(event: Event): string | undefined {
 }
 
 /**
- * Fields of our events that tripcal does not manage but a person may add in Google Calendar
- * (guests, a colour, a video call, attachments…). An update is a full PUT (reference §7), so
- * these are carried over from the event as last read instead of being wiped.
+ * Our body for a PATCH (reference §5, "patch semantics"): only the fields tripcal manages, so
+ * guests, colours, attachments and whatever else a person added stay as they are without reading
+ * the event first. A field we no longer set is sent as null, which clears it; so is the other
+ * form of a time (date vs dateTime) when an item turns all-day or back.
  */
-const CARRIED = [
-  'attendees', 'colorId', 'visibility', 'attachments', 'conferenceData', 'guestsCanInviteOthers', 'guestsCanModify',
-  'guestsCanSeeOtherGuests', 'anyoneCanAddSelf', 'source', 'hangoutLink',
-] as const;
-
-export function carriedFields(event: Event): Partial<Event> {
-  const kept: Partial<Event> = {};
-  for (const field of CARRIED) if (event[field] !== undefined && event[field] !== null) (kept as Record<string, unknown>)[field] = event[field];
-  if (event.extendedProperties?.shared) kept.extendedProperties = { shared: event.extendedProperties.shared };
-  return kept;
-}
-
-/** Our body for a PUT, on top of what a person added to the event. */
-export function updateBody(event: OutgoingEvent, carried: Partial<Event> | undefined): Event {
+export function patchBody(event: OutgoingEvent): Event {
   const ours = googleEvent(event);
+  const other = event.allDay ? { dateTime: null, timeZone: null } : { date: null };
+  const { id: _id, ...fields } = ours;
+  void _id;
   return {
-    ...carried,
-    ...ours,
-    extendedProperties: { ...carried?.extendedProperties, private: ours.extendedProperties!.private },
+    ...fields,
+    description: event.description || null,
+    location: event.location || null,
+    start: { ...ours.start, ...other },
+    end: { ...ours.end, ...other },
   };
 }

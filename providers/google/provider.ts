@@ -21,7 +21,7 @@ import { postBatch, WriteBatcher, type Answer, type Call } from './batch.js';
 import { errorForAnswer, errorFromThrown } from './errors.js';
 import { GoogleSession } from './session.js';
 import { busyFromEvents, chunks, freeBusyWindows, MAX_FREEBUSY_CALENDARS } from './freebusy.js';
-import { carriedFields, contentOf, googleEvent, keyOf, MARK, updateBody, utcOf, type Event } from './events.js';
+import { contentOf, googleEvent, keyOf, MARK, patchBody, utcOf, type Event } from './events.js';
 
 const PAGE_SIZE = 2500; // the most events.list allows (§6)
 /** Fewer writes than this at once go out one by one; more share a batch of up to `batchSize`. */
@@ -55,8 +55,6 @@ export class GoogleProvider implements CalendarProvider {
   private entries: CalendarEntry[] | undefined;
   private entriesAt = 0;
   private requests = 0;
-  /** Per event id: its etag when last read, and the fields a person added that an update keeps. */
-  private readonly carried = new Map<string, { etag: string; fields: Partial<Event> }>();
 
   constructor(private readonly settings: GoogleSettings) {
     this.origin = new URL(settings.apiRoot ?? GOOGLE_API).origin;
@@ -125,7 +123,6 @@ export class GoogleProvider implements CalendarProvider {
   }
 
   private remote(event: Event): RemoteEvent {
-    this.carried.set(event.id!, { etag: event.etag!, fields: carriedFields(event) });
     return { id: event.id!, etag: event.etag!, key: keyOf(event)!, content: contentOf(event, this.calendarZone), link: event.htmlLink ?? null };
   }
 
@@ -174,7 +171,6 @@ export class GoogleProvider implements CalendarProvider {
   private async getRaw(id: string): Promise<Event | null> {
     try {
       const event = await this.call(() => this.api.events.get({ calendarId: this.calendarId, eventId: id }, CALL), 'reading an event');
-      this.carried.set(event.id!, { etag: event.etag!, fields: carriedFields(event) });
       return event;
     } catch (error) {
       if (error instanceof RemoteNotFoundError) return null;
@@ -243,13 +239,12 @@ export class GoogleProvider implements CalendarProvider {
 
   async update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent> {
     await this.connect();
-    // Not read since it last changed (say, after a restart): read it, so guests and colours survive.
-    if (this.carried.get(id)?.etag !== etag) await this.getRaw(id);
-    const known = this.carried.get(id);
-    const body = updateBody(event, known?.fields);
+    // A PATCH of our fields only, conditional on the etag we hold: nothing is read first, and what
+    // a person added (guests, a colour, a video call) stays.
+    const body = patchBody(event);
     const path = `${this.eventsPath}/${encodeURIComponent(id)}`;
-    const saved = await this.write({ method: 'PUT', path, headers: { 'If-Match': etag }, body },
-      () => this.api.events.update({ calendarId: this.calendarId, eventId: id, requestBody: body }, { ...CALL, headers: { 'If-Match': etag } }),
+    const saved = await this.write({ method: 'PATCH', path, headers: { 'If-Match': etag }, body },
+      () => this.api.events.patch({ calendarId: this.calendarId, eventId: id, requestBody: body }, { ...CALL, headers: { 'If-Match': etag } }),
       'updating an event');
     return this.remote(saved!);
   }

@@ -114,9 +114,13 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
         remote = await call(() => ctx.provider.create(outgoing(op.event, sequenceOf())));
       } catch (error) {
         if (!(error instanceof RemoteConflictError) || !error.existing) throw error;
-        // The id was taken by our own event (an earlier answer was lost): make it match.
+        // The id was taken by our own event (an earlier answer was lost): make it match, unless it
+        // does already (the lost answer was this very write), which needs no second write.
         const existing = error.existing;
-        remote = await call(() => ctx.provider.update(existing.id, existing.etag, outgoing(op.event, sequenceOf())));
+        const wanted = outgoing(op.event, sequenceOf());
+        remote = contentHash(existing.content) === contentHash(ctx.provider.expectedContent(wanted))
+          ? existing
+          : await call(() => ctx.provider.update(existing.id, existing.etag, wanted));
       }
       recordWrite(ctx, base, op.event, remote, op.reason === 'recreate' ? 'recreate' : 'create');
       counts.created += 1;

@@ -224,16 +224,26 @@ test('an update keeps what a person added in Google Calendar (guests, colour), a
   fake.editAsUser(made.id, { colorId: '5', attendees: [{ email: 'partner@example.com' }] });
   const fresh = provider();
   const etag = fake.liveEvents()[0]!.etag;
+  fake.requests.length = 0;
   const moved = await fresh.update(made.id, etag, event('item_k:flight', '2025-06-15T16:00:00Z', '2025-06-15T21:30:00Z'));
+  // A PATCH of our fields with the etag we hold: nothing is read first.
+  expect(fake.requests.map((r) => r.method)).toEqual(['PATCH']);
   const stored = fake.liveEvents()[0]!;
   expect(stored).toMatchObject({ colorId: '5', attendees: [{ email: 'partner@example.com' }] });
   expect(stored.start.timeZone).toBe('America/Los_Angeles');
   expect(moved.content.start.utc).toBe('2025-06-15T16:00:00Z');
   // Known since that write: no read before the next update.
   fake.requests.length = 0;
-  await fresh.update(made.id, moved.etag, event('item_k:flight', '2025-06-15T17:00:00Z', '2025-06-15T22:30:00Z'));
-  expect(fake.requests.map((r) => r.method)).toEqual(['PUT']);
+  const later = await fresh.update(made.id, moved.etag, event('item_k:flight', '2025-06-15T17:00:00Z', '2025-06-15T22:30:00Z'));
+  expect(fake.requests.map((r) => r.method)).toEqual(['PATCH']);
   expect(fake.liveEvents()[0]!.colorId).toBe('5');
+  // Turning all-day clears the timed form (null in the PATCH), and a cleared location goes.
+  const allDay = event('item_k:flight', '2025-06-15T07:00:00Z', '2025-06-16T07:00:00Z', { allDay: true, location: null });
+  await fresh.update(made.id, later.etag, allDay);
+  const stored2 = fake.liveEvents()[0]!;
+  expect(stored2.start).toEqual({ date: '2025-06-15' });
+  expect(stored2.location).toBeUndefined();
+  expect(stored2.attendees).toEqual([{ email: 'partner@example.com' }]);
 });
 
 test('a token without a needed scope is a reconnect, not an error that stays pending', async () => {

@@ -93,6 +93,26 @@ function expectConverged(app: App): void {
 const tourEvent = (tourId: string) => fake.calendar().events.get(eventIdForKey(`${tourId}:activity`))!;
 const moveTour = { start: { dateTime: '2025-06-16T19:00:00Z', timeZone: 'America/New_York' }, end: { dateTime: '2025-06-16T20:00:00Z', timeZone: 'America/New_York' } };
 
+describe('a create whose answer was lost', () => {
+  test('is found by its id and, since it matches already, not written a second time', async () => {
+    const { app } = setup();
+    app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: '2025-06-16T10:00', location: 'Pier 83' } }, { path: 'a' });
+    // The answer of the first write (the POST) is lost, after the write took effect.
+    fake.beforeWrite = () => {
+      fake.loseNextAnswers(1);
+      fake.beforeWrite = null;
+    };
+    const before = fake.requests.length;
+    const [report] = await app.sync.sync();
+    expect(report).toMatchObject({ status: 'ok', counts: { created: 1, failed: 0 } });
+    const writes = fake.requests.slice(before).filter((r) => !r.path.startsWith('/token') && r.method !== 'GET').map((r) => r.method);
+    // The first POST took effect; its retry meets 409 and a read shows it is ours and as wanted: no PUT or PATCH.
+    expect(writes).toEqual(['POST', 'POST']);
+    expect(fake.liveEvents()).toHaveLength(1);
+    expectConverged(app);
+  });
+});
+
 describe('changes made in Google Calendar', () => {
   test('first sync writes every event; a quiet sync costs one request; one change costs two', async () => {
     const { app } = setup();
@@ -102,7 +122,11 @@ describe('changes made in Google Calendar', () => {
     expectConverged(app);
     expect((await app.sync.sync())[0]).toMatchObject({ requests: 1, counts: { unchanged: 6 } });
     app.trips.updateItem(undefined, tour.id, { changes: { location: 'Pier 84' } });
+    const before = fake.requests.filter((r) => !r.path.startsWith('/token')).length;
     expect((await app.sync.sync())[0]).toMatchObject({ requests: 2, counts: { updated: 1 } });
+    // Counted by the fake, not by tripcal: one incremental read and one PATCH, no read before the write.
+    const wire = fake.requests.filter((r) => !r.path.startsWith('/token')).slice(before);
+    expect(wire.map((r) => r.method)).toEqual(['GET', 'PATCH']);
     expectConverged(app);
   });
 
