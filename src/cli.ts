@@ -18,6 +18,12 @@ import { EXIT, reportError } from './cli/common.js';
 import { log } from './log.js';
 import { VERSION } from './version.js';
 
+// A .mcpb host (Claude Desktop) may pass an optional field the user left empty as the literal
+// `${user_config.NAME}` instead of "" (see mcpb/manifest.json): such a variable counts as unset.
+for (const [name, value] of Object.entries(process.env)) {
+  if (value !== undefined && /^\$\{user_config\.[^}]*\}$/.test(value)) delete process.env[name];
+}
+
 const program = new Command('tripcal')
   .description('Travel itineraries in SQLite, kept in step with your calendars; an MCP server for AI assistants.')
   .option('--config <file>', 'config file (default: $XDG_CONFIG_HOME/tripcal/config.yaml, else ~/.config/tripcal/config.yaml, when it exists; else built-in defaults)')
