@@ -1,20 +1,8 @@
 #!/usr/bin/env node
-// The tripcal command line. Each command lives in src/cli/<name>.ts.
+// The tripcal command line. Each command lives in src/cli/<name>.ts and is loaded only when it
+// runs, so `tripcal --version` or `--help` load no database, MCP or calendar code.
 import { Command, Option } from 'commander';
-import { authCalDavCommand } from './cli/auth.js';
-import { authGoogleCommand } from './cli/auth-google.js';
-import { authOutlookCommand } from './cli/auth-outlook.js';
-import { authResetCommand } from './cli/auth-reset.js';
-import { backupCommand } from './cli/backup.js';
-import { restoreCommand } from './cli/restore.js';
-import { daemonCommand } from './cli/daemon.js';
-import { doctorCommand } from './cli/doctor.js';
-import { exportCommand } from './cli/export.js';
-import { importCommand } from './cli/import.js';
-import { listCommand } from './cli/list.js';
-import { serve } from './cli/serve.js';
-import { syncCommand } from './cli/sync.js';
-import { EXIT, reportError } from './cli/common.js';
+import { EXIT, reportError } from './cli/exit.js';
 import { log } from './log.js';
 import { VERSION } from './version.js';
 
@@ -59,7 +47,7 @@ program
   .description('run the MCP server over stdio (for Claude Desktop and other MCP clients)')
   .action(run(async (_opts, cmd: Command) => {
     keepServing();
-    await serve(cmd.optsWithGlobals());
+    await (await import('./cli/serve.js')).serve(cmd.optsWithGlobals());
   }));
 
 program
@@ -67,7 +55,7 @@ program
   .description('run all day: background sync on the schedule, MCP over HTTP, the .ics feeds over HTTP, /healthz')
   .action(run(async (_opts, cmd: Command) => {
     keepServing();
-    await daemonCommand(cmd.optsWithGlobals());
+    await (await import('./cli/daemon.js')).daemonCommand(cmd.optsWithGlobals());
   }));
 
 program
@@ -77,7 +65,7 @@ program
   .option('--all', 'every trip of the user (what the feed holds)')
   .option('-o, --output <file>', 'write to this file instead of stdout')
   .option('--user <id>', 'whose trips (default: the configured default user)')
-  .action(run(async (tripId: string | undefined, _opts, cmd: Command) => exportCommand(tripId, cmd.optsWithGlobals())));
+  .action(run(async (tripId: string | undefined, _opts, cmd: Command) => (await import('./cli/export.js')).exportCommand(tripId, cmd.optsWithGlobals())));
 
 program
   .command('import')
@@ -85,7 +73,7 @@ program
   .argument('<file>', 'the .json, .html, .eml or .ics file')
   .option('--trip <id>', 'trip to import into (default: by the events\' dates)')
   .option('--user <id>', 'whose trips (default: the configured default user)')
-  .action(run(async (file: string, _opts, cmd: Command) => importCommand(file, cmd.optsWithGlobals())));
+  .action(run(async (file: string, _opts, cmd: Command) => (await import('./cli/import.js')).importCommand(file, cmd.optsWithGlobals())));
 
 program
   .command('sync')
@@ -96,14 +84,14 @@ program
   .option('--recreate', 'put back events that were deleted in the calendar')
   .addOption(new Option('--resolve <side>', 'settle flagged conflicts').choices(['model', 'remote']))
   .option('--allow-mass-delete', 'go ahead even if many events would be deleted at once')
-  .action(run(async (_opts, cmd: Command) => syncCommand(cmd.optsWithGlobals())));
+  .action(run(async (_opts, cmd: Command) => (await import('./cli/sync.js')).syncCommand(cmd.optsWithGlobals())));
 
 const auth = program.command('auth').description('store credentials for a calendar account, encrypted');
 auth
   .command('caldav')
   .description('check a CalDAV password and store it in the vault (prompted, or read from stdin)')
   .argument('<account>', 'the account\'s name in the configuration')
-  .action(run(async (account: string, _opts, cmd: Command) => authCalDavCommand(account, cmd.optsWithGlobals())));
+  .action(run(async (account: string, _opts, cmd: Command) => (await import('./cli/auth.js')).authCalDavCommand(account, cmd.optsWithGlobals())));
 auth
   .command('google')
   .description('connect a Google account: prints a URL to open, and finishes by itself when the browser comes back to 127.0.0.1')
@@ -111,14 +99,14 @@ auth
   .option('--user <id>', 'whose calendar (default: the configured default user)')
   .option('--port <n>', 'the loopback port for the redirect (default: a free one)')
   .option('--calendar <name>', 'where trips go: primary (default), a calendar id, or a name to find or make (accounts not in the config file)')
-  .action(run(async (account: string | undefined, _opts, cmd: Command) => authGoogleCommand(account, cmd.optsWithGlobals())));
+  .action(run(async (account: string | undefined, _opts, cmd: Command) => (await import('./cli/auth-google.js')).authGoogleCommand(account, cmd.optsWithGlobals())));
 auth
   .command('outlook')
   .description('connect an Outlook / Microsoft 365 account with a code: open the page shown on any device, type the code, sign in (works on a server)')
   .argument('[account]', 'the account\'s name (default: the user\'s Outlook account in the configuration, else "outlook")')
   .option('--user <id>', 'whose calendar (default: the configured default user)')
   .option('--calendar <name>', 'where trips go: primary (the default calendar), a calendar id, or a name to find or make (accounts not in the config file)')
-  .action(run(async (account: string | undefined, _opts, cmd: Command) => authOutlookCommand(account, cmd.optsWithGlobals())));
+  .action(run(async (account: string | undefined, _opts, cmd: Command) => (await import('./cli/auth-outlook.js')).authOutlookCommand(account, cmd.optsWithGlobals())));
 
 auth
   .command('reset')
@@ -126,14 +114,14 @@ auth
   .argument('[account]', 'the account whose password or tokens to delete')
   .option('--all', 'every secret in the data directory: all accounts\' credentials and the feed links')
   .option('--yes', 'with --all: go ahead (without it, says what would be deleted)')
-  .action(run(async (account: string | undefined, _opts, cmd: Command) => authResetCommand(account, cmd.optsWithGlobals())));
+  .action(run(async (account: string | undefined, _opts, cmd: Command) => (await import('./cli/auth-reset.js')).authResetCommand(account, cmd.optsWithGlobals())));
 
 program
   .command('list')
   .description('list trips with their ids and dates')
   .option('--user <id>', 'whose trips (default: the configured default user)')
   .option('--json', 'print JSON')
-  .action(run(async (_opts, cmd: Command) => listCommand(cmd.optsWithGlobals())));
+  .action(run(async (_opts, cmd: Command) => (await import('./cli/list.js')).listCommand(cmd.optsWithGlobals())));
 
 program
   .command('backup')
@@ -141,7 +129,7 @@ program
   .argument('<file>', 'where to write the copy (a SQLite database, mode 0600)')
   .option('--with-key', 'also write the vault key to FILE.vault-key (anyone with both can read the calendar credentials)')
   .option('--force', 'replace FILE if it exists')
-  .action(run(async (file: string, _opts, cmd: Command) => backupCommand(file, cmd.optsWithGlobals())));
+  .action(run(async (file: string, _opts, cmd: Command) => (await import('./cli/backup.js')).backupCommand(file, cmd.optsWithGlobals())));
 
 program
   .command('restore')
@@ -150,13 +138,13 @@ program
   .option('--key <file>', 'the vault key the backup\'s secrets were encrypted with (FILE.vault-key, or an old vault.key)')
   .option('--force', 'replace the model that is there (kept as tripcal.db.before-restore-…)')
   .option('--drop-secrets', 'restore without the backup\'s secrets when its key is lost (connect the accounts again)')
-  .action(run(async (file: string, _opts, cmd: Command) => restoreCommand(file, cmd.optsWithGlobals())));
+  .action(run(async (file: string, _opts, cmd: Command) => (await import('./cli/restore.js')).restoreCommand(file, cmd.optsWithGlobals())));
 
 program
   .command('doctor')
   .description('show the configuration, data directory, database and feeds tripcal uses')
   .option('--json', 'print JSON')
-  .action(run(async (_opts, cmd: Command) => doctorCommand(cmd.optsWithGlobals())));
+  .action(run(async (_opts, cmd: Command) => (await import('./cli/doctor.js')).doctorCommand(cmd.optsWithGlobals())));
 
 try {
   if (process.argv.length <= 2) {
