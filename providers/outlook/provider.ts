@@ -35,6 +35,8 @@ const GRAPH = 'https://graph.microsoft.com/';
 const PAGE_SIZE = 100;
 const MIN_BATCH = 3;
 const MAX_BATCH = 20; // §7
+/** The mailbox's default calendar, which needs no id. */
+const PRIMARY = 'primary';
 
 const EXPAND = `singleValueExtendedProperties($filter=id eq '${KEY_PROPERTY}')`;
 const FILTER = `singleValueExtendedProperties/Any(ep: ep/id eq '${MARK_PROPERTY}' and ep/value eq '1')`;
@@ -129,16 +131,22 @@ export class OutlookProvider implements CalendarProvider {
     return sameOrigin(link, this.settings.graphUrl ?? GRAPH);
   }
 
+  /** The default calendar is addressed as `/me/calendar` (§1), so using it costs no lookup. */
   private get calendarPath(): string {
-    return `/me/calendars/${encodeURIComponent(this.calendarId)}`;
+    return this.calendarId === PRIMARY ? '/me/calendar' : `/me/calendars/${encodeURIComponent(this.calendarId)}`;
+  }
+
+  /** Where a delta chain of the calendar starts: `/me/calendarView/delta` tracks the default one (§3). */
+  private get deltaRoot(): string {
+    return this.calendarId === PRIMARY ? '/me' : this.calendarPath;
   }
 
   async connect(): Promise<void> {
     if (this.calendarId) return;
     const wanted = this.settings.calendar;
     if (wanted === 'primary') {
-      const cal = await this.call('reading the default calendar', (c) => c.api('/me/calendar').get()) as GraphEvent;
-      this.calendarId = cal.id;
+      // No request: a no-change sync from a fresh process is its one delta read.
+      this.calendarId = PRIMARY;
       return;
     }
     const all = await this.calendarList();
@@ -193,7 +201,7 @@ export class OutlookProvider implements CalendarProvider {
   private async fullListing(knownEtag?: (id: string) => string | undefined): Promise<Listing> {
     const at = Date.now();
     // The delta round first: whatever changes while the filter pages are read comes in the next round.
-    const link = await this.deltaRound(initialDelta(this.calendarPath, at), () => undefined);
+    const link = await this.deltaRound(initialDelta(this.deltaRoot, at), () => undefined);
     const listing: Listing = { changed: [], unchanged: [], removed: [], full: true, cursor: JSON.stringify({ link, at } satisfies Cursor), requests: 0 };
     await this.ownEvents(listing, knownEtag);
     return listing;
@@ -377,7 +385,7 @@ export class OutlookProvider implements CalendarProvider {
   async listCalendars(): Promise<CalendarInfo[]> {
     await this.connect();
     return (await this.calendarList()).map((c) => ({
-      id: c.id, name: c.name, writable: c.canEdit !== false, selected: c.id === this.calendarId,
+      id: c.id, name: c.name, writable: c.canEdit !== false, selected: this.calendarId === PRIMARY ? c.isDefaultCalendar === true : c.id === this.calendarId,
       accessRole: c.canEdit === false ? 'reader' : 'owner', primary: c.isDefaultCalendar === true,
     }));
   }

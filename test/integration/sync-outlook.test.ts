@@ -114,6 +114,21 @@ describe('changes made in Outlook', () => {
     expect(eventOf(tour.id).location.displayName).toBe('Pier 84');
   });
 
+  test('a quiet sync from a fresh process is one request on the wire, and that is what it reports', async () => {
+    const { app, dir, config } = await setup();
+    fillTrip(app);
+    await app.sync.sync();
+    await app.close();
+    const fresh = openApp({ dataDir: dir, configPath: config });
+    apps.push(fresh);
+    const before = fake.requests.length;
+    const [quiet] = await fresh.sync.sync();
+    // Counted by the fake: the default calendar needs no lookup, so only the delta read goes out.
+    const wire = fake.requests.slice(before).filter((r) => !r.part);
+    expect(wire.map((r) => `${r.method} ${r.path}`)).toEqual([expect.stringMatching(/^GET \/me\/calendars\/[^/]+\/calendarView\/delta$|^GET \/me\/calendarView\/delta$/)]);
+    expect(quiet).toMatchObject({ status: 'ok', requests: 1, counts: { unchanged: 6 } });
+  });
+
   test('stays are free all-day events in their own zone; a second sync changes nothing', async () => {
     const { app } = await setup();
     fillTrip(app);
