@@ -15,6 +15,7 @@ import { startGoogleFake, type GoogleFake } from '../support/google-fake.js';
 import { flight } from '../support/items.js';
 import { syncKilledAfterWrite } from '../support/kill.js';
 import { tempDir } from '../support/mcp.js';
+import { Duration } from 'luxon';
 
 let fake: GoogleFake;
 const apps: App[] = [];
@@ -92,6 +93,36 @@ function expectConverged(app: App): void {
 
 const tourEvent = (tourId: string) => fake.calendar().events.get(eventIdForKey(`${tourId}:activity`))!;
 const moveTour = { start: { dateTime: '2025-06-16T19:00:00Z', timeZone: 'America/New_York' }, end: { dateTime: '2025-06-16T20:00:00Z', timeZone: 'America/New_York' } };
+
+describe('a shifted trip', () => {
+  test('58 moved events go out in batches with no reads, also from a fresh process: at most 4 requests and 60 quota units', async () => {
+    const { app: writer, dir, config } = setup();
+    let app = writer;
+    const first = app.trips.addItem(undefined, { kind: 'stay', details: { name: 'Hotel 0', check_in: '2025-07-01', check_out: '2025-07-02' } }, { path: 's' });
+    for (let i = 1; i < 29; i += 1) {
+      const day = String(1 + i).padStart(2, '0');
+      app.trips.addItem(undefined, { kind: 'stay', details: { name: `Hotel ${i}`, check_in: `2025-07-${day}`, check_out: `2025-07-${day}T23:00` } }, { path: 's', tripId: first.trip.id });
+    }
+    const [made] = await app.sync.sync();
+    expect(made).toMatchObject({ status: 'ok', counts: { created: 58 } });
+    // The shift syncs from another process (the CLI after the daemon, say): it has read no event.
+    await app.close();
+    app = openApp({ dataDir: dir, configPath: config });
+    apps.push(app);
+    app.trips.shiftTrip(undefined, first.trip.id, Duration.fromISO('P1D'));
+    const before = fake.requests.length;
+    const [shifted] = await app.sync.sync();
+    expect(shifted).toMatchObject({ status: 'ok', counts: { updated: 58, failed: 0 } });
+    const seen = fake.requests.slice(before).filter((r) => !r.path.startsWith('/token'));
+    const wire = seen.filter((r) => !r.part);
+    const units = seen.filter((r) => r.part || r.path !== '/batch/calendar/v3');
+    process.stderr.write(`shift_trip of 58 events: ${wire.length} requests, ${units.length} quota units\n`);
+    expect(wire.length).toBeLessThanOrEqual(4);
+    expect(units.length).toBeLessThanOrEqual(60);
+    expect(seen.filter((r) => r.part && r.method === 'GET')).toEqual([]);
+    expectConverged(app);
+  });
+});
 
 describe('a create whose answer was lost', () => {
   test('is found by its id and, since it matches already, not written a second time', async () => {
