@@ -1,4 +1,4 @@
-// CalDAV through tsdav (rules: ../shared/reference/caldav.md). Deterministic href per key with
+// CalDAV through tsdav (rules: docs/reference/caldav.md). Deterministic href per key with
 // If-None-Match: * on create, If-Match on update and delete, RFC 6578 sync-collection for
 // incremental listing (with the gaps tsdav leaves closed here: an invalid token falls back to a
 // full listing, a 507 truncation continues from the returned token, hrefs need not end in .ics)

@@ -1,4 +1,4 @@
-// Google's answers mapped to the provider errors (reference: ../shared/reference/google-calendar-v3.md §1, §3, §9).
+// Google's answers mapped to the provider errors (reference: docs/reference/google-calendar-v3.md §1, §3, §9).
 // Calendar errors are `{error: {code, message, errors: [{domain, reason, message}]}}`; the OAuth
 // token endpoint answers RFC 6749 §5.2 `{error: "invalid_grant", error_description}`.
 import { networkCause, retryAfterMs } from '../http.js';

@@ -1,4 +1,4 @@
-// Google Calendar v3 through googleapis (rules: ../shared/reference/google-calendar-v3.md).
+// Google Calendar v3 through googleapis (rules: docs/reference/google-calendar-v3.md).
 // - Event ids are chosen by us from the key (base32hex, §4), so a create repeated after a lost
 //   answer gets 409 and the event is read back, never made twice; an id whose event the user
 //   deleted (still there as `cancelled`, §4) is brought back with a conditional update.

@@ -1,4 +1,4 @@
-// Graph's answers mapped to the provider errors (reference ../shared/reference/microsoft-graph-calendar.md
+// Graph's answers mapped to the provider errors (reference docs/reference/microsoft-graph-calendar.md
 // §3.6, §5, §6, §8): branch on error.code, never on the message.
 import { networkCause, retryAfterMs } from '../http.js';
 import {

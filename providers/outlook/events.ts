@@ -1,4 +1,4 @@
-// Our events as Microsoft Graph stores them (reference ../shared/reference/microsoft-graph-calendar.md
+// Our events as Microsoft Graph stores them (reference docs/reference/microsoft-graph-calendar.md
 // §2): wall time plus an explicit IANA zone on the way out, UTC on the way back (every read sends
 // `Prefer: outlook.timezone="UTC"`, so nothing depends on the mailbox's zone), all-day events as
 // midnight to midnight in their own zone, one reminder, busy or free, and our key in a

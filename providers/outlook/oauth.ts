@@ -1,5 +1,5 @@
 // Connecting an Outlook / Microsoft 365 account through @azure/msal-node (reference
-// ../shared/reference/microsoft-graph-calendar.md §9):
+// docs/reference/microsoft-graph-calendar.md §9):
 // - authorization code + PKCE (S256) around the same single-use, expiring, hashed `state` as
 //   Google (states.ts), for authorize_calendar / handle_auth_callback;
 // - the device-code flow (RFC 8628) for `tripcal auth outlook` on a machine without a browser.

@@ -1,5 +1,5 @@
 // Outlook / Microsoft 365 through Microsoft Graph with @microsoft/microsoft-graph-client (rules:
-// ../shared/reference/microsoft-graph-calendar.md).
+// docs/reference/microsoft-graph-calendar.md).
 // - Graph picks event ids, so a create carries a `transactionId` (§2): the same create repeated
 //   (our retry, or the answer lost) gives back the first event instead of a second one. It comes
 //   from the key and this create's attempt, so an event the user deleted can be made again.

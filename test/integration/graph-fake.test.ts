@@ -1,5 +1,5 @@
 // The Graph fake itself, through plain fetch: it must refuse what Microsoft Graph and the identity
-// platform refuse (../shared/reference/microsoft-graph-calendar.md §1–§9), or the Outlook provider
+// platform refuse (docs/reference/microsoft-graph-calendar.md §1–§9), or the Outlook provider
 // tests would prove nothing (issue 17).
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';

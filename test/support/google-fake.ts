@@ -1,7 +1,7 @@
 // A loopback fake of Google Calendar v3 and Google's OAuth endpoints, for the real googleapis /
 // google-auth-library clients. No emulator exists, so this one enforces what the real service
 // does, each rule citing the public reference it comes from (keys as in
-// ../shared/reference/google-calendar-v3.md §0):
+// docs/reference/google-calendar-v3.md §0):
 //   ERR   developers.google.com/workspace/calendar/api/guides/errors
 //   SYNC  …/guides/sync          VER  …/guides/version-resources     BATCH …/guides/batch
 //   XP    …/guides/extended-properties    DISC  the discovery text in googleapis calendar/v3

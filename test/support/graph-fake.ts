@@ -2,7 +2,7 @@
 // identity platform's v2.0 endpoints (auth code + PKCE, refresh, device code), for the real
 // @microsoft/microsoft-graph-client and @azure/msal-node. HTTPS because graph-client drops the
 // Authorization header on plain http (reference §10); the test CA is trusted through
-// NODE_EXTRA_CA_CERTS (vitest.config.ts). Rules cite ../shared/reference/microsoft-graph-calendar.md
+// NODE_EXTRA_CA_CERTS (vitest.config.ts). Rules cite docs/reference/microsoft-graph-calendar.md
 // (§n) and the public pages it quotes:
 //   EVENT  learn.microsoft.com/graph/api/resources/event          DELTA  …/graph/delta-query-events
 //   XP     …/graph/api/singlevaluelegacyextendedproperty-get       BATCH  …/graph/json-batching
