@@ -1,6 +1,6 @@
 // What a provider's OAuth sign-in (authorization code + PKCE, around a single-use state) needs
 // from tripcal, as interfaces, so the sign-in lives in the provider's folder: where states are
-// kept (hashed, verifier sealed), where secrets go, and how a connected account is recorded.
+// kept (hashed, verifier sealed) and where secrets go. Recording the connected account is tripcal's.
 import { InputError } from '../core/errors.js';
 
 /** A sign-in state once taken (checked and used up): what the flow was started for. */
@@ -20,15 +20,9 @@ export interface SignInStates {
   take(userId: string, state: string): TakenSignIn;
 }
 
-/** Records an account connected by sign-in (not in the config file), with the settings it was made with. */
-export interface AccountRecorder {
-  connectAccount(name: string, userId: string, provider: string, settings: Record<string, unknown>, at: string): void;
-}
-
 /** What a sign-in needs from tripcal. */
 export interface SignInDeps {
   states: SignInStates;
-  recorder: AccountRecorder;
   secrets: import('./descriptor.js').SecretStore;
 }
 
@@ -59,8 +53,6 @@ export interface OAuthConnector {
   start(userId: string, account: string, calendar: string, redirectUri: string): Promise<{ authUrl: string; state: string; expiresAt: string }>;
   /** Checks the state, trades the code, keeps the credentials; an OAuthError when any of it is refused. */
   finish(userId: string, code: string, state: string): Promise<{ account: string; calendar: string }>;
-  /** Makes the account exist: a configured one as it is, else one recorded as connected. */
-  remember(done: { account: string; calendar: string }, userId: string, configured: boolean, at: string): void;
 }
 
 /** https, or http on loopback: where an OAuth redirect may go. */

@@ -5,7 +5,7 @@
 import type { OAuth2Client } from 'google-auth-library';
 import { InputError, OAuthError } from '../../core/errors.js';
 import type { SecretStore } from '../descriptor.js';
-import type { AccountRecorder, SignInStates } from '../oauth.js';
+import type { SignInStates } from '../oauth.js';
 import { redirectUriOf } from '../oauth.js';
 import { googleClient, googleTokensSecret } from './index.js';
 import type { GoogleClientConfig, GoogleTokens } from './settings.js';
@@ -66,7 +66,6 @@ export interface Finished {
 export class GoogleConnector {
   constructor(
     private readonly states: SignInStates,
-    private readonly links: AccountRecorder,
     private readonly vault: SecretStore,
     private readonly google: GoogleClientConfig,
   ) {}
@@ -141,8 +140,4 @@ export class GoogleConnector {
     return { account: row.account, calendar: row.calendar, tokens: stored, grantedScopes: granted };
   }
 
-  /** Makes the account exist: a configured one as it is, else one recorded as connected. */
-  remember(done: Finished, userId: string, configured: boolean, at: string): void {
-    if (!configured) this.links.connectAccount(done.account, userId, 'google', { calendar: done.calendar }, at);
-  }
 }

@@ -67,7 +67,7 @@ export const outlook: ProviderDescriptor<OutlookAccount, OutlookSettings, { outl
       { what: 'the redirect URI (or pass redirect_uri)', key: 'redirect_uri', env: 'MS_REDIRECT_URI', present: redirectGiven || Boolean(o.redirect_uri) },
     ],
   },
-  signIn: (deps, clients) => new OutlookConnector(deps.states, deps.recorder, deps.secrets, clients.outlook),
+  signIn: (deps, clients) => new OutlookConnector(deps.states, deps.secrets, clients.outlook),
   async create(settings) {
     const { OutlookProvider } = await import('./provider.js');
     return new OutlookProvider(settings);

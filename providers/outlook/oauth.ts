@@ -7,7 +7,7 @@
 import type { AuthenticationResult } from '@azure/msal-node';
 import { InputError, OAuthError } from '../../core/errors.js';
 import type { SecretStore } from '../descriptor.js';
-import type { AccountRecorder, SignInStates } from '../oauth.js';
+import type { SignInStates } from '../oauth.js';
 import { redirectUriOf } from '../oauth.js';
 import { outlookCacheSecret, outlookClient } from './index.js';
 import { cachePlugin, msalClient, msalReason, OUTLOOK_SCOPES } from './session.js';
@@ -55,7 +55,6 @@ function refused(error: unknown, field: string): OAuthError {
 export class OutlookConnector {
   constructor(
     private readonly states: SignInStates,
-    private readonly links: AccountRecorder,
     private readonly vault: SecretStore,
     private readonly outlook: OutlookClientConfig,
   ) {}
@@ -125,8 +124,4 @@ export class OutlookConnector {
     return { account, calendar, username: result.account?.username ?? null };
   }
 
-  /** Makes the account exist: a configured one as it is, else one recorded as connected. */
-  remember(done: OutlookFinished, userId: string, configured: boolean, at: string): void {
-    if (!configured) this.links.connectAccount(done.account, userId, 'outlook', { calendar: done.calendar }, at);
-  }
 }

@@ -23,7 +23,7 @@ export interface TargetAccount {
 
 /** What a provider's sign-in needs from this app: its states, the account rows, the vault. */
 function signInDeps(app: App): SignInDeps {
-  return { states: states(app), recorder: app.sync.links, secrets: app.vault };
+  return { states: states(app), secrets: app.vault };
 }
 
 /** The authorization-code sign-in of an OAuth provider (authorize_calendar, handle_auth_callback). */
@@ -34,11 +34,11 @@ export function connectorFor(app: App, provider: OAuthProvider): OAuthConnector 
 }
 
 export function connector(app: App): GoogleConnector {
-  return new GoogleConnector(states(app), app.sync.links, app.vault, app.config.google);
+  return new GoogleConnector(states(app), app.vault, app.config.google);
 }
 
 export function outlookConnector(app: App): OutlookConnector {
-  return new OutlookConnector(states(app), app.sync.links, app.vault, app.config.outlook);
+  return new OutlookConnector(states(app), app.vault, app.config.outlook);
 }
 
 export function googleAccountFor(app: App, userId: string, name?: string, calendar?: string): TargetAccount {
@@ -85,9 +85,7 @@ export interface Connected {
 
 /** After an Outlook sign-in (code or device code): the account exists, its calendars, a first sync. */
 export async function finishOutlook(app: App, userId: string, done: OutlookFinished): Promise<Connected> {
-  const configured = app.config.accounts.some((a) => a.name === done.account);
-  outlookConnector(app).remember(done, userId, configured, new Date().toISOString());
-  return connected(app, userId, 'outlook', done.account);
+  return connected(app, userId, 'outlook', done);
 }
 
 function states(app: App): OAuthStates {
@@ -107,13 +105,17 @@ export function abandonAuthorization(app: App, state: string): void {
 export async function finishAuthorization(app: App, userId: string, code: string, state: string): Promise<Connected> {
   const provider = (pendingAuthorization(app, state)?.provider ?? 'google') as OAuthProvider;
   const flow = connectorFor(app, provider);
-  const done = await flow.finish(userId, code, state);
-  flow.remember(done, userId, app.config.accounts.some((a) => a.name === done.account), new Date().toISOString());
-  return connected(app, userId, provider, done.account);
+  return connected(app, userId, provider, await flow.finish(userId, code, state));
 }
 
-async function connected(app: App, userId: string, provider: OAuthProvider, account: string): Promise<Connected> {
-  const done = { account };
+/**
+ * After a sign-in was kept: the account exists (a configured one as it is, else recorded as
+ * connected, with the calendar it was made for), its calendars are listed, and the trips sync.
+ */
+async function connected(app: App, userId: string, provider: OAuthProvider, done: { account: string; calendar: string }): Promise<Connected> {
+  if (!app.config.accounts.some((a) => a.name === done.account)) {
+    app.sync.links.connectAccount(done.account, userId, provider, { calendar: done.calendar }, new Date().toISOString());
+  }
   app.sync.reconnect(done.account);
   let calendars: CalendarInfo[] = [];
   let calendarsError: string | null = null;
