@@ -16,6 +16,7 @@ import { flight } from '../support/items.js';
 import { syncKilledAfterWrite } from '../support/kill.js';
 import { tempDir } from '../support/mcp.js';
 import { Duration } from 'luxon';
+import { syncUntilSettled } from '../support/app.js';
 
 let fake: GoogleFake;
 const apps: App[] = [];
@@ -349,12 +350,7 @@ describe('faults', () => {
     };
     fake.loseNextAnswers(2);
     const faultsBefore = fake.faultsServed;
-    let runs = 0;
-    let last;
-    do {
-      [last] = await app.sync.sync();
-      runs += 1;
-    } while ((last!.status !== 'ok' || last!.counts.created + last!.counts.updated > 0) && runs < 12);
+    await syncUntilSettled(app);
     fake.randomFaults = null;
     expect(fake.faultsServed - faultsBefore).toBeGreaterThan(4);
     const [final] = await app.sync.sync();
@@ -373,14 +369,9 @@ describe('faults', () => {
     fake.resetQuota();
     const refusedBefore = fake.quotaRefusals;
     try {
-      let runs = 0;
-      let last;
-      do {
-        [last] = await app.sync.sync();
-        runs += 1;
-      } while ((last!.status !== 'ok' || last!.counts.created + last!.counts.updated > 0) && runs < 12);
+      const last = await syncUntilSettled(app);
       expect(fake.quotaRefusals - refusedBefore).toBeGreaterThan(0);
-      expect(last!.status).toBe('ok');
+      expect(last.status).toBe('ok');
     } finally {
       fake.quota = saved;
       fake.resetQuota();

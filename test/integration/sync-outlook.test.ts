@@ -15,6 +15,7 @@ import { flight } from '../support/items.js';
 import { syncKilledAfterWrite } from '../support/kill.js';
 import { tempDir } from '../support/mcp.js';
 import { signIn } from '../support/outlook.js';
+import { syncUntilSettled } from '../support/app.js';
 
 // Delta follows a window around today (§3.1): trips next year are always inside it.
 const Y = new Date().getUTCFullYear() + 1;
@@ -253,12 +254,7 @@ describe('faults', () => {
     fake.randomFaults = { rate: 0.2, random, faults: [{ status: 429, retryAfter: '0' }, { status: 503, retryAfter: '0' }, { status: 504 }, { status: 500 }] };
     fake.loseNextAnswers(2);
     const faultsBefore = fake.faultsServed;
-    let runs = 0;
-    let last;
-    do {
-      [last] = await app.sync.sync();
-      runs += 1;
-    } while ((last!.status !== 'ok' || last!.counts.created + last!.counts.updated > 0) && runs < 12);
+    await syncUntilSettled(app);
     fake.randomFaults = null;
     expect(fake.faultsServed - faultsBefore).toBeGreaterThan(4);
     const [final] = await app.sync.sync();
