@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, expect, test } from 'vitest';
 import type { App } from '../../src/app.js';
 import { FeedServer } from '../../src/daemon/feeds.js';
-import { DaemonHttp, health } from '../../src/daemon/http.js';
+import { DaemonHttp, health, type HttpOptions } from '../../src/daemon/http.js';
 import { testApp } from '../support/app.js';
 import { connectHttp, startDaemonProcess, type RunningDaemon } from '../support/daemon.js';
 import { structured, tempDir } from '../support/mcp.js';
@@ -90,12 +90,17 @@ test('600 sequential and 300 concurrent sessions under a 128 MB heap: alive, bou
   await d.stop();
 }, 180_000);
 
-test('over the limit with every session busy: 503, Retry-After, a JSON-RPC error; room again once one is idle', async () => {
+/** The daemon's HTTP side in this process, on a free loopback port, over a fresh app; its /mcp URL. */
+async function startHttp(limits: Pick<HttpOptions, 'maxSessions' | 'idleMs'>): Promise<string> {
   app = testApp();
   const a = app;
-  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0, loopback: true }, token: undefined, allowedOrigins: [], feeds: new FeedServer(a), health: () => health(a), maxSessions: 1 });
+  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0, loopback: true }, token: undefined, allowedOrigins: [], feeds: new FeedServer(a), health: () => health(a), ...limits });
   await http.start();
-  const url = `${http.baseUrl}/mcp`;
+  return `${http.baseUrl}/mcp`;
+}
+
+test('over the limit with every session busy: 503, Retry-After, a JSON-RPC error; room again once one is idle', async () => {
+  const url = await startHttp({ maxSessions: 1 });
   const first = await initialize(url, 1);
   expect(first.status).toBe(200);
   // A request of the first session still in flight (its body not sent yet): the session is busy.
@@ -122,11 +127,7 @@ test('over the limit with every session busy: 503, Retry-After, a JSON-RPC error
 });
 
 test('an idle session is closed after http.session_idle_minutes', async () => {
-  app = testApp();
-  const a = app;
-  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0, loopback: true }, token: undefined, allowedOrigins: [], feeds: new FeedServer(a), health: () => health(a), idleMs: 300 });
-  await http.start();
-  const url = `${http.baseUrl}/mcp`;
+  const url = await startHttp({ idleMs: 300 });
   const r = await initialize(url, 1);
   expect(http.sessionCount).toBe(1);
   await new Promise((res) => setTimeout(res, 1000));
