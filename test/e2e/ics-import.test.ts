@@ -78,15 +78,16 @@ describe('floating times (no TZID, no Z)', () => {
   });
 });
 
-describe('TZID times', () => {
-  let server: Connected;
-  beforeAll(async () => {
-    server = await serverUnder('Pacific/Chatham');
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+/** One server on a Chatham host for the TZID and hostile-file tests. */
+let server: Connected;
+beforeAll(async () => {
+  server = await serverUnder('Pacific/Chatham');
+});
+afterAll(async () => {
+  await server?.close();
+});
 
+describe('TZID times', () => {
   test('a wall time in the repeated hour is its first occurrence (RFC 5545 §3.3.5)', async () => {
     const ics = calendar(vevent('rep@test', 'DTSTART;TZID=America/New_York:20261101T013000', 'DTEND;TZID=America/New_York:20261101T020000', 'SUMMARY:Late show'));
     const out = structured(await server.call('import_ics', { ics }));
@@ -101,14 +102,6 @@ describe('TZID times', () => {
 });
 
 describe('bad and hostile files', () => {
-  let server: Connected;
-  beforeAll(async () => {
-    server = await serverUnder('Pacific/Chatham');
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
   const MIXED = calendar(
     vevent('good@test', 'DTSTART:20260601T080000Z', 'DTEND:20260601T090000Z', 'SUMMARY:Good'),
     vevent('bad-start@test', 'DTSTART:garbage', 'SUMMARY:Bad start'),
