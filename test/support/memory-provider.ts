@@ -5,7 +5,7 @@ import {
   RemoteConflictError, RemoteNotFoundError, TransientError, type CalendarInfo, type CalendarProvider, type EventContent, type Listing,
   type OutgoingEvent, type RemoteEvent,
 } from '../../providers/types.js';
-import { localIso } from '../../core/tz/zones.js';
+import { DateTime } from 'luxon';
 
 export interface StoredObject {
   id: string;
@@ -80,9 +80,10 @@ export class MemoryCalendar {
   provider(): CalendarProvider {
     const cal = this;
     const remote = (o: StoredObject): RemoteEvent => ({ id: o.id, etag: o.etag, key: o.key!, content: structuredClone(o.content), link: `mem:${o.id}` });
-    // As every real provider reads one back: an all-day event is its local dates, at UTC midnight.
+    // As every real provider reads one back: an all-day event is its local dates, at UTC midnight
+    // (dates read with luxon, not with tripcal's own zone code).
     const time = (e: OutgoingEvent, t: { utc: string; zone: string }) => (e.allDay
-      ? { utc: `${localIso(Date.parse(t.utc), t.zone).slice(0, 10)}T00:00:00Z`, zone: 'UTC' }
+      ? { utc: `${DateTime.fromMillis(Date.parse(t.utc), { zone: t.zone }).toISODate()}T00:00:00Z`, zone: 'UTC' }
       : { ...t });
     const contentOf = (e: OutgoingEvent): EventContent => ({
       summary: e.summary, description: e.description, location: e.location, allDay: e.allDay,
