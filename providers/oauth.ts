@@ -24,6 +24,8 @@ export interface SignInStates {
 export interface SignInDeps {
   states: SignInStates;
   secrets: import('./descriptor.js').SecretStore;
+  /** How the person starts over when a sign-in is refused ("start again with authorize_calendar"). */
+  restart: string;
 }
 
 /** One thing a sign-in needs from the configuration: its config key, its environment variable, whether it is set. */

@@ -72,7 +72,7 @@ export const google: ProviderDescriptor<GoogleAccount, GoogleSettings, { google:
       { what: 'the redirect URI (or pass redirect_uri)', key: 'redirect_uri', env: 'GOOGLE_REDIRECT_URI', present: redirectGiven || Boolean(g.redirect_uri) },
     ],
   },
-  signIn: (deps, clients) => new GoogleConnector(deps.states, deps.secrets, clients.google),
+  signIn: (deps, clients) => new GoogleConnector(deps.states, deps.secrets, clients.google, deps.restart),
   async create(settings) {
     const { GoogleProvider } = await import('./provider.js');
     return new GoogleProvider(settings);

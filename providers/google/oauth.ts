@@ -68,6 +68,7 @@ export class GoogleConnector {
     private readonly states: SignInStates,
     private readonly vault: SecretStore,
     private readonly google: GoogleClientConfig,
+    private readonly restart: string,
   ) {}
 
   redirectUri(given: string | undefined): string {
@@ -117,14 +118,14 @@ export class GoogleConnector {
       const e = error as { response?: { data?: { error?: string; error_description?: string } }; message?: string };
       const data = e.response?.data;
       const why = data?.error ? `${data.error}${data.error_description ? `: ${data.error_description}` : ''}` : `cannot reach Google (${e.message})`;
-      throw new OAuthError('code', `Google did not accept the authorization code (${why}); start again with authorize_calendar`);
+      throw new OAuthError('code', `Google did not accept the authorization code (${why}); ${this.restart}`);
     }
     // Google's consent screen lets people untick scopes; a partly working account would fail later in obscure ways.
     const granted = (tokens.scope ?? '').split(' ').filter(Boolean);
     const missing = googleScopes(namesCalendar(row.calendar)).filter((s) => !granted.includes(s) && !granted.includes('https://www.googleapis.com/auth/calendar'));
     if (tokens.scope && missing.length > 0) {
       throw new OAuthError('code', `Google did not grant ${missing.map((s) => s.replace('https://www.googleapis.com/auth/', '')).join(', ')} (unticked on the consent screen); `
-        + 'nothing was stored; start again with authorize_calendar and allow all of it');
+        + `nothing was stored; ${this.restart} and allow all of it`);
     }
     if (!tokens.refresh_token) {
       const previous = this.vault.get(googleTokensSecret(row.account));

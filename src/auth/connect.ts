@@ -8,7 +8,7 @@ import { InputError } from '../errors.js';
 import type { CalendarInfo } from '../../providers/types.js';
 import { GoogleConnector } from '../../providers/google/oauth.js';
 import { OutlookConnector, type OutlookFinished } from '../../providers/outlook/oauth.js';
-import { OAuthStates, type OAuthProvider } from './states.js';
+import { OAuthStates, RESTART_WITH_TOOL, type OAuthProvider } from './states.js';
 import { descriptorOf } from '../../providers/registry.js';
 import type { OAuthConnector, SignInDeps } from '../../providers/oauth.js';
 
@@ -22,19 +22,19 @@ export interface TargetAccount {
 }
 
 /** What a provider's sign-in needs from this app: its states, the account rows, the vault. */
-function signInDeps(app: App): SignInDeps {
-  return { states: states(app), secrets: app.vault };
+function signInDeps(app: App, restart: string): SignInDeps {
+  return { states: states(app, restart), secrets: app.vault, restart };
 }
 
 /** The authorization-code sign-in of an OAuth provider (authorize_calendar, handle_auth_callback). */
-export function connectorFor(app: App, provider: OAuthProvider): OAuthConnector {
+export function connectorFor(app: App, provider: OAuthProvider, restart = RESTART_WITH_TOOL): OAuthConnector {
   const signIn = descriptorOf(provider).signIn;
   if (!signIn) throw new InputError('provider', `${provider} accounts are not connected by signing in; set them in the configuration`);
-  return signIn(signInDeps(app), app.config);
+  return signIn(signInDeps(app, restart), app.config);
 }
 
 export function connector(app: App): GoogleConnector {
-  return new GoogleConnector(states(app), app.vault, app.config.google);
+  return new GoogleConnector(states(app), app.vault, app.config.google, RESTART_WITH_TOOL);
 }
 
 export function outlookConnector(app: App): OutlookConnector {
@@ -88,8 +88,8 @@ export async function finishOutlook(app: App, userId: string, done: OutlookFinis
   return connected(app, userId, 'outlook', done);
 }
 
-function states(app: App): OAuthStates {
-  return new OAuthStates(app.store.oauthStates, app.vault);
+function states(app: App, restart = RESTART_WITH_TOOL): OAuthStates {
+  return new OAuthStates(app.store.oauthStates, app.vault, restart);
 }
 
 /** Who a state still open is for (user and provider), else null. */
@@ -101,10 +101,13 @@ export function abandonAuthorization(app: App, state: string): void {
   states(app).abandon(state);
 }
 
-/** The code and state the browser came back with, whichever provider the state was issued for. */
-export async function finishAuthorization(app: App, userId: string, code: string, state: string): Promise<Connected> {
+/**
+ * The code and state the browser came back with, whichever provider the state was issued for.
+ * `restart` words how to start over if it is refused (the command's own name, from the terminal).
+ */
+export async function finishAuthorization(app: App, userId: string, code: string, state: string, restart = RESTART_WITH_TOOL): Promise<Connected> {
   const provider = (pendingAuthorization(app, state)?.provider ?? 'google') as OAuthProvider;
-  const flow = connectorFor(app, provider);
+  const flow = connectorFor(app, provider, restart);
   return connected(app, userId, provider, await flow.finish(userId, code, state));
 }
 

@@ -10,6 +10,9 @@ export { redirectUriOf } from '../../providers/oauth.js';
 import type { OAuthStateRows } from '../store/secrets.js';
 import type { Vault } from './vault.js';
 
+/** How a person signing in through an assistant starts over. */
+export const RESTART_WITH_TOOL = 'start again with authorize_calendar';
+
 export const STATE_TTL_MS = 10 * 60 * 1000;
 
 
@@ -33,7 +36,13 @@ export interface TakenState {
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
 export class OAuthStates implements SignInStates {
-  constructor(private readonly rows: OAuthStateRows, private readonly vault: Vault, private readonly now: () => number = Date.now) {}
+  /** `restart`: how the person starts over, in the words of where they signed in (a tool, a command). */
+  constructor(
+    private readonly rows: OAuthStateRows,
+    private readonly vault: Vault,
+    private readonly restart = RESTART_WITH_TOOL,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   issue(userId: string, provider: OAuthProvider, account: string, calendar: string, redirectUri: string, verifier: string): Issued {
     const state = randomBytes(32).toString('base64url');
@@ -62,11 +71,11 @@ export class OAuthStates implements SignInStates {
   take(userId: string, state: string): TakenState {
     const hash = hashState(state);
     const row = this.rows.find(hash);
-    if (!row) throw new OAuthError('state', 'unknown: it was not issued by this tripcal (or was cleaned up long ago); start again with authorize_calendar');
-    if (row.user_id !== userId) throw new OAuthError('state', `was issued for another user, not "${userId}"; start again with authorize_calendar for this user`);
-    if (row.used_at) throw new OAuthError('state', 'already used: each authorization can be completed once (if the browser said "tripcal is connected", it is done: see sync_status); else start again with authorize_calendar');
-    if (Date.parse(row.expires_at) <= this.now()) throw new OAuthError('state', 'expired (an authorization must be completed within 10 minutes); start again with authorize_calendar');
-    if (!this.rows.markUsed(hash, new Date(this.now()).toISOString())) throw new OAuthError('state', 'already used: each authorization can be completed once; start again with authorize_calendar');
+    if (!row) throw new OAuthError('state', `unknown: it was not issued by this tripcal (or was cleaned up long ago); ${this.restart}`);
+    if (row.user_id !== userId) throw new OAuthError('state', `was issued for another user, not "${userId}"; ${this.restart} for this user`);
+    if (row.used_at) throw new OAuthError('state', `already used: each authorization can be completed once (if the browser said "tripcal is connected", it is done: see sync_status); else ${this.restart}`);
+    if (Date.parse(row.expires_at) <= this.now()) throw new OAuthError('state', `expired (an authorization must be completed within 10 minutes); ${this.restart}`);
+    if (!this.rows.markUsed(hash, new Date(this.now()).toISOString())) throw new OAuthError('state', `already used: each authorization can be completed once; ${this.restart}`);
     return { provider: row.provider as OAuthProvider, account: row.account, calendar: row.calendar, redirectUri: row.redirect_uri, verifier: this.vault.open(`oauth-state:${hash}`, row.verifier) };
   }
 }

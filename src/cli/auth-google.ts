@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { connector, finishAuthorization, googleAccountFor, type Connected } from '../auth/connect.js';
 import { STATE_TTL_MS } from '../auth/states.js';
 import { LoopbackReceiver, type Outcome, type Redirect } from '../auth/loopback.js';
-import { InputError, TripcalError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { requireSetup } from '../auth/setup.js';
 import { withApp, type GlobalOptions } from './common.js';
 
@@ -41,7 +41,7 @@ export async function authGoogleCommand(accountName: string | undefined, options
         return { ok: false, text: `Google said: ${redirect.error ?? 'no code'}.` };
       }
       try {
-        result = await finishAuthorization(app, userId, redirect.code, redirect.state);
+        result = await finishAuthorization(app, userId, redirect.code, redirect.state, 'run `tripcal auth google` again');
         return { ok: true, text: 'You can close this tab and go back to the terminal.' };
       } catch (error) {
         result = error as Error;
@@ -75,7 +75,7 @@ export async function authGoogleCommand(accountName: string | undefined, options
         + 'Browser on another machine? After you allow access it shows a page that cannot be reached: copy the whole address from its '
         + 'address bar, paste it here and press Enter. (Or forward the port: ssh -L PORT:127.0.0.1:PORT this-server, then run this with --port PORT.)\n');
       const done = await finished;
-      if (done instanceof Error) throw fromTerminal(done);
+      if (done instanceof Error) throw done;
       const lines = done.calendars.map((c) => `  ${c.selected ? '*' : ' '} ${c.name} (${c.accessRole ?? (c.writable ? 'writer' : 'reader')})${c.primary ? ' [primary]' : ''}`);
       process.stdout.write(`Connected account "${done.account}"; the tokens are stored encrypted with the key from ${app.vault.keySource()}.\n`
         + (lines.length ? `Calendars (* = where trips go):\n${lines.join('\n')}\n` : '')
@@ -87,13 +87,6 @@ export async function authGoogleCommand(accountName: string | undefined, options
       pasted.close();
     }
   });
-}
-
-/** The sign-in's messages say how to start over from an assistant; here it is this command. */
-function fromTerminal(error: Error): Error {
-  if (!(error instanceof TripcalError) || !/authorize_calendar/.test(error.message)) return error;
-  const text = error.message.replace(/^[\w.]+: /, '').replace(/start again with authorize_calendar/g, 'run `tripcal auth google` again');
-  return new TripcalError(error.code, text, error.field);
 }
 
 /** What a person pasted: the whole redirect address (with code and state), a query string, or a bare code. */
