@@ -36,8 +36,10 @@ export async function importCommand(file: string, options: ImportOptions): Promi
     if (error instanceof InputError) throw error;
     throw new InputError('FILE', `cannot read ${file}: ${(error as Error).message}`);
   }
-  const isIcs = /^BEGIN:VCALENDAR/m.test(text) && !/application\/ld\+json/i.test(text) && !/^\s*[[{]/.test(text);
-  if (!isIcs && !/^\s*[[{]/.test(text) && !/ld\+json|schema\.org/i.test(text)) {
+  // JSON, or text carrying JSON-LD, is reservations; else BEGIN:VCALENDAR is iCalendar; else neither.
+  const isJson = /^\s*[[{]/.test(text);
+  const isIcs = !isJson && /^BEGIN:VCALENDAR/m.test(text) && !/application\/ld\+json/i.test(text);
+  if (!isIcs && !isJson && !/ld\+json|schema\.org/i.test(text)) {
     throw new InputError('FILE', `${file} is neither iCalendar (BEGIN:VCALENDAR) nor schema.org reservations (JSON-LD, or HTML / an e-mail carrying <script type="application/ld+json">)`);
   }
   await withApp(options, async (app) => {
