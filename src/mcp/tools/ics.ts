@@ -9,9 +9,8 @@ import { importReservations } from '../../trips/reservations.js';
 import { itemView } from '../../trips/views.js';
 import { handled, ok } from '../result.js';
 import { ItemShape, itemText, SyncShape, untrusted, UntrustedShape } from '../shapes.js';
-
-/** Largest .ics text import_ics accepts (a year of a busy calendar is well under this). */
-const MAX_ICS_CHARS = 5_000_000;
+import { MAX_ICS_CHARS } from '../../ics/import.js';
+import { MAX_RESERVATION_CHARS } from '../../trips/booking-text.js';
 
 export function exportTrip(app: App, userId: string | undefined, tripId: string) {
   const { trip, items } = app.trips.getTrip(userId, tripId);
@@ -109,7 +108,7 @@ export function registerIcsTools(server: McpServer, app: App): void {
       description: 'Add the flights, hotel stays, events, restaurant tables, rental cars, trains and buses of a booking confirmation: schema.org JSON-LD, an HTML page or a whole e-mail (.eml) containing <script type="application/ld+json">. Importing the same reservation again updates its item instead of duplicating it; what cannot be used is listed in `skipped` with the reason.',
       inputSchema: {
         user_id: UserIdSchema,
-        content: z.string().min(1).max(MAX_ICS_CHARS).describe('The JSON-LD, HTML or raw e-mail text'),
+        content: z.string().min(1).max(MAX_RESERVATION_CHARS).describe('The JSON-LD, HTML or raw e-mail text'),
         trip_id: TripIdSchema.optional().describe('Trip to import into; omit to place each item by its dates'),
       },
       outputSchema: importOutput(z.array(ItemShape), z.object({ type: z.string(), reservation_number: z.string().nullable(), reason: z.string() })),
