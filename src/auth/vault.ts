@@ -210,4 +210,8 @@ export class Vault {
   }
 }
 
-export { accountSecrets, caldavPasswordSecret, googleTokensSecret, outlookCacheSecret } from '../../providers/secrets.js';
+// The vault names of each provider's secrets, as the provider folders define them.
+export { caldavPasswordSecret } from '../../providers/caldav/index.js';
+export { googleTokensSecret } from '../../providers/google/index.js';
+export { outlookCacheSecret } from '../../providers/outlook/index.js';
+export { accountSecrets } from '../../providers/registry.js';
