@@ -60,10 +60,12 @@ const HttpSchema = z
     token: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 32)').optional(),
     allowed_origins: z.array(z.url()).default([]),
     public_url: z.url({ protocol: /^https?$/ }).optional(),
-    // MCP sessions held at once (past it the least recently used idle one is closed), and how
-    // long one may go unheard from before it is closed.
-    max_sessions: z.number().int().min(1).max(10_000).default(100),
-    session_idle_minutes: z.number().positive().max(1440).default(10),
+    // MCP requests answered at once, open subscription streams included (past it: 503).
+    max_requests: z.number().int().min(1).max(10_000).default(100),
+    // Before MCP over HTTP was stateless these bounded its sessions; still accepted so an older
+    // configuration starts, and ignored (the daemon says so).
+    max_sessions: z.number().int().min(1).max(10_000).optional(),
+    session_idle_minutes: z.number().positive().max(1440).optional(),
   })
   .strict();
 

@@ -70,12 +70,14 @@ export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
       token: app.config.http.token,
       allowedOrigins: app.config.http.allowed_origins,
       publicUrl: app.config.http.public_url,
-      maxSessions: app.config.http.max_sessions,
-      idleMs: app.config.http.session_idle_minutes * 60_000,
+      maxRequests: app.config.http.max_requests,
       feeds,
-      health: (): Record<string, unknown> => ({ ...health(app), mcp_sessions: http.sessionCount }),
+      health: (): Record<string, unknown> => ({ ...health(app), mcp_requests: http.requestsInFlight }),
     });
     await http.start();
+    if (app.config.http.max_sessions !== undefined || app.config.http.session_idle_minutes !== undefined) {
+      log.warn('http.max_sessions and http.session_idle_minutes are no longer used: MCP over HTTP keeps no sessions (see http.max_requests)');
+    }
     undo.push(() => http.close());
     const base = () => (app.config.http.public_url ?? http.baseUrl).replace(/\/$/, '');
     const fileLink = app.calendarLink;

@@ -1,31 +1,29 @@
-// The daemon's HTTP side: MCP over Streamable HTTP at /mcp (the SDK's transport, one session per
-// client), the .ics feeds at /feeds/<token>.ics, and /healthz. Whether the listen address is
+// The daemon's HTTP side: MCP over Streamable HTTP at /mcp, the .ics feeds at
+// /feeds/<token>.ics, and /healthz. MCP is stateless: each request is answered by a server built
+// for it (2026-07-28, and 2025-11-25 clients without sessions), so nothing ties a client to one
+// daemon process and an idle client costs nothing; change notices go to the clients holding a
+// `subscriptions/listen` stream. Whether the listen address is
 // loopback is decided from the addresses its name resolves to, never from its spelling. On
 // loopback it answers only requests whose Host is exactly one of its own addresses (DNS
 // rebinding) or the public URL's; anywhere else, and whenever a public URL is configured (a
 // reverse proxy makes every request arrive over loopback), it needs the bearer token from the
 // config. A browser's request is answered only if its Origin is exactly (scheme, host, port) the
 // daemon's own, the public URL's or one listed in http.allowed_origins; others get 403.
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { App } from '../app.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
-import { createServer as createMcpServer } from '../mcp/server.js';
-import { prepared } from '../store/statements.js';
+import { createServer as createMcpServer, resourceWatch } from '../mcp/server.js';
 import { VERSION } from '../version.js';
 import { isLoopbackAddress, originOf, type Listen } from './exposure.js';
 import type { FeedServer } from './feeds.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
-/** A session not heard from for this long is closed (clients that never say goodbye would pile up). */
-export const SESSION_IDLE_MS = 10 * 60 * 1000;
-/** Sessions held at most; past it the least recently used idle one is closed for a new one. */
-export const MAX_SESSIONS = 100;
+/** MCP requests answered at once (open subscription streams count too); past it, 503. */
+export const MAX_REQUESTS = 100;
 /** What a client over the limit is told to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
 
@@ -39,16 +37,48 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('request body too large');
+    if (size > MAX_BODY) throw new BodyTooLarge(`request body over ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text ? JSON.parse(text) : undefined;
+  return Buffer.concat(chunks);
+}
+
+/** The Node request as a fetch Request for the SDK's handler; `signal` aborts when the client goes away. */
+async function fetchRequest(req: IncomingMessage, url: URL, signal: AbortSignal): Promise<Request> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  const body = req.method === 'POST' ? await readBody(req) : undefined;
+  return new Request(url, { method: req.method ?? 'GET', headers, body: body as Uint8Array<ArrayBuffer> | undefined, signal });
+}
+
+/** Writes the SDK's Response (a JSON body, or an SSE stream for the request alone) to the Node response. */
+async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  res.once('close', () => void reader.cancel().catch(() => undefined));
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!res.write(value)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+  }
+  res.end();
 }
 
 export interface HttpOptions {
@@ -59,36 +89,35 @@ export interface HttpOptions {
   publicUrl?: string | undefined;
   feeds: FeedServer;
   health: () => Record<string, unknown>;
-  /** http.max_sessions (default 100). */
-  maxSessions?: number;
-  /** http.session_idle_minutes, in ms (default 10 minutes). */
-  idleMs?: number;
-}
-
-interface Session {
-  transport: StreamableHTTPServerTransport;
-  mcp: McpServer;
-  /** When a request of it last came in (ms since the epoch). */
-  seen: number;
-  /** Its POST / DELETE requests being answered now; a session with one is never evicted. */
-  busy: number;
+  /** http.max_requests (default 100). */
+  maxRequests?: number;
 }
 
 export class DaemonHttp {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly sessions = new Map<string, Session>();
-  /** Sessions being initialized (not in `sessions` yet, but they will be). */
-  private opening = 0;
   private port = 0;
-  private sweeper: NodeJS.Timeout | undefined;
+  /** MCP requests being answered now, subscription streams included. */
+  private inFlight = 0;
+  private readonly mcpHandler: McpHttpHandler;
+  private readonly unwatch: () => void;
 
   constructor(
-    private readonly app: App,
+    app: App,
     private readonly options: HttpOptions,
-    private readonly idleMs = options.idleMs ?? SESSION_IDLE_MS,
-    private readonly maxSessions = options.maxSessions ?? MAX_SESSIONS,
-  ) {}
+    private readonly maxRequests = options.maxRequests ?? MAX_REQUESTS,
+  ) {
+    this.mcpHandler = createMcpHandler(({ era }) => createMcpServer(app, { era, connection: false }), {
+      legacy: 'stateless',
+      maxSubscriptions: this.maxRequests,
+      onerror: (error) => log.debug('MCP request refused', { error: error.message }),
+    });
+    // A trip's resources change when the trip does: clients listening for them hear it.
+    this.unwatch = resourceWatch(app).subscribe(({ updated, listChanged }) => {
+      for (const uri of updated) this.mcpHandler.notify.resourceUpdated(uri);
+      if (listChanged) this.mcpHandler.notify.resourcesChanged();
+    });
+  }
 
   get baseUrl(): string {
     const host = this.options.listen.host.includes(':') ? `[${this.options.listen.host}]` : this.options.listen.host;
@@ -144,58 +173,11 @@ export class DaemonHttp {
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
-    this.sweeper = setInterval(() => this.closeIdle(Date.now() - this.idleMs), Math.min(this.idleMs, 60_000));
-    this.sweeper.unref();
   }
 
-  /** Sessions open now (for tests and /healthz). */
-  get sessionCount(): number {
-    return this.sessions.size;
-  }
-
-  /** Closes the sessions not heard from since `before` (ms since the epoch). */
-  closeIdle(before: number): void {
-    for (const [id, session] of this.sessions) {
-      if (session.seen >= before) continue;
-      if (session.busy > 0) continue;
-      this.sessions.delete(id);
-      void session.mcp.close().catch(() => undefined);
-      log.info('closed an idle MCP session', { idle_minutes: Math.round((Date.now() - session.seen) / 60_000) });
-    }
-  }
-
-  /**
-   * Makes room for one more session: at the limit, the least recently used session with no
-   * request in flight is closed (its client gets "session not found" and may start anew).
-   * False if every session is busy.
-   */
-  private makeRoom(): boolean {
-    while (this.sessions.size + this.opening >= this.maxSessions) {
-      let oldest: [string, Session] | undefined;
-      // A Map keeps insertion order and a session is moved to the end when heard from: the first idle one is the LRU.
-      for (const entry of this.sessions) {
-        if (entry[1].busy === 0) {
-          oldest = entry;
-          break;
-        }
-      }
-      if (!oldest) return false;
-      const [id, session] = oldest;
-      this.sessions.delete(id);
-      void session.mcp.close().catch(() => undefined);
-      log.debug('closed the least recently used MCP session to make room', { sessions: this.sessions.size, max_sessions: this.maxSessions });
-    }
-    return true;
-  }
-
-  /** Marks a session used now (the most recently used) and busy until `res` is done. */
-  private touch(id: string, session: Session, res: ServerResponse, busy: boolean): void {
-    session.seen = Date.now();
-    this.sessions.delete(id);
-    this.sessions.set(id, session);
-    if (!busy) return;
-    session.busy++;
-    res.once('close', () => session.busy--);
+  /** MCP requests being answered now, open subscription streams included (for /healthz). */
+  get requestsInFlight(): number {
+    return this.inFlight;
   }
 
   private hostAllowed(req: IncomingMessage): boolean {
@@ -241,14 +223,14 @@ export class DaemonHttp {
     }
     if (req.headers.origin) {
       // A page allowed to call us (local, or listed): CORS, so browser-based clients (the MCP
-      // Inspector connecting directly) can read the answers and the session id.
+      // Inspector connecting directly) can read the answers.
       res.setHeader('access-control-allow-origin', req.headers.origin);
       res.setHeader('access-control-expose-headers', 'mcp-session-id, mcp-protocol-version, www-authenticate');
       res.setHeader('vary', 'origin');
       if (req.method === 'OPTIONS') {
         res.writeHead(204, {
           'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-          'access-control-allow-headers': 'authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id',
+          'access-control-allow-headers': 'authorization, content-type, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name, last-event-id',
           'access-control-max-age': '600',
         }).end();
         return;
@@ -262,75 +244,41 @@ export class DaemonHttp {
       send(res, 200, this.options.health());
       return;
     }
-    await this.mcp(req, res);
+    await this.mcp(req, res, new URL(url.pathname + url.search, this.baseUrl));
   }
 
-  private async mcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const sessionId = req.headers['mcp-session-id'];
-    const existing = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
-    // A long-lived GET (the server-to-client stream) does not pin a session; requests do.
-    if (existing) this.touch(sessionId as string, existing, res, req.method !== 'GET');
-    if (req.method === 'POST') {
-      let body: unknown;
-      try {
-        body = await readJson(req);
-      } catch (error) {
-        send(res, 400, { jsonrpc: '2.0', error: { code: -32700, message: `Parse error: ${(error as Error).message}` }, id: null });
-        return;
-      }
-      if (existing) {
-        await existing.transport.handleRequest(req, res, body);
-        return;
-      }
-      if (sessionId !== undefined || !isInitializeRequest(body)) {
-        send(res, sessionId !== undefined ? 404 : 400, { jsonrpc: '2.0', error: { code: -32000, message: sessionId !== undefined ? 'Session not found' : 'Bad Request: no session; start with initialize' }, id: null });
-        return;
-      }
-      if (!this.makeRoom()) {
-        log.warn('MCP session refused: every session is busy', { max_sessions: this.maxSessions });
-        send(res, 503, {
-          jsonrpc: '2.0',
-          error: { code: -32000, message: `Too many MCP sessions: all ${this.maxSessions} (http.max_sessions) are busy; retry in ${RETRY_AFTER_SECONDS} s` },
-          id: (body as { id?: unknown }).id ?? null,
-        }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
-        return;
-      }
-      this.opening++;
-      try {
-        const mcp = createMcpServer(this.app);
-        const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => randomUUID(),
-          onsessioninitialized: (id) => {
-            const session: Session = { transport, mcp, seen: Date.now(), busy: 0 };
-            this.sessions.set(id, session);
-            session.busy++;
-            res.once('close', () => session.busy--);
-          },
-        });
-        transport.onclose = () => {
-          if (transport.sessionId && this.sessions.get(transport.sessionId)?.transport === transport) this.sessions.delete(transport.sessionId);
-        };
-        await mcp.connect(transport);
-        await transport.handleRequest(req, res, body);
-        // An initialize that did not start a session (refused by the transport) leaves nothing behind.
-        if (!transport.sessionId) void mcp.close().catch(() => undefined);
-      } finally {
-        this.opening--;
-      }
+  private async mcp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (this.inFlight >= this.maxRequests) {
+      log.warn('MCP request refused: too many at once', { max_requests: this.maxRequests });
+      send(res, 503, {
+        jsonrpc: '2.0',
+        error: { code: -32000, message: `Too many MCP requests: ${this.maxRequests} (http.max_requests) are being answered; retry in ${RETRY_AFTER_SECONDS} s` },
+        id: null,
+      }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
       return;
     }
-    if (!existing) {
-      send(res, sessionId === undefined ? 400 : 404, { jsonrpc: '2.0', error: { code: -32000, message: sessionId === undefined ? 'Bad Request: no session' : 'Session not found' }, id: null });
+    this.inFlight++;
+    const gone = new AbortController();
+    // The client closing its end cancels the request (2026-07-28: that is how HTTP cancels).
+    res.once('close', () => {
+      this.inFlight--;
+      if (!res.writableFinished) gone.abort();
+    });
+    let request: Request;
+    try {
+      request = await fetchRequest(req, url, gone.signal);
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      send(res, 413, { jsonrpc: '2.0', error: { code: -32600, message: error.message }, id: null });
       return;
     }
-    await existing.transport.handleRequest(req, res);
+    await writeResponse(res, await this.mcpHandler.fetch(request));
   }
 
-  /** Stops taking requests and ends the MCP sessions. */
+  /** Stops taking requests, closes subscription streams and requests in flight. */
   async close(): Promise<void> {
-    clearInterval(this.sweeper);
-    await Promise.allSettled([...this.sessions.values()].map(({ mcp }) => mcp.close()));
-    this.sessions.clear();
+    this.unwatch();
+    await this.mcpHandler.close().catch(() => undefined);
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {

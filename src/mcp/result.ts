@@ -1,6 +1,6 @@
 // Tool results: structuredContent plus the same JSON as text for clients that read only text.
 // Every failure becomes an isError result naming the field, never a crash of the server.
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server';
 import { AuthExpiredError, ProviderError, RateLimitedError, TransientError } from '../../providers/types.js';
 import { describeError } from '../errors.js';
 import { log } from '../log.js';
@@ -27,8 +27,8 @@ export function failure(error: unknown, tool: string): CallToolResult {
 }
 
 /** Wraps a tool handler so that any thrown error becomes an isError result naming the field. */
-export function handled<A, E>(tool: string, fn: (args: A, extra: E) => Promise<CallToolResult> | CallToolResult) {
-  return async (args: A, extra: E): Promise<CallToolResult> => {
+export function handled<A, E, R extends CallToolResult | InputRequiredResult = CallToolResult>(tool: string, fn: (args: A, extra: E) => Promise<R> | R) {
+  return async (args: A, extra: E): Promise<R | CallToolResult> => {
     try {
       return await fn(args, extra);
     } catch (error) {

@@ -1,7 +1,7 @@
 // The MCP server: tools and resources over any transport. Tool modules stay thin; the work is
 // in trips/, events/ and ics/.
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { objectFromShape } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import { itineraryMarkdown } from '../trips/itinerary.js';
 import type { App } from '../app.js';
 import { itemView, tripView } from '../trips/views.js';
@@ -11,6 +11,7 @@ import { registerItemTools } from './tools/items.js';
 import { registerSyncTools } from './tools/sync.js';
 import { registerTripTools } from './tools/trips.js';
 import { VERSION } from '../version.js';
+import { ResourceWatch } from './changes.js';
 
 interface ToolConfig {
   inputSchema?: unknown;
@@ -33,8 +34,9 @@ function sharingToolDefinitions(server: McpServer, app: App): void {
   const sharedRegister = (name: string, config: ToolConfig, cb: unknown) => {
     let definition = definitions.get(name);
     if (!definition) {
-      // A raw shape becomes its object schema here, once, as the SDK would do per registration.
-      const asObject = (schema: unknown) => (schema && !isZodSchema(schema) ? objectFromShape(schema as Record<string, never>) : schema);
+      // A raw shape becomes its object schema here, once, with our zod (the SDK would wrap it
+      // per registration, with its own copy).
+      const asObject = (schema: unknown) => (schema && !isZodSchema(schema) ? z.object(schema as z.ZodRawShape) : schema);
       definition = { ...config, inputSchema: asObject(config.inputSchema), outputSchema: asObject(config.outputSchema) };
       definitions.set(name, definition);
     }
@@ -68,11 +70,37 @@ export function resourceName(text: string): string {
   return capped || 'Untitled trip';
 }
 
-export function createServer(app: App): McpServer {
+/** How a server instance is served: it decides what a tool may ask of the person. */
+export interface ServingContext {
+  /** 'modern': 2026-07-28 requests (each carries its version and capabilities); 'legacy': an initialize-based connection. */
+  era: 'legacy' | 'modern';
+  /**
+   * Whether the instance lives for a whole connection (stdio) or for one request (HTTP). A legacy
+   * client over stateless HTTP cannot be asked anything mid-call: there is no connection to ask on.
+   */
+  connection: boolean;
+}
+
+/**
+ * How long clients may keep a list (ms) and for whom. The tools, their schemas and the server's
+ * description change only with a new version: an hour, the same for everyone. The trips are the
+ * user's and change with every edit: private, and a listing is stale within seconds.
+ */
+const CACHE_HINTS = {
+  'server/discover': { ttlMs: 3_600_000, cacheScope: 'public' },
+  'tools/list': { ttlMs: 3_600_000, cacheScope: 'public' },
+  'prompts/list': { ttlMs: 3_600_000, cacheScope: 'public' },
+  'resources/templates/list': { ttlMs: 3_600_000, cacheScope: 'public' },
+  'resources/list': { ttlMs: 5_000, cacheScope: 'private' },
+  'resources/read': { ttlMs: 0, cacheScope: 'private' },
+} as const;
+
+export function createServer(app: App, serving: ServingContext = { era: 'legacy', connection: true }): McpServer {
   const server = new McpServer(
     { name: 'tripcal', version: VERSION },
     {
-      capabilities: { logging: {} },
+      capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } },
+      cacheHints: CACHE_HINTS,
       instructions:
         'tripcal keeps travel itineraries (flights, stays, activities) and puts them in calendars. '
         + 'Add items with add_flight / add_accommodation / add_activity or a whole trip with create_itinerary; '
@@ -83,7 +111,7 @@ export function createServer(app: App): McpServer {
   registerItemTools(server, app);
   registerTripTools(server, app);
   registerIcsTools(server, app);
-  registerSyncTools(server, app);
+  registerSyncTools(server, app, serving);
   registerAuthTools(server, app);
 
   // Trip titles come from users, imported files and remote calendars: outside text. The list
@@ -125,5 +153,44 @@ export function createServer(app: App): McpServer {
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body, null, 2), _meta: UNTRUSTED }] };
     },
   );
+  if (serving.connection) watchResources(server, app, serving);
   return server;
+}
+
+const watches = new WeakMap<App, ResourceWatch>();
+
+/** One watch per App: every connection's server and the HTTP handler hear the same edits. */
+export function resourceWatch(app: App): ResourceWatch {
+  let watch = watches.get(app);
+  if (!watch) watches.set(app, (watch = new ResourceWatch(app)));
+  return watch;
+}
+
+/**
+ * A connection's change notices (stdio). A 2026-07-28 client names the resources it wants in
+ * its `subscriptions/listen` request and the SDK delivers only those; a 2025-11-25 client
+ * subscribes with `resources/subscribe`, kept here per connection.
+ */
+function watchResources(server: McpServer, app: App, serving: ServingContext): void {
+  const subscribed = new Set<string>();
+  server.server.setRequestHandler('resources/subscribe', (request) => {
+    subscribed.add(request.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler('resources/unsubscribe', (request) => {
+    subscribed.delete(request.params.uri);
+    return {};
+  });
+  const stop = resourceWatch(app).subscribe(({ updated, listChanged }) => {
+    if (!server.isConnected()) return;
+    for (const uri of updated) {
+      if (serving.era === 'modern' || subscribed.has(uri)) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+    }
+    if (listChanged) server.sendResourceListChanged();
+  });
+  const closed = server.server.onclose;
+  server.server.onclose = () => {
+    stop();
+    closed?.();
+  };
 }

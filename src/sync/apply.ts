@@ -39,8 +39,8 @@ export interface ApplyContext {
   pull: (event: DesiredEvent, remote: EventContent, written: EventContent | null) => DesiredEvent | null;
   now: () => string;
   onProgress?: (done: number, total: number) => void;
-  /** True once the process is shutting down: writes in flight finish, nothing new starts. */
-  shouldStop?: () => boolean;
+  /** Why to stop (shutting down, the call was cancelled), or null: writes in flight finish, nothing new starts. */
+  shouldStop?: () => string | null;
 }
 
 /** Stops the account's run: the rest of the plan stays pending for the next sync. */
@@ -60,8 +60,9 @@ export async function applyPlan(operations: readonly Operation[], ctx: ApplyCont
   let stop: Error | null = null;
   const worker = async () => {
     while (!stop && next < operations.length) {
-      if (ctx.shouldStop?.()) {
-        stop ??= new StopAccount('tripcal is shutting down; the rest stays pending for the next sync');
+      const reason = ctx.shouldStop?.();
+      if (reason) {
+        stop ??= new StopAccount(`${reason}; the rest stays pending for the next sync`);
         return;
       }
       const op = operations[next++]!;

@@ -27,6 +27,8 @@ export interface SyncRequest {
   resolve?: 'model' | 'remote';
   allowMassDelete?: boolean;
   onProgress?: (progress: { account: string; done: number; total: number }) => void;
+  /** The caller gave up (an MCP client cancelled): writes in flight finish, nothing new starts. */
+  signal?: AbortSignal;
 }
 
 export interface AccountReport {
@@ -157,7 +159,7 @@ export class SyncEngine {
         pull: (event, remote, written) => this.pull(account, event, remote, written),
         now: this.now,
         onProgress: (done, total) => request.onProgress?.({ account: account.name, done, total }),
-        shouldStop: () => this.stopping,
+        shouldStop: () => (this.stopping ? 'tripcal is shutting down' : request.signal?.aborted ? 'the sync was cancelled' : null),
       }, counts, provider.writeConcurrency ?? this.config.sync.concurrency);
       if (observed.duplicates.length > 0) this.store.transaction(() => this.links.setCursor(account.name, listing.cursor));
       return report(counts.failed > 0 ? 'error' : 'ok', [counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null, moved]

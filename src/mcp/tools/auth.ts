@@ -2,7 +2,7 @@
 // the consent URL (Google, or Microsoft for Outlook), handle_auth_callback finishes with the code
 // and state the provider sent back.
 import { randomUUID } from 'node:crypto';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import {
@@ -15,19 +15,36 @@ import { UserIdSchema } from '../../model/schemas.js';
 import { handled, ok } from '../result.js';
 import { SyncShape, untrusted, UntrustedShape } from '../shapes.js';
 
+/** What the server that started a sign-in is told when the browser comes back. */
+interface Starter {
+  server: McpServer;
+  /** The URL-mode elicitation that showed the consent page, when one did. */
+  elicitationId: string | undefined;
+  /** When (ms since the epoch); a sign-in not finished within its state's life is forgotten. */
+  at: number;
+}
+
+/** A sign-in's state lives 10 minutes; its starter is kept a little longer. */
+const STARTER_TTL_MS = 15 * 60 * 1000;
+
 /**
- * When the redirect URI is a loopback address with a port, this server listens there itself, so
- * the flow finishes when the browser comes back (handle_auth_callback still works). When the
- * client supports URL-mode elicitation, it is asked to show the consent URL to the user.
+ * When the redirect URI is a loopback address with a port, tripcal listens there itself, so the
+ * flow finishes when the browser comes back (handle_auth_callback still works). One listener per
+ * App: over HTTP each request has its own server instance, and the second would find the port
+ * taken. When the client of a 2025-11-25 connection supports URL-mode elicitation, it is asked to
+ * show the consent URL to the user (2026-07-28 clients read it in the result).
  */
-function loopbackFlows(server: McpServer, app: App) {
-  const elicitations = new Map<string, string>();
+function loopbackFlows(app: App) {
+  const starters = new Map<string, Starter>();
   const finish = async (redirect: Redirect) => {
     const { userId, provider } = pendingAuthorization(app, redirect.state)!;
     const name = providerName(provider);
-    const elicitationId = elicitations.get(redirect.state);
-    elicitations.delete(redirect.state);
-    const complete = () => elicitationId && void server.server.createElicitationCompletionNotifier(elicitationId)().catch(() => undefined);
+    const starter = starters.get(redirect.state);
+    starters.delete(redirect.state);
+    const complete = () => {
+      if (!starter?.elicitationId || !starter.server.isConnected()) return;
+      void starter.server.server.createElicitationCompletionNotifier(starter.elicitationId)().catch(() => undefined);
+    };
     if (!redirect.code) {
       abandonAuthorization(app, redirect.state);
       complete();
@@ -35,7 +52,9 @@ function loopbackFlows(server: McpServer, app: App) {
     }
     const done = await finishAuthorization(app, userId, redirect.code, redirect.state);
     complete();
-    void server.server.sendLoggingMessage({ level: 'info', data: `Connected ${name} as account "${done.account}". ${done.sync.message}.` }).catch(() => undefined);
+    if (starter?.server.isConnected()) {
+      void starter.server.server.sendLoggingMessage({ level: 'info', data: `Connected ${name} as account "${done.account}". ${done.sync.message}.` }).catch(() => undefined);
+    }
     return { ok: true, text: `Connected ${name} (account "${done.account}"). You can close this tab.` };
   };
 
@@ -43,11 +62,14 @@ function loopbackFlows(server: McpServer, app: App) {
   return {
     /** Listens on the redirect URI if it is ours to listen on; false when not (handle_auth_callback then). */
     listen: (redirectUri: string) => listeners.listen(redirectUri),
-    /** Asks the client to show the URL, where it can (MCP URL-mode elicitation). */
-    elicit(state: string, authUrl: string, provider: 'google' | 'outlook'): boolean {
-      if (!server.server.getClientCapabilities()?.elicitation?.url) return false;
-      const elicitationId = randomUUID();
-      elicitations.set(state, elicitationId);
+    /** Remembers who started the sign-in, and asks its client to show the URL where it can. */
+    started(server: McpServer, state: string, authUrl: string, provider: 'google' | 'outlook'): boolean {
+      const shown = server.isConnected() && server.server.getClientCapabilities()?.elicitation?.url !== undefined;
+      const elicitationId = shown ? randomUUID() : undefined;
+      const now = Date.now();
+      for (const [key, starter] of starters) if (now - starter.at > STARTER_TTL_MS) starters.delete(key);
+      starters.set(state, { server, elicitationId, at: now });
+      if (!elicitationId) return false;
       void server.server.elicitInput({
         mode: 'url', elicitationId, url: authUrl,
         message: provider === 'google'
@@ -59,8 +81,11 @@ function loopbackFlows(server: McpServer, app: App) {
   };
 }
 
+const flowsByApp = new WeakMap<App, ReturnType<typeof loopbackFlows>>();
+
 export function registerAuthTools(server: McpServer, app: App): void {
-  const flows = loopbackFlows(server, app);
+  const flows = flowsByApp.get(app) ?? loopbackFlows(app);
+  flowsByApp.set(app, flows);
   server.registerTool(
     'authorize_calendar',
     {
@@ -97,7 +122,7 @@ export function registerAuthTools(server: McpServer, app: App): void {
       const target = accountFor(app, args.provider, userId, args.account, args.calendar);
       const listening = await flows.listen(redirectUri);
       const started = await flow.start(userId, target.name, target.calendar, redirectUri);
-      const shown = flows.elicit(started.state, started.authUrl, args.provider);
+      const shown = flows.started(server, started.state, started.authUrl, args.provider);
       const who = args.provider === 'google' ? 'Google' : 'Microsoft';
       return ok({
         success: true,

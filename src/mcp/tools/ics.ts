@@ -1,5 +1,5 @@
 // .ics tools: export_trip (RFC 5545 text of a trip) and import_ics (a booking or calendar file).
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { renderCalendar } from '../../ics/export.js';

@@ -1,6 +1,6 @@
 // Item tools of the original specification (add_flight, add_accommodation, add_activity,
 // create_itinerary, delete_event) plus update_item. Thin: validate, call Trips, shape the result.
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { NotFoundError } from '../../errors.js';

@@ -1,16 +1,23 @@
 // Sync tools: sync_now (with progress notifications), sync_status, list_calendars.
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  acceptedContent, inputRequired, type CallToolResult, type InputRequiredResult, type McpServer, type ServerContext,
+} from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { TripcalError, UnavailableError } from '../../errors.js';
 import { TripIdSchema, UserIdSchema } from '../../model/schemas.js';
 import { parseDateTime, showTime, toUtcIso } from '../../model/time.js';
+import { canAskForm } from '../ask.js';
 import { handled, ok } from '../result.js';
+import type { ServingContext } from '../server.js';
 import { ShownTimeShape as ShownTime, untrusted, UntrustedShape } from '../shapes.js';
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+/** What the person is asked when a sync stopped short of deleting many events at once. */
+const GuardAnswer = z.object({
+  decision: z.enum(['go_ahead', 'recreate', 'stop']).describe(
+    'go_ahead: the events were deleted on purpose, let them go; recreate: put them back in the calendar; stop: change nothing',
+  ),
+});
 
 const Counts = z.object({
   created: z.number(), updated: z.number(), deleted: z.number(), unchanged: z.number(),
@@ -21,32 +28,37 @@ const Version = z.object({ summary: z.string(), start: ShownTime, end: ShownTime
 
 const AccountName = z.string().trim().min(1).max(40);
 
-export function registerSyncTools(server: McpServer, app: App): void {
+export function registerSyncTools(server: McpServer, app: App, serving: ServingContext): void {
   server.registerTool(
     'sync_now',
     {
       title: 'Sync calendars now',
       description: 'Make the connected calendars match the trips now: all accounts, or one account or one trip. Sends progress notifications.',
-      inputSchema: {
+      inputSchema: z.object({
         user_id: UserIdSchema,
         account: AccountName.optional().describe('Only this account (its name in the configuration)'),
         trip_id: TripIdSchema.optional().describe('Only this trip\'s events'),
         recreate: z.boolean().default(false).describe('Put back events that were deleted in the calendar'),
         resolve: z.enum(['model', 'remote']).optional().describe('Settle flagged conflicts: the trip\'s version or the calendar\'s'),
         allow_mass_delete: z.boolean().default(false).describe('Go ahead even if many events would be deleted at once'),
-      },
-      outputSchema: {
+      }),
+      outputSchema: z.object({
         success: z.boolean(),
         accounts: z.array(z.object({
           account: z.string(), status: z.string(), message: z.string().nullable(), counts: Counts, requests: z.number(),
           gone: z.array(z.string()),
         })),
         message: z.string(),
-      },
+      }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
-    handled('sync_now', async (args, extra: Extra) => {
-      const token = extra._meta?.progressToken;
+    handled('sync_now', async (args, ctx: ServerContext): Promise<CallToolResult | InputRequiredResult> => {
+      const token = ctx.mcpReq._meta?.progressToken;
+      // The person's answer when an earlier round of this call stopped at the mass-delete guard.
+      const answer = acceptedContent(ctx.mcpReq.inputResponses, 'mass_delete', GuardAnswer)?.decision;
+      if (answer === 'stop') {
+        return ok({ success: false, accounts: [], message: 'Stopped as you asked: nothing was synced, nothing was deleted.' });
+      }
       let progress = 0;
       // Progress must reach the client before the result does, or it is dropped there.
       const notifications: Promise<unknown>[] = [];
@@ -54,13 +66,14 @@ export function registerSyncTools(server: McpServer, app: App): void {
         account: args.account,
         userId: args.account ? undefined : app.trips.userId(args.user_id),
         tripId: args.trip_id,
-        recreate: args.recreate,
+        recreate: args.recreate || answer === 'recreate',
         resolve: args.resolve,
-        allowMassDelete: args.allow_mass_delete,
+        allowMassDelete: args.allow_mass_delete || answer === 'go_ahead',
+        signal: ctx.mcpReq.signal,
         onProgress: ({ account, done, total }) => {
           if (token === undefined) return;
           progress += 1;
-          notifications.push(extra.sendNotification({
+          notifications.push(ctx.mcpReq.notify({
             method: 'notifications/progress',
             params: { progressToken: token, progress, total: Math.max(total, progress), message: `${account}: ${done}/${total}` },
           }).catch(() => undefined));
@@ -71,6 +84,17 @@ export function registerSyncTools(server: McpServer, app: App): void {
       // chunk, and forgets a request's progress handler once its response is in: progress written
       // right before the result can be dropped. A short pause lets the progress go out on its own.
       if (notifications.length > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+      const guarded = reports.filter((r) => r.status === 'guarded');
+      if (guarded.length > 0 && answer === undefined && canAskForm(server, ctx, serving)) {
+        return inputRequired({
+          inputRequests: {
+            mass_delete: inputRequired.elicit({
+              message: `${guarded.map((r) => `${r.account}: ${r.message}`).join('\n')}\nWhat should tripcal do?`,
+              requestedSchema: GuardAnswer,
+            }),
+          },
+        });
+      }
       const failed = reports.filter((r) => r.status !== 'ok');
       return ok({
         success: failed.length === 0,

@@ -1,5 +1,5 @@
 // Trip management tools: create_trip, list_trips, get_trip, delete_trip.
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { CreateTripSchema, TripIdSchema, UserIdSchema } from '../../model/schemas.js';

@@ -1,0 +1,83 @@
+// Which MCP resources changed after an edit. The trips service says only which user changed;
+// this compares each trip of the default user (the one the resources show) with what it was, so
+// a client watching `tripcal://trips/<id>/itinerary` hears about that trip and nothing else, and
+// a trip added or removed changes the resource list.
+import type { App } from '../app.js';
+
+export interface ResourceChanges {
+  /** URIs whose contents changed. */
+  updated: string[];
+  /** Whether the list of resources changed (a trip came or went, or was renamed). */
+  listChanged: boolean;
+}
+
+export type ChangeSubscriber = (changes: ResourceChanges) => void;
+
+/** The three resources of one trip, as server.ts registers them. */
+export function tripResourceUris(tripId: string): string[] {
+  return [`tripcal://trips/${tripId}`, `tripcal://trips/${tripId}/itinerary`, `tripcal://trips/${tripId}.ics`];
+}
+
+/** Edits come in bursts (a trip of 20 items, a shift): one notice per burst. */
+const SETTLE_MS = 50;
+
+export class ResourceWatch {
+  private readonly subscribers = new Set<ChangeSubscriber>();
+  /** Per trip: its version, title and items' versions when last looked at. */
+  private seen: Map<string, { stamp: string; title: string }> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly app: App) {
+    app.trips.onChange(() => this.soon());
+  }
+
+  /** Calls `subscriber` after each burst of edits that changed a resource; returns the unsubscribe. */
+  subscribe(subscriber: ChangeSubscriber): () => void {
+    this.seen ??= this.snapshot();
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  private soon(): void {
+    if (this.subscribers.size === 0 || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.check();
+    }, SETTLE_MS);
+    this.timer.unref();
+  }
+
+  private snapshot(): Map<string, { stamp: string; title: string }> {
+    const trips = new Map<string, { stamp: string; title: string }>();
+    try {
+      for (const { trip, items } of this.app.trips.listTrips()) {
+        const stamp = [trip.version, trip.updatedAt, trip.timezone, trip.startDate, trip.endDate, ...items.map((i) => `${i.id}:${i.version}`)].join('|');
+        trips.set(trip.id, { stamp, title: trip.title });
+      }
+    } catch {
+      // The database closing under us: nothing to tell.
+    }
+    return trips;
+  }
+
+  private check(): void {
+    const before = this.seen ?? new Map();
+    const now = this.snapshot();
+    this.seen = now;
+    const updated: string[] = [];
+    let listChanged = before.size !== now.size;
+    for (const [id, trip] of now) {
+      const was = before.get(id);
+      if (!was || was.title !== trip.title) listChanged = true;
+      if (was && was.stamp !== trip.stamp) updated.push(...tripResourceUris(id));
+    }
+    for (const id of before.keys()) if (!now.has(id)) updated.push(...tripResourceUris(id));
+    if (updated.length === 0 && !listChanged) return;
+    for (const subscriber of this.subscribers) subscriber({ updated, listChanged });
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.subscribers.clear();
+  }
+}
