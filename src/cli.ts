@@ -53,6 +53,7 @@ program
 program
   .command('daemon')
   .description('run all day: background sync on the schedule, MCP over HTTP, the .ics feeds over HTTP, /healthz')
+  .option('--replica', 'one more process answering MCP and the feeds over HTTP beside the daemon of this data directory (no background sync of its own)')
   .action(run(async (_opts, cmd: Command) => {
     keepServing();
     await (await import('./cli/daemon.js')).daemonCommand(cmd.optsWithGlobals());

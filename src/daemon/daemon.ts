@@ -2,7 +2,9 @@
 // sync on a schedule, MCP over Streamable HTTP, the .ics feeds over HTTP, /healthz. SIGTERM /
 // SIGINT stop it cleanly (writes in flight finish, the rest stays pending, the database is
 // closed); SIGHUP reloads the config file (accounts and sync settings; the listen address needs
-// a restart). One daemon per data directory.
+// a restart). One daemon per data directory; `--replica` processes beside it answer MCP and the
+// feeds over HTTP (MCP is stateless, so a load balancer may send any request to any of them) and
+// leave the background sync to the daemon.
 import { openApp, type App } from '../app.js';
 import { loadConfig, type ConfigOptions } from '../config/load.js';
 import { log, setLogLevel } from '../log.js';
@@ -23,12 +25,12 @@ export interface Daemon {
   stop(reason: string): Promise<void>;
 }
 
-function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, scheduler: Scheduler): string {
+function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, scheduler: Scheduler | null): string {
   const users = [...new Set([app.config.default_user, ...app.store.listUsers().map((u) => u.id)])];
-  const schedule = scheduler.info();
+  const schedule = scheduler?.info();
   const accounts = app.sync.accounts();
   return [
-    'tripcal daemon is running.',
+    scheduler ? 'tripcal daemon is running.' : 'tripcal daemon (replica) is running.',
     `  Data:            ${app.dataDir}${app.configPath ? ` (config ${app.configPath})` : ' (no config file: built-in defaults)'}`,
     `  MCP (HTTP):      ${http.baseUrl}/mcp`,
     ...users.map((u) => {
@@ -36,7 +38,9 @@ function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, sch
       return `  Feed of ${u}:`.padEnd(19) + `${url}\n${' '.repeat(19)}subscribe: ${url.replace(/^https?:/, 'webcal:')}`;
     }),
     `  Health:          ${http.baseUrl}/healthz`,
-    accounts.length
+    !schedule
+      ? '  Background sync: left to the daemon of this data directory (this is a replica)'
+      : accounts.length
       ? `  Background sync: ${accounts.map((a) => a.name).join(', ')} on "${schedule.expression}" (${schedule.timezone}), next ${schedule.next_run ?? 'not planned'}`
       : '  Background sync: no calendar account configured (the feeds are kept up to date)',
     '',
@@ -48,7 +52,7 @@ function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, sch
  * in use) undoes the steps before it — the port, the lock, the scheduler, the database — and is
  * thrown, so the process exits non-zero instead of running half-started.
  */
-export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
+export async function startDaemon(options: ConfigOptions, { replica = false } = {}): Promise<Daemon> {
   const app = openApp(options);
   const undo: Array<() => unknown> = [() => app.close()];
   const unwind = async () => {
@@ -57,14 +61,15 @@ export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
   try {
     Scheduler.check(app.config);
     const listen = await checkListen(app.config.http.listen, { token: app.config.http.token, publicUrl: app.config.http.public_url });
-    const lock = DaemonLock.take(app.dataDir);
-    undo.push(() => lock.release());
+    // A replica takes no lock: SQLite in WAL mode shares the database, as with `tripcal serve`.
+    const lock = replica ? null : DaemonLock.take(app.dataDir);
+    undo.push(() => lock?.release());
     // Secrets first: the feed links and every calendar account need the vault key.
     app.vault.check();
     const feeds = new FeedServer(app);
     feeds.loadAll();
-    const scheduler = new Scheduler(app.sync, app.config);
-    app.schedule = () => scheduler.info();
+    const scheduler = replica ? null : new Scheduler(app.sync, app.config);
+    if (scheduler) app.schedule = () => scheduler.info();
     const http: DaemonHttp = new DaemonHttp(app, {
       listen,
       token: app.config.http.token,
@@ -90,8 +95,8 @@ export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
         return fileLink(userId);
       }
     };
-    scheduler.start();
-    undo.push(() => scheduler.stop());
+    scheduler?.start();
+    undo.push(() => scheduler?.stop());
     await app.feeds.publishAll();
     return running(app, options, { http, feeds, scheduler, lock, base });
   } catch (error) {
@@ -103,8 +108,8 @@ export async function startDaemon(options: ConfigOptions): Promise<Daemon> {
 interface Parts {
   http: DaemonHttp;
   feeds: FeedServer;
-  scheduler: Scheduler;
-  lock: DaemonLock;
+  scheduler: Scheduler | null;
+  lock: DaemonLock | null;
   base: () => string;
 }
 
@@ -116,8 +121,8 @@ function running(app: App, options: ConfigOptions, { http, feeds, scheduler, loc
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
       await http.close();
       // Runs under way finish their writes in flight (the rest stays pending), then the database closes.
-      await Promise.race([Promise.all([scheduler.stop(), app.close()]), deadline]);
-      lock.release();
+      await Promise.race([Promise.all([scheduler?.stop(), app.close()]), deadline]);
+      lock?.release();
       log.info('stopped', { reason });
     })();
     return stopping;
@@ -130,7 +135,7 @@ function running(app: App, options: ConfigOptions, { http, feeds, scheduler, loc
       Scheduler.check(fresh.config);
       Object.assign(app.config, fresh.config, { http: app.config.http });
       if (!process.env.TRIPCAL_LOG_LEVEL) setLogLevel(app.config.log_level);
-      scheduler.start();
+      scheduler?.start();
       const after = app.sync.accounts().map((a) => a.name);
       log.info('configuration reloaded', {
         added: after.filter((a) => !before.includes(a)), removed: before.filter((a) => !after.includes(a)),

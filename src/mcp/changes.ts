@@ -69,7 +69,8 @@ export class ResourceWatch {
     for (const [id, trip] of now) {
       const was = before.get(id);
       if (!was || was.title !== trip.title) listChanged = true;
-      if (was && was.stamp !== trip.stamp) updated.push(...tripResourceUris(id));
+      // A trip made within the burst may already be watched (its id came back from create_trip).
+      if (!was || was.stamp !== trip.stamp) updated.push(...tripResourceUris(id));
     }
     for (const id of before.keys()) if (!now.has(id)) updated.push(...tripResourceUris(id));
     if (updated.length === 0 && !listChanged) return;

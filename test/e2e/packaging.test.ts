@@ -101,9 +101,9 @@ describe('the .mcpb bundle', () => {
   test('carries the runtime and nothing of the development setup', () => {
     for (const file of ['manifest.json', 'dist/tripcal.mjs', 'package.json', 'LICENSE', 'README.md',
       'node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'node_modules/googleapis/build/src/apis/calendar/v3.js',
-      'node_modules/@modelcontextprotocol/sdk/package.json']) expect(existsSync(join(unpacked, file)), file).toBe(true);
+      'node_modules/@modelcontextprotocol/server/package.json']) expect(existsSync(join(unpacked, file)), file).toBe(true);
     expect(readdirSync(join(unpacked, 'dist/chunks')).length).toBeGreaterThan(0);
-    for (const dev of ['vitest', 'typescript', 'esbuild', '@anthropic-ai', 'fast-check', '.bin']) {
+    for (const dev of ['vitest', 'typescript', 'esbuild', '@anthropic-ai', 'fast-check', '@modelcontextprotocol/sdk', '@modelcontextprotocol/client', '.bin']) {
       expect(existsSync(join(unpacked, 'node_modules', dev)), dev).toBe(false);
     }
     expect(readdirSync(join(unpacked, 'node_modules/googleapis/build/src/apis'))).toEqual(['calendar']);

@@ -2,8 +2,7 @@
 // calendar). Over the SDK's own client: a title carrying newlines, control characters and bidi
 // overrides is listed neutralised and capped; the .ics and itinerary entries have their own
 // descriptions; every trip resource, listed or read, is marked untrusted in _meta.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { App } from '../../src/app.js';
 import { createServer, resourceName } from '../../src/mcp/server.js';

@@ -45,7 +45,7 @@ test('sync_status, list_calendars and sync_now with progress notifications', asy
   expect(calendars.accounts[0].calendars).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Trips', selected: true })]));
 
   const progress: number[] = [];
-  const now = await server.client.callTool({ name: 'sync_now', arguments: { recreate: true } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+  const now = await server.client.callTool({ name: 'sync_now', arguments: { recreate: true } }, { onprogress: (p) => progress.push(p.progress) });
   expect(now.structuredContent).toMatchObject({ success: true, accounts: [{ account: 'home', status: 'ok', counts: { unchanged: 4 } }] });
   // Nothing to write, so no progress beyond the listing; make one change and see progress.
   const listed = structured(await server.call('list_trips', {}));
@@ -56,7 +56,7 @@ test('sync_status, list_calendars and sync_now with progress notifications', asy
   const conn = new db(`${dir}/tripcal.db`);
   conn.prepare("UPDATE links SET written_hash = 'stale' WHERE item_id = ?").run(museum.id);
   conn.close();
-  const again = await server.client.callTool({ name: 'sync_now', arguments: { trip_id: tripId } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+  const again = await server.client.callTool({ name: 'sync_now', arguments: { trip_id: tripId } }, { onprogress: (p) => progress.push(p.progress) });
   expect(again.structuredContent).toMatchObject({ accounts: [{ account: 'home', status: 'ok', counts: { updated: 1 } }] });
   expect(progress.length).toBeGreaterThan(0);
 });

@@ -1,9 +1,9 @@
 // Starts the built `tripcal daemon` as a child process, reads its start banner (MCP URL, feed
-// URLs), and connects the SDK's own Client over Streamable HTTP, as an agent framework would.
+// URLs), and connects an SDK client over Streamable HTTP, as an agent framework would (v2 on
+// 2026-07-28, or the 1.x client with TRIPCAL_MCP_CLIENT=v1: support/clients.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { httpClient, type ClientOptions, type McpClient } from './clients.js';
 import { CLI } from './mcp.js';
 
 export interface RunningDaemon {
@@ -57,15 +57,13 @@ export async function startDaemonProcess(args: string[], env: Record<string, str
 }
 
 export interface HttpClient {
-  client: Client;
+  client: McpClient;
   call: (name: string, args: Record<string, unknown>) => Promise<CallToolResult>;
   close: () => Promise<void>;
 }
 
-export async function connectHttp(url: string, headers: Record<string, string> = {}): Promise<HttpClient> {
-  const client = new Client({ name: 'tripcal-http-tests', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
-  await client.connect(transport);
+export async function connectHttp(url: string, headers: Record<string, string> = {}, options: ClientOptions = {}): Promise<HttpClient> {
+  const client = await httpClient(url, headers, options);
   return {
     client,
     call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,

@@ -1,11 +1,11 @@
-// Starts the real built server (`dist/src/cli.js serve`) as a child process and connects the
-// SDK's own Client over stdio, as Claude Desktop would.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+// Starts the real built server (`dist/tripcal.mjs serve`) as a child process and connects an SDK
+// client over stdio, as Claude Desktop would: the v2 client on 2026-07-28, or with
+// TRIPCAL_MCP_CLIENT=v1 the 1.x client on 2025-11-25 (support/clients.ts).
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { stdioClient, type Era, type McpClient } from './clients.js';
 
 /** The built, bundled command users run (`bin` in package.json). */
 export const CLI = resolve(import.meta.dirname, '../../dist/tripcal.mjs');
@@ -15,25 +15,24 @@ export function tempDir(prefix = 'tripcal-test-'): string {
 }
 
 export interface Connected {
-  client: Client;
+  client: McpClient;
   dataDir: string;
   stderr: () => string;
   call: (name: string, args: Record<string, unknown>) => Promise<CallToolResult>;
   close: () => Promise<void>;
 }
 
-export async function connect(options: { dataDir?: string; env?: Record<string, string>; args?: string[]; capabilities?: ClientCapabilities } = {}): Promise<Connected> {
+export async function connect(
+  options: { dataDir?: string; env?: Record<string, string>; args?: string[]; capabilities?: Record<string, unknown>; era?: Era } = {},
+): Promise<Connected> {
   const dataDir = options.dataDir ?? tempDir();
-  const transport = new StdioClientTransport({
+  let stderr = '';
+  const { client, stderr: stream } = await stdioClient({
     command: process.execPath,
     args: [CLI, ...(options.args ?? []), 'serve'],
     env: { ...(process.env as Record<string, string>), TRIPCAL_DATA_DIR: dataDir, ...options.env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const client = new Client({ name: 'tripcal-tests', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
-  await client.connect(transport);
+  }, { capabilities: options.capabilities, era: options.era });
+  stream?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return {
     client,
     dataDir,
