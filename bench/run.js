@@ -24,7 +24,7 @@ const benches = {
   'Google sync of 500 items (loopback fake)': () => googleBench(),
   'Outlook sync of 500 items (loopback Graph fake)': () => outlookBench(),
   'daemon: start, 50 HTTP clients, feed of 1,000 events': () => daemonBench(),
-  'daemon: MCP sessions under a 128 MB heap': () => sessionsBench(),
+  'daemon: idle MCP clients under a 128 MB heap (stateless)': () => sessionsBench(),
   'hostile booking documents, 1 MB and 5 MB (import_reservations)': () => importBench(),
 };
 const only = process.argv[2];

@@ -1,8 +1,10 @@
-// MCP sessions and memory (issue 14). Prints numbers only.
-//  - the MCP server a session gets, in-process: MB each (heap after GC, 200 of them)
-//  - the daemon under the shipped 128 MB heap: MB per open session (500 sessions, limit raised),
-//    the heap after 600 sequential sessions with the default limit (100, LRU eviction), and how
-//    many sessions it holds before the heap runs out when the limit is raised out of the way
+// MCP clients and memory (issues 14, 18). Prints numbers only. MCP over HTTP is stateless: an
+// idle client holds nothing, so what is measured is what clients that never come back leave.
+//  - building the MCP server a request gets, in-process: ms and MB each (200 of them)
+//  - the daemon under the shipped 128 MB heap: MB per idle client (500 clients, half opening
+//    with a 2025-11-25 initialize, half with a 2026-07-28 server/discover, each then tools/list),
+//    and how many such clients it takes before anything gives (up to the ceiling)
+//  - tools/list answered per second over HTTP, one request after another
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,12 +17,14 @@ const round = (n, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 // The daemon collects garbage on SIGUSR2, so heap numbers are what is live.
 const GC_ON_SIGNAL = `data:text/javascript,process.on('SIGUSR2',()=>globalThis.gc())`;
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const init = (id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: `bench-${id}`, version: '1' } } });
+const META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+const legacy = (id, method, params = {}) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
+const modern = (id, method) => JSON.stringify({ jsonrpc: '2.0', id, method, params: { _meta: META } });
 
-async function startDaemon({ maxSessions }) {
+async function startDaemon() {
   const dir = tmp();
   const port = await freePort();
-  writeFileSync(join(dir, 'config.yaml'), `log_level: error\nhttp:\n  listen: 127.0.0.1:${port}\n  max_sessions: ${maxSessions}\n`);
+  writeFileSync(join(dir, 'config.yaml'), `log_level: error\nhttp:\n  listen: 127.0.0.1:${port}\n`);
   const child = spawn(process.execPath, ['--max-old-space-size=128', '--expose-gc', '--import', GC_ON_SIGNAL, CLI, 'daemon', '--config', join(dir, 'config.yaml'), '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c) => (out += c));
@@ -31,18 +35,28 @@ async function startDaemon({ maxSessions }) {
     await new Promise((r) => setTimeout(r, 20));
   }
   const base = `http://127.0.0.1:${port}`;
+  const post = async (body, headers = {}) => {
+    const res = await fetch(`${base}/mcp`, { method: 'POST', headers: { ...HEADERS, ...headers }, body });
+    await res.text();
+    return res.status;
+  };
   return {
     child, exited,
+    /** One client that opens, lists the tools and never comes back; the worst HTTP status. */
     open: async (id) => {
-      const res = await fetch(`${base}/mcp`, { method: 'POST', headers: HEADERS, body: init(id) });
-      await res.text();
-      return res.status;
+      const statuses = id % 2 === 0
+        ? [await post(legacy(id, 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: `bench-${id}`, version: '1' } })),
+          await post(legacy(id + 1, 'tools/list'), { 'mcp-protocol-version': '2025-11-25' })]
+        : [await post(modern(id, 'server/discover'), { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' }),
+          await post(modern(id + 1, 'tools/list'), { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' })];
+      return Math.max(...statuses);
     },
+    list: (id) => post(modern(id, 'tools/list'), { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' }),
     heapMb: async () => {
       child.kill('SIGUSR2');
       await new Promise((r) => setTimeout(r, 300));
       const h = await (await fetch(`${base}/healthz`)).json();
-      return { heap: h.memory_mb.heap_used, sessions: h.mcp_sessions };
+      return { heap: h.memory_mb.heap_used, rss: h.memory_mb.rss, requests: h.mcp_requests };
     },
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
@@ -51,45 +65,39 @@ async function startDaemon({ maxSessions }) {
   };
 }
 
-async function inProcessServerMb(count = 200) {
+async function inProcessServer(count = 200) {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc');
   const { openApp } = await import('../dist/src/app.js');
   const { createServer } = await import('../dist/src/mcp/server.js');
   const app = openApp({ dataDir: tmp() });
-  const keep = [createServer(app)];
+  const keep = [createServer(app, { era: 'modern', connection: false })];
   gc();
   const before = process.memoryUsage().heapUsed;
-  for (let i = 0; i < count; i++) keep.push(createServer(app));
+  const started = performance.now();
+  for (let i = 0; i < count; i++) keep.push(createServer(app, { era: 'modern', connection: false }));
+  const ms = (performance.now() - started) / count;
   gc();
   const mb = (process.memoryUsage().heapUsed - before) / count / 1048576;
-  app.close();
-  return round(mb);
+  await app.close();
+  return { ms: round(ms), mb: round(mb) };
 }
 
-export async function sessionsBench({ measured = 500, sequential = 600, ceiling = 5000 } = {}) {
-  const mcpServerMb = await inProcessServerMb();
-
-  // The default limit: 600 sessions one after another, none saying goodbye.
-  const bounded = await startDaemon({ maxSessions: 100 });
-  for (let i = 0; i < sequential; i++) {
-    const status = await bounded.open(i);
-    if (status !== 200) throw new Error(`session ${i}: HTTP ${status}`);
+export async function sessionsBench({ measured = 500, ceiling = 5000, listed = 500 } = {}) {
+  const server = await inProcessServer();
+  const d = await startDaemon();
+  await d.open(0);
+  const base = await d.heapMb();
+  for (let i = 1; i <= measured; i++) {
+    const status = await d.open(i);
+    if (status !== 200) throw new Error(`client ${i}: HTTP ${status}`);
   }
-  const afterSequential = await bounded.heapMb();
-  await bounded.stop();
-
-  // The limit out of the way: what a session costs, and how many fit in 128 MB.
-  const open = await startDaemon({ maxSessions: 10_000 });
-  await open.open(0);
-  const base = await open.heapMb();
-  for (let i = 1; i <= measured; i++) await open.open(i);
-  const after = await open.heapMb();
+  const after = await d.heapMb();
   let held = measured + 1;
   let ended = 'ceiling reached';
   for (; held < ceiling; held++) {
     try {
-      const status = await open.open(held);
+      const status = await d.open(held);
       if (status !== 200) {
         ended = `HTTP ${status}`;
         break;
@@ -99,14 +107,22 @@ export async function sessionsBench({ measured = 500, sequential = 600, ceiling 
       break;
     }
   }
-  await open.stop();
+  const atCeiling = await d.heapMb().catch(() => ({ heap: null, rss: null, requests: null }));
+  const started = performance.now();
+  for (let i = 0; i < listed; i++) await d.list(i);
+  const perSecond = listed / ((performance.now() - started) / 1000);
+  await d.stop();
   return {
-    mcp_server_mb_in_process: mcpServerMb,
-    mb_per_session_daemon: round((after.heap - base.heap) / measured),
-    heap_mb_after_600_sequential_sessions_default_limit: afterSequential.heap,
-    sessions_open_after_600: afterSequential.sessions,
-    sessions_held_under_128mb_heap_without_limit: held,
-    sessions_held_ended_by: ended,
+    mcp_server_build_ms: server.ms,
+    mcp_server_mb_in_process: server.mb,
+    mb_per_idle_client_daemon: round((after.heap - base.heap) / measured),
+    heap_mb_after_500_idle_clients: after.heap,
+    idle_clients_under_128mb_heap: held,
+    idle_clients_ended_by: ended,
+    heap_mb_after_all: atCeiling.heap,
+    rss_mb_after_all: atCeiling.rss,
+    requests_in_flight_after_all: atCeiling.requests,
+    tools_list_per_second_http: Math.round(perSecond),
   };
 }
 

@@ -37,7 +37,8 @@ function sharingToolDefinitions(server: McpServer, app: App): void {
       // A raw shape becomes its object schema here, once, with our zod (the SDK would wrap it
       // per registration, with its own copy).
       const asObject = (schema: unknown) => (schema && !isZodSchema(schema) ? z.object(schema as z.ZodRawShape) : schema);
-      definition = { ...config, inputSchema: asObject(config.inputSchema), outputSchema: asObject(config.outputSchema) };
+      const input = asObject(config.inputSchema) as z.ZodType | undefined;
+      definition = { ...config, inputSchema: input && namingFields(input), outputSchema: asObject(config.outputSchema) };
       definitions.set(name, definition);
     }
     return register(name, definition, cb);
@@ -46,6 +47,33 @@ function sharingToolDefinitions(server: McpServer, app: App): void {
 }
 
 const isZodSchema = (value: unknown) => typeof value === 'object' && value !== null && ('_zod' in value || '_def' in value);
+
+/** `flights[0].arrival_time`: the path of a bad field as tripcal's own messages name it. */
+function fieldPath(path: ReadonlyArray<PropertyKey | { key: PropertyKey }>): string {
+  if (path.length === 0) return 'object root';
+  return path.map((p) => (typeof p === 'object' ? p.key : p)).reduce<string>(
+    (acc, key, i) => (i === 0 ? String(key) : typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), '',
+  );
+}
+
+/**
+ * The input schema as the SDK sees it: the same schema (its JSON Schema for tools/list, its
+ * parsing), but each refusal reads "<what is wrong> at <field path>", naming the field the way
+ * tripcal's other errors do (`flights[0]`), not as a dotted list of keys.
+ */
+function namingFields(schema: z.ZodType): unknown {
+  const standard = schema['~standard'];
+  return {
+    '~standard': {
+      ...standard,
+      validate: async (value: unknown) => {
+        const result = await standard.validate(value);
+        if (!result.issues) return result;
+        return { issues: result.issues.map((issue) => ({ message: issue.path?.length ? `${issue.message} at ${fieldPath(issue.path)}` : issue.message })) };
+      },
+    },
+  };
+}
 
 const TRIP_JSON = 'A trip of the default user with its items, as JSON; titles, names, places and notes are outside text';
 const TRIP_ICS = 'A trip as an iCalendar file (RFC 5545)';

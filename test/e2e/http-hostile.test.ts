@@ -78,7 +78,7 @@ describe('origins are compared exactly (scheme, host, port)', () => {
       expect(init.headers.get('access-control-allow-origin'), origin).toBeNull();
       expect(init.headers.get('mcp-session-id'), origin).toBeNull();
     }
-    expect(server.sessionCount).toBe(0);
+    expect(server.requestsInFlight).toBe(0);
   });
 
   test("the daemon's own origins and listed ones are allowed", async () => {

@@ -34,7 +34,7 @@ test(`${ROUNDS} SIGKILL rounds lose no acknowledged write`, async () => {
     const writers = servers.flatMap((s, k) => [writeUntilKilled(s, `r${round}p${k}a`), writeUntilKilled(s, `r${round}p${k}b`)]);
     // Let them write for a while (each round a little longer), then kill both without warning.
     await new Promise((r) => setTimeout(r, 300 + round * 97));
-    for (const s of servers) process.kill((s.client.transport as unknown as { pid: number }).pid, 'SIGKILL');
+    for (const s of servers) process.kill((s.client.raw.transport as { pid: number }).pid, 'SIGKILL');
     const acknowledged = (await Promise.all(writers)).flat();
     total += acknowledged.length;
 

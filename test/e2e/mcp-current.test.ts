@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caldavConfig, deleteObject, listStored } from '../support/caldav.js';
 import type { Era } from '../support/clients.js';
+import { startFaultProxy } from '../support/faultproxy.js';
 import { connectHttp, startDaemonProcess, type RunningDaemon } from '../support/daemon.js';
 import { connect, structured, tempDir, type Connected } from '../support/mcp.js';
 import { freePort, startRadicale, type Radicale } from '../support/radicale.js';
@@ -128,6 +129,40 @@ describe.each(ERAS)('resource change notices (%s client over stdio)', (era) => {
       await server.close();
     }
   });
+});
+
+describe.each(ERAS)('cancellation (%s client over stdio)', (era) => {
+  test('a cancelled sync_now stops: writes in flight finish, the rest stays pending and a later sync finishes it', async () => {
+    const dir = tempDir();
+    // Every answer of the calendar comes 150 ms late, so the cancel arrives between two writes.
+    const proxy = await startFaultProxy(radicale.url, { rate: 1, faults: ['delay'] });
+    try {
+      const config = caldavConfig(dir, radicale, { calendar: `Cancel${era}`, url: `${proxy.url}/`, sync: '  on_edit: false\n  concurrency: 1' });
+      const server = await connect({ dataDir: dir, args: ['--config', config], era });
+      try {
+        await addActivities(server, 8);
+        const cancel = new AbortController();
+        proxy.afterWrite = (count) => {
+          if (count === 2) cancel.abort();
+        };
+        await expect(server.client.callTool({ name: 'sync_now', arguments: {} }, { signal: cancel.signal })).rejects.toThrow(/abort|cancel/i);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const written = (await listStored(radicale, `/${radicale.username}/cancel${era}/`)).length;
+        expect(written).toBeGreaterThanOrEqual(2);
+        expect(written).toBeLessThan(8);
+        const status = structured(await server.call('sync_status', {}));
+        expect(status.accounts[0].pending).toBe(8 - written);
+        proxy.afterWrite = null;
+        const rest = structured(await server.call('sync_now', {}));
+        expect(rest.accounts[0]).toMatchObject({ status: 'ok', counts: { created: 8 - written } });
+        expect(await listStored(radicale, `/${radicale.username}/cancel${era}/`)).toHaveLength(8);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
 });
 
 describe('over HTTP', () => {
