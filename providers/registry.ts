@@ -24,6 +24,12 @@ export interface ClientConfigs {
 
 export const PROVIDERS = [caldav, google, outlook] as const;
 export const PROVIDER_KINDS = PROVIDERS.map((p) => p.kind);
+/** The providers connected by signing in (OAuth), in the registry's order. */
+export const OAUTH_PROVIDERS: readonly string[] = PROVIDERS.filter((p) => p.signIn !== undefined).map((p) => p.kind);
+
+/** The OAuth clients' blocks in config.yaml (`google:`), each key with its environment variable. */
+export const CLIENT_BLOCKS: readonly { block: string; env: Record<string, string> }[] = PROVIDERS.flatMap((p) =>
+  (p.signInSetup ? [{ block: p.signInSetup.block, env: p.signInSetup.env }] : []));
 
 type AnyDescriptor = ProviderDescriptor<AccountLike, ProviderSettings, ClientConfigs>;
 
