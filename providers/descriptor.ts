@@ -3,7 +3,7 @@
 // reconnects it, how its settings are made from an account and its secrets, and the factory.
 // The registry is the list of descriptors; nothing outside providers/ branches on a provider's name.
 import { z } from 'zod';
-import type { OAuthConnector, SignInDeps, SignInSetup } from './oauth.js';
+import type { OAuthConnector, SignInDeps, SignInSetup, TerminalSignIn } from './oauth.js';
 import type { CalendarProvider } from './types.js';
 
 /** Account names: `tripcal sync --account NAME`, the vault's secret names. */
@@ -36,6 +36,8 @@ export interface ProviderDescriptor<Account extends AccountLike, Settings, Clien
   kind: Account['provider'];
   /** For people: "CalDAV", "Google Calendar", "Outlook". */
   title: string;
+  /** Who a person signs in to, in messages ("sign in to Google", "Microsoft said: …"): "Google", "Microsoft". */
+  displayName: string;
   /** The account's entry in config.yaml (strict: a typo'd key is an error). */
   accountSchema: z.ZodType<Account>;
   /** Every vault name this provider may keep for an account. */
@@ -54,4 +56,8 @@ export interface ProviderDescriptor<Account extends AccountLike, Settings, Clien
   signIn?(deps: SignInDeps, clients: Clients): OAuthConnector;
   /** What that sign-in needs set up (client ids, redirect URI), with where each is set. */
   signInSetup?: SignInSetup<Clients>;
+  /** What an assistant's client shows with the consent URL (MCP URL-mode elicitation). */
+  consentPrompt?: string;
+  /** How `tripcal auth <kind>` signs in from a terminal (a loopback redirect or a device code). */
+  terminalSignIn?: TerminalSignIn;
 }

@@ -45,7 +45,43 @@ export interface SignInSetup<Clients> {
   readme: string;
   /** The loopback redirect URI the README suggests. */
   exampleRedirect: string;
+  /**
+   * Every key of the block, with the environment variable read when config.yaml does not set it
+   * (`client_id` → GOOGLE_CLIENT_ID). A `${VAR}` left unset in one of them leaves the key unset
+   * instead of stopping tripcal: what needs it says so.
+   */
+  env: Record<string, string>;
   needs(clients: Clients, redirectGiven: boolean): SetupNeed[];
+}
+
+/** How `tripcal auth <kind>` signs in from a terminal, and the words of its help. */
+export interface TerminalSignIn {
+  /**
+   * `loopback`: a URL to open; the browser comes back to 127.0.0.1 (or its address is pasted back).
+   * `device`: a code typed on any device (the connector's `deviceCode`), fine on a server.
+   */
+  flow: 'loopback' | 'device';
+  /** What the command connects, for its help: "a Google account". */
+  connects: string;
+  /** Whose account the account name defaults to, for its help: "Google" (the user's Google account). */
+  accountOf: string;
+  /** What --calendar's help says of `primary`, in brackets: "default", "the default calendar". */
+  primary: string;
+}
+
+/** What the device-code flow shows the person: where to go and the code to type. */
+export interface DevicePrompt {
+  message: string;
+  userCode: string;
+  verificationUri: string;
+  expiresInSeconds: number;
+}
+
+/** A sign-in that was kept: the account and calendar it was for (and, when known, who signed in). */
+export interface SignedIn {
+  account: string;
+  calendar: string;
+  username?: string | null;
 }
 
 /** A provider's authorization-code sign-in, as authorize_calendar and handle_auth_callback drive it. */
@@ -54,7 +90,12 @@ export interface OAuthConnector {
   redirectUri(given: string | undefined): string;
   start(userId: string, account: string, calendar: string, redirectUri: string): Promise<{ authUrl: string; state: string; expiresAt: string }>;
   /** Checks the state, trades the code, keeps the credentials; an OAuthError when any of it is refused. */
-  finish(userId: string, code: string, state: string): Promise<{ account: string; calendar: string }>;
+  finish(userId: string, code: string, state: string): Promise<SignedIn>;
+  /**
+   * The device-code flow (providers whose terminal sign-in is `device`): `prompt` gets the code to
+   * show; resolves once the person signed in on another device, keeping the credentials.
+   */
+  deviceCode?(account: string, calendar: string, prompt: (p: DevicePrompt) => void): Promise<SignedIn>;
 }
 
 /** https, or http on loopback: where an OAuth redirect may go. */

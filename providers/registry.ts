@@ -1,13 +1,16 @@
 // The provider registry: the list of descriptors, one per folder under providers/. Adding a
-// provider is one folder and one line here. Each descriptor loads its SDK only when an account
-// uses it, so an SDK nobody needs never slows start-up.
-import { caldav } from './caldav/index.js';
+// provider is one folder and its entries here: its descriptor, its account schema and settings
+// type, and for an OAuth provider its client's config block; nothing else in tripcal has to name
+// it. Each descriptor loads its SDK only when an account uses it, so an SDK nobody needs never
+// slows start-up.
+import type { z } from 'zod';
+import { caldav, caldavAccountSchema } from './caldav/index.js';
 import type { CalDavSettings } from './caldav/settings.js';
 import type { AccountLike, ProviderDescriptor, SecretStore } from './descriptor.js';
-import { google } from './google/index.js';
-import type { GoogleClientConfig, GoogleSettings } from './google/settings.js';
-import { outlook } from './outlook/index.js';
-import type { OutlookClientConfig, OutlookSettings } from './outlook/settings.js';
+import { google, googleAccountSchema } from './google/index.js';
+import { GoogleClientSchema, type GoogleSettings } from './google/settings.js';
+import { outlook, outlookAccountSchema } from './outlook/index.js';
+import { OutlookClientSchema, type OutlookSettings } from './outlook/settings.js';
 import type { CalendarProvider } from './types.js';
 
 export type { CalDavSettings } from './caldav/settings.js';
@@ -16,14 +19,22 @@ export type { OutlookSettings } from './outlook/settings.js';
 
 export type ProviderSettings = CalDavSettings | GoogleSettings | OutlookSettings;
 
-/** The configuration every provider's settings may draw on (the OAuth clients). */
-export interface ClientConfigs {
-  google: GoogleClientConfig;
-  outlook: OutlookClientConfig;
-}
-
 export const PROVIDERS = [caldav, google, outlook] as const;
+/** Their entries under `accounts:` in config.yaml, for the config schema's union on `provider`. */
+export const ACCOUNT_SCHEMAS = [caldavAccountSchema, googleAccountSchema, outlookAccountSchema] as const;
+/** The OAuth clients' blocks in config.yaml (`google:`, `outlook:`), empty unless set. */
+export const CLIENT_SCHEMAS = { google: GoogleClientSchema.default({}), outlook: OutlookClientSchema.default({}) };
+
+/** The configuration every provider's settings may draw on (the OAuth clients). */
+export type ClientConfigs = { [Block in keyof typeof CLIENT_SCHEMAS]: z.output<(typeof CLIENT_SCHEMAS)[Block]> };
+
 export const PROVIDER_KINDS = PROVIDERS.map((p) => p.kind);
+/** The providers connected by signing in (OAuth), in the registry's order. */
+export const OAUTH_PROVIDERS: readonly string[] = PROVIDERS.filter((p) => p.signIn !== undefined).map((p) => p.kind);
+
+/** The OAuth clients' blocks in config.yaml (`google:`), each key with its environment variable. */
+export const CLIENT_BLOCKS: readonly { block: string; env: Record<string, string> }[] = PROVIDERS.flatMap((p) =>
+  (p.signInSetup ? [{ block: p.signInSetup.block, env: p.signInSetup.env }] : []));
 
 type AnyDescriptor = ProviderDescriptor<AccountLike, ProviderSettings, ClientConfigs>;
 

@@ -93,21 +93,10 @@ auth
   .description('check a CalDAV password and store it in the vault (prompted, or read from stdin)')
   .argument('<account>', 'the account\'s name in the configuration')
   .action(run(async (account: string, _opts, cmd: Command) => (await import('./cli/auth.js')).authCalDavCommand(account, cmd.optsWithGlobals())));
-auth
-  .command('google')
-  .description('connect a Google account: prints a URL to open, and finishes by itself when the browser comes back to 127.0.0.1')
-  .argument('[account]', 'the account\'s name (default: the user\'s Google account in the configuration, else "google")')
-  .option('--user <id>', 'whose calendar (default: the configured default user)')
-  .option('--port <n>', 'the loopback port for the redirect (default: a free one)')
-  .option('--calendar <name>', 'where trips go: primary (default), a calendar id, or a name to find or make (accounts not in the config file)')
-  .action(run(async (account: string | undefined, _opts, cmd: Command) => (await import('./cli/auth-google.js')).authGoogleCommand(account, cmd.optsWithGlobals())));
-auth
-  .command('outlook')
-  .description('connect an Outlook / Microsoft 365 account with a code: open the page shown on any device, type the code, sign in (works on a server)')
-  .argument('[account]', 'the account\'s name (default: the user\'s Outlook account in the configuration, else "outlook")')
-  .option('--user <id>', 'whose calendar (default: the configured default user)')
-  .option('--calendar <name>', 'where trips go: primary (the default calendar), a calendar id, or a name to find or make (accounts not in the config file)')
-  .action(run(async (account: string | undefined, _opts, cmd: Command) => (await import('./cli/auth-outlook.js')).authOutlookCommand(account, cmd.optsWithGlobals())));
+// The providers connected by signing in get their commands from their descriptors (`tripcal auth
+// google`, `tripcal auth outlook`, src/cli/sign-in.ts). The registry is loaded only when `auth` is
+// on the command line, so `tripcal --version` and the other commands start without it.
+if (process.argv.slice(2).includes('auth')) (await import('./cli/sign-in.js')).addSignInCommands(auth, run);
 
 auth
   .command('reset')

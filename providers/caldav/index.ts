@@ -23,6 +23,7 @@ export const caldavPasswordSecret = (account: string) => `caldav:${account}:pass
 export const caldav: ProviderDescriptor<CalDavAccount, CalDavSettings, unknown> = {
   kind: 'caldav',
   title: 'CalDAV',
+  displayName: 'the CalDAV server',
   accountSchema: caldavAccountSchema as unknown as z.ZodType<CalDavAccount>,
   secretNames: (account) => [caldavPasswordSecret(account)],
   reconnectHint: (account) =>

@@ -17,6 +17,9 @@ export const googleAccountSchema = z
 
 export type GoogleAccount = z.infer<typeof googleAccountSchema>;
 
+/** The config.yaml keys of the Google OAuth client, each with the environment variable read when the file does not set it. */
+const GOOGLE_ENV = { client_id: 'GOOGLE_CLIENT_ID', client_secret: 'GOOGLE_CLIENT_SECRET', redirect_uri: 'GOOGLE_REDIRECT_URI' };
+
 export const googleTokensSecret = (account: string) => `google:${account}:tokens`;
 
 /** The OAuth client, or AuthExpiredError saying where to set it. */
@@ -30,6 +33,7 @@ export function googleClient(google: GoogleClientConfig): { clientId: string; cl
 export const google: ProviderDescriptor<GoogleAccount, GoogleSettings, { google: GoogleClientConfig }> = {
   kind: 'google',
   title: 'Google Calendar',
+  displayName: 'Google',
   accountSchema: googleAccountSchema as unknown as z.ZodType<GoogleAccount>,
   secretNames: (account) => [googleTokensSecret(account)],
   reconnectHint: (account) =>
@@ -66,12 +70,16 @@ export const google: ProviderDescriptor<GoogleAccount, GoogleSettings, { google:
     where: 'Google Cloud console → APIs & Services → Credentials (an OAuth client of type "Desktop app" or "Web application")',
     readme: 'Connect Google Calendar',
     exampleRedirect: 'http://127.0.0.1:8976/oauth/callback',
+    env: GOOGLE_ENV,
     needs: ({ google: g }, redirectGiven) => [
-      { what: 'the OAuth client ID', key: 'client_id', env: 'GOOGLE_CLIENT_ID', present: Boolean(g.client_id) },
-      { what: 'the OAuth client secret', key: 'client_secret', env: 'GOOGLE_CLIENT_SECRET', present: Boolean(g.client_secret) },
-      { what: 'the redirect URI (or pass redirect_uri)', key: 'redirect_uri', env: 'GOOGLE_REDIRECT_URI', present: redirectGiven || Boolean(g.redirect_uri) },
+      { what: 'the OAuth client ID', key: 'client_id', env: GOOGLE_ENV.client_id, present: Boolean(g.client_id) },
+      { what: 'the OAuth client secret', key: 'client_secret', env: GOOGLE_ENV.client_secret, present: Boolean(g.client_secret) },
+      { what: 'the redirect URI (or pass redirect_uri)', key: 'redirect_uri', env: GOOGLE_ENV.redirect_uri, present: redirectGiven || Boolean(g.redirect_uri) },
     ],
   },
+  consentPrompt: 'Connect your Google Calendar to tripcal: sign in to Google and allow access to your calendar events.',
+  // A Desktop-app OAuth client accepts any loopback port: Google's flow for installed apps.
+  terminalSignIn: { flow: 'loopback', connects: 'a Google account', accountOf: 'Google', primary: 'default' },
   signIn: (deps, clients) => new GoogleConnector(deps.states, deps.secrets, clients.google, deps.restart),
   async create(settings) {
     const { GoogleProvider } = await import('./provider.js');

@@ -5,7 +5,7 @@
 import type { OAuth2Client } from 'google-auth-library';
 import { InputError, OAuthError } from '../../core/errors.js';
 import type { SecretStore } from '../descriptor.js';
-import type { SignInStates } from '../oauth.js';
+import type { OAuthConnector, SignInStates } from '../oauth.js';
 import { redirectUriOf } from '../oauth.js';
 import { googleClient, googleTokensSecret } from './index.js';
 import type { GoogleClientConfig, GoogleTokens } from './settings.js';
@@ -63,7 +63,7 @@ export interface Finished {
   grantedScopes: string[];
 }
 
-export class GoogleConnector {
+export class GoogleConnector implements OAuthConnector {
   constructor(
     private readonly states: SignInStates,
     private readonly vault: SecretStore,
@@ -90,16 +90,6 @@ export class GoogleConnector {
       code_challenge: codeChallenge,
     });
     return { authUrl, state, expiresAt };
-  }
-
-  /** The user of a state that can still be completed (known, unused, unexpired), else null. */
-  pending(state: string): string | null {
-    return this.states.pending(state)?.userId ?? null;
-  }
-
-  /** The user declined on Google's page: the state is used up. */
-  abandon(state: string): void {
-    this.states.abandon(state);
   }
 
   /**

@@ -16,6 +16,9 @@ export const outlookAccountSchema = z
 
 export type OutlookAccount = z.infer<typeof outlookAccountSchema>;
 
+/** The config.yaml keys of the Microsoft OAuth client, each with the environment variable read when the file does not set it. */
+const OUTLOOK_ENV = { client_id: 'MS_CLIENT_ID', tenant_id: 'MS_TENANT_ID', client_secret: 'MS_CLIENT_SECRET', redirect_uri: 'MS_REDIRECT_URI' };
+
 /** MSAL's serialized token cache for an Outlook account (its refresh token inside). */
 export const outlookCacheSecret = (account: string) => `outlook:${account}:msal-cache`;
 
@@ -37,6 +40,7 @@ function signedInAs(cache: string | null): string | null {
 export const outlook: ProviderDescriptor<OutlookAccount, OutlookSettings, { outlook: OutlookClientConfig }> = {
   kind: 'outlook',
   title: 'Outlook',
+  displayName: 'Microsoft',
   accountSchema: outlookAccountSchema as unknown as z.ZodType<OutlookAccount>,
   secretNames: (account) => [outlookCacheSecret(account)],
   reconnectHint: (account) =>
@@ -62,11 +66,15 @@ export const outlook: ProviderDescriptor<OutlookAccount, OutlookSettings, { outl
     where: 'Microsoft Entra admin center → App registrations (a public client with the redirect URI, or a Web app with a secret in MS_CLIENT_SECRET)',
     readme: 'Connect Outlook / Microsoft 365',
     exampleRedirect: 'http://127.0.0.1:8977/oauth/callback',
+    env: OUTLOOK_ENV,
     needs: ({ outlook: o }, redirectGiven) => [
-      { what: 'the application (client) ID', key: 'client_id', env: 'MS_CLIENT_ID', present: Boolean(o.client_id) },
-      { what: 'the redirect URI (or pass redirect_uri)', key: 'redirect_uri', env: 'MS_REDIRECT_URI', present: redirectGiven || Boolean(o.redirect_uri) },
+      { what: 'the application (client) ID', key: 'client_id', env: OUTLOOK_ENV.client_id, present: Boolean(o.client_id) },
+      { what: 'the redirect URI (or pass redirect_uri)', key: 'redirect_uri', env: OUTLOOK_ENV.redirect_uri, present: redirectGiven || Boolean(o.redirect_uri) },
     ],
   },
+  consentPrompt: 'Connect Outlook to tripcal: sign in with your Microsoft account and allow access to your calendars.',
+  // The device-code flow needs no browser on this machine, so it works on a server.
+  terminalSignIn: { flow: 'device', connects: 'an Outlook / Microsoft 365 account', accountOf: 'Outlook', primary: 'the default calendar' },
   signIn: (deps, clients) => new OutlookConnector(deps.states, deps.secrets, clients.outlook),
   async create(settings) {
     const { OutlookProvider } = await import('./provider.js');

@@ -7,7 +7,7 @@
 import type { AuthenticationResult } from '@azure/msal-node';
 import { InputError, OAuthError } from '../../core/errors.js';
 import type { SecretStore } from '../descriptor.js';
-import type { SignInStates } from '../oauth.js';
+import type { DevicePrompt, OAuthConnector, SignInStates } from '../oauth.js';
 import { redirectUriOf } from '../oauth.js';
 import { outlookCacheSecret, outlookClient } from './index.js';
 import { cachePlugin, msalClient, msalReason, OUTLOOK_SCOPES } from './session.js';
@@ -23,14 +23,6 @@ export interface OutlookFinished {
   account: string;
   calendar: string;
   username: string | null;
-}
-
-/** What the device-code flow shows the user: where to go and the code to type. */
-export interface DevicePrompt {
-  message: string;
-  userCode: string;
-  verificationUri: string;
-  expiresInSeconds: number;
 }
 
 function settings(outlook: OutlookClientConfig) {
@@ -52,7 +44,7 @@ function refused(error: unknown, field: string): OAuthError {
   return new OAuthError(field, `Microsoft did not accept the sign-in (${msalReason(error)}); nothing was stored; start again`);
 }
 
-export class OutlookConnector {
+export class OutlookConnector implements OAuthConnector {
   constructor(
     private readonly states: SignInStates,
     private readonly vault: SecretStore,

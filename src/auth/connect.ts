@@ -1,19 +1,36 @@
 // Connecting a calendar account, shared by the MCP tools (authorize_calendar,
-// handle_auth_callback) and `tripcal auth google`: which account a user's authorization is for,
-// and what happens once Google sends the code back (tokens to the vault, the calendars it can
-// reach, a first sync).
+// handle_auth_callback) and `tripcal auth <provider>`: which account a user's authorization is
+// for, and what happens once the provider sends the code back (credentials to the vault, the
+// calendars it can reach, a first sync). Which providers sign in this way, and what they are
+// called, comes from their descriptors.
 import type { App, EditSync } from '../app.js';
 import { ACCOUNT_NAME } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { CalendarInfo } from '../../providers/types.js';
-import { GoogleConnector } from '../../providers/google/oauth.js';
-import { OutlookConnector, type OutlookFinished } from '../../providers/outlook/oauth.js';
 import { OAuthStates, RESTART_WITH_TOOL, type OAuthProvider } from './states.js';
-import { descriptorOf } from '../../providers/registry.js';
-import type { OAuthConnector, SignInDeps } from '../../providers/oauth.js';
+import { descriptorOf, OAUTH_PROVIDERS, PROVIDER_KINDS } from '../../providers/registry.js';
+import type { OAuthConnector, SignedIn, SignInDeps } from '../../providers/oauth.js';
 
-const PROVIDER_NAMES: Record<OAuthProvider, string> = { google: 'Google Calendar', outlook: 'Outlook' };
-export const providerName = (provider: OAuthProvider) => PROVIDER_NAMES[provider];
+/** The providers connected by signing in, in the registry's order (authorize_calendar's choices). */
+export const SIGN_IN_PROVIDERS = OAUTH_PROVIDERS;
+
+/** The descriptor of a provider connected by signing in; an InputError for any other name. */
+function signInDescriptor(provider: OAuthProvider) {
+  if (!OAUTH_PROVIDERS.includes(provider)) {
+    throw new InputError('provider', (PROVIDER_KINDS as readonly string[]).includes(provider)
+      ? `${provider} accounts are not connected by signing in; set them in the configuration`
+      : `no provider "${provider}" (there are: ${OAUTH_PROVIDERS.join(', ')})`);
+  }
+  return descriptorOf(provider);
+}
+
+/** What the provider's calendar is called: "Google Calendar", "Outlook". */
+export const providerName = (provider: OAuthProvider) => signInDescriptor(provider).title;
+/** Who a person signs in to: "Google", "Microsoft". */
+export const signsInWith = (provider: OAuthProvider) => signInDescriptor(provider).displayName;
+/** What a client shows with the consent URL. */
+export const consentPrompt = (provider: OAuthProvider) =>
+  signInDescriptor(provider).consentPrompt ?? `Connect ${providerName(provider)} to tripcal: sign in to ${signsInWith(provider)} and allow access to your calendars.`;
 
 export interface TargetAccount {
   name: string;
@@ -28,21 +45,7 @@ function signInDeps(app: App, restart: string): SignInDeps {
 
 /** The authorization-code sign-in of an OAuth provider (authorize_calendar, handle_auth_callback). */
 export function connectorFor(app: App, provider: OAuthProvider, restart = RESTART_WITH_TOOL): OAuthConnector {
-  const signIn = descriptorOf(provider).signIn;
-  if (!signIn) throw new InputError('provider', `${provider} accounts are not connected by signing in; set them in the configuration`);
-  return signIn(signInDeps(app, restart), app.config);
-}
-
-export function connector(app: App): GoogleConnector {
-  return new GoogleConnector(states(app), app.vault, app.config.google, RESTART_WITH_TOOL);
-}
-
-export function outlookConnector(app: App): OutlookConnector {
-  return new OutlookConnector(states(app), app.vault, app.config.outlook);
-}
-
-export function googleAccountFor(app: App, userId: string, name?: string, calendar?: string): TargetAccount {
-  return accountFor(app, 'google', userId, name, calendar);
+  return signInDescriptor(provider).signIn!(signInDeps(app, restart), app.config);
 }
 
 /**
@@ -51,6 +54,7 @@ export function googleAccountFor(app: App, userId: string, name?: string, calend
  * for accounts that are not in the config file; a configured account keeps the config's.
  */
 export function accountFor(app: App, provider: OAuthProvider, userId: string, name?: string, calendar?: string): TargetAccount {
+  signInDescriptor(provider); // only a provider that signs in
   const all = app.sync.accounts();
   const configuredNames = new Set(app.config.accounts.map((a) => a.name));
   const existing = name ? all.find((a) => a.name === name) : all.find((a) => a.provider === provider && a.user === userId);
@@ -83,9 +87,9 @@ export interface Connected {
   sync: EditSync;
 }
 
-/** After an Outlook sign-in (code or device code): the account exists, its calendars, a first sync. */
-export async function finishOutlook(app: App, userId: string, done: OutlookFinished): Promise<Connected> {
-  return connected(app, userId, 'outlook', done);
+/** After a sign-in that needed no redirect (a device code): the account exists, its calendars, a first sync. */
+export async function finishSignIn(app: App, userId: string, provider: OAuthProvider, done: SignedIn): Promise<Connected> {
+  return connected(app, userId, provider, done);
 }
 
 function states(app: App, restart = RESTART_WITH_TOOL): OAuthStates {
@@ -106,7 +110,9 @@ export function abandonAuthorization(app: App, state: string): void {
  * `restart` words how to start over if it is refused (the command's own name, from the terminal).
  */
 export async function finishAuthorization(app: App, userId: string, code: string, state: string, restart = RESTART_WITH_TOOL): Promise<Connected> {
-  const provider = (pendingAuthorization(app, state)?.provider ?? 'google') as OAuthProvider;
+  // A state that can no longer be completed names no provider: taking it refuses it, saying why
+  // (unknown, another user's, used, expired).
+  const provider = pendingAuthorization(app, state)?.provider ?? states(app, restart).take(userId, state).provider;
   const flow = connectorFor(app, provider, restart);
   return connected(app, userId, provider, await flow.finish(userId, code, state));
 }

@@ -2,8 +2,9 @@
 // randomness, single-use, bound to the user, provider and account, expiring after 10 minutes.
 // Only a hash of it is stored; the PKCE verifier that goes with it is sealed by the vault.
 import { createHash, randomBytes } from 'node:crypto';
-import { OAuthError } from '../../core/errors.js';
+import { InputError, OAuthError } from '../../core/errors.js';
 import type { SignInStates } from '../../providers/oauth.js';
+import { OAUTH_PROVIDERS } from '../../providers/registry.js';
 
 export { OAuthError };
 export { redirectUriOf } from '../../providers/oauth.js';
@@ -15,8 +16,8 @@ export const RESTART_WITH_TOOL = 'start again with authorize_calendar';
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
 
-
-export type OAuthProvider = 'google' | 'outlook';
+/** A provider connected by signing in: one of the registry's OAuth descriptors (OAUTH_PROVIDERS). */
+export type OAuthProvider = string;
 
 export interface Issued {
   state: string;
@@ -45,6 +46,7 @@ export class OAuthStates implements SignInStates {
   ) {}
 
   issue(userId: string, provider: OAuthProvider, account: string, calendar: string, redirectUri: string, verifier: string): Issued {
+    if (!OAUTH_PROVIDERS.includes(provider)) throw new InputError('provider', `"${provider}" is not connected by signing in (there are: ${OAUTH_PROVIDERS.join(', ')})`);
     const state = randomBytes(32).toString('base64url');
     const created = this.now();
     const hash = hashState(state);
@@ -59,7 +61,7 @@ export class OAuthStates implements SignInStates {
   /** Who a state that can still be completed (known, unused, unexpired) is for, else null. */
   pending(state: string): { userId: string; provider: OAuthProvider } | null {
     const row = this.rows.find(hashState(state));
-    return row && !row.used_at && Date.parse(row.expires_at) > this.now() ? { userId: row.user_id, provider: row.provider as OAuthProvider } : null;
+    return row && !row.used_at && Date.parse(row.expires_at) > this.now() ? { userId: row.user_id, provider: row.provider } : null;
   }
 
   /** The user declined on the provider's page: the state is used up. */
@@ -76,6 +78,6 @@ export class OAuthStates implements SignInStates {
     if (row.used_at) throw new OAuthError('state', `already used: each authorization can be completed once (if the browser said "tripcal is connected", it is done: see sync_status); else ${this.restart}`);
     if (Date.parse(row.expires_at) <= this.now()) throw new OAuthError('state', `expired (an authorization must be completed within 10 minutes); ${this.restart}`);
     if (!this.rows.markUsed(hash, new Date(this.now()).toISOString())) throw new OAuthError('state', `already used: each authorization can be completed once; ${this.restart}`);
-    return { provider: row.provider as OAuthProvider, account: row.account, calendar: row.calendar, redirectUri: row.redirect_uri, verifier: this.vault.open(`oauth-state:${hash}`, row.verifier) };
+    return { provider: row.provider, account: row.account, calendar: row.calendar, redirectUri: row.redirect_uri, verifier: this.vault.open(`oauth-state:${hash}`, row.verifier) };
   }
 }

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isAlias, isNode, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
+import { CLIENT_BLOCKS } from '../../providers/registry.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { ConfigSchema, type Config } from './schema.js';
@@ -45,12 +46,12 @@ function yamlPath(path: ReadonlyArray<PropertyKey>): string {
 /**
  * A secret whose variable is unset does not stop tripcal: the account is left without it and says
  * so in sync_status (an MCP client that starts `tripcal serve` without the variable still gets a
- * working server). Any other unset variable is a configuration error.
+ * working server). Any other unset variable is a configuration error. The OAuth clients' keys are
+ * the ones their providers' descriptors list (`signInSetup.env`).
  */
 function isSecret(path: PropertyKey[]): boolean {
   return (path.length === 3 && path[0] === 'accounts' && path[2] === 'password')
-    || (path.length === 2 && path[0] === 'google' && ['client_id', 'client_secret', 'redirect_uri'].includes(String(path[1])))
-    || (path.length === 2 && path[0] === 'outlook' && ['client_id', 'tenant_id', 'client_secret', 'redirect_uri'].includes(String(path[1])))
+    || (path.length === 2 && CLIENT_BLOCKS.some((c) => c.block === path[0] && Object.hasOwn(c.env, String(path[1]))))
     || (path.length === 2 && path[0] === 'http' && path[1] === 'token');
 }
 
@@ -225,23 +226,15 @@ export function loadConfig(options: ConfigOptions = {}): LoadedConfig {
   } else {
     config = ConfigSchema.parse({});
   }
-  // The original specification's variables, when the file does not set them.
-  const google = config.google;
+  // The original specification's variables (GOOGLE_CLIENT_ID, MS_CLIENT_ID, …: each OAuth
+  // provider's descriptor lists its own), when the file does not set them.
+  const blocks = config as unknown as Record<string, Record<string, unknown>>;
   config = {
     ...config,
-    google: {
-      ...google,
-      client_id: google.client_id ?? (env.GOOGLE_CLIENT_ID || undefined),
-      client_secret: google.client_secret ?? (env.GOOGLE_CLIENT_SECRET || undefined),
-      redirect_uri: google.redirect_uri ?? (env.GOOGLE_REDIRECT_URI || undefined),
-    },
-    outlook: {
-      ...config.outlook,
-      client_id: config.outlook.client_id ?? (env.MS_CLIENT_ID || undefined),
-      tenant_id: config.outlook.tenant_id ?? (env.MS_TENANT_ID || undefined),
-      client_secret: config.outlook.client_secret ?? (env.MS_CLIENT_SECRET || undefined),
-      redirect_uri: config.outlook.redirect_uri ?? (env.MS_REDIRECT_URI || undefined),
-    },
+    ...Object.fromEntries(CLIENT_BLOCKS.map(({ block, env: variables }) => [block, {
+      ...blocks[block],
+      ...Object.fromEntries(Object.entries(variables).map(([key, name]) => [key, blocks[block]?.[key] ?? (env[name] || undefined)])),
+    }])),
   };
   const dataDir = resolve(expandHome(options.dataDir || env.TRIPCAL_DATA_DIR || config.data_dir || defaultDataDir(env), env));
   return { config, path, dataDir };

@@ -2,12 +2,8 @@
 // config.example.yaml; defaults make an empty or missing file a working configuration.
 import { z } from 'zod';
 import { canonicalZone } from '../../core/tz/names.js';
-import { caldavAccountSchema } from '../../providers/caldav/index.js';
 import { ACCOUNT_NAME, USER_ID } from '../../providers/descriptor.js';
-import { googleAccountSchema } from '../../providers/google/index.js';
-import { GoogleClientSchema, loopbackOrHttps, type GoogleClientConfig } from '../../providers/google/settings.js';
-import { outlookAccountSchema } from '../../providers/outlook/index.js';
-import { OutlookClientSchema, type OutlookClientConfig } from '../../providers/outlook/settings.js';
+import { ACCOUNT_SCHEMAS, CLIENT_SCHEMAS } from '../../providers/registry.js';
 
 export { ACCOUNT_NAME, USER_ID };
 
@@ -18,12 +14,11 @@ const zone = z.string()
   .transform((name) => canonicalZone(name)!);
 
 
-// Each provider folder owns its account schema (providers/<name>/index.ts).
-export const AccountSchema = z.discriminatedUnion('provider', [caldavAccountSchema, googleAccountSchema, outlookAccountSchema]);
+// Each provider folder owns its account schema and its OAuth client's block (providers/<name>/),
+// the registry lists them.
+export const AccountSchema = z.discriminatedUnion('provider', ACCOUNT_SCHEMAS);
 export type AccountConfig = z.infer<typeof AccountSchema>;
 export type Policy = AccountConfig['policy'];
-export type { GoogleClientConfig, OutlookClientConfig };
-export { GoogleClientSchema, loopbackOrHttps, OutlookClientSchema };
 
 
 const SyncSchema = z
@@ -79,8 +74,7 @@ export const ConfigSchema = z
     log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     accounts: z.array(AccountSchema).default([]),
     sync: SyncSchema.default(SyncSchema.parse({})),
-    google: GoogleClientSchema.default({}),
-    outlook: OutlookClientSchema.default({}),
+    ...CLIENT_SCHEMAS,
     checks: ChecksSchema.default(ChecksSchema.parse({})),
     http: HttpSchema.default(HttpSchema.parse({})),
   })

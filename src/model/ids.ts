@@ -13,4 +13,3 @@ export function randomId(prefix: string, length = 12): string {
 
 export const newTripId = () => randomId('trip_');
 export const newItemId = () => randomId('item_');
-export const newFeedToken = () => randomId('', 32);

@@ -84,6 +84,5 @@ export interface Trip {
 export interface User {
   id: string;
   timezone: string;
-  feedToken: string;
   createdAt: string;
 }

@@ -55,18 +55,34 @@ function access(path: string): string {
 }
 
 function migrate(db: Database.Database, path: string): void {
-  // BEGIN IMMEDIATE so two processes starting together do not both apply a migration.
-  db.transaction(() => {
-    const current = db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new StoreError(path, `the database has schema version ${current}, made by a newer tripcal (this one knows up to ${MIGRATIONS.length}); `
-        + 'run that newer version, or restore a backup made with this one. Nothing was changed');
-    }
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    }
-  }).immediate();
+  // Foreign keys are off while migrating (SQLite ignores the pragma inside a transaction, so it is
+  // set around it): a migration that rebuilds a table drops the old one, which with them on would
+  // delete or refuse the rows that refer to it. What the migrations leave is checked in full
+  // before it commits.
+  db.pragma('foreign_keys = OFF');
+  try {
+    // BEGIN IMMEDIATE so two processes starting together do not both apply a migration.
+    db.transaction(() => {
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (current > MIGRATIONS.length) {
+        throw new StoreError(path, `the database has schema version ${current}, made by a newer tripcal (this one knows up to ${MIGRATIONS.length}); `
+          + 'run that newer version, or restore a backup made with this one. Nothing was changed');
+      }
+      for (let v = current; v < MIGRATIONS.length; v++) {
+        db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+      }
+      if (current < MIGRATIONS.length) {
+        const broken = db.pragma('foreign_key_check') as Array<{ table: string; parent: string }>;
+        if (broken.length > 0) {
+          throw new StoreError(path, `migrating the database from schema version ${current} would leave ${broken.length} row(s) referring to nothing `
+            + `(${[...new Set(broken.map((b) => `${b.table} → ${b.parent}`))].join(', ')}); nothing was changed: ${RESTORE.replace(/FILE/g, path)}`);
+        }
+      }
+    }).immediate();
+  } finally {
+    db.pragma('foreign_keys = ON');
+  }
 }
 
 function configure(db: Database.Database): void {

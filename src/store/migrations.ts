@@ -1,5 +1,8 @@
 // Numbered schema migrations, applied in order at start-up. The database's `user_version` is the
-// number of the last one applied. Never edit a released migration: add the next one.
+// number of the last one applied. Never edit a released migration: add the next one. They run
+// with foreign keys off, and are checked in full before they commit (store/database.ts), so a
+// migration may rebuild a table the way SQLite says to: make the new one, copy, drop the old,
+// rename the new into place.
 
 export const MIGRATIONS: readonly string[] = [
   // 1: users, trips, items, the journal
@@ -140,5 +143,18 @@ export const MIGRATIONS: readonly string[] = [
   //    instead of leaving them behind (NULL: not known yet, taken as the configured one)
   `
   ALTER TABLE accounts ADD COLUMN calendar TEXT;
+  `,
+  // 9: users.feed_token goes: nothing read it (each user's .ics feed has its own token in the
+  //    vault). A UNIQUE column cannot be dropped, so the table is rebuilt; trips and items keep
+  //    referring to users(id). Run again on a table without the column, it changes nothing.
+  `
+  CREATE TABLE users_new (
+    id          TEXT PRIMARY KEY,
+    timezone    TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+  INSERT INTO users_new (id, timezone, created_at) SELECT id, timezone, created_at FROM users;
+  DROP TABLE users;
+  ALTER TABLE users_new RENAME TO users;
   `,
 ];

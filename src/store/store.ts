@@ -28,7 +28,7 @@ interface ItemRow {
   version: number; created_at: string; updated_at: string;
 }
 
-interface UserRow { id: string; timezone: string; feed_token: string; created_at: string }
+interface UserRow { id: string; timezone: string; created_at: string }
 
 function toTrip(r: TripRow): Trip {
   return {
@@ -118,12 +118,11 @@ export class Store {
 
   getUser(id: string): User | undefined {
     const r = prepared(this.db, 'SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
-    return r && { id: r.id, timezone: r.timezone, feedToken: r.feed_token, createdAt: r.created_at };
+    return r && { id: r.id, timezone: r.timezone, createdAt: r.created_at };
   }
 
   insertUser(user: User): void {
-    prepared(this.db, 'INSERT INTO users (id, timezone, feed_token, created_at) VALUES (?, ?, ?, ?)')
-      .run(user.id, user.timezone, user.feedToken, user.createdAt);
+    prepared(this.db, 'INSERT INTO users (id, timezone, created_at) VALUES (?, ?, ?)').run(user.id, user.timezone, user.createdAt);
   }
 
   setUserTimezone(id: string, timezone: string): void {
@@ -131,9 +130,7 @@ export class Store {
   }
 
   listUsers(): User[] {
-    return (prepared(this.db, 'SELECT * FROM users ORDER BY id').all() as UserRow[]).map((r) => ({
-      id: r.id, timezone: r.timezone, feedToken: r.feed_token, createdAt: r.created_at,
-    }));
+    return (prepared(this.db, 'SELECT * FROM users ORDER BY id').all() as UserRow[]).map((r) => ({ id: r.id, timezone: r.timezone, createdAt: r.created_at }));
   }
 
   // trips

@@ -2,12 +2,14 @@
 // booking sites put in confirmation e-mails and that KDE Itinerary's extractor writes: found in
 // plain JSON, in HTML `<script type="application/ld+json">` blocks, or in an e-mail (MIME parts
 // in base64 or quoted-printable), then mapped to tripcal items. Everything read here is data
-// from a stranger: it only ever fills item fields, which the schemas clean and cap.
+// from a stranger: it only ever fills item fields, which the schemas clean and cap. What each
+// reservation type becomes is reservation-kinds.ts.
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import type { Item, ItemDetails } from '../model/types.js';
 import { findJsonLd, MAX_JSON_DEPTH, MAX_RESERVATION_CHARS, tooDeep } from './booking-text.js';
 import { placeZone } from './place-zone.js';
+import { isNode, MAPPERS, str, typeOf, type Node } from './reservation-kinds.js';
 import type { Trips } from './service.js';
 
 export interface FoundReservation {
@@ -25,44 +27,6 @@ export interface SkippedReservation {
   type: string;
   reservation_number: string | null;
   reason: string;
-}
-
-type Node = Record<string, unknown>;
-
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
-const typeOf = (n: Node): string => {
-  const t = Array.isArray(n['@type']) ? n['@type'][0] : n['@type'];
-  return typeof t === 'string' ? t.replace(/^https?:\/\/schema\.org\//, '') : '';
-};
-const str = (v: unknown): string | undefined => {
-  if (typeof v === 'string' && v.trim()) return v.trim();
-  if (typeof v === 'number') return String(v);
-  return undefined;
-};
-const obj = (v: unknown): Node => (Array.isArray(v) ? (v.find(isNode) ?? {}) : isNode(v) ? v : {});
-const nameOf = (v: unknown): string | undefined => (typeof v === 'string' ? str(v) : str(obj(v).name));
-/** addressCountry of a PostalAddress ("DE", "Germany" or a Country node), or of a place's address. */
-const countryOf = (place: unknown): string | undefined => {
-  const p = obj(place);
-  return nameOf(obj(isNode(p.address) || Array.isArray(p.address) ? p.address : p).addressCountry);
-};
-
-/** A PostalAddress (or a plain string) as one line. */
-function addressOf(v: unknown): string | undefined {
-  if (typeof v === 'string') return str(v);
-  const a = obj(v);
-  const country = nameOf(a.addressCountry);
-  const parts = [a.streetAddress, a.postalCode, a.addressLocality, a.addressRegion].map(str).filter(Boolean);
-  if (country) parts.push(country);
-  return parts.length ? parts.join(', ') : undefined;
-}
-
-/** A place (Place, Airport, LodgingBusiness…) as "Name, address". */
-function placeOf(v: unknown): string | undefined {
-  if (typeof v === 'string') return str(v);
-  const p = obj(v);
-  const parts = [str(p.name), addressOf(p.address)].filter(Boolean);
-  return parts.length ? parts.join(', ') : undefined;
 }
 
 // ---- finding the JSON-LD ---------------------------------------------------------------------
@@ -110,132 +74,7 @@ function reservationNodes(values: unknown[]): Node[] {
   return found;
 }
 
-// ---- mapping ---------------------------------------------------------------------------------
-
-/** Items of one reservation, each with the country of its place when the booking names one (for its zone). */
-type Mapped = Array<{ part: string; item: ItemDetails; country?: string }> | string;
-
-/** "missing a, b" for the fields (path → value read) that are empty, or null when all are there. */
-function missing(fields: Record<string, unknown>): string | null {
-  const absent = Object.entries(fields).filter(([, v]) => !v).map(([path]) => path);
-  return absent.length ? `missing ${absent.join(', ')}` : null;
-}
-
-function flight(r: Node, code: string | undefined): Mapped {
-  const f = obj(r.reservationFor);
-  const airline = obj(f.airline);
-  const carrier = str(airline.iataCode) ?? '';
-  const number = str(f.flightNumber);
-  const from = obj(f.departureAirport);
-  const to = obj(f.arrivalAirport);
-  const lacking = missing({
-    'reservationFor.flightNumber': number, 'reservationFor.departureAirport.iataCode': str(from.iataCode),
-    'reservationFor.arrivalAirport.iataCode': str(to.iataCode), 'reservationFor.departureTime': str(f.departureTime),
-    'reservationFor.arrivalTime': str(f.arrivalTime),
-  });
-  if (lacking) return lacking;
-  const ticket = obj(r.reservedTicket);
-  const seat = str(obj(ticket.ticketedSeat).seatNumber) ?? str(r.airplaneSeat);
-  return [{
-    part: `${carrier}${number}:${str(from.iataCode)}`,
-    item: {
-      kind: 'flight',
-      details: {
-        airline: nameOf(f.airline) ?? (carrier || 'Airline'),
-        flight_number: !carrier || number!.toUpperCase().startsWith(carrier.toUpperCase()) ? number! : `${carrier}${number}`,
-        departure_airport: str(from.iataCode)!, arrival_airport: str(to.iataCode)!,
-        departure_time: str(f.departureTime)!, arrival_time: str(f.arrivalTime)!,
-        confirmation_code: code, seat, terminal: str(f.departureTerminal),
-      },
-    },
-  }];
-}
-
-function lodging(r: Node, code: string | undefined): Mapped {
-  const place = obj(r.reservationFor);
-  const lacking = missing({ 'reservationFor.name': nameOf(r.reservationFor), checkinTime: str(r.checkinTime), checkoutTime: str(r.checkoutTime) });
-  if (lacking) return lacking;
-  return [{
-    part: 'stay',
-    item: {
-      kind: 'stay',
-      details: {
-        name: nameOf(r.reservationFor)!, address: addressOf(place.address), check_in: str(r.checkinTime)!, check_out: str(r.checkoutTime)!,
-        confirmation_code: code, phone: str(place.telephone),
-      },
-    },
-    country: countryOf(place),
-  }];
-}
-
-function activity(name: string | undefined, start: unknown, end: unknown, location: string | undefined, code: string | undefined, part: string,
-  description: string | undefined, place: unknown) {
-  return {
-    part,
-    country: countryOf(place),
-    item: { kind: 'activity' as const, details: { name: name!, start_time: str(start)!, end_time: str(end), location, confirmation_code: code, description } },
-  };
-}
-
-function event(r: Node, code: string | undefined): Mapped {
-  const e = obj(r.reservationFor);
-  const lacking = missing({ 'reservationFor.name': str(e.name), 'reservationFor.startDate': str(e.startDate) });
-  if (lacking) return lacking;
-  return [activity(str(e.name), e.startDate, e.endDate, placeOf(e.location), code, 'event', undefined, e.location)];
-}
-
-function restaurant(r: Node, code: string | undefined): Mapped {
-  const place = obj(r.reservationFor);
-  const lacking = missing({ 'reservationFor.name': nameOf(r.reservationFor), startTime: str(r.startTime) });
-  if (lacking) return lacking;
-  const party = str(r.partySize);
-  return [activity(`Table at ${nameOf(r.reservationFor)}`, r.startTime, r.endTime, addressOf(place.address) ?? nameOf(place),
-    code, 'table', party ? `Party of ${party}` : undefined, place)];
-}
-
-function rentalCar(r: Node, code: string | undefined): Mapped {
-  const car = obj(r.reservationFor);
-  const company = nameOf(car.rentalCompany) ?? nameOf(r.provider) ?? nameOf(car.brand) ?? 'rental car';
-  const lacking = missing({ pickupTime: str(r.pickupTime), dropoffTime: str(r.dropoffTime) });
-  if (lacking) return lacking;
-  const model = nameOf(car) ? ` (${nameOf(car)})` : '';
-  // A timed pick-up or return lasts the default hour; a date alone stays one all-day event.
-  const endOf = (t: unknown) => (/T\d\d:\d\d/.test(str(t)!) ? undefined : str(t));
-  // Two short events, not one that marks the whole rental as busy. Only the pick-up carries the
-  // confirmation code, so the return is not taken for a duplicate of it.
-  return [
-    activity(`Pick up car: ${company}${model}`, r.pickupTime, endOf(r.pickupTime), placeOf(r.pickupLocation), code, 'pickup', undefined, r.pickupLocation),
-    activity(`Return car: ${company}`, r.dropoffTime, endOf(r.dropoffTime), placeOf(r.dropoffLocation), undefined, 'dropoff',
-      code ? `Reservation ${code}` : undefined, r.dropoffLocation),
-  ];
-}
-
-function ground(r: Node, code: string | undefined, kind: 'Train' | 'Bus'): Mapped {
-  const trip = obj(r.reservationFor);
-  const from = obj(kind === 'Train' ? trip.departureStation : trip.departureBusStop);
-  const to = obj(kind === 'Train' ? trip.arrivalStation : trip.arrivalBusStop);
-  const stop = kind === 'Train' ? 'Station' : 'BusStop';
-  const lacking = missing({
-    'reservationFor.departureTime': str(trip.departureTime), [`reservationFor.departure${stop}.name`]: nameOf(from), [`reservationFor.arrival${stop}.name`]: nameOf(to),
-  });
-  if (lacking) return lacking;
-  const number = str(kind === 'Train' ? trip.trainNumber : trip.busNumber);
-  const label = [kind, number].filter(Boolean).join(' ');
-  const seat = obj(obj(r.reservedTicket).ticketedSeat);
-  const seatText = [str(seat.seatSection) && `coach ${str(seat.seatSection)}`, str(seat.seatNumber) && `seat ${str(seat.seatNumber)}`].filter(Boolean).join(', ');
-  return [activity(`${label} ${nameOf(from)} → ${nameOf(to)}`, trip.departureTime, trip.arrivalTime, placeOf(from), code,
-    `${label}:${nameOf(from)}`, seatText ? `Seat: ${seatText}` : undefined, from)];
-}
-
-const MAPPERS: Record<string, (r: Node, code: string | undefined) => Mapped> = {
-  FlightReservation: flight,
-  LodgingReservation: lodging,
-  EventReservation: event,
-  FoodEstablishmentReservation: restaurant,
-  RentalCarReservation: rentalCar,
-  TrainReservation: (r, c) => ground(r, c, 'Train'),
-  BusReservation: (r, c) => ground(r, c, 'Bus'),
-};
+// ---- mapping (what each type becomes: reservation-kinds.ts) ----------------------------------
 
 const CANCELLED = /ReservationCancelled$/;
 

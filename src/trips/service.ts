@@ -2,7 +2,7 @@
 // keeps trip spans right, writes the journal, and then tells listeners (feeds, sync) what changed.
 import type { Config } from '../config/schema.js';
 import { ConflictError, InputError, NotFoundError } from '../errors.js';
-import { newItemId, newTripId, newFeedToken } from '../model/ids.js';
+import { newItemId, newTripId } from '../model/ids.js';
 import { confirmationOf, needsContextZone, resolveTimes } from '../model/resolve.js';
 import { cleanDetails } from '../model/schemas.js';
 import { localDate, parseDate, requireZone } from '../model/time.js';
@@ -117,7 +117,7 @@ export class Trips {
     const configured = this.config.users[id]?.timezone;
     const existing = this.store.getUser(id);
     if (existing) return configured ? { ...existing, timezone: configured } : existing;
-    return { id, timezone: configured ?? 'UTC', feedToken: newFeedToken(), createdAt: this.stamp() };
+    return { id, timezone: configured ?? 'UTC', createdAt: this.stamp() };
   }
 
   private persistUser(user: User): void {

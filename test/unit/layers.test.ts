@@ -100,7 +100,39 @@ describe('each rule can fail', () => {
   }
 });
 
-test('every source file stays under 400 lines', () => {
-  const long = files.filter((f) => f.text.split('\n').length > 400).map((f) => f.path);
-  expect(long).toEqual([]);
+// Files over 300 lines are the exception, each with its reason. A listed file that is gone or has
+// come down to 300 lines or fewer fails too, so the list says what is true.
+const LONG_FILE_LINES = 300;
+const LONG_FILES: Record<string, string> = {
+  'providers/caldav/provider.ts': 'the CalDAV adapter: one class over the account, calendar URL and counted fetch that all its methods share (parsing and HTTP are modules of their own)',
+  'providers/google/provider.ts': 'the Google adapter: one class over the session, calendar and write batcher that all its methods share (ids, events, batches, errors, free/busy are modules of their own)',
+  'providers/outlook/provider.ts': 'the Graph adapter: one class over the session, calendar and write batcher that all its methods share (delta, batches, links, errors, events, free/busy are modules of their own)',
+  'src/daemon/http.ts': 'HTTP front: host/origin/token checks and routing in one place',
+  'src/trips/service.ts': 'every model edit: one class whose edits share its transaction, user, span and journal steps (the pure parts are items.ts, span.ts, shift.ts)',
+};
+
+const lineCount = (text: string) => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+
+function lengthProblems(sources: Source[], listed: Record<string, string>): string[] {
+  const lines = new Map(sources.map((f) => [f.path, lineCount(f.text)]));
+  return [
+    ...[...lines].filter(([path, n]) => n > LONG_FILE_LINES && !listed[path]).map(([path, n]) => `${path}: ${n} lines, and not in LONG_FILES with a reason`),
+    ...Object.keys(listed).filter((path) => !lines.has(path)).map((path) => `${path}: in LONG_FILES but not a source file any more`),
+    ...Object.keys(listed).filter((path) => (lines.get(path) ?? Infinity) <= LONG_FILE_LINES).map((path) => `${path}: ${lines.get(path)} lines now; take it out of LONG_FILES`),
+  ];
+}
+
+describe('file length', () => {
+  test(`a source file over ${LONG_FILE_LINES} lines is listed with its reason, and every listed one still is that long`, () => {
+    expect(lengthProblems(files, LONG_FILES)).toEqual([]);
+    for (const [path, reason] of Object.entries(LONG_FILES)) expect(reason.trim(), path).not.toBe('');
+  });
+
+  test('each way it can fail is caught', () => {
+    const long = load('src/sync/plan.ts', 'x\n'.repeat(LONG_FILE_LINES + 1));
+    const short = load('src/trips/service.ts', 'x\n'.repeat(LONG_FILE_LINES));
+    expect(lengthProblems([long], {})).toEqual([`src/sync/plan.ts: ${LONG_FILE_LINES + 1} lines, and not in LONG_FILES with a reason`]);
+    expect(lengthProblems([short], { 'src/trips/service.ts': 'a reason' })).toEqual([`src/trips/service.ts: ${LONG_FILE_LINES} lines now; take it out of LONG_FILES`]);
+    expect(lengthProblems([], { 'src/gone.ts': 'a reason' })).toEqual(['src/gone.ts: in LONG_FILES but not a source file any more']);
+  });
 });

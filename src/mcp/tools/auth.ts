@@ -6,7 +6,8 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import {
-  abandonAuthorization, accountFor, connectorFor, finishAuthorization, pendingAuthorization, providerName,
+  abandonAuthorization, accountFor, connectorFor, consentPrompt, finishAuthorization, pendingAuthorization, providerName,
+  SIGN_IN_PROVIDERS, signsInWith,
 } from '../../auth/connect.js';
 import { requireSetup } from '../../auth/setup.js';
 import { RedirectListeners, type Redirect } from '../../auth/loopback.js';
@@ -48,7 +49,7 @@ function loopbackFlows(app: App) {
     if (!redirect.code) {
       abandonAuthorization(app, redirect.state);
       complete();
-      return { ok: false, text: `${provider === 'google' ? 'Google' : 'Microsoft'} said: ${redirect.error ?? 'no code'}. Nothing was stored.` };
+      return { ok: false, text: `${signsInWith(provider)} said: ${redirect.error ?? 'no code'}. Nothing was stored.` };
     }
     const done = await finishAuthorization(app, userId, redirect.code, redirect.state);
     complete();
@@ -63,7 +64,7 @@ function loopbackFlows(app: App) {
     /** Listens on the redirect URI if it is ours to listen on; false when not (handle_auth_callback then). */
     listen: (redirectUri: string) => listeners.listen(redirectUri),
     /** Remembers who started the sign-in, and asks its client to show the URL where it can. */
-    started(server: McpServer, state: string, authUrl: string, provider: 'google' | 'outlook'): boolean {
+    started(server: McpServer, state: string, authUrl: string, provider: string): boolean {
       const shown = server.isConnected() && server.server.getClientCapabilities()?.elicitation?.url !== undefined;
       const elicitationId = shown ? randomUUID() : undefined;
       const now = Date.now();
@@ -72,9 +73,7 @@ function loopbackFlows(app: App) {
       if (!elicitationId) return false;
       void server.server.elicitInput({
         mode: 'url', elicitationId, url: authUrl,
-        message: provider === 'google'
-          ? 'Connect your Google Calendar to tripcal: sign in to Google and allow access to your calendar events.'
-          : 'Connect Outlook to tripcal: sign in with your Microsoft account and allow access to your calendars.',
+        message: consentPrompt(provider),
       }).catch((error: Error) => log.info('the client did not show the authorization URL', { error: error.message }));
       return true;
     },
@@ -97,7 +96,7 @@ export function registerAuthTools(server: McpServer, app: App): void {
         user_id: UserIdSchema,
         redirect_uri: z.string().trim().min(1).max(2000).optional()
           .describe('Where the provider sends the browser back (registered for the OAuth app); default GOOGLE_REDIRECT_URI / MS_REDIRECT_URI'),
-        provider: z.enum(['google', 'outlook']).default('google').describe('google or outlook; CalDAV accounts are set in the configuration'),
+        provider: z.enum(SIGN_IN_PROVIDERS).default('google').describe('google or outlook; CalDAV accounts are set in the configuration'),
         account: z.string().trim().min(1).max(40).optional().describe('Name for the account (default: the user\'s account of this provider, or "google" / "outlook")'),
         calendar: z.string().trim().min(1).max(200).optional()
           .describe('Where trips go: "primary" (default), a calendar id, or a calendar name, made when missing (e.g. "Trips")'),
@@ -123,7 +122,7 @@ export function registerAuthTools(server: McpServer, app: App): void {
       const listening = await flows.listen(redirectUri);
       const started = await flow.start(userId, target.name, target.calendar, redirectUri);
       const shown = flows.started(server, started.state, started.authUrl, args.provider);
-      const who = args.provider === 'google' ? 'Google' : 'Microsoft';
+      const who = signsInWith(args.provider);
       return ok({
         success: true,
         auth_url: started.authUrl,

@@ -1,32 +1,37 @@
-// `tripcal auth google [ACCOUNT]`: connects a Google account from a terminal. A one-shot HTTP
-// server on 127.0.0.1 (a random port) receives Google's redirect, so the flow finishes by itself
-// when the browser comes back (Google's loopback flow for installed apps). Works for Desktop-app
-// OAuth clients, which accept any loopback port. On a server without a browser (SSH, systemd,
-// Docker) the browser elsewhere cannot reach that port: the person pastes the address it was sent
-// to (or just its code) back into the terminal, or forwards the port (`ssh -L`, with --port).
+// `tripcal auth <provider> [ACCOUNT]` for a provider whose terminal sign-in is `loopback` (Google):
+// connects an account from a terminal. A one-shot HTTP server on 127.0.0.1 (a random port)
+// receives the provider's redirect, so the flow finishes by itself when the browser comes back
+// (the loopback flow for installed apps; Google's Desktop-app OAuth clients accept any loopback
+// port). On a server without a browser (SSH, systemd, Docker) the browser elsewhere cannot reach
+// that port: the person pastes the address it was sent to (or just its code) back into the
+// terminal, or forwards the port (`ssh -L`, with --port).
 import { createInterface } from 'node:readline';
-import { connector, finishAuthorization, googleAccountFor, type Connected } from '../auth/connect.js';
+import {
+  abandonAuthorization, accountFor, connectorFor, finishAuthorization, providerName, signsInWith, type Connected,
+} from '../auth/connect.js';
 import { STATE_TTL_MS } from '../auth/states.js';
 import { LoopbackReceiver, type Outcome, type Redirect } from '../auth/loopback.js';
 import { InputError } from '../errors.js';
 import { requireSetup } from '../auth/setup.js';
 import { withApp, type GlobalOptions } from './common.js';
 
-export interface AuthGoogleOptions extends GlobalOptions {
+export interface AuthLoopbackOptions extends GlobalOptions {
   user?: string;
   port?: string;
   calendar?: string;
 }
 
-export async function authGoogleCommand(accountName: string | undefined, options: AuthGoogleOptions): Promise<void> {
+export async function authLoopbackCommand(provider: string, accountName: string | undefined, options: AuthLoopbackOptions): Promise<void> {
   await withApp(options, async (app) => {
     const userId = app.trips.userId(options.user);
     // The command receives the redirect itself: only the OAuth client can be missing.
-    requireSetup('google', app.config, true);
-    const target = googleAccountFor(app, userId, accountName, options.calendar);
+    requireSetup(provider, app.config, true);
+    const target = accountFor(app, provider, userId, accountName, options.calendar);
     const port = options.port === undefined ? 0 : Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError('--port', 'a port number (0 picks a free one)');
-    const google = connector(app);
+    const restart = `run \`tripcal auth ${provider}\` again`;
+    const flow = connectorFor(app, provider, restart);
+    const who = signsInWith(provider);
     let state = '';
     let settle: (result: Connected | Error) => void = () => undefined;
     const finished = new Promise<Connected | Error>((resolve) => (settle = resolve));
@@ -36,12 +41,12 @@ export async function authGoogleCommand(accountName: string | undefined, options
     const finish = async (redirect: Redirect): Promise<Outcome> => {
       handling = true;
       if (!redirect.code) {
-        google.abandon(redirect.state);
-        result = new InputError('authorization', `Google did not authorize tripcal (${redirect.error ?? 'no code in the redirect'}); nothing was stored`);
-        return { ok: false, text: `Google said: ${redirect.error ?? 'no code'}.` };
+        abandonAuthorization(app, redirect.state);
+        result = new InputError('authorization', `${who} did not authorize tripcal (${redirect.error ?? 'no code in the redirect'}); nothing was stored`);
+        return { ok: false, text: `${who} said: ${redirect.error ?? 'no code'}.` };
       }
       try {
-        result = await finishAuthorization(app, userId, redirect.code, redirect.state, 'run `tripcal auth google` again');
+        result = await finishAuthorization(app, userId, redirect.code, redirect.state, restart);
         return { ok: true, text: 'You can close this tab and go back to the terminal.' };
       } catch (error) {
         result = error as Error;
@@ -68,10 +73,10 @@ export async function authGoogleCommand(accountName: string | undefined, options
     const timer = setTimeout(() => settle(new InputError('authorization', 'no answer from the browser within 10 minutes; run the command again')), STATE_TTL_MS);
     try {
       const redirectUri = `http://127.0.0.1:${bound}/callback`;
-      const started = await google.start(userId, target.name, target.calendar, redirectUri);
+      const started = await flow.start(userId, target.name, target.calendar, redirectUri);
       state = started.state;
-      process.stdout.write(`Open this URL in a browser to connect Google Calendar (account "${target.name}", user "${userId}"):\n\n  ${started.authUrl}\n\n`
-        + `Waiting for Google to send the browser back to ${redirectUri} (up to 10 minutes)…\n`
+      process.stdout.write(`Open this URL in a browser to connect ${providerName(provider)} (account "${target.name}", user "${userId}"):\n\n  ${started.authUrl}\n\n`
+        + `Waiting for ${who} to send the browser back to ${redirectUri} (up to 10 minutes)…\n`
         + 'Browser on another machine? After you allow access it shows a page that cannot be reached: copy the whole address from its '
         + 'address bar, paste it here and press Enter. (Or forward the port: ssh -L PORT:127.0.0.1:PORT this-server, then run this with --port PORT.)\n');
       const done = await finished;
