@@ -85,7 +85,21 @@ export interface Connected {
   calendars: CalendarInfo[];
   calendarsError: string | null;
   sync: EditSync;
+  /**
+   * The writable calendars named like the one asked for, when there are several (two "Trips" in
+   * one Google account): the first is used unless the person picks another (chooseCalendar).
+   */
+  sameName: CalendarInfo[];
 }
+
+/** What finishing a sign-in does before the first sync. */
+export interface FinishOptions {
+  /** Hold the first sync when the calendar's name fits several calendars: the caller asks which first. */
+  holdIfAmbiguous?: boolean;
+}
+
+/** The sync a held first sync stands for, until the person said which calendar. */
+const HELD: EditSync = { status: 'pending', message: 'waiting to hear which calendar to use', accounts: [] };
 
 /** After a sign-in that needed no redirect (a device code): the account exists, its calendars, a first sync. */
 export async function finishSignIn(app: App, userId: string, provider: OAuthProvider, done: SignedIn): Promise<Connected> {
@@ -109,30 +123,59 @@ export function abandonAuthorization(app: App, state: string): void {
  * The code and state the browser came back with, whichever provider the state was issued for.
  * `restart` words how to start over if it is refused (the command's own name, from the terminal).
  */
-export async function finishAuthorization(app: App, userId: string, code: string, state: string, restart = RESTART_WITH_TOOL): Promise<Connected> {
+export async function finishAuthorization(
+  app: App, userId: string, code: string, state: string, restart = RESTART_WITH_TOOL, options: FinishOptions = {},
+): Promise<Connected> {
   // A state that can no longer be completed names no provider: taking it refuses it, saying why
   // (unknown, another user's, used, expired).
   const provider = pendingAuthorization(app, state)?.provider ?? states(app, restart).take(userId, state).provider;
   const flow = connectorFor(app, provider, restart);
-  return connected(app, userId, provider, await flow.finish(userId, code, state));
+  return connected(app, userId, provider, await flow.finish(userId, code, state), options);
 }
 
 /**
  * After a sign-in was kept: the account exists (a configured one as it is, else recorded as
  * connected, with the calendar it was made for), its calendars are listed, and the trips sync.
  */
-async function connected(app: App, userId: string, provider: OAuthProvider, done: { account: string; calendar: string }): Promise<Connected> {
+async function connected(
+  app: App, userId: string, provider: OAuthProvider, done: { account: string; calendar: string }, options: FinishOptions = {},
+): Promise<Connected> {
   if (!app.config.accounts.some((a) => a.name === done.account)) {
     app.sync.links.connectAccount(done.account, userId, provider, { calendar: done.calendar }, new Date().toISOString());
   }
   app.sync.reconnect(done.account);
-  let calendars: CalendarInfo[] = [];
-  let calendarsError: string | null = null;
+  const listed = await calendarsOf(app, done.account);
+  const sameName = listed.calendars.filter((c) => c.writable && c.name === done.calendar && c.id !== done.calendar);
+  const ambiguous = sameName.length > 1;
+  const sync = ambiguous && options.holdIfAmbiguous ? HELD : await app.syncAfterEdit(userId);
+  return { provider, account: done.account, ...listed, sync, sameName: ambiguous ? sameName : [] };
+}
+
+async function calendarsOf(app: App, account: string): Promise<{ calendars: CalendarInfo[]; calendarsError: string | null }> {
   try {
-    calendars = await app.sync.listCalendars(done.account);
+    return { calendars: await app.sync.listCalendars(account), calendarsError: null };
   } catch (error) {
-    calendarsError = (error as Error).message;
+    return { calendars: [], calendarsError: (error as Error).message };
   }
-  const sync = await app.syncAfterEdit(userId);
-  return { provider, account: done.account, calendars, calendarsError, sync };
+}
+
+/**
+ * The person picked one of the calendars of the same name: a connected account keeps its trips
+ * in that one (by id) from now on, and syncs. `null`: they did not pick; the first one it is.
+ */
+export async function chooseCalendar(app: App, userId: string, account: string, calendarId: string | null): Promise<Connected> {
+  const row = app.sync.links.connectedAccounts().find((a) => a.name === account && a.userId === userId);
+  if (!row) throw new InputError('account', `no account "${account}" connected for user "${userId}"`);
+  if (calendarId !== null) {
+    if (app.config.accounts.some((a) => a.name === account)) {
+      throw new InputError('calendar', `account "${account}" is set in the config file: put calendar: ${calendarId} there`);
+    }
+    if (app.sync.links.links(account).length > 0) {
+      throw new InputError('calendar', `account "${account}" already keeps trips in its calendar; connect another account name to use ${calendarId}`);
+    }
+    app.sync.links.connectAccount(account, userId, row.provider, { ...row.settings, calendar: calendarId }, new Date().toISOString());
+    app.sync.reconnect(account);
+  }
+  const listed = await calendarsOf(app, account);
+  return { provider: row.provider, account, ...listed, sync: await app.syncAfterEdit(userId), sameName: [] };
 }

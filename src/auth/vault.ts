@@ -5,7 +5,7 @@
 // never garbage: a check value written with the key must decrypt first. A key file that has
 // gone missing is never quietly replaced while secrets made with it remain: `tripcal auth reset`
 // is the way out when the key is lost for good.
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SecretRows } from '../store/secrets.js';
@@ -109,6 +109,14 @@ export class Vault {
   /** Secrets stored, not counting the key check. */
   private count(): number {
     return this.rows.countExcept(CHECK);
+  }
+
+  /**
+   * A key for one purpose, derived from the vault's (HMAC-SHA256): every process on this data
+   * directory (a daemon and its replicas) derives the same one, and it tells nothing of the vault key.
+   */
+  derivedKey(purpose: string): Buffer {
+    return createHmac('sha256', this.loadKey()).update(`tripcal:${purpose}`).digest();
   }
 
   /** The key as a vault.key file holds it (base64), for `tripcal backup --with-key`; checked first. */

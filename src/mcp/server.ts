@@ -12,6 +12,7 @@ import { registerSyncTools } from './tools/sync.js';
 import { registerTripTools } from './tools/trips.js';
 import { VERSION } from '../version.js';
 import { ResourceWatch } from './changes.js';
+import { requestStates } from './request-state.js';
 
 interface ToolConfig {
   inputSchema?: unknown;
@@ -129,6 +130,8 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
     {
       capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } },
       cacheHints: CACHE_HINTS,
+      // A retried call's requestState is checked before the tool sees it: tampered or expired is refused.
+      requestState: { verify: (state, ctx) => requestStates(app).verify(state, ctx) },
       instructions:
         'tripcal keeps travel itineraries (flights, stays, activities) and puts them in calendars. '
         + 'Add items with add_flight / add_accommodation / add_activity or a whole trip with create_itinerary; '
@@ -140,7 +143,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
   registerTripTools(server, app);
   registerIcsTools(server, app);
   registerSyncTools(server, app, serving);
-  registerAuthTools(server, app);
+  registerAuthTools(server, app, serving);
 
   // Trip titles come from users, imported files and remote calendars: outside text. The list
   // shows them only neutralised, and every resource holding them says so (_meta.untrusted).

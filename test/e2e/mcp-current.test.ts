@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caldavConfig, deleteObject, listStored } from '../support/caldav.js';
 import type { Era } from '../support/clients.js';
 import { startFaultProxy } from '../support/faultproxy.js';
+import { startGoogleFake } from '../support/google-fake.js';
 import { connectHttp, startDaemonProcess, type RunningDaemon } from '../support/daemon.js';
 import { connect, structured, tempDir, type Connected } from '../support/mcp.js';
 import { freePort, startRadicale, type Radicale } from '../support/radicale.js';
@@ -103,6 +104,51 @@ describe.each(ERAS)('the mass-delete guard asks (%s client over stdio)', (era) =
       expect(await listStored(radicale, collection)).toHaveLength(0);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe.each(ERAS)('two calendars of one name (%s client over stdio, Google fake)', (era) => {
+  test.each([true, false])('handle_auth_callback asks which one (client can be asked: %s), and the trips go to the one picked', async (canAsk) => {
+    const fake = await startGoogleFake();
+    try {
+      fake.addCalendar({ id: 'trips-old@group.calendar.google.com', summary: 'Trips', timeZone: 'Europe/Berlin', accessRole: 'owner' });
+      fake.addCalendar({ id: 'trips-new@group.calendar.google.com', summary: 'Trips', timeZone: 'Europe/Berlin', accessRole: 'writer' });
+      fake.addCalendar({ id: 'trips-shared@group.calendar.google.com', summary: 'Trips', timeZone: 'Europe/Berlin', accessRole: 'reader' });
+      const dir = tempDir();
+      const config = join(dir, 'config.yaml');
+      writeFileSync(config, ['google:', `  client_id: ${fake.clientId}`, `  client_secret: ${fake.clientSecret}`, `  auth_url: ${fake.url}/o/oauth2/v2/auth`,
+        `  token_url: ${fake.url}/token`, `  api_root: ${fake.url}/`, ''].join('\n'));
+      const server = await connect({ dataDir: dir, args: ['--config', config], capabilities: canAsk ? { elicitation: { form: {} } } : {}, era });
+      try {
+        const offered: unknown[] = [];
+        if (canAsk) server.client.onElicit((params) => {
+          offered.push((params.requestedSchema as { properties: { calendar: { enum: string[] } } }).properties.calendar.enum);
+          return { action: 'accept', content: { calendar: 'trips-new@group.calendar.google.com' } };
+        });
+        structured(await server.call('add_activity', { activity_details: { name: 'Opera', start_time: '2026-09-01T19:00', timezone: 'Europe/Berlin' } }));
+        const started = structured(await server.call('authorize_calendar', { redirect_uri: 'https://tripcal.example/cb', calendar: 'Trips' }));
+        const back = new URL((await fetch(started.auth_url, { redirect: 'manual' })).headers.get('location')!);
+        const done = structured(await server.call('handle_auth_callback', { code: back.searchParams.get('code'), state: back.searchParams.get('state') }));
+        const summaries = (id: string) => [...fake.calendars.get(id)!.events.values()].map((e) => (e.data as { summary?: string }).summary);
+        expect(done.sync.status).toBe('synced');
+        if (canAsk) {
+          // Only the calendars it may write to are offered, the shared read-only one is not.
+          expect(offered).toEqual([['trips-old@group.calendar.google.com', 'trips-new@group.calendar.google.com']]);
+          expect(done.calendars.find((c: { selected: boolean }) => c.selected).id).toBe('trips-new@group.calendar.google.com');
+          expect(summaries('trips-new@group.calendar.google.com')).toEqual(['Opera']);
+          expect(summaries('trips-old@group.calendar.google.com')).toEqual([]);
+        } else {
+          // Not asked: the first one, and the answer says so, with the ids to pick another.
+          expect(offered).toEqual([]);
+          expect(done.message).toMatch(/2 calendars are named like it \(trips-old@group\.calendar\.google\.com, trips-new@group\.calendar\.google\.com\)/);
+          expect(summaries('trips-old@group.calendar.google.com')).toEqual(['Opera']);
+        }
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await fake.stop();
     }
   });
 });

@@ -2,18 +2,23 @@
 // the consent URL (Google, or Microsoft for Outlook), handle_auth_callback finishes with the code
 // and state the provider sent back.
 import { randomUUID } from 'node:crypto';
-import type { McpServer } from '@modelcontextprotocol/server';
+import {
+  acceptedContent, inputRequired, type CallToolResult, type InputRequiredResult, type McpServer, type ServerContext,
+} from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import {
-  abandonAuthorization, accountFor, connectorFor, consentPrompt, finishAuthorization, pendingAuthorization, providerName,
-  SIGN_IN_PROVIDERS, signsInWith,
+  abandonAuthorization, accountFor, chooseCalendar, connectorFor, consentPrompt, finishAuthorization, pendingAuthorization, providerName,
+  SIGN_IN_PROVIDERS, signsInWith, type Connected,
 } from '../../auth/connect.js';
 import { requireSetup } from '../../auth/setup.js';
 import { RedirectListeners, type Redirect } from '../../auth/loopback.js';
 import { log } from '../../log.js';
 import { UserIdSchema } from '../../model/schemas.js';
+import { canAskForm } from '../ask.js';
+import { askedState, requestStates } from '../request-state.js';
 import { handled, ok } from '../result.js';
+import type { ServingContext } from '../server.js';
 import { SyncShape, untrusted, UntrustedShape } from '../shapes.js';
 
 /** What the server that started a sign-in is told when the browser comes back. */
@@ -82,7 +87,7 @@ function loopbackFlows(app: App) {
 
 const flowsByApp = new WeakMap<App, ReturnType<typeof loopbackFlows>>();
 
-export function registerAuthTools(server: McpServer, app: App): void {
+export function registerAuthTools(server: McpServer, app: App, serving: ServingContext): void {
   const flows = flowsByApp.get(app) ?? loopbackFlows(app);
   flowsByApp.set(app, flows);
   server.registerTool(
@@ -145,12 +150,12 @@ export function registerAuthTools(server: McpServer, app: App): void {
       title: 'Finish connecting a calendar',
       description: 'Finish what authorize_calendar started: give the `code` and `state` from the address Google or Microsoft redirected to. '
         + 'Stores the authorization (encrypted), lists the calendars now reachable, and syncs the user\'s trips.',
-      inputSchema: {
+      inputSchema: z.object({
         user_id: UserIdSchema,
         code: z.string().trim().min(1).max(2048).describe('The `code` parameter of the redirect'),
         state: z.string().trim().min(1).max(512).describe('The `state` parameter of the redirect'),
-      },
-      outputSchema: {
+      }),
+      outputSchema: z.object({
         success: z.boolean(),
         account: z.string(),
         provider: z.string(),
@@ -160,28 +165,63 @@ export function registerAuthTools(server: McpServer, app: App): void {
         sync: SyncShape,
         message: z.string(),
         untrusted: UntrustedShape,
-      },
+      }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
-    handled('handle_auth_callback', async (args) => {
+    handled('handle_auth_callback', async (args, ctx: ServerContext): Promise<CallToolResult | InputRequiredResult> => {
       const userId = app.trips.userId(args.user_id);
-      const done = await finishAuthorization(app, userId, args.code, args.state);
-      const target = done.calendars.find((c) => c.selected);
-      return ok({
-        success: true,
-        account: done.account,
-        provider: done.provider,
-        calendars: done.calendars.map((c) => ({
-          id: c.id, name: c.name, access_role: c.accessRole ?? null, writable: c.writable, selected: c.selected, primary: c.primary ?? false,
-        })),
-        sync: done.sync,
-        untrusted: untrusted('calendars[].id', 'calendars[].name'),
-        message: `Connected ${providerName(done.provider)} as account "${done.account}"`
-          // A calendar's name is whatever its owner (maybe someone sharing it) typed: shown in calendars[], not here.
-          + (target ? '; trips go to the calendar marked selected' : '')
-          + (done.calendarsError ? `; the calendars could not be listed (${done.calendarsError})` : `; ${done.calendars.length} calendar(s) reachable`)
-          + `. ${done.sync.message}.`,
-      });
+      // The second round, after asking which of several calendars of one name to use.
+      const resumed = askedState(ctx, 'handle_auth_callback', userId);
+      let done: Connected;
+      if (resumed) {
+        const picked = acceptedContent(ctx.mcpReq.inputResponses, 'calendar', PickedCalendar)?.calendar;
+        const offered = resumed.choices!.split('\n');
+        done = await chooseCalendar(app, userId, resumed.account!, picked && offered.includes(picked) ? picked : null);
+      } else {
+        const ask = canAskForm(server, ctx, serving);
+        done = await finishAuthorization(app, userId, args.code, args.state, undefined, { holdIfAmbiguous: ask });
+        if (ask && done.sameName.length > 1) {
+          const ids = done.sameName.map((c) => c.id);
+          return inputRequired({
+            inputRequests: {
+              calendar: inputRequired.elicit({
+                message: `${done.sameName.length} calendars you can write to are named "${done.sameName[0]!.name}": `
+                  + `${done.sameName.map((c) => `${c.id}${c.accessRole ? ` (${c.accessRole})` : ''}`).join(', ')}. Which one should the trips go to?`,
+                requestedSchema: z.object({ calendar: z.enum(ids as [string, ...string[]]).describe('The calendar\'s id') }),
+              }),
+            },
+            requestState: await requestStates(app).mint({ tool: 'handle_auth_callback', user: userId, data: { account: done.account, choices: ids.join('\n') } }),
+          });
+        }
+      }
+      return connectedResult(done);
     }),
   );
+}
+
+/** A calendar the person picked among several of one name. */
+const PickedCalendar = z.object({ calendar: z.string() });
+
+function connectedResult(done: Connected): CallToolResult {
+  const target = done.calendars.find((c) => c.selected);
+  const same = done.sameName.length > 1
+    ? `; ${done.sameName.length} calendars are named like it (${done.sameName.map((c) => c.id).join(', ')}): trips go to the one marked selected; `
+      + 'to use another, connect again under another account name with calendar: <its id>'
+    : '';
+  return ok({
+    success: true,
+    account: done.account,
+    provider: done.provider,
+    calendars: done.calendars.map((c) => ({
+      id: c.id, name: c.name, access_role: c.accessRole ?? null, writable: c.writable, selected: c.selected, primary: c.primary ?? false,
+    })),
+    sync: done.sync,
+    untrusted: untrusted('calendars[].id', 'calendars[].name'),
+    message: `Connected ${providerName(done.provider)} as account "${done.account}"`
+      // A calendar's name is whatever its owner (maybe someone sharing it) typed: shown in calendars[], not here.
+      + (target ? '; trips go to the calendar marked selected' : '')
+      + same
+      + (done.calendarsError ? `; the calendars could not be listed (${done.calendarsError})` : `; ${done.calendars.length} calendar(s) reachable`)
+      + `. ${done.sync.message}.`,
+  });
 }
