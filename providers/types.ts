@@ -64,7 +64,10 @@ export interface BusyInterval {
 export interface CalendarProvider {
   /** How many writes may be in flight at once (a provider that batches wants many); else sync.concurrency. */
   readonly writeConcurrency?: number;
-  /** Finds (or creates) the configured calendar; called once before anything else. */
+  /**
+   * Finds (or creates) the configured calendar now, checking the credentials. Every other call
+   * connects first by itself where it must, so callers need not call this.
+   */
   connect(): Promise<void>;
   /**
    * Our events since `cursor`; a full listing when the cursor is null or no longer valid. Events
