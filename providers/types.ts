@@ -77,7 +77,12 @@ export interface CalendarProvider {
   get(id: string): Promise<RemoteEvent | null>;
   /** Creates the event under the id derived from its key; an existing one there is a RemoteConflictError. */
   create(event: OutgoingEvent): Promise<RemoteEvent>;
-  update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent>;
+  /**
+   * Rewrites the event, if its etag still matches. `current` is its content at that etag (as last
+   * listed or written) when the caller knows it: a provider that can change single fields sends
+   * only those that differ, so what else is set on the event stays as it is.
+   */
+  update(id: string, etag: string, event: OutgoingEvent, current?: EventContent | null): Promise<RemoteEvent>;
   /** The content this event will read back as once written (what `list` and `get` will report). */
   expectedContent(event: OutgoingEvent): EventContent;
   delete(id: string, etag: string): Promise<void>;
