@@ -5,23 +5,34 @@
 // The fake's test CA must be trusted from the start (NODE_EXTRA_CA_CERTS): run.js sets it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { build } from 'esbuild';
 import { openApp } from '../dist/src/app.js';
 import { tmp } from './servers.js';
 
-/** The fake and the sign-in helper live in test/support as TypeScript: bundle them for plain node. */
-async function loadSupport() {
-  // Inside node_modules, so the bundle's own imports (msal-node, luxon) resolve.
-  const dir = join(process.cwd(), 'node_modules', '.cache', 'tripcal-bench');
+/**
+ * The fake and the sign-in helper live in test/support as TypeScript: bundle them for plain node,
+ * into this checkout's dist/ (its node_modules resolves the bundle's own imports: msal-node,
+ * luxon), from this checkout's test/support by absolute path (node_modules may be a link).
+ */
+let support;
+export function loadSupport() {
+  support ??= bundleSupport();
+  return support;
+}
+
+async function bundleSupport() {
+  const dir = fileURLToPath(new URL('../dist/bench-support/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, 'outlook-support.mjs');
-  writeFileSync(join(dir, 'entry.ts'), "export { GraphFake } from '../../../test/support/graph-fake.ts';\nexport { signIn } from '../../../test/support/outlook.ts';\n");
+  const support = (file) => JSON.stringify(fileURLToPath(new URL(`../test/support/${file}`, import.meta.url)));
+  writeFileSync(join(dir, 'entry.ts'), `export { GraphFake } from ${support('graph-fake.ts')};\nexport { signIn } from ${support('outlook.ts')};\n`);
   await build({
     entryPoints: [join(dir, 'entry.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning',
     external: ['@azure/msal-node', '@microsoft/microsoft-graph-client', 'luxon'],
   });
-  return import(outfile);
+  return import(pathToFileURL(outfile).href);
 }
 
 export async function outlookBench(items = 500) {

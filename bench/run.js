@@ -9,10 +9,13 @@ if (process.env.NODE_EXTRA_CA_CERTS !== testCa) {
   process.exit(child.status ?? 1);
 }
 import { addFlightRoundTrip, bigExport, coldStart } from './core.js';
+import { beforeAfter, RECORDED } from './baseline.js';
+import { caldavColdBench } from './caldav-cold.js';
 import { daemonBench } from './daemon.js';
 import { googleBench } from './google.js';
 import { importBench } from './import.js';
 import { outlookBench } from './outlook.js';
+import { outlookPatchBench } from './outlook-patch.js';
 import { sessionsBench } from './sessions.js';
 import { syncBench } from './sync.js';
 
@@ -21,8 +24,10 @@ const benches = {
   'add_flight round trip (stdio, SDK client)': () => addFlightRoundTrip(),
   'export 1,000 trips x 10 items': () => bigExport(),
   'CalDAV sync of 500 items (Radicale)': () => syncBench(),
+  'CalDAV from a new process each sync, 500 items (Radicale; requests counted by a proxy, peak RSS by time -v)': () => beforeAfter((root) => caldavColdBench(root), RECORDED.caldav),
   'Google sync of 500 items (loopback fake)': () => googleBench(),
   'Outlook sync of 500 items (loopback Graph fake)': () => outlookBench(),
+  'Outlook: the PATCH of a one-field change (its fields, from the Graph fake\'s log)': () => beforeAfter(outlookPatchBench, RECORDED.outlookPatch),
   'daemon: start, 50 HTTP clients, feed of 1,000 events': () => daemonBench(),
   'daemon: idle MCP clients under a 128 MB heap (stateless)': () => sessionsBench(),
   'hostile booking documents, 1 MB and 5 MB (import_reservations)': () => importBench(),

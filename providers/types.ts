@@ -64,7 +64,10 @@ export interface BusyInterval {
 export interface CalendarProvider {
   /** How many writes may be in flight at once (a provider that batches wants many); else sync.concurrency. */
   readonly writeConcurrency?: number;
-  /** Finds (or creates) the configured calendar; called once before anything else. */
+  /**
+   * Finds (or creates) the configured calendar now, checking the credentials. Every other call
+   * connects first by itself where it must, so callers need not call this.
+   */
   connect(): Promise<void>;
   /**
    * Our events since `cursor`; a full listing when the cursor is null or no longer valid. Events
@@ -74,7 +77,12 @@ export interface CalendarProvider {
   get(id: string): Promise<RemoteEvent | null>;
   /** Creates the event under the id derived from its key; an existing one there is a RemoteConflictError. */
   create(event: OutgoingEvent): Promise<RemoteEvent>;
-  update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent>;
+  /**
+   * Rewrites the event, if its etag still matches. `current` is its content at that etag (as last
+   * listed or written) when the caller knows it: a provider that can change single fields sends
+   * only those that differ, so what else is set on the event stays as it is.
+   */
+  update(id: string, etag: string, event: OutgoingEvent, current?: EventContent | null): Promise<RemoteEvent>;
   /** The content this event will read back as once written (what `list` and `get` will report). */
   expectedContent(event: OutgoingEvent): EventContent;
   delete(id: string, etag: string): Promise<void>;

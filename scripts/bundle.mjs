@@ -1,8 +1,9 @@
 // Bundles the compiled CLI (dist/tripcal.mjs). Loading one file instead of the hundreds that zod,
 // the MCP SDK and friends are made of halves start-up time, which every MCP client pays each
-// time it launches `tripcal serve`. What is imported dynamically (the CalDAV provider, node-ical
-// with its Temporal polyfills) goes to separate chunks that only the commands needing them
-// load. The native SQLite addon stays external, and so do googleapis and google-auth-library
+// time it launches `tripcal serve`. What is imported dynamically (the CalDAV provider, the
+// commands) goes to separate chunks that only the commands needing them load. node-ical, with its
+// Temporal polyfills, is not bundled: core/ical/reader.ts requires it from node_modules the first
+// time an event is read. The native SQLite addon stays external, and so do googleapis and google-auth-library
 // (CommonJS with lazy requires of their own; only the Google provider imports them), and
 // msal-node and graph-client (only the Outlook provider and `tripcal auth outlook` import them).
 import { rmSync } from 'node:fs';

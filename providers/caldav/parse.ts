@@ -1,6 +1,6 @@
 // Reads our events back from iCalendar text with node-ical: the marker, and the content we
 // manage, in the same shape we write it, so a remote edit shows as a changed content hash.
-import ical from 'node-ical';
+import { nodeIcal } from '../../core/ical/reader.js';
 import { allDayDate, instantOf, propertyText as text, type ParsedDate, type ParsedEvent } from '../../core/ical/parsed.js';
 import { canonicalZone } from '../../core/tz/names.js';
 import type { BusyInterval, EventContent, Reminder } from '../types.js';
@@ -40,7 +40,7 @@ export interface ParsedOwnEvent {
 export function parseOwnEvent(data: string): ParsedOwnEvent | null {
   let parsed: Record<string, unknown>;
   try {
-    parsed = ical.sync.parseICS(data) as Record<string, unknown>;
+    parsed = nodeIcal().sync.parseICS(data) as Record<string, unknown>;
   } catch {
     return null;
   }
@@ -81,7 +81,7 @@ export function parseOwnEvent(data: string): ParsedOwnEvent | null {
 export function parseBusy(data: string, from: string, to: string): BusyInterval[] {
   let parsed: Record<string, unknown>;
   try {
-    parsed = ical.sync.parseICS(data) as Record<string, unknown>;
+    parsed = nodeIcal().sync.parseICS(data) as Record<string, unknown>;
   } catch {
     return [];
   }
@@ -97,7 +97,7 @@ export function parseBusy(data: string, from: string, to: string): BusyInterval[
     const allDay = event.datetype === 'date' || event.start.dateOnly === true;
     // A server that did not expand the recurrence leaves that to us.
     const occurrences = event.rrule
-      ? ical.expandRecurringEvent(event as never, { from: new Date(from), to: new Date(to) }).map((o) => ({ start: o.start as Date, end: o.end as Date }))
+      ? nodeIcal().expandRecurringEvent(event as never, { from: new Date(from), to: new Date(to) }).map((o) => ({ start: o.start as Date, end: o.end as Date }))
       : [{ start: event.start, end: event.end ?? event.start }];
     for (const { start, end } of occurrences) {
       busy.push(allDay

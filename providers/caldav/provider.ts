@@ -1,148 +1,88 @@
-// CalDAV through tsdav (rules: docs/reference/caldav.md). Deterministic href per key with
+// CalDAV in its own small HTTP (rules: docs/reference/caldav.md). Deterministic href per key with
 // If-None-Match: * on create, If-Match on update and delete, RFC 6578 sync-collection for
-// incremental listing (with the gaps tsdav leaves closed here: an invalid token falls back to a
-// full listing, a 507 truncation continues from the returned token, hrefs need not end in .ics)
-// and a calendar-query listing where the server has no sync-collection.
-import {
-  calendarMultiGet, calendarQuery, createAccount, createObject, deleteObject, DAVNamespaceShort, fetchCalendars,
-  makeCalendar, syncCollection, updateObject, type DAVAccount, type DAVResponse,
-} from 'tsdav';
+// incremental listing (an invalid token falls back to a full listing, a 507 truncation continues
+// from the returned token, hrefs need not end in .ics) and a calendar-query listing where the
+// server has no sync-collection.
+//
+// The calendar's URL and the sync token are kept in the cursor, so a sync from a new process
+// with nothing to do is one REPORT. A remembered URL the server no longer answers for (404, 410,
+// a redirect, a 403 that is not about the token) is discovered again.
 import { singleEventCalendar } from '../../core/ical/vevent.js';
 import type { CalDavSettings } from './settings.js';
 import {
   RemoteConflictError, InvalidError, RemoteNotFoundError, ProviderError, type BusyInterval, type CalendarInfo, type CalendarProvider, type EventContent, type Listing,
   type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
-import { CountingFetch, errorForStatus } from './http.js';
+import { cursorKey, readCursor, writeCursor } from './cursor.js';
+import { discover, listCalendars, withSlash } from './discovery.js';
+import { DavHttp, errorForStatus, header, type DavAnswer } from './http.js';
 import { mergeIntervals, parseBusy, parseOwnEvent } from './parse.js';
+import { dataOf, etagOf, multiget, queryEtags, queryRange, syncCollection } from './reports.js';
+import type { DavEntry } from './xml.js';
 
 const MULTIGET_BATCH = 100;
 const MAX_TRUNCATED_ROUNDS = 1000;
-const ETAG = `${DAVNamespaceShort.DAV}:getetag`;
-const CALENDAR_DATA = `${DAVNamespaceShort.CALDAV}:calendar-data`;
+const ICS_TYPE = { 'content-type': 'text/calendar; charset=utf-8' };
 
 /** A safe file name for a key: the same key always maps to the same href. */
 export function hrefName(key: string): string {
   return `${key.replace(/[^A-Za-z0-9_-]/g, '-')}.ics`;
 }
 
-function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'trips';
-}
-
-/** `2025-06-15T08:00:00Z` -> `20250615T080000Z`, as CalDAV time ranges are written. */
-function toCalDavTime(iso: string): string {
-  return new Date(iso).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-}
-
-function withSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
-}
-
-interface Entry {
-  href: string;
-  status: number;
-  etag: string | null;
-  data: string | null;
-  error: Record<string, unknown> | undefined;
-}
-
-function entries(responses: DAVResponse[]): Entry[] {
-  return responses.map((r) => ({
-    href: r.href ?? '',
-    status: r.status ?? 0,
-    etag: r.props?.getetag !== undefined ? String(r.props.getetag) : null,
-    data: r.props?.calendarData !== undefined ? String((r.props.calendarData as { _cdata?: string })?._cdata ?? r.props.calendarData) : null,
-    error: r.error as Record<string, unknown> | undefined,
-  }));
-}
-
 export class CalDavProvider implements CalendarProvider {
-  private readonly http = new CountingFetch();
-  private readonly headers: Record<string, string>;
-  private account: DAVAccount | undefined;
-  private calendarUrl = '';
+  private readonly http: DavHttp;
+  private readonly key: string;
+  /** The calendar's URL (ending in `/`): remembered from the cursor, or discovered. */
+  private collection: string | null = null;
+  /** Whether `collection` was found by discovery (else it is taken on trust from the cursor). */
+  private discovered = false;
+  /** The calendar was made by discovery and nothing was listed or created since: it is empty. */
+  private fresh = false;
 
   constructor(private readonly settings: CalDavSettings) {
-    this.headers = { authorization: `Basic ${Buffer.from(`${settings.username}:${settings.password}`).toString('base64')}` };
+    this.http = new DavHttp(`Basic ${Buffer.from(`${settings.username}:${settings.password}`).toString('base64')}`);
+    this.key = cursorKey(settings.url, settings.calendar);
   }
 
   requestCount(): number {
     return this.http.count;
   }
 
-  private get fetch() {
-    return this.http.fetch as unknown as typeof globalThis.fetch;
-  }
-
+  /** Discovers the calendar now (making it if missing): checks the server and the credentials. */
   async connect(): Promise<void> {
-    if (this.account) return;
-    try {
-      this.account = await createAccount({
-        account: { serverUrl: this.settings.url, accountType: 'caldav' },
-        headers: this.headers,
-        fetch: this.fetch,
-      });
-    } catch (error) {
-      const message = (error as Error).message;
-      if (/401|Invalid credentials/i.test(message)) throw errorForStatus(401, `CalDAV login at ${this.settings.url}`);
-      throw error instanceof ProviderError ? error : new InvalidError(`CalDAV discovery at ${this.settings.url} failed: ${message}`);
-    }
-    this.calendarUrl = await this.findOrCreateCalendar();
+    if (this.discovered) return;
+    const found = await discover(this.http, this.settings);
+    this.collection = found.collection;
+    this.fresh = found.created;
+    this.discovered = true;
   }
 
-  private async calendars() {
-    return fetchCalendars({ account: this.account, headers: this.headers, fetch: this.fetch });
-  }
-
-  private async findOrCreateCalendar(): Promise<string> {
-    const wanted = this.settings.calendar;
-    const all = await this.calendars();
-    if (all.length === 0) {
-      // tsdav answers [] when the listing itself failed; only a listing that worked may lead to MKCALENDAR.
-      const res = await this.fetch(this.account!.homeUrl!, { method: 'PROPFIND', headers: { ...this.headers, depth: '0' } });
-      if (res.status !== 207) throw errorForStatus(res.status, `listing calendars at ${this.account!.homeUrl}`, res.headers.get('retry-after'));
-    }
-    // tsdav turns numeric-looking names into numbers: compare as text.
-    const found = all.find((c) => String(c.displayName) === wanted || withSlash(c.url) === withSlash(new URL(wanted, this.settings.url).href));
-    if (found) return withSlash(found.url);
-    const url = withSlash(new URL(`${slug(wanted)}/`, withSlash(this.account!.homeUrl!)).href);
-    const made = await makeCalendar({
-      url,
-      props: { [`${DAVNamespaceShort.DAV}:displayname`]: wanted },
-      headers: this.headers,
-      fetch: this.fetch,
-    });
-    const status = made[0]?.status ?? 0;
-    // 405 / 409: it exists already (made by a run that died before remembering it).
-    if (made[0] && !made[0].ok && ![405, 409].includes(status)) throw errorForStatus(status, `creating calendar ${url}`);
-    return url;
+  /** The calendar's URL, discovered first when none is known. */
+  private async calendar(): Promise<string> {
+    if (!this.collection) await this.connect();
+    return this.collection!;
   }
 
   async listCalendars(): Promise<CalendarInfo[]> {
-    await this.connect();
-    return (await this.calendars()).map((c) => ({
-      id: withSlash(c.url),
-      name: String(c.displayName ?? c.url),
-      writable: true,
-      selected: withSlash(c.url) === this.calendarUrl,
-    }));
+    await this.calendar();
+    const { calendars } = await listCalendars(this.http, this.settings);
+    return calendars.map((c) => ({ id: c.url, name: c.name || c.url, writable: true, selected: c.url === this.collection }));
   }
 
   // An event's id is its path on the server (`/user/trips/x.ics`), not the whole URL: the same
   // server reached under another address (https instead of http, a new host name or port) keeps
   // every event's id, so nothing is taken for a copy and deleted.
-  private hrefFor(key: string): string {
-    return this.idOf(hrefName(key));
-  }
-
   private idOf(href: string): string {
-    return new URL(href, this.calendarUrl).pathname;
+    return new URL(href, this.collection!).pathname;
   }
 
   /** The URL to send a request for an event to (ids stored as whole URLs by older versions work too). */
   private urlOf(id: string): string {
-    return new URL(id, this.calendarUrl).href;
+    return new URL(id, this.collection!).href;
+  }
+
+  private isCollection(href: string): boolean {
+    return href === '' || withSlash(this.urlOf(href)) === this.collection;
   }
 
   private toRemote(id: string, etag: string, data: string): RemoteEvent | null {
@@ -151,26 +91,25 @@ export class CalDavProvider implements CalendarProvider {
   }
 
   async get(id: string): Promise<RemoteEvent | null> {
-    await this.connect();
-    const res = await this.fetch(this.urlOf(id), { method: 'GET', headers: this.headers });
+    await this.calendar();
+    const res = await this.http.request('GET', this.urlOf(id));
     if (res.status === 404 || res.status === 410) return null;
-    if (!res.ok) throw errorForStatus(res.status, `GET ${id}`, res.headers.get('retry-after'));
-    return this.toRemote(id, res.headers.get('etag') ?? '', await res.text());
+    if (res.status < 200 || res.status >= 300) throw errorForStatus(res.status, `GET ${id}`, header(res, 'retry-after'));
+    return this.toRemote(id, header(res, 'etag') ?? '', res.body);
   }
 
   /** Reads a write's answer: 2xx is success, except a 207 whose inner status failed (Xandikos). */
-  private async checkWrite(res: Response, what: string): Promise<void> {
+  private checkWrite(res: DavAnswer, what: string): void {
     if (res.status === 207) {
-      const body = await res.text();
-      const inner = /<(?:\w+:)?status>\s*HTTP\/1\.1\s+(\d{3})/i.exec(body);
+      const inner = /<(?:\w+:)?status>\s*HTTP\/1\.1\s+(\d{3})/i.exec(res.body);
       if (inner && Number(inner[1]) >= 300) throw errorForStatus(Number(inner[1]), what, null, true);
       return;
     }
-    if (!res.ok) throw errorForStatus(res.status, what, res.headers.get('retry-after'), true);
+    if (res.status < 200 || res.status >= 300) throw errorForStatus(res.status, what, header(res, 'retry-after'), true);
   }
 
-  private async written(id: string, res: Response, data: string): Promise<RemoteEvent> {
-    const etag = res.headers.get('etag');
+  private async written(id: string, res: DavAnswer, data: string): Promise<RemoteEvent> {
+    const etag = header(res, 'etag');
     // RFC 4791 §5.3.4: no ETag means the server changed what we sent; read it back.
     if (!etag) {
       const stored = await this.get(id);
@@ -181,22 +120,18 @@ export class CalDavProvider implements CalendarProvider {
   }
 
   async create(event: OutgoingEvent): Promise<RemoteEvent> {
-    await this.connect();
-    const id = this.hrefFor(event.key);
+    await this.calendar();
+    const id = this.idOf(hrefName(event.key));
     const data = singleEventCalendar(event, new Date().toISOString());
-    const res = await createObject({
-      url: this.urlOf(id),
-      data,
-      headers: { ...this.headers, 'content-type': 'text/calendar; charset=utf-8', 'if-none-match': '*' },
-      fetch: this.fetch,
-    });
+    this.fresh = false;
+    const res = await this.http.request('PUT', this.urlOf(id), { headers: { ...ICS_TYPE, 'if-none-match': '*' }, body: data });
     if (res.status === 412) {
       // Our deterministic href is taken: by our own event when an earlier create's answer was lost.
       const existing = await this.get(id);
       if (existing && existing.key !== event.key) throw new InvalidError(`${id} holds another event (${existing.key}); not touching it`);
       throw new RemoteConflictError(`${id} exists already`, 412, existing ?? undefined);
     }
-    await this.checkWrite(res, `PUT ${id}`);
+    this.checkWrite(res, `PUT ${id}`);
     return this.written(id, res, data);
   }
 
@@ -205,51 +140,64 @@ export class CalDavProvider implements CalendarProvider {
   }
 
   async update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent> {
-    await this.connect();
-    const data = singleEventCalendar(event, new Date().toISOString());
-    // tsdav adds If-Match only for a truthy etag; without one an update would overwrite blindly.
+    // Without an etag an update would overwrite blindly.
     if (!etag) throw new RemoteConflictError(`no etag known for ${id}; read it first`);
-    const res = await updateObject({
-      url: this.urlOf(id),
-      data,
-      etag,
-      headers: { ...this.headers, 'content-type': 'text/calendar; charset=utf-8', 'if-match': etag },
-      fetch: this.fetch,
-    });
-    await this.checkWrite(res, `PUT ${id}`);
+    await this.calendar();
+    const data = singleEventCalendar(event, new Date().toISOString());
+    const res = await this.http.request('PUT', this.urlOf(id), { headers: { ...ICS_TYPE, 'if-match': etag }, body: data });
+    this.checkWrite(res, `PUT ${id}`);
     return this.written(id, res, data);
   }
 
   async delete(id: string, etag: string): Promise<void> {
-    await this.connect();
     if (!etag) throw new RemoteConflictError(`no etag known for ${id}; read it first`);
-    const res = await deleteObject({ url: this.urlOf(id), etag, headers: { ...this.headers, 'if-match': etag }, fetch: this.fetch });
+    await this.calendar();
+    const res = await this.http.request('DELETE', this.urlOf(id), { headers: { 'if-match': etag } });
     if (res.status === 404 || res.status === 410) return;
-    await this.checkWrite(res, `DELETE ${id}`);
+    this.checkWrite(res, `DELETE ${id}`);
   }
 
   async list(cursor: string | null, knownEtag: (id: string) => string | undefined = () => undefined): Promise<Listing> {
-    await this.connect();
     const before = this.http.count;
+    const saved = readCursor(cursor, this.key);
+    if (!this.collection && saved.collection) this.collection = saved.collection;
+    // A URL known before this listing may have moved since; one discovered for it has not.
+    let mayMove = this.collection !== null;
+    await this.calendar();
+    // A token belongs to its calendar: one saved for another URL than ours means a full listing.
+    let token = saved.collection === null || saved.collection === this.collection ? saved.token : null;
     const present: Array<{ id: string; etag: string | null }> = [];
     const removed: string[] = [];
-    let token = cursor;
-    let full = cursor === null;
+    const restart = () => {
+      token = null;
+      present.length = 0;
+      removed.length = 0;
+    };
+    let full = token === null;
+    if (this.fresh) {
+      // Made a moment ago by discovery: there is nothing in it to list.
+      this.fresh = false;
+      return { changed: [], unchanged: [], removed: [], full: true, cursor: writeCursor(this.key, this.collection!, null), requests: this.http.count - before };
+    }
     for (let round = 0; ; round++) {
       if (round > MAX_TRUNCATED_ROUNDS) throw new InvalidError('sync-collection kept truncating; giving up');
-      const result = await this.syncOnce(token).catch((error: unknown) => {
-        // Some servers fail on a token they no longer know instead of saying so (Xandikos 0.2.8
-        // answers 500): try once more without it before calling the server broken.
-        if (token !== null && error instanceof ProviderError && (error.status === 500 || error.status === 400)) return 'invalid-token' as const;
-        throw error;
-      });
+      const result = await syncCollection(this.http, this.collection!, token, mayMove, (href) => this.isCollection(href));
+      if (result === 'moved') {
+        // The calendar is not where it was: find it again, and list it whole if it moved.
+        const was = this.collection;
+        mayMove = false;
+        this.discovered = false;
+        await this.connect();
+        if (this.collection !== was) restart();
+        full = token === null;
+        this.fresh = false;
+        continue;
+      }
       if (result === 'invalid-token') {
         if (token === null) throw new InvalidError('the server refused an initial sync-collection');
         // RFC 6578 §3.2: the token expired or is unknown; start over with a full listing.
-        token = null;
+        restart();
         full = true;
-        present.length = 0;
-        removed.length = 0;
         continue;
       }
       if (result === 'unsupported') {
@@ -260,7 +208,7 @@ export class CalDavProvider implements CalendarProvider {
       }
       for (const e of result.entries) {
         if (e.status === 404) removed.push(this.idOf(e.href));
-        else if (e.status >= 200 && e.status < 300) present.push({ id: this.idOf(e.href), etag: e.etag });
+        else if (e.status >= 200 && e.status < 300) present.push({ id: this.idOf(e.href), etag: etagOf(e) });
       }
       token = result.token ?? token;
       if (!result.truncated) break;
@@ -269,85 +217,37 @@ export class CalDavProvider implements CalendarProvider {
     const stale = present.filter((p) => p.etag === null || knownEtag(p.id) !== p.etag).map((p) => p.id);
     const unchanged = present.filter((p) => p.etag !== null && knownEtag(p.id) === p.etag).map((p) => p.id);
     const changed = await this.fetchObjects(stale);
-    return { changed, unchanged, removed: full ? [] : removed, full, cursor: token, requests: this.http.count - before };
-  }
-
-  private async syncOnce(token: string | null): Promise<{ entries: Entry[]; token: string | null; truncated: boolean } | 'invalid-token' | 'unsupported'> {
-    const responses = await syncCollection({
-      url: this.calendarUrl,
-      props: { [ETAG]: {} },
-      syncLevel: 1,
-      syncToken: token ?? undefined,
-      headers: this.headers,
-      fetch: this.fetch,
-    });
-    const list = entries(responses);
-    const collection = (e: Entry) => e.href === '' || withSlash(this.urlOf(e.href)) === this.calendarUrl;
-    // A plain HTTP error comes back as one entry that is not ok.
-    if (list.length === 1 && !responses[0]!.ok && collection(list[0]!)) {
-      const only = list[0]!;
-      if (only.error?.validSyncToken !== undefined || (token !== null && [403, 409].includes(only.status))) return 'invalid-token';
-      if (only.error?.supportedReport !== undefined || (token === null && [403, 501].includes(only.status))) return 'unsupported';
-      throw errorForStatus(only.status, `sync-collection on ${this.calendarUrl}`);
-    }
-    // Xandikos answers an invalid token with a 207 holding an inner 412 for the collection.
-    if (list.some((e) => e.error?.validSyncToken !== undefined || (collection(e) && [403, 409, 412].includes(e.status)))) return 'invalid-token';
-    const truncated = list.some((e) => collection(e) && e.status === 507);
-    const raw = responses[0]?.raw as { multistatus?: { syncToken?: unknown } } | undefined;
-    const next = raw?.multistatus?.syncToken;
-    return {
-      entries: list.filter((e) => !collection(e)),
-      token: next !== undefined && next !== null && next !== '' ? String(next) : null,
-      truncated,
-    };
+    return { changed, unchanged, removed: full ? [] : removed, full, cursor: writeCursor(this.key, this.collection!, token), requests: this.http.count - before };
   }
 
   /** Every object's href and etag by calendar-query, for servers without sync-collection. */
   private async listByQuery(): Promise<Array<{ id: string; etag: string | null }>> {
-    const responses = await calendarQuery({
-      url: this.calendarUrl,
-      props: { [ETAG]: {} },
-      filters: { 'c:comp-filter': { _attributes: { name: 'VCALENDAR' }, 'c:comp-filter': { _attributes: { name: 'VEVENT' } } } },
-      depth: '1',
-      headers: this.headers,
-      fetch: this.fetch,
-    }).catch((error: unknown) => {
-      if (error instanceof ProviderError) throw error;
-      // tsdav throws a plain Error with the status in its text.
-      const status = Number(/failed: (\d{3})/.exec(String((error as Error).message))?.[1] ?? 500);
-      throw errorForStatus(status, `calendar-query on ${this.calendarUrl}`);
-    });
-    return entries(responses)
-      .filter((e) => e.status >= 200 && e.status < 300 && e.href && withSlash(this.urlOf(e.href)) !== this.calendarUrl)
-      .map((e) => ({ id: this.idOf(e.href), etag: e.etag }));
+    return (await queryEtags(this.http, this.collection!))
+      .filter((e) => e.status >= 200 && e.status < 300 && e.href && !this.isCollection(e.href))
+      .map((e) => ({ id: this.idOf(e.href), etag: etagOf(e) }));
   }
 
-  /** Our events among `hrefs`, read with calendar-multiget in batches; objects gone meanwhile are skipped. */
-  private async fetchObjects(hrefs: string[]): Promise<RemoteEvent[]> {
+  /** Our events among `ids`, read with calendar-multiget in batches; objects gone meanwhile are skipped. */
+  private async fetchObjects(ids: string[]): Promise<RemoteEvent[]> {
     const out: RemoteEvent[] = [];
-    for (let i = 0; i < hrefs.length; i += MULTIGET_BATCH) {
-      const batch = hrefs.slice(i, i + MULTIGET_BATCH);
-      let responses: DAVResponse[];
+    for (let i = 0; i < ids.length; i += MULTIGET_BATCH) {
+      const batch = ids.slice(i, i + MULTIGET_BATCH);
+      let entries: DavEntry[];
       try {
-        responses = await calendarMultiGet({
-          url: this.calendarUrl,
-          props: { [ETAG]: {}, [CALENDAR_DATA]: {} },
-          objectUrls: batch.map((h) => this.idOf(h)),
-          depth: '1',
-          headers: this.headers,
-          fetch: this.fetch,
-        });
-      } catch {
-        // tsdav throws when one href of the batch is gone (deleted since the listing): read them one by one.
-        for (const href of batch) {
-          const one = await this.get(href);
+        entries = await multiget(this.http, this.collection!, batch);
+      } catch (error) {
+        if (!(error instanceof ProviderError) || error.status === undefined || error.status === 401 || error.status === 429 || error.status >= 500) throw error;
+        // A server that fails the whole batch for one href gone since the listing: read them one by one.
+        for (const id of batch) {
+          const one = await this.get(id);
           if (one) out.push(one);
         }
         continue;
       }
-      for (const e of entries(responses)) {
-        if (e.status < 200 || e.status >= 300 || e.data === null) continue;
-        const remote = this.toRemote(this.idOf(e.href), e.etag ?? '', e.data);
+      for (const e of entries) {
+        const data = dataOf(e);
+        if (e.status < 200 || e.status >= 300 || data === null) continue;
+        const remote = this.toRemote(this.idOf(e.href), etagOf(e) ?? '', data);
         if (remote) out.push(remote);
       }
     }
@@ -359,28 +259,17 @@ export class CalDavProvider implements CalendarProvider {
    * recurrences expanded by the server (RFC 4791 §9.6.5). All-day events count as whole UTC days.
    */
   async freeBusy(from: string, to: string): Promise<BusyInterval[]> {
-    await this.connect();
-    const range = { start: toCalDavTime(from), end: toCalDavTime(to) };
-    const responses = await calendarQuery({
-      url: this.calendarUrl,
-      props: { [ETAG]: {}, [CALENDAR_DATA]: { [`${DAVNamespaceShort.CALDAV}:expand`]: { _attributes: range } } },
-      filters: {
-        'c:comp-filter': {
-          _attributes: { name: 'VCALENDAR' },
-          'c:comp-filter': { _attributes: { name: 'VEVENT' }, 'c:time-range': { _attributes: range } },
-        },
-      },
-      depth: '1',
-      headers: this.headers,
-      fetch: this.fetch,
-    });
+    await this.calendar();
+    const entries = await queryRange(this.http, this.collection!, from, to);
     const busy: BusyInterval[] = [];
-    for (const e of entries(responses)) {
-      if (e.data === null) continue;
-      busy.push(...parseBusy(e.data, from, to));
+    for (const e of entries) {
+      const data = dataOf(e);
+      if (data !== null) busy.push(...parseBusy(data, from, to));
     }
     return mergeIntervals(busy.map((b) => ({ start: b.start < from ? from : b.start, end: b.end > to ? to : b.end })).filter((b) => b.start < b.end));
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.http.close();
+  }
 }

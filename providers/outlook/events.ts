@@ -59,6 +59,34 @@ export function graphEvent(event: OutgoingEvent): GraphEvent {
   };
 }
 
+const sameTime = (a: EventTime, b: EventTime) => a.utc === b.utc && a.zone === b.zone;
+
+/**
+ * The PATCH that makes a stored event reading as `current` read as `event`: only the fields that
+ * would change (§1: send only the fields you change), so what is set on the event besides them
+ * (a category, an attendee, a location the user added where the model has none) stays as it is.
+ * Compared as both read back (expectedContent), so a field written as it already is is left out.
+ */
+export function patchOf(event: OutgoingEvent, current: EventContent): GraphEvent {
+  const full = graphEvent(event);
+  const wanted = expectedContent(event);
+  const patch: GraphEvent = {};
+  if (wanted.summary !== current.summary) patch.subject = full.subject;
+  if (wanted.description !== current.description) patch.body = full.body;
+  if (wanted.location !== current.location) patch.location = full.location;
+  // The times and the all-day flag go together: Graph checks an all-day event's start and end as one.
+  if (wanted.allDay !== current.allDay || !sameTime(wanted.start, current.start) || !sameTime(wanted.end, current.end)) {
+    Object.assign(patch, { start: full.start, end: full.end, isAllDay: full.isAllDay });
+  }
+  if (JSON.stringify(wanted.reminders) !== JSON.stringify(current.reminders)) {
+    patch.isReminderOn = full.isReminderOn;
+    if (full.reminderMinutesBeforeStart !== undefined) patch.reminderMinutesBeforeStart = full.reminderMinutesBeforeStart;
+  }
+  if (wanted.transparent !== current.transparent) patch.showAs = full.showAs;
+  // Nothing differs: the subject as it is, so Graph still answers with the stored event.
+  return Object.keys(patch).length > 0 ? patch : { subject: full.subject };
+}
+
 /** Our key, when the event was read with the `$expand` that brings the property back (§2a). */
 export function keyOf(event: GraphEvent): string | undefined {
   const props = event.singleValueExtendedProperties as Array<{ id: string; value: string }> | undefined;

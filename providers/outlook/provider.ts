@@ -23,7 +23,7 @@ import {
   InvalidError, RemoteNotFoundError, TransientError,
   type BusyInterval, type CalendarInfo, type CalendarProvider, type EventContent, type Listing, type OutgoingEvent, type RemoteEvent,
 } from '../types.js';
-import { contentOf, expectedContent, graphEvent, keyOf, KEY_PROPERTY, MARK_PROPERTY, READ_PREFER, type GraphEvent } from './events.js';
+import { contentOf, expectedContent, graphEvent, keyOf, KEY_PROPERTY, MARK_PROPERTY, patchOf, READ_PREFER, type GraphEvent } from './events.js';
 import { cachePlugin, OutlookSession } from './session.js';
 import { batchAnswers, batchBody, FAILED_DEPENDENCY, type BatchResult } from './batch.js';
 import { initialDelta, RELIST_AFTER_MS, type Cursor } from './delta.js';
@@ -341,9 +341,10 @@ export class OutlookProvider implements CalendarProvider {
     return this.remote(made!, event.key);
   }
 
-  async update(id: string, etag: string, event: OutgoingEvent): Promise<RemoteEvent> {
+  async update(id: string, etag: string, event: OutgoingEvent, current?: EventContent | null): Promise<RemoteEvent> {
     await this.connect();
-    const saved = await this.write({ method: 'PATCH', path: `/me/events/${encodeURIComponent(id)}`, headers: { 'If-Match': etag }, body: graphEvent(event) }, 'updating an event');
+    const body = current ? patchOf(event, current) : graphEvent(event);
+    const saved = await this.write({ method: 'PATCH', path: `/me/events/${encodeURIComponent(id)}`, headers: { 'If-Match': etag }, body }, 'updating an event');
     return this.remote(saved!, event.key);
   }
 

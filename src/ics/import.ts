@@ -6,6 +6,7 @@ import { cleanText } from '../model/schemas.js';
 import { isValidZone } from '../model/time.js';
 import type { ActivityDetails } from '../model/types.js';
 import { allDayDate, instantOf, propertyText, type ParsedDate, type ParsedEvent } from '../../core/ical/parsed.js';
+import { nodeIcal } from '../../core/ical/reader.js';
 
 /** At most this many events (after expanding recurrences) from one file. */
 export const MAX_IMPORTED_EVENTS = 1000;
@@ -115,7 +116,7 @@ export async function readIcs(text: string, range?: { from: Date; to: Date }): P
   if (declared > MAX_FILE_EVENTS) {
     throw new InputError('ics', `holds ${declared} events; at most ${MAX_FILE_EVENTS} can be read from one file (split it)`);
   }
-  const ical = (await import('node-ical')).default;
+  const ical = nodeIcal();
   let parsed: Record<string, unknown>;
   try {
     parsed = ical.sync.parseICS(text) as Record<string, unknown>;

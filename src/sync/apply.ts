@@ -121,7 +121,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
         const wanted = outgoing(op.event, sequenceOf());
         remote = contentHash(existing.content) === contentHash(ctx.provider.expectedContent(wanted))
           ? existing
-          : await call(() => ctx.provider.update(existing.id, existing.etag, wanted));
+          : await call(() => ctx.provider.update(existing.id, existing.etag, wanted, existing.content));
       }
       recordWrite(ctx, base, op.event, remote, op.reason === 'recreate' ? 'recreate' : 'create');
       counts.created += 1;
@@ -131,7 +131,8 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
       const event = outgoing(op.event, sequenceOf());
       markPending(ctx, op.key, op.event, event);
       try {
-        const remote = await call(() => ctx.provider.update(op.remoteId, op.etag, event));
+        // What the link last saw there is the version op.etag names (listed or written together).
+        const remote = await call(() => ctx.provider.update(op.remoteId, op.etag, event, link?.remoteEtag === op.etag ? link.remoteContent : null));
         recordWrite(ctx, link!, op.event, remote, `update.${op.reason}`);
         counts.updated += 1;
       } catch (error) {
@@ -169,10 +170,10 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
       }
       counts.pulled += 1;
       if (!link?.remoteId) return;
-      // The model now has the remote times; write its full rendering back so both agree.
+      // The model now has the remote times; write its rendering back where it differs, so both agree.
       const event = outgoing(updated, sequenceOf());
       markPending(ctx, op.key, updated, event);
-      const remote = await call(() => ctx.provider.update(link.remoteId!, link.remoteEtag ?? '', event));
+      const remote = await call(() => ctx.provider.update(link.remoteId!, link.remoteEtag ?? '', event, link.remoteContent));
       recordWrite(ctx, link, updated, remote, `pull.${op.reason}`);
       return;
     }

@@ -1,4 +1,4 @@
-// Connected providers, one per account, kept while what they were built from (settings and
+// Providers, one per account, kept while what they were built from (settings and
 // credentials: the fingerprint) stays the same; a changed fingerprint builds a new one.
 import type { CalendarProvider } from '../../providers/types.js';
 import type { ConfiguredAccount } from './engine.js';
@@ -11,16 +11,16 @@ export class ProviderPool {
     private readonly fingerprint: (account: ConfiguredAccount) => string,
   ) {}
 
-  /** The account's connected provider, connecting one when there is none or it is out of date. */
+  /**
+   * The account's provider, built when there is none or it is out of date. It connects when its
+   * first call needs it, so a provider that can list from its cursor alone asks nothing more.
+   */
   get(account: ConfiguredAccount): Promise<CalendarProvider> {
     const fingerprint = this.fingerprint(account);
     const cached = this.providers.get(account.name);
     if (cached?.fingerprint === fingerprint) return cached.provider;
     if (cached) this.drop(account.name);
-    const provider = this.make(account).then(async (p) => {
-      await p.connect();
-      return p;
-    });
+    const provider = this.make(account);
     provider.catch(() => {
       if (this.providers.get(account.name)?.provider === provider) this.providers.delete(account.name);
     });

@@ -2,7 +2,7 @@
 // right after its Nth remote write, and a proxy injecting 429s, 503s, resets and delays. After
 // each, syncing again must converge: every desired event exactly once, nothing else of ours.
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { openApp, type App } from '../../src/app.js';
 import { desiredEvents } from '../../src/events/desired.js';
 import { caldavConfig, listStored } from '../support/caldav.js';
@@ -191,6 +191,9 @@ describe('an unreliable network', () => {
     const outcome = await app.syncAfterEdit('me', trip.id);
     expect(outcome.status).toBe('pending');
     expect(app.trips.getTrip(undefined, trip.id).items.map((i) => i.id)).toEqual([item.id]);
+    // The run goes on in the background, retrying the unreachable server within the retry
+    // budget; once it gives up, the account shows the error and the event is still pending.
+    await vi.waitFor(() => expect(app.sync.busy('home')).toBe(false), { timeout: 30_000, interval: 100 });
     const { syncStatus } = await import('../../src/sync/status.js');
     expect(syncStatus(app.store, app.sync)[0]).toMatchObject({ state: 'error', pending: 1 });
     await app.close();

@@ -242,6 +242,50 @@ describe('changes made in Outlook', () => {
   });
 });
 
+describe('updates carry only what changes (Graph event-update: supply only the properties to update)', () => {
+  const patchesSince = (start: number) => fake.requests.slice(start).filter((r) => r.method === 'PATCH');
+
+  test('a new title is a PATCH of the subject alone: a location and a category the user set in Outlook stay', async () => {
+    const { app } = await setup();
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    const id = eventOf(tour.id).id;
+    // The user's additions, put straight into the fake's store.
+    const stored = fake.events.get(id)!;
+    stored.data.location = { displayName: 'Pier 83, gate B' };
+    stored.data.locations = [{ displayName: 'Pier 83, gate B' }];
+    stored.data.categories = ['Family'];
+    app.trips.updateItem(undefined, tour.id, { changes: { name: 'Harbor tour (sunset)' } });
+    const start = fake.requests.length;
+    expect((await app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { updated: 1 } });
+    const patches = patchesSince(start);
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.path).toBe(`/me/events/${id}`);
+    const after = fake.events.get(id)!.data;
+    expect(patches[0]!.body).toEqual({ subject: after.subject });
+    expect(after.subject).toBe('Harbor tour (sunset)');
+    expect(after.location).toEqual({ displayName: 'Pier 83, gate B' });
+    expect(after.categories).toEqual(['Family']);
+  });
+
+  test('model_wins moving an event back is a PATCH of its times alone', async () => {
+    const { app } = await setup('model_wins');
+    const { tour } = fillTrip(app);
+    await app.sync.sync();
+    const id = eventOf(tour.id).id;
+    const written = { ...fake.events.get(id)!.data };
+    fake.editAsUser(id, moveTour());
+    const start = fake.requests.length;
+    expect((await app.sync.sync())[0]!.counts).toMatchObject({ updated: 1, unchanged: 5 });
+    const patches = patchesSince(start);
+    expect(patches).toHaveLength(1);
+    expect(Object.keys(patches[0]!.body!).sort()).toEqual(['end', 'isAllDay', 'start']);
+    const after = fake.events.get(id)!.data;
+    expect([after.start, after.end, after.subject]).toEqual([written.start, written.end, written.subject]);
+    expectConverged(app);
+  });
+});
+
 describe('faults', () => {
   test('20 % of requests fail (429 with Retry-After, 503, 504, 500) or lose their answer: converges, no duplicates', async () => {
     const { app } = await setup('model_wins', '  concurrency: 4');

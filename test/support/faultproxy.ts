@@ -1,7 +1,7 @@
 // A loopback HTTP proxy between tripcal and a real CalDAV server that misbehaves on purpose:
 // 429 with Retry-After, 503, connection resets before or after the server acted (a lost
-// answer), slow answers. It also counts the writes the server carried out, and can run a hook
-// right after the Nth one (the crash tests kill the syncing process there).
+// answer), slow answers. It also logs the requests, counts the writes the server carried out,
+// and can run a hook right after the Nth one (the crash tests kill the syncing process there).
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export type Fault = '429' | '503' | 'reset-before' | 'reset-after' | 'delay';
@@ -13,6 +13,8 @@ export interface FaultProxy {
   faults: Fault[];
   writes: number;
   requests: number;
+  /** Every request received, as `METHOD /path`, in order. */
+  log: string[];
   injected: Record<Fault, number>;
   /** Called after the server carried out a write (PUT/DELETE answered 2xx), before the client hears of it. */
   afterWrite: ((count: number) => void) | null;
@@ -42,7 +44,7 @@ export async function startFaultProxy(target: string, options: { rate?: number; 
   const next = random(options.seed ?? 42);
   const proxy: FaultProxy = {
     url: '', rate: options.rate ?? 0, faults: options.faults ?? ['429', '503', 'reset-before', 'reset-after', 'delay'],
-    writes: 0, requests: 0, injected: { '429': 0, '503': 0, 'reset-before': 0, 'reset-after': 0, delay: 0 }, afterWrite: null,
+    writes: 0, requests: 0, log: [], injected: { '429': 0, '503': 0, 'reset-before': 0, 'reset-after': 0, delay: 0 }, afterWrite: null,
     truncateSyncAt: null, truncatedAnswers: 0,
     stop: async () => undefined,
   };
@@ -114,6 +116,7 @@ export async function startFaultProxy(target: string, options: { rate?: number; 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       proxy.requests += 1;
+      proxy.log.push(`${req.method} ${req.url}`);
       const fault = proxy.rate > 0 && next() < proxy.rate ? proxy.faults[Math.floor(next() * proxy.faults.length)]! : null;
       if (fault) proxy.injected[fault] += 1;
       if (fault === '429') {

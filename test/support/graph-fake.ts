@@ -51,6 +51,17 @@ export interface FakeRequest {
   headers: Record<string, string>;
   /** Part of a $batch. */
   part: boolean;
+  /** The JSON body as it arrived (a $batch part's own body), or undefined when there was none. */
+  body?: Json;
+}
+
+/** A request body for the log: its JSON, or nothing when it has none or is not JSON. */
+function logged(body: string): Json | undefined {
+  try {
+    return body ? JSON.parse(body) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Reply {
@@ -417,7 +428,7 @@ export class GraphFake {
   private graph(method: string, url: URL, headers: Record<string, string>, body: string, part: boolean): Reply {
     if (!url.pathname.startsWith('/v1.0/')) return error(404, 'BadRequest', 'Resource not found for the segment.');
     const path = url.pathname.slice('/v1.0'.length);
-    this.requests.push({ method, path, query: url.searchParams, headers, part });
+    this.requests.push({ method, path, query: url.searchParams, headers, part, body: logged(body) });
     const fault = this.nextFault(method, path);
     if (fault) {
       this.faultsServed += 1;
