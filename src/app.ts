@@ -40,6 +40,8 @@ export interface App {
   syncAfterEdit(userId: string, tripId?: string): Promise<EditSync>;
   /** Where a user's events can be seen now: their .ics feed (file, or the daemon's URL). */
   calendarLink: (userId: string) => string;
+  /** A key for one purpose, derived from the vault's: the same in every process on this data directory. */
+  derivedKey: (purpose: string) => Buffer;
   /** The background sync schedule when the daemon runs one. */
   schedule: () => ScheduleInfo | null;
   /** Flushes due feeds, then closes the database. */
@@ -68,6 +70,7 @@ export function openApp(options: ConfigOptions = {}): App {
     vault,
     syncAfterEdit: (userId, tripId) => syncAfterEdit(sync, config, userId, tripId),
     calendarLink: (userId) => pathToFileURL(feeds.path(userId)).href,
+    derivedKey: (purpose) => vault.derivedKey(purpose),
     schedule: () => null,
     async close() {
       if (closed) return;

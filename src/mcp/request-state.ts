@@ -23,7 +23,7 @@ const codecs = new WeakMap<App, RequestStateCodec<AskedState>>();
 export function requestStates(app: App): RequestStateCodec<AskedState> {
   let codec = codecs.get(app);
   if (!codec) {
-    codec = createRequestStateCodec<AskedState>({ key: new Uint8Array(app.vault.derivedKey('mcp request state')), ttlSeconds: TTL_SECONDS });
+    codec = createRequestStateCodec<AskedState>({ key: new Uint8Array(app.derivedKey('mcp request state')), ttlSeconds: TTL_SECONDS });
     codecs.set(app, codec);
   }
   return codec;
