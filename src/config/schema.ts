@@ -53,6 +53,15 @@ const HttpSchema = z
       .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, { error: (issue) => `port ${String(issue.input).slice(String(issue.input).lastIndexOf(':') + 1)} is out of range: a port is 0–65535 (e.g. 127.0.0.1:8765)` })
       .default('127.0.0.1:8765'),
     token: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 32)').optional(),
+    // The user http.token acts for; without it the token may act for any user (an admin's).
+    token_user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').optional(),
+    // More static tokens (scripts, one person's assistant), each for one user or, without `user`,
+    // for any user; `read_only` ones may only call tools that change nothing.
+    tokens: z.array(z.object({
+      token: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 32)'),
+      user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').optional(),
+      read_only: z.boolean().default(false),
+    }).strict()).max(1000).default([]),
     allowed_origins: z.array(z.url()).default([]),
     public_url: z.url({ protocol: /^https?$/ }).optional(),
     // MCP requests answered at once, open subscription streams included (past it: 503).
@@ -62,7 +71,14 @@ const HttpSchema = z
     max_sessions: z.number().int().min(1).max(10_000).optional(),
     session_idle_minutes: z.number().positive().max(1440).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((http, ctx) => {
+    if (http.token_user !== undefined && http.token === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['token_user'], message: 'names the user of http.token, which is not set' });
+    }
+    const all = [http.token, ...http.tokens.map((t) => t.token)].filter((t): t is string => t !== undefined);
+    if (new Set(all).size !== all.length) ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'every token must be different (one token, one caller)' });
+  });
 
 export const ConfigSchema = z
   .object({

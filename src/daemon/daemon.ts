@@ -11,8 +11,18 @@ import { log, setLogLevel } from '../log.js';
 import { DaemonLock } from './lock.js';
 import { FeedServer } from './feeds.js';
 import { checkListen } from './exposure.js';
-import { DaemonHttp, health } from './http.js';
+import type { Config } from '../config/schema.js';
+import { DaemonHttp, health, type StaticToken } from './http.js';
 import { Scheduler } from './scheduler.js';
+
+/** http.token (for http.token_user, else for any user) and http.tokens, with who each is for. */
+function staticTokens(config: Config): StaticToken[] {
+  const { token, token_user: user, tokens } = config.http;
+  return [
+    ...(token ? [{ token, principal: { user, write: true } }] : []),
+    ...tokens.map((t) => ({ token: t.token, principal: { user: t.user, write: !t.read_only } })),
+  ];
+}
 
 /** How long a shutdown waits for writes in flight before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -60,7 +70,8 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
   };
   try {
     Scheduler.check(app.config);
-    const listen = await checkListen(app.config.http.listen, { token: app.config.http.token, publicUrl: app.config.http.public_url });
+    const tokens = staticTokens(app.config);
+    const listen = await checkListen(app.config.http.listen, { token: tokens[0]?.token, publicUrl: app.config.http.public_url });
     // A replica takes no lock: SQLite in WAL mode shares the database, as with `tripcal serve`.
     const lock = replica ? null : DaemonLock.take(app.dataDir);
     undo.push(() => lock?.release());
@@ -72,7 +83,7 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
     if (scheduler) app.schedule = () => scheduler.info();
     const http: DaemonHttp = new DaemonHttp(app, {
       listen,
-      token: app.config.http.token,
+      tokens,
       allowedOrigins: app.config.http.allowed_origins,
       publicUrl: app.config.http.public_url,
       maxRequests: app.config.http.max_requests,

@@ -16,6 +16,7 @@ import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/ser
 import type { App } from '../app.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
+import { ANYONE, type Principal } from '../mcp/principal.js';
 import { createServer as createMcpServer, resourceWatch } from '../mcp/server.js';
 import { VERSION } from '../version.js';
 import { isLoopbackAddress, originOf, type Listen } from './exposure.js';
@@ -81,9 +82,16 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   res.end();
 }
 
+/** A static bearer token and who it is for. */
+export interface StaticToken {
+  token: string;
+  principal: Principal;
+}
+
 export interface HttpOptions {
   listen: Listen;
-  token: string | undefined;
+  /** http.token (for http.token_user, else any user) and http.tokens. */
+  tokens: StaticToken[];
   allowedOrigins: string[];
   /** http.public_url: the address a reverse proxy serves the daemon at (its host and origin are ours too). */
   publicUrl?: string | undefined;
@@ -107,7 +115,9 @@ export class DaemonHttp {
     private readonly options: HttpOptions,
     private readonly maxRequests = options.maxRequests ?? MAX_REQUESTS,
   ) {
-    this.mcpHandler = createMcpHandler(({ era }) => createMcpServer(app, { era, connection: false }), {
+    this.mcpHandler = createMcpHandler(({ era, authInfo }) => createMcpServer(app, {
+      era, connection: false, principal: (authInfo?.extra as { principal?: Principal } | undefined)?.principal,
+    }), {
       legacy: 'stateless',
       maxSubscriptions: this.maxRequests,
       onerror: (error) => log.debug('MCP request refused', { error: error.message }),
@@ -194,11 +204,19 @@ export class DaemonHttp {
     return normalized !== undefined && normalized === origin.toLowerCase().replace(/\/$/, '') && this.ownOrigins().has(normalized);
   }
 
-  private authorized(req: IncomingMessage): boolean {
+  /**
+   * Who the request is from: the principal of the bearer token it carries, or, with no token
+   * configured on loopback, anyone (the person at this machine). Null: refused (401).
+   */
+  private principal(req: IncomingMessage): Principal | null {
     // A public URL without a token is refused at start; should one get here, it fails closed.
-    if (!this.options.token) return !this.options.publicUrl;
+    if (this.options.tokens.length === 0) return this.options.publicUrl ? null : ANYONE;
     const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    return given !== undefined && sameSecret(given, this.options.token);
+    if (given === undefined) return null;
+    // Every token is compared (constant time each), so the time taken tells nothing of which matched.
+    let found: Principal | null = null;
+    for (const { token, principal } of this.options.tokens) if (sameSecret(given, token) && !found) found = principal;
+    return found;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -236,18 +254,21 @@ export class DaemonHttp {
         return;
       }
     }
-    if (!this.authorized(req)) {
+    const principal = this.principal(req);
+    if (!principal) {
       send(res, 401, { error: 'a bearer token is required (Authorization: Bearer <http.token>)' }, { 'www-authenticate': 'Bearer realm="tripcal"' });
       return;
     }
     if (url.pathname === '/healthz') {
-      send(res, 200, this.options.health());
+      // The accounts and the process are an admin's business; one user's token learns only that it is up.
+      const all = this.options.health();
+      send(res, 200, principal.user === undefined ? all : { status: all.status, version: all.version });
       return;
     }
-    await this.mcp(req, res, new URL(url.pathname + url.search, this.baseUrl));
+    await this.mcp(req, res, new URL(url.pathname + url.search, this.baseUrl), principal);
   }
 
-  private async mcp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async mcp(req: IncomingMessage, res: ServerResponse, url: URL, principal: Principal): Promise<void> {
     if (this.inFlight >= this.maxRequests) {
       log.warn('MCP request refused: too many at once', { max_requests: this.maxRequests });
       send(res, 503, {
@@ -272,7 +293,8 @@ export class DaemonHttp {
       send(res, 413, { jsonrpc: '2.0', error: { code: -32600, message: error.message }, id: null });
       return;
     }
-    await writeResponse(res, await this.mcpHandler.fetch(request));
+    const authInfo = { token: 'static', clientId: 'tripcal-http-token', scopes: principal.write ? ['tripcal:read', 'tripcal:write'] : ['tripcal:read'], extra: { principal } };
+    await writeResponse(res, await this.mcpHandler.fetch(request, { authInfo }));
   }
 
   /** Stops taking requests, closes subscription streams and requests in flight. */

@@ -1,5 +1,5 @@
 // Which MCP resources changed after an edit. The trips service says only which user changed;
-// this compares each trip of the default user (the one the resources show) with what it was, so
+// this compares each trip of every user with what it was, so
 // a client watching `tripcal://trips/<id>/itinerary` hears about that trip and nothing else, and
 // a trip added or removed changes the resource list.
 import type { App } from '../app.js';
@@ -50,7 +50,7 @@ export class ResourceWatch {
   private snapshot(): Map<string, { stamp: string; title: string }> {
     const trips = new Map<string, { stamp: string; title: string }>();
     try {
-      for (const { trip, items } of this.app.trips.listTrips()) {
+      for (const { trip, items } of this.app.trips.userIds().flatMap((user) => this.app.trips.listTrips(user))) {
         const stamp = [trip.version, trip.updatedAt, trip.timezone, trip.startDate, trip.endDate, ...items.map((i) => `${i.id}:${i.version}`)].join('|');
         trips.set(trip.id, { stamp, title: trip.title });
       }

@@ -12,6 +12,7 @@ import { registerSyncTools } from './tools/sync.js';
 import { registerTripTools } from './tools/trips.js';
 import { VERSION } from '../version.js';
 import { ResourceWatch } from './changes.js';
+import { ANYONE, forPrincipal, type Principal } from './principal.js';
 import { requestStates } from './request-state.js';
 
 interface ToolConfig {
@@ -27,7 +28,10 @@ interface ToolConfig {
  */
 const toolDefinitions = new WeakMap<App, Map<string, ToolConfig>>();
 
-function sharingToolDefinitions(server: McpServer, app: App): void {
+/** Tools with a `user_id` input: the caller's user is filled in there. */
+const takingUser = new WeakMap<ToolConfig, boolean>();
+
+function sharingToolDefinitions(server: McpServer, app: App, principal: Principal): void {
   let shared = toolDefinitions.get(app);
   if (!shared) toolDefinitions.set(app, (shared = new Map()));
   const definitions = shared;
@@ -40,9 +44,11 @@ function sharingToolDefinitions(server: McpServer, app: App): void {
       const asObject = (schema: unknown) => (schema && !isZodSchema(schema) ? z.object(schema as z.ZodRawShape) : schema);
       const input = asObject(config.inputSchema) as z.ZodType | undefined;
       definition = { ...config, inputSchema: input && namingFields(input), outputSchema: asObject(config.outputSchema) };
+      takingUser.set(definition, input instanceof z.ZodObject && 'user_id' in input.shape);
       definitions.set(name, definition);
     }
-    return register(name, definition, cb);
+    const readOnly = (config.annotations as { readOnlyHint?: boolean } | undefined)?.readOnlyHint === true;
+    return register(name, definition, forPrincipal(app, name, cb as never, principal, takingUser.get(definition) ?? false, readOnly));
   };
   server.registerTool = sharedRegister as unknown as McpServer['registerTool'];
 }
@@ -108,6 +114,8 @@ export interface ServingContext {
    * client over stateless HTTP cannot be asked anything mid-call: there is no connection to ask on.
    */
   connection: boolean;
+  /** Who the calls are for (HTTP: from the request's token); default: anyone (stdio). */
+  principal?: Principal;
 }
 
 /**
@@ -138,7 +146,8 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
         + 'times without an offset are local at the airport or place. Use the returned event_id to update or delete.',
     },
   );
-  sharingToolDefinitions(server, app);
+  const principal = serving.principal ?? ANYONE;
+  sharingToolDefinitions(server, app, principal);
   registerItemTools(server, app);
   registerTripTools(server, app);
   registerIcsTools(server, app);
@@ -148,7 +157,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
   // Trip titles come from users, imported files and remote calendars: outside text. The list
   // shows them only neutralised, and every resource holding them says so (_meta.untrusted).
   const tripsList = async () => ({
-    resources: app.trips.listTrips().flatMap(({ trip }) => {
+    resources: app.trips.listTrips(principal.user).flatMap(({ trip }) => {
       const title = resourceName(trip.title);
       return [
         { uri: `tripcal://trips/${trip.id}`, name: title, mimeType: 'application/json', description: TRIP_JSON, _meta: UNTRUSTED },
@@ -162,7 +171,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
     new ResourceTemplate('tripcal://trips/{trip_id}.ics', { list: undefined }),
     { title: 'Trip as iCalendar', description: TRIP_ICS, mimeType: 'text/calendar', _meta: UNTRUSTED },
     async (uri, { trip_id }) => ({
-      contents: [{ uri: uri.href, mimeType: 'text/calendar', text: exportTrip(app, undefined, String(trip_id)).ics, _meta: UNTRUSTED }],
+      contents: [{ uri: uri.href, mimeType: 'text/calendar', text: exportTrip(app, principal.user, String(trip_id)).ics, _meta: UNTRUSTED }],
     }),
   );
   server.registerResource(
@@ -170,7 +179,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
     new ResourceTemplate('tripcal://trips/{trip_id}/itinerary', { list: undefined }),
     { title: 'Trip itinerary', description: TRIP_ITINERARY, mimeType: 'text/markdown', _meta: UNTRUSTED },
     async (uri, { trip_id }) => {
-      const { trip, items } = app.trips.getTrip(undefined, String(trip_id));
+      const { trip, items } = app.trips.getTrip(principal.user, String(trip_id));
       return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: itineraryMarkdown(trip, items), _meta: UNTRUSTED }] };
     },
   );
@@ -179,7 +188,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
     new ResourceTemplate('tripcal://trips/{trip_id}', { list: tripsList }),
     { title: 'Trip', description: TRIP_JSON, mimeType: 'application/json', _meta: UNTRUSTED },
     async (uri, { trip_id }) => {
-      const { trip, items, zone } = app.trips.getTrip(undefined, String(trip_id));
+      const { trip, items, zone } = app.trips.getTrip(principal.user, String(trip_id));
       const body = { trip: tripView(trip, items, zone), items: items.map(itemView) };
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body, null, 2), _meta: UNTRUSTED }] };
     },

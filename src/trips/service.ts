@@ -148,6 +148,11 @@ export class Trips {
     return { trip, items, zone: tripZone(trip, extentOf(items), user.timezone) };
   }
 
+  /** Every user the store knows, and the default one. */
+  userIds(): string[] {
+    return [...new Set([this.userId(), ...this.store.listUsers().map((u) => u.id)])];
+  }
+
   listTrips(requestedUser?: string): Array<{ trip: Trip; items: Item[]; zone: string }> {
     const user = this.user(requestedUser);
     return this.store.listTrips(user.id).map((trip) => {

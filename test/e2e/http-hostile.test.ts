@@ -37,7 +37,7 @@ afterAll(async () => {
 async function localHttp(options: { allowedOrigins?: string[] } = {}): Promise<DaemonHttp> {
   app = testApp();
   const a = app;
-  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0, loopback: true }, token: undefined, allowedOrigins: options.allowedOrigins ?? [], feeds: new FeedServer(a), health: () => health(a) });
+  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0, loopback: true }, tokens: [], allowedOrigins: options.allowedOrigins ?? [], feeds: new FeedServer(a), health: () => health(a) });
   await http.start();
   return http;
 }

@@ -93,7 +93,7 @@ test('600 sequential and 300 concurrent requests under a 128 MB heap: no session
 test('past http.max_requests answered at once: 503, Retry-After, a JSON-RPC error; room again once one is done', async () => {
   app = testApp();
   const a = app;
-  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0, loopback: true }, token: undefined, allowedOrigins: [], feeds: new FeedServer(a), health: () => health(a), maxRequests: 1 });
+  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0, loopback: true }, tokens: [], allowedOrigins: [], feeds: new FeedServer(a), health: () => health(a), maxRequests: 1 });
   await http.start();
   const url = `${http.baseUrl}/mcp`;
   // A request still in flight (its body not all sent yet).

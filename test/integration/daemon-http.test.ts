@@ -15,7 +15,7 @@ afterEach(async () => {
 test('browser clients from an allowed origin get CORS answers (preflight included); others get 403', async () => {
   app = testApp();
   const a = app;
-  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0 }, token: undefined, allowedOrigins: ['https://inspector.example', 'http://localhost:6274'], feeds: new FeedServer(a), health: () => health(a) });
+  http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0 }, tokens: [], allowedOrigins: ['https://inspector.example', 'http://localhost:6274'], feeds: new FeedServer(a), health: () => health(a) });
   await http.start();
   const preflight = await fetch(`${http.baseUrl}/mcp`, { method: 'OPTIONS', headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST' } });
   expect(preflight.status).toBe(204);
