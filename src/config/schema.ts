@@ -64,6 +64,17 @@ const HttpSchema = z
     }).strict()).max(1000).default([]),
     allowed_origins: z.array(z.url()).default([]),
     public_url: z.url({ protocol: /^https?$/ }).optional(),
+    // MCP authorization with an identity provider you run (Keycloak, Authentik, Entra ID, …):
+    // /mcp takes its access tokens (JWTs) for this server, with scope tripcal:read or tripcal:write.
+    auth: z.object({
+      issuer: z.url({ protocol: /^https?$/ }),
+      // The resource the tokens must be for (their `aud`); default <public_url>/mcp.
+      audience: z.string().min(1).optional(),
+      // The claim that names the tripcal user.
+      user_claim: z.string().min(1).default('sub'),
+      // The issuer's key set; default: the jwks_uri of its metadata.
+      jwks_uri: z.url({ protocol: /^https?$/ }).optional(),
+    }).strict().optional(),
     // MCP requests answered at once, open subscription streams included (past it: 503).
     max_requests: z.number().int().min(1).max(10_000).default(100),
     // Before MCP over HTTP was stateless these bounded its sessions; still accepted so an older

@@ -10,7 +10,8 @@ import { loadConfig, type ConfigOptions } from '../config/load.js';
 import { log, setLogLevel } from '../log.js';
 import { DaemonLock } from './lock.js';
 import { FeedServer } from './feeds.js';
-import { checkListen } from './exposure.js';
+import { AccessTokens } from './access-tokens.js';
+import { checkListen, type Listen } from './exposure.js';
 import type { Config } from '../config/schema.js';
 import { DaemonHttp, health, type StaticToken } from './http.js';
 import { Scheduler } from './scheduler.js';
@@ -22,6 +23,14 @@ function staticTokens(config: Config): StaticToken[] {
     ...(token ? [{ token, principal: { user, write: true } }] : []),
     ...tokens.map((t) => ({ token: t.token, principal: { user: t.user, write: !t.read_only } })),
   ];
+}
+
+/** http.auth as the HTTP side checks it: the audience is <public_url>/mcp unless set. */
+function accessTokens(config: Config, listen: Listen): AccessTokens | undefined {
+  const auth = config.http.auth;
+  if (!auth) return undefined;
+  const base = (config.http.public_url ?? `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`).replace(/\/$/, '');
+  return new AccessTokens({ issuer: auth.issuer, audience: auth.audience ?? `${base}/mcp`, userClaim: auth.user_claim, jwksUri: auth.jwks_uri });
 }
 
 /** How long a shutdown waits for writes in flight before exiting anyway. */
@@ -71,7 +80,9 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
   try {
     Scheduler.check(app.config);
     const tokens = staticTokens(app.config);
-    const listen = await checkListen(app.config.http.listen, { token: tokens[0]?.token, publicUrl: app.config.http.public_url });
+    // Access tokens of an identity provider guard /mcp as a static token does.
+    const guard = tokens[0]?.token ?? (app.config.http.auth ? 'access tokens' : undefined);
+    const listen = await checkListen(app.config.http.listen, { token: guard, publicUrl: app.config.http.public_url });
     // A replica takes no lock: SQLite in WAL mode shares the database, as with `tripcal serve`.
     const lock = replica ? null : DaemonLock.take(app.dataDir);
     undo.push(() => lock?.release());
@@ -84,6 +95,7 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
     const http: DaemonHttp = new DaemonHttp(app, {
       listen,
       tokens,
+      accessTokens: accessTokens(app.config, listen),
       allowedOrigins: app.config.http.allowed_origins,
       publicUrl: app.config.http.public_url,
       maxRequests: app.config.http.max_requests,

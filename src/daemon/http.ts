@@ -17,6 +17,7 @@ import type { App } from '../app.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { ANYONE, type Principal } from '../mcp/principal.js';
+import { READ_SCOPE, RefusedToken, WRITE_SCOPE, type AccessTokens } from './access-tokens.js';
 import { createServer as createMcpServer, resourceWatch } from '../mcp/server.js';
 import { VERSION } from '../version.js';
 import { isLoopbackAddress, originOf, type Listen } from './exposure.js';
@@ -92,6 +93,8 @@ export interface HttpOptions {
   listen: Listen;
   /** http.token (for http.token_user, else any user) and http.tokens. */
   tokens: StaticToken[];
+  /** http.auth: access tokens of an identity provider (OAuth 2.1, MCP authorization). */
+  accessTokens?: AccessTokens | undefined;
   allowedOrigins: string[];
   /** http.public_url: the address a reverse proxy serves the daemon at (its host and origin are ours too). */
   publicUrl?: string | undefined;
@@ -205,18 +208,39 @@ export class DaemonHttp {
   }
 
   /**
-   * Who the request is from: the principal of the bearer token it carries, or, with no token
-   * configured on loopback, anyone (the person at this machine). Null: refused (401).
+   * Who the request is from: the principal of its static token or of a valid access token, or,
+   * with neither configured on loopback, anyone (the person at this machine). A refusal says why.
    */
-  private principal(req: IncomingMessage): Principal | null {
+  private async principal(req: IncomingMessage): Promise<Principal | { refused: string }> {
+    const { tokens, accessTokens, publicUrl } = this.options;
     // A public URL without a token is refused at start; should one get here, it fails closed.
-    if (this.options.tokens.length === 0) return this.options.publicUrl ? null : ANYONE;
+    if (tokens.length === 0 && !accessTokens) return publicUrl ? { refused: 'no token is configured' } : ANYONE;
     const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (given === undefined) return null;
-    // Every token is compared (constant time each), so the time taken tells nothing of which matched.
+    if (given === undefined) return { refused: 'a bearer token is required' };
+    // Every static token is compared (constant time each): the time taken tells nothing of which matched.
     let found: Principal | null = null;
-    for (const { token, principal } of this.options.tokens) if (sameSecret(given, token) && !found) found = principal;
-    return found;
+    for (const { token, principal } of tokens) if (sameSecret(given, token) && !found) found = principal;
+    if (found) return found;
+    if (!accessTokens) return { refused: 'the token is not one of http.token / http.tokens' };
+    try {
+      return await accessTokens.verify(given);
+    } catch (error) {
+      if (error instanceof RefusedToken) return { refused: error.message };
+      throw error;
+    }
+  }
+
+  /** RFC 9728: where a client learns which authorization server issues tokens for /mcp. */
+  private get resourceMetadataUrl(): string {
+    return `${(this.options.publicUrl ?? this.baseUrl).replace(/\/$/, '')}/.well-known/oauth-protected-resource/mcp`;
+  }
+
+  /** The 401 of MCP authorization: what to fetch to find out how to get a token, and the scopes. */
+  private unauthorized(res: ServerResponse, why: string, tokenGiven: boolean): void {
+    const challenge = this.options.accessTokens
+      ? `Bearer resource_metadata="${this.resourceMetadataUrl}", scope="${READ_SCOPE} ${WRITE_SCOPE}"${tokenGiven ? `, error="invalid_token", error_description="${why.replace(/"/g, "'")}"` : ''}`
+      : 'Bearer realm="tripcal"';
+    send(res, 401, { error: `${why} (Authorization: Bearer <token>)` }, { 'www-authenticate': challenge });
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -225,6 +249,12 @@ export class DaemonHttp {
     if (feed && (req.method === 'GET' || req.method === 'HEAD')) {
       // Calendar apps cannot send a bearer token: the unguessable path is the credential.
       await this.options.feeds.handle(req, res, feed[1]!);
+      return;
+    }
+    const accessTokens = this.options.accessTokens;
+    if (accessTokens && (url.pathname === '/.well-known/oauth-protected-resource' || url.pathname === '/.well-known/oauth-protected-resource/mcp')) {
+      // Public by design: a client reads it before it has a token. Browsers (web clients) may too.
+      send(res, 200, accessTokens.metadata(), { 'access-control-allow-origin': '*', 'cache-control': 'max-age=3600' });
       return;
     }
     if (url.pathname !== '/mcp' && url.pathname !== '/healthz') {
@@ -254,9 +284,9 @@ export class DaemonHttp {
         return;
       }
     }
-    const principal = this.principal(req);
-    if (!principal) {
-      send(res, 401, { error: 'a bearer token is required (Authorization: Bearer <http.token>)' }, { 'www-authenticate': 'Bearer realm="tripcal"' });
+    const principal = await this.principal(req);
+    if ('refused' in principal) {
+      this.unauthorized(res, principal.refused, req.headers.authorization !== undefined);
       return;
     }
     if (url.pathname === '/healthz') {

@@ -23,7 +23,7 @@ describe('configuration', () => {
       google: {},
       outlook: {},
       checks: { min_connection_minutes: 60, min_connection_minutes_international: 90 },
-      http: { listen: '127.0.0.1:8765', allowed_origins: [], max_requests: 100 },
+      http: { listen: '127.0.0.1:8765', allowed_origins: [], max_requests: 100, tokens: [] },
     });
   });
 
