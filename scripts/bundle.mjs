@@ -1,30 +1,46 @@
-// Bundles the compiled CLI (dist/tripcal.mjs). Loading one file instead of the hundreds that zod,
-// the MCP SDK and friends are made of halves start-up time, which every MCP client pays each
-// time it launches `tripcal serve`. What is imported dynamically (the CalDAV provider, the
-// commands) goes to separate chunks that only the commands needing them load. node-ical, with its
-// Temporal polyfills, is not bundled: core/ical/reader.ts requires it from node_modules the first
-// time an event is read. The native SQLite addon stays external, and so do googleapis and google-auth-library
-// (CommonJS with lazy requires of their own; only the Google provider imports them), and
-// msal-node and graph-client (only the Outlook provider and `tripcal auth outlook` import them).
-import { rmSync } from 'node:fs';
+// Bundles the compiled CLI: dist/chunks/tripcal.cjs, started by dist/tripcal.mjs (the launcher,
+// scripts/launcher.mjs) through V8's code cache. Start-up time is what every MCP client pays each
+// time it launches `tripcal serve`, and most of it was loading code: one file instead of the
+// hundreds that zod, the MCP SDK and friends are made of, then compiled once and cached, not at
+// every start. Why CommonJS: Node 20 caches compiled code for scripts (node:vm) but not for ES
+// modules, and one CommonJS file is also read and linked faster than ES module chunks. What is
+// imported dynamically (the commands, the providers, node-ical with its Temporal polyfills) stays
+// in the file but is only compiled and run when used. The native SQLite addon stays external,
+// and so do googleapis and google-auth-library (CommonJS with lazy requires of their own; only the
+// Google provider imports them), and msal-node and graph-client (only the Outlook provider and
+// `tripcal auth outlook` import them).
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-// Chunk names carry content hashes: drop the previous build's.
 rmSync('dist/chunks', { recursive: true, force: true });
 
 await build({
-  entryPoints: { tripcal: 'dist/src/cli.js' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  entryPoints: ['dist/src/cli.js'],
+  outfile: 'dist/chunks/tripcal.cjs',
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   external: ['better-sqlite3', 'googleapis', 'googleapis/*', 'google-auth-library', '@azure/msal-node', '@microsoft/microsoft-graph-client'],
-  // Bundled CommonJS dependencies call require(); give them a real one.
-  banner: { js: "import { createRequire as tripcalCreateRequire } from 'node:module'; const require = tripcalCreateRequire(import.meta.url);" },
+  // The sources are ES modules: strict mode, as they were written for, and import.meta.url is
+  // this file's URL (they find package.json and data files from it).
+  banner: { js: '"use strict";var tripcalImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+  define: { 'import.meta.url': 'tripcalImportMetaUrl' },
+  // import() of the external packages becomes require(): code run by node:vm cannot import()
+  // without an experimental flag (nor, in Node 20, when it comes from the code cache). They are
+  // CommonJS packages (which import() would load with require() too) and msal-node, which ships
+  // both forms.
+  supported: { 'dynamic-import': false },
   minify: true,
   logLevel: 'warning',
 });
+
+// The launcher is the command; the bundle keeps no #! line (it would be a syntax error where the
+// launcher wraps the bundle in a function) and so starts with its "use strict".
+const bundle = readFileSync('dist/chunks/tripcal.cjs', 'utf8').replace(/^#![^\n]*\n/, '');
+writeFileSync('dist/chunks/tripcal.cjs', bundle);
+const hash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+const launcher = readFileSync('scripts/launcher.mjs', 'utf8').replace('__BUNDLE_HASH__', hash);
+writeFileSync('dist/tripcal.mjs', launcher);
+chmodSync('dist/tripcal.mjs', 0o755);

@@ -93,60 +93,67 @@ auth
   .description('check a CalDAV password and store it in the vault (prompted, or read from stdin)')
   .argument('<account>', 'the account\'s name in the configuration')
   .action(run(async (account: string, _opts, cmd: Command) => (await import('./cli/auth.js')).authCalDavCommand(account, cmd.optsWithGlobals())));
-// The providers connected by signing in get their commands from their descriptors (`tripcal auth
-// google`, `tripcal auth outlook`, src/cli/sign-in.ts). The registry is loaded only when `auth` is
-// on the command line, so `tripcal --version` and the other commands start without it.
-if (process.argv.slice(2).includes('auth')) (await import('./cli/sign-in.js')).addSignInCommands(auth, run);
 
-auth
-  .command('reset')
-  .description('delete stored credentials: one account\'s (to connect it afresh), or with --all every secret (when the vault key is lost)')
-  .argument('[account]', 'the account whose password or tokens to delete')
-  .option('--all', 'every secret in the data directory: all accounts\' credentials and the feed links')
-  .option('--yes', 'with --all: go ahead (without it, says what would be deleted)')
-  .action(run(async (account: string | undefined, _opts, cmd: Command) => (await import('./cli/auth-reset.js')).authResetCommand(account, cmd.optsWithGlobals())));
+// The rest is set up and run in main(): the bundle is CommonJS (scripts/bundle.mjs says why),
+// which has no top-level await.
+async function main(): Promise<void> {
+  // The providers connected by signing in get their commands from their descriptors (`tripcal auth
+  // google`, `tripcal auth outlook`, src/cli/sign-in.ts). The registry is loaded only when `auth` is
+  // on the command line, so `tripcal --version` and the other commands start without it.
+  if (process.argv.slice(2).includes('auth')) (await import('./cli/sign-in.js')).addSignInCommands(auth, run);
 
-program
-  .command('list')
-  .description('list trips with their ids and dates')
-  .option('--user <id>', 'whose trips (default: the configured default user)')
-  .option('--json', 'print JSON')
-  .action(run(async (_opts, cmd: Command) => (await import('./cli/list.js')).listCommand(cmd.optsWithGlobals())));
+  auth
+    .command('reset')
+    .description('delete stored credentials: one account\'s (to connect it afresh), or with --all every secret (when the vault key is lost)')
+    .argument('[account]', 'the account whose password or tokens to delete')
+    .option('--all', 'every secret in the data directory: all accounts\' credentials and the feed links')
+    .option('--yes', 'with --all: go ahead (without it, says what would be deleted)')
+    .action(run(async (account: string | undefined, _opts, cmd: Command) => (await import('./cli/auth-reset.js')).authResetCommand(account, cmd.optsWithGlobals())));
 
-program
-  .command('backup')
-  .description('write a consistent copy of the model to FILE, safe while tripcal runs (the vault key only with --with-key)')
-  .argument('<file>', 'where to write the copy (a SQLite database, mode 0600)')
-  .option('--with-key', 'also write the vault key to FILE.vault-key (anyone with both can read the calendar credentials)')
-  .option('--force', 'replace FILE if it exists')
-  .action(run(async (file: string, _opts, cmd: Command) => (await import('./cli/backup.js')).backupCommand(file, cmd.optsWithGlobals())));
+  program
+    .command('list')
+    .description('list trips with their ids and dates')
+    .option('--user <id>', 'whose trips (default: the configured default user)')
+    .option('--json', 'print JSON')
+    .action(run(async (_opts, cmd: Command) => (await import('./cli/list.js')).listCommand(cmd.optsWithGlobals())));
 
-program
-  .command('restore')
-  .description('put a backup in place of the model (stop the daemon first); the model there is kept beside it')
-  .argument('<file>', 'a file written by tripcal backup')
-  .option('--key <file>', 'the vault key the backup\'s secrets were encrypted with (FILE.vault-key, or an old vault.key)')
-  .option('--force', 'replace the model that is there (kept as tripcal.db.before-restore-…)')
-  .option('--drop-secrets', 'restore without the backup\'s secrets when its key is lost (connect the accounts again)')
-  .action(run(async (file: string, _opts, cmd: Command) => (await import('./cli/restore.js')).restoreCommand(file, cmd.optsWithGlobals())));
+  program
+    .command('backup')
+    .description('write a consistent copy of the model to FILE, safe while tripcal runs (the vault key only with --with-key)')
+    .argument('<file>', 'where to write the copy (a SQLite database, mode 0600)')
+    .option('--with-key', 'also write the vault key to FILE.vault-key (anyone with both can read the calendar credentials)')
+    .option('--force', 'replace FILE if it exists')
+    .action(run(async (file: string, _opts, cmd: Command) => (await import('./cli/backup.js')).backupCommand(file, cmd.optsWithGlobals())));
 
-program
-  .command('doctor')
-  .description('show the configuration, data directory, database and feeds tripcal uses')
-  .option('--json', 'print JSON')
-  .action(run(async (_opts, cmd: Command) => (await import('./cli/doctor.js')).doctorCommand(cmd.optsWithGlobals())));
+  program
+    .command('restore')
+    .description('put a backup in place of the model (stop the daemon first); the model there is kept beside it')
+    .argument('<file>', 'a file written by tripcal backup')
+    .option('--key <file>', 'the vault key the backup\'s secrets were encrypted with (FILE.vault-key, or an old vault.key)')
+    .option('--force', 'replace the model that is there (kept as tripcal.db.before-restore-…)')
+    .option('--drop-secrets', 'restore without the backup\'s secrets when its key is lost (connect the accounts again)')
+    .action(run(async (file: string, _opts, cmd: Command) => (await import('./cli/restore.js')).restoreCommand(file, cmd.optsWithGlobals())));
 
-try {
-  if (process.argv.length <= 2) {
-    // No command is bad usage (exit 2), as the README says; the help goes where errors go.
-    process.stderr.write(program.helpInformation());
-    process.exitCode = EXIT.usage;
-  } else {
-    await program.parseAsync(process.argv);
+  program
+    .command('doctor')
+    .description('show the configuration, data directory, database and feeds tripcal uses')
+    .option('--json', 'print JSON')
+    .action(run(async (_opts, cmd: Command) => (await import('./cli/doctor.js')).doctorCommand(cmd.optsWithGlobals())));
+
+  try {
+    if (process.argv.length <= 2) {
+      // No command is bad usage (exit 2), as the README says; the help goes where errors go.
+      process.stderr.write(program.helpInformation());
+      process.exitCode = EXIT.usage;
+    } else {
+      await program.parseAsync(process.argv);
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exitCode = EXIT.ok;
+    else if (code?.startsWith('commander.')) process.exitCode = EXIT.usage;
+    else process.exitCode = reportError(error);
   }
-} catch (error) {
-  const code = (error as { code?: string }).code;
-  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exitCode = EXIT.ok;
-  else if (code?.startsWith('commander.')) process.exitCode = EXIT.usage;
-  else process.exitCode = reportError(error);
 }
+
+void main();
