@@ -8,10 +8,20 @@
 // in the file but is only compiled and run when used. The native SQLite addon stays external,
 // and so do googleapis and google-auth-library (CommonJS with lazy requires of their own; only the
 // Google provider imports them), and msal-node and graph-client (only the Outlook provider and
-// `tripcal auth outlook` import them).
+// `tripcal auth outlook` import them). The MCP SDK's JSON Schema validator (ajv) is bundled but
+// only run when first used.
 import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+
+/** The SDK's Node shims with its JSON Schema validator loaded on first use (scripts/sdk-shims.mjs says why). */
+const lazyValidator = {
+  name: 'tripcal-sdk-shims',
+  setup(b) {
+    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({ path: fileURLToPath(new URL('./sdk-shims.mjs', import.meta.url)) }));
+  },
+};
 
 rmSync('dist/chunks', { recursive: true, force: true });
 
@@ -33,6 +43,7 @@ await build({
   // both forms.
   supported: { 'dynamic-import': false },
   minify: true,
+  plugins: [lazyValidator],
   logLevel: 'warning',
 });
 

@@ -24,7 +24,7 @@ const BUNDLE_HASH = '__BUNDLE_HASH__';
 /** How long a running command waits before writing the cache it did not find (serve and daemon run for hours). */
 const WRITE_AFTER_MS = 3000;
 /** Other cache files (an older tripcal's, a write cut short) are removed once this old. */
-const STALE_MS = 30 * 86_400_000;
+const STALE_MS = 7 * 86_400_000;
 
 const require = createRequire(BUNDLE);
 
