@@ -81,7 +81,9 @@ function readOwn(file) {
 function writeCache(file, script) {
   try {
     const dir = dirname(file);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Level by level: a recursive mkdir never returns under /proc (a cache home there is possible).
+    makeDir(dirname(dir));
+    makeDir(dir);
     const partial = `${file}.${process.pid}.tmp`;
     writeFileSync(partial, script.createCachedData(), { mode: 0o600 });
     renameSync(partial, file); // whole or not at all, also with several tripcal starting at once
@@ -93,5 +95,13 @@ function writeCache(file, script) {
     }
   } catch {
     // An unwritable cache directory only means compiling again next time.
+  }
+}
+
+function makeDir(dir) {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error;
   }
 }
