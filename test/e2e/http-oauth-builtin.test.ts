@@ -538,3 +538,9 @@ test('no code, token or password is in the database files in the clear', () => {
   expect(handedOut.length).toBeGreaterThan(10);
   expect(storedInClear(dir, handedOut)).toEqual([]);
 });
+
+test('off loopback, the built-in server needs http.public_url (its issuer) and the daemon says so', async () => {
+  const other = tempDir();
+  writeFileSync(join(other, 'config.yaml'), `http:\n  listen: 0.0.0.0:${await freePort()}\n  auth:\n    builtin: true\n`);
+  await expect(startDaemonProcess(['--config', join(other, 'config.yaml'), '--data-dir', other])).rejects.toThrow(/http\.auth\.builtin: set http\.public_url/);
+});
