@@ -110,6 +110,14 @@ async function main(): Promise<void> {
     .option('--yes', 'with --all: go ahead (without it, says what would be deleted)')
     .action(run(async (account: string | undefined, _opts, cmd: Command) => (await import('./cli/auth-reset.js')).authResetCommand(account, cmd.optsWithGlobals())));
 
+  const user = program.command('user').description('the people who sign in on the built-in authorization server (http.auth.builtin)');
+  user
+    .command('passwd')
+    .description('set the password NAME signs in with (prompted, or read from stdin); stored as a slow hash')
+    .argument('<name>', 'a user of this tripcal (under users: in the config, or default_user)')
+    .option('--delete', 'remove the password: NAME can no longer sign in, and connected applications are signed out')
+    .action(run(async (name: string, _opts, cmd: Command) => (await import('./cli/user.js')).userPasswdCommand(name, cmd.optsWithGlobals())));
+
   program
     .command('list')
     .description('list trips with their ids and dates')

@@ -190,6 +190,12 @@ export class Vault {
     this.rows.put(name, this.encryptWith(key, name, plain));
   }
 
+  /** Stores `plain` under `name` unless another process stored one first; returns the one kept. */
+  setIfAbsent(name: string, plain: string): string {
+    this.rows.putIfAbsent(name, this.encryptWith(this.loadKey(), name, plain));
+    return this.get(name)!;
+  }
+
   get(name: string): string | null {
     const value = this.rows.value(name);
     if (value === undefined) return null;

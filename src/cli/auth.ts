@@ -1,36 +1,12 @@
 // `tripcal auth caldav ACCOUNT`: checks a CalDAV password against the server and stores it
 // encrypted in the vault, so the config file need not hold it. The password is read from a
 // prompt on a terminal (not echoed) or from standard input (`echo … | tripcal auth caldav home`).
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import { createProvider } from '../../providers/registry.js';
 import { AuthExpiredError } from '../../providers/types.js';
 import { caldavPasswordSecret } from '../auth/vault.js';
 import { InputError } from '../errors.js';
 import { withApp, type GlobalOptions } from './common.js';
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-async function prompt(question: string): Promise<string> {
-  let muted = false;
-  const output = new Writable({
-    write(chunk, _encoding, done) {
-      if (!muted) process.stderr.write(chunk);
-      done();
-    },
-  });
-  const rl = createInterface({ input: process.stdin, output, terminal: true });
-  const answer = new Promise<string>((resolve) => rl.question(question, resolve));
-  muted = true;
-  const password = await answer;
-  rl.close();
-  process.stderr.write('\n');
-  return password;
-}
+import { prompt, readStdin } from './secret-input.js';
 
 export async function authCalDavCommand(accountName: string, options: GlobalOptions): Promise<void> {
   await withApp(options, async (app) => {

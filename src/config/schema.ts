@@ -64,17 +64,34 @@ const HttpSchema = z
     }).strict()).max(1000).default([]),
     allowed_origins: z.array(z.url()).default([]),
     public_url: z.url({ protocol: /^https?$/ }).optional(),
-    // MCP authorization with an identity provider you run (Keycloak, Authentik, Entra ID, …):
-    // /mcp takes its access tokens (JWTs) for this server, with scope tripcal:read or tripcal:write.
+    // MCP authorization (OAuth 2.1): /mcp takes access tokens (JWTs) for this server, with scope
+    // tripcal:read or tripcal:write. Either from an identity provider you run (Keycloak,
+    // Authentik, Entra ID, …: `issuer`), or from tripcal's own authorization server (`builtin:
+    // true`: a sign-in page for the configured users, passwords set with `tripcal user passwd`).
     auth: z.object({
-      issuer: z.url({ protocol: /^https?$/ }),
+      builtin: z.boolean().optional(),
+      issuer: z.url({ protocol: /^https?$/ }).optional(),
       // The resource the tokens must be for (their `aud`); default <public_url>/mcp.
       audience: z.string().min(1).optional(),
-      // The claim that names the tripcal user.
-      user_claim: z.string().min(1).default('sub'),
+      // The claim that names the tripcal user (default sub).
+      user_claim: z.string().min(1).optional(),
       // The issuer's key set; default: the jwks_uri of its metadata.
       jwks_uri: z.url({ protocol: /^https?$/ }).optional(),
-    }).strict().optional(),
+      // builtin: how long an access token lasts, and a refresh token unused.
+      access_token_minutes: z.number().int().min(1).max(60).optional(),
+      refresh_token_days: z.number().int().min(1).max(365).optional(),
+    }).strict().superRefine((auth, ctx) => {
+      if (auth.builtin === true) {
+        for (const key of ['issuer', 'audience', 'user_claim', 'jwks_uri'] as const) {
+          if (auth[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is for an external identity provider; with builtin: true tripcal is the issuer (leave it out)' });
+        }
+      } else {
+        if (auth.issuer === undefined) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'required: your identity provider\'s issuer URL, or builtin: true for tripcal\'s own sign-in' });
+        for (const key of ['access_token_minutes', 'refresh_token_days'] as const) {
+          if (auth[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is for the built-in authorization server (builtin: true); your identity provider decides its token lifetimes' });
+        }
+      }
+    }).optional(),
     // MCP requests answered at once, open subscription streams included (past it: 503).
     max_requests: z.number().int().min(1).max(10_000).default(100),
     // Before MCP over HTTP was stateless these bounded its sessions; still accepted so an older

@@ -3,8 +3,10 @@
 // server (audience, RFC 8707: `<public_url>/mcp` unless set), unexpired, with the scope
 // `tripcal:read` and, to change anything, `tripcal:write`; the user is the claim
 // `http.auth.user_claim` names. Keys come from the issuer's JWKS (found through its metadata),
-// cached and refetched when a token names a key not seen yet. Metadata for clients: RFC 9728.
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+// cached and refetched when a token names a key not seen yet; or, for tripcal's own
+// authorization server, its key given here (`keys`), so both kinds of token are checked by the
+// same code. Metadata for clients: RFC 9728.
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { USER_ID } from '../config/schema.js';
 import { log } from '../log.js';
 import type { Principal } from '../mcp/principal.js';
@@ -20,6 +22,10 @@ export interface AccessTokenSettings {
   userClaim: string;
   /** The issuer's key set; found through its metadata when not given. */
   jwksUri?: string | undefined;
+  /** The issuer's keys themselves (tripcal's own authorization server): nothing is fetched. */
+  keys?: JWTVerifyGetKey | undefined;
+  /** The JOSE `typ` tokens must carry (RFC 9068: `at+jwt`), when the issuer is known to set it. */
+  typ?: string | undefined;
 }
 
 /** Why a token was refused, as the `error_description` of the 401 says it. */
@@ -29,9 +35,11 @@ export class RefusedToken extends Error {}
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 export class AccessTokens {
-  private keys: ReturnType<typeof createRemoteJWKSet> | undefined;
+  private keys: JWTVerifyGetKey | undefined;
 
-  constructor(readonly settings: AccessTokenSettings) {}
+  constructor(readonly settings: AccessTokenSettings) {
+    this.keys = settings.keys;
+  }
 
   /** RFC 9728 protected resource metadata. */
   metadata(): Record<string, unknown> {
@@ -44,7 +52,7 @@ export class AccessTokens {
     };
   }
 
-  private async keySet(): Promise<ReturnType<typeof createRemoteJWKSet>> {
+  private async keySet(): Promise<JWTVerifyGetKey> {
     if (this.keys) return this.keys;
     let uri = this.settings.jwksUri;
     if (!uri) {
@@ -74,6 +82,7 @@ export class AccessTokens {
     try {
       ({ payload } = await jwtVerify(token, await this.keySet(), {
         issuer: this.settings.issuer, audience: this.settings.audience, algorithms: ALGORITHMS, requiredClaims: ['exp'],
+        ...(this.settings.typ ? { typ: this.settings.typ } : {}),
       }));
     } catch (error) {
       if (error instanceof RefusedToken) throw error;

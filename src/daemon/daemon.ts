@@ -11,6 +11,8 @@ import { log, setLogLevel } from '../log.js';
 import { DaemonLock } from './lock.js';
 import { FeedServer } from './feeds.js';
 import { AccessTokens } from './access-tokens.js';
+import { AuthServer } from './auth-server.js';
+import { ConfigError } from '../errors.js';
 import { checkListen, type Listen } from './exposure.js';
 import type { Config } from '../config/schema.js';
 import { DaemonHttp, health, type StaticToken } from './http.js';
@@ -25,12 +27,37 @@ function staticTokens(config: Config): StaticToken[] {
   ];
 }
 
-/** http.auth as the HTTP side checks it: the audience is <public_url>/mcp unless set. */
+/** The address clients know this server by: http.public_url, else the listen address. */
+function baseOf(config: Config, listen: Listen): string {
+  return (config.http.public_url ?? `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`).replace(/\/$/, '');
+}
+
+/** http.auth with an identity provider, as the HTTP side checks it: the audience is <public_url>/mcp unless set. */
 function accessTokens(config: Config, listen: Listen): AccessTokens | undefined {
   const auth = config.http.auth;
-  if (!auth) return undefined;
-  const base = (config.http.public_url ?? `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`).replace(/\/$/, '');
-  return new AccessTokens({ issuer: auth.issuer, audience: auth.audience ?? `${base}/mcp`, userClaim: auth.user_claim, jwksUri: auth.jwks_uri });
+  if (!auth?.issuer || auth.builtin) return undefined;
+  return new AccessTokens({ issuer: auth.issuer, audience: auth.audience ?? `${baseOf(config, listen)}/mcp`, userClaim: auth.user_claim ?? 'sub', jwksUri: auth.jwks_uri });
+}
+
+/**
+ * http.auth.builtin: tripcal's own authorization server. Its issuer is http.public_url (what
+ * remote clients reach, over https), or without one the loopback address it listens on (clients
+ * on this machine only).
+ */
+async function authServer(app: App, listen: Listen): Promise<AuthServer | undefined> {
+  const auth = app.config.http.auth;
+  if (!auth?.builtin) return undefined;
+  if (!app.config.http.public_url) {
+    if (!listen.loopback) {
+      throw new ConfigError(['http.auth.builtin: set http.public_url (the https:// address clients reach tripcal at): it is the issuer of the tokens']);
+    }
+    if (listen.port === 0) throw new ConfigError(['http.auth.builtin: without http.public_url, http.listen needs a fixed port (the issuer is http://HOST:PORT)']);
+  }
+  const base = baseOf(app.config, listen);
+  return AuthServer.open(app.store.authServer, app.vault, {
+    issuer: base, resource: `${base}/mcp`,
+    accessTokenMinutes: auth.access_token_minutes ?? 10, refreshTokenDays: auth.refresh_token_days ?? 30,
+  });
 }
 
 /** How long a shutdown waits for writes in flight before exiting anyway. */
@@ -90,12 +117,14 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
     app.vault.check();
     const feeds = new FeedServer(app);
     feeds.loadAll();
+    const builtin = await authServer(app, listen);
     const scheduler = replica ? null : new Scheduler(app.sync, app.config);
     if (scheduler) app.schedule = () => scheduler.info();
     const http: DaemonHttp = new DaemonHttp(app, {
       listen,
       tokens,
-      accessTokens: accessTokens(app.config, listen),
+      accessTokens: builtin?.accessTokens ?? accessTokens(app.config, listen),
+      authServer: builtin,
       allowedOrigins: app.config.http.allowed_origins,
       publicUrl: app.config.http.public_url,
       maxRequests: app.config.http.max_requests,

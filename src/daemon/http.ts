@@ -18,6 +18,7 @@ import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { ANYONE, type Principal } from '../mcp/principal.js';
 import { READ_SCOPE, RefusedToken, WRITE_SCOPE, type AccessTokens } from './access-tokens.js';
+import type { AuthServer } from './auth-server.js';
 import { createServer as createMcpServer, resourceWatch } from '../mcp/server.js';
 import { VERSION } from '../version.js';
 import { isLoopbackAddress, originOf, type Listen } from './exposure.js';
@@ -95,6 +96,8 @@ export interface HttpOptions {
   tokens: StaticToken[];
   /** http.auth: access tokens of an identity provider (OAuth 2.1, MCP authorization). */
   accessTokens?: AccessTokens | undefined;
+  /** http.auth.builtin: tripcal's own authorization server (its endpoints are served here too). */
+  authServer?: AuthServer | undefined;
   allowedOrigins: string[];
   /** http.public_url: the address a reverse proxy serves the daemon at (its host and origin are ours too). */
   publicUrl?: string | undefined;
@@ -251,6 +254,11 @@ export class DaemonHttp {
       await this.options.feeds.handle(req, res, feed[1]!);
       return;
     }
+    // ---- The built-in authorization server (http.auth.builtin): RFC 8414 metadata, its keys,
+    // /register, /authorize, /token. Metadata and keys are public; the endpoints answer only
+    // requests for this server's own names on loopback (DNS rebinding), like /mcp.
+    if (this.options.authServer && await this.authServerRoute(req, res, url)) return;
+    // ---- end of the built-in authorization server's routes
     const accessTokens = this.options.accessTokens;
     if (accessTokens && (url.pathname === '/.well-known/oauth-protected-resource' || url.pathname === '/.well-known/oauth-protected-resource/mcp')) {
       // Public by design: a client reads it before it has a token. Browsers (web clients) may too.
@@ -296,6 +304,14 @@ export class DaemonHttp {
       return;
     }
     await this.mcp(req, res, new URL(url.pathname + url.search, this.baseUrl), principal);
+  }
+
+  private async authServerRoute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    if (['/authorize', '/token', '/register'].includes(url.pathname) && !this.hostAllowed(req)) {
+      send(res, 403, { error: `Host "${req.headers.host ?? ''}" is not this server (DNS rebinding protection)` });
+      return true;
+    }
+    return this.options.authServer!.handle(req, res, url.pathname);
   }
 
   private async mcp(req: IncomingMessage, res: ServerResponse, url: URL, principal: Principal): Promise<void> {

@@ -157,4 +157,52 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE users;
   ALTER TABLE users_new RENAME TO users;
   `,
+  // 10: the built-in authorization server (MCP authorization for self-hosters): each user's
+  //     password as a slow hash, registered clients (RFC 7591), authorization codes and refresh
+  //     tokens by their SHA-256 only (single use, expiring; a refresh token's family is revoked
+  //     when a rotated one comes back), and failed sign-ins (rate limit per user name). Run again,
+  //     it changes nothing
+  `
+  CREATE TABLE IF NOT EXISTS user_passwords (
+    user_id     TEXT PRIMARY KEY,
+    hash        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS oauth_clients (
+    client_id   TEXT PRIMARY KEY,
+    metadata    TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS oauth_codes (
+    code_hash      TEXT PRIMARY KEY,
+    client_id      TEXT NOT NULL,
+    user_id        TEXT NOT NULL,
+    redirect_uri   TEXT NOT NULL,
+    code_challenge TEXT NOT NULL,
+    scope          TEXT NOT NULL,
+    resource       TEXT NOT NULL,
+    family         TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    expires_at     TEXT NOT NULL,
+    used_at        TEXT
+  );
+  CREATE TABLE IF NOT EXISTS oauth_refresh_tokens (
+    token_hash  TEXT PRIMARY KEY,
+    family      TEXT NOT NULL,
+    client_id   TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    resource    TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    rotated_at  TEXT,
+    revoked_at  TEXT
+  );
+  CREATE INDEX IF NOT EXISTS oauth_refresh_by_family ON oauth_refresh_tokens(family);
+  CREATE TABLE IF NOT EXISTS sign_in_failures (
+    user_id     TEXT NOT NULL,
+    at          TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS sign_in_failures_by_user ON sign_in_failures(user_id, at);
+  `,
 ];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Item, ItemDetails, Trip, User } from '../model/types.js';
 import type { TripExtent } from '../trips/span.js';
 import { openDatabase } from './database.js';
+import { AuthServerRows } from './oauth-server.js';
 import { OAuthStateRows, SecretRows } from './secrets.js';
 import { SyncStore } from './sync.js';
 import { prepared } from './statements.js';
@@ -65,12 +66,15 @@ export class Store {
   readonly oauthStates: OAuthStateRows;
   /** Accounts, links and cursors: what sync keeps per calendar. */
   readonly syncRows: SyncStore;
+  /** The built-in authorization server's passwords, clients, codes and refresh tokens. */
+  readonly authServer: AuthServerRows;
 
   private constructor(readonly path: string) {
     this.db = openDatabase(path);
     this.secrets = new SecretRows(this.db);
     this.oauthStates = new OAuthStateRows(this.db);
     this.syncRows = new SyncStore(this.db);
+    this.authServer = new AuthServerRows(this.db);
   }
 
   /** Opens the data directory's database, making it when missing; a damaged or newer one is a StoreError. */

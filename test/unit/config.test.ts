@@ -118,3 +118,14 @@ test('outlook: MS_* variables fill what the file leaves out; the authority must 
   const { config } = loadConfig({ configPath: file, env: { MS_CLIENT_ID: 'app-id', MS_TENANT_ID: 'ignored', MS_CLIENT_SECRET: 's3cret' } });
   expect(config.outlook).toMatchObject({ client_id: 'app-id', tenant_id: 'contoso.onmicrosoft.com', client_secret: 's3cret' });
 });
+
+test('http.auth: an identity provider (issuer) or the built-in server (builtin: true), never a mix', () => {
+  const auth = (body: string) => problems(`http:\n  auth:\n${body}`);
+  expect(auth('    builtin: true\n')).toEqual([]);
+  expect(auth('    builtin: true\n    access_token_minutes: 5\n    refresh_token_days: 7\n')).toEqual([]);
+  expect(auth('    issuer: https://id.example/realms/home\n    user_claim: email\n')).toEqual([]);
+  expect(auth('    user_claim: email\n').join('\n')).toMatch(/http\.auth\.issuer: required: your identity provider's issuer URL, or builtin: true/);
+  expect(auth('    builtin: true\n    issuer: https://id.example\n').join('\n')).toMatch(/http\.auth\.issuer: is for an external identity provider/);
+  expect(auth('    issuer: https://id.example\n    access_token_minutes: 5\n').join('\n')).toMatch(/http\.auth\.access_token_minutes: is for the built-in authorization server/);
+  expect(auth('    builtin: true\n    access_token_minutes: 600\n').join('\n')).toMatch(/access_token_minutes/);
+});
