@@ -16,6 +16,7 @@ import { googleBench } from './google.js';
 import { importBench } from './import.js';
 import { outlookBench } from './outlook.js';
 import { outlookPatchBench } from './outlook-patch.js';
+import { pageBench } from './page.js';
 import { sessionsBench } from './sessions.js';
 import { syncBench } from './sync.js';
 
@@ -31,6 +32,7 @@ const benches = {
   'daemon: start, 50 HTTP clients, feed of 1,000 events': () => daemonBench(),
   'daemon: idle MCP clients under a 128 MB heap (stateless)': () => sessionsBench(),
   'hostile booking documents, 1 MB and 5 MB (import_reservations)': () => importBench(),
+  'status page: GET / with 50 trips of 8 items (daemon, over HTTP)': () => pageBench(),
 };
 const only = process.argv[2];
 for (const [name, run] of Object.entries(benches)) {

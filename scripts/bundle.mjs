@@ -4,12 +4,15 @@
 // hundreds that zod, the MCP SDK and friends are made of, then compiled once and cached, not at
 // every start. Why CommonJS: Node 20 caches compiled code for scripts (node:vm) but not for ES
 // modules, and one CommonJS file is also read and linked faster than ES module chunks. What is
-// imported dynamically (the commands, the providers, node-ical with its Temporal polyfills) stays
-// in the file but is only compiled and run when used. The native SQLite addon stays external,
+// imported dynamically (the commands, the providers) stays in the file but is only compiled and
+// run when used. node-ical, with its Temporal polyfills, is not bundled: core/ical/reader.ts
+// requires it from node_modules the first time an event is read. The native SQLite addon stays external,
 // and so do googleapis and google-auth-library (CommonJS with lazy requires of their own; only the
 // Google provider imports them), and msal-node and graph-client (only the Outlook provider and
 // `tripcal auth outlook` import them). The MCP SDK's JSON Schema validator (ajv) is bundled but
-// only run when first used.
+// only run when first used. First, the trip view's MCP App (src/web/app-main.ts) is bundled for
+// the browser; its code goes into the CLI bundle as the constant TRIPCAL_TRIP_VIEW_SCRIPT, which
+// src/web/app-resource.ts inlines in the ui://tripcal/trip-view document: nothing read at run time.
 import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +28,19 @@ const lazyValidator = {
 
 rmSync('dist/chunks', { recursive: true, force: true });
 
+const app = await build({
+  entryPoints: ['dist/src/web/app-main.js'],
+  bundle: true,
+  write: false,
+  platform: 'browser',
+  format: 'iife',
+  target: ['chrome110', 'firefox115', 'safari16'],
+  minify: true,
+  logLevel: 'warning',
+});
+// Inline in a <script>: nothing in it may close the element or open a comment.
+const appScript = app.outputFiles[0].text.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+
 await build({
   entryPoints: ['dist/src/cli.js'],
   outfile: 'dist/chunks/tripcal.cjs',
@@ -36,7 +52,7 @@ await build({
   // The sources are ES modules: strict mode, as they were written for, and import.meta.url is
   // this file's URL (they find package.json and data files from it).
   banner: { js: '"use strict";var tripcalImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
-  define: { 'import.meta.url': 'tripcalImportMetaUrl' },
+  define: { 'import.meta.url': 'tripcalImportMetaUrl', TRIPCAL_TRIP_VIEW_SCRIPT: JSON.stringify(appScript) },
   // import() of the external packages becomes require(): code run by node:vm cannot import()
   // without an experimental flag (nor, in Node 20, when it comes from the code cache). They are
   // CommonJS packages (which import() would load with require() too) and msal-node, which ships

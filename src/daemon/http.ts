@@ -23,6 +23,7 @@ import { createServer as createMcpServer, resourceWatch } from '../mcp/server.js
 import { VERSION } from '../version.js';
 import { isLoopbackAddress, originOf, type Listen } from './exposure.js';
 import type { FeedServer } from './feeds.js';
+import { isPagePath, StatusPage } from '../web/page.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 /** MCP requests answered at once (open subscription streams count too); past it, 503. */
@@ -115,6 +116,8 @@ export class DaemonHttp {
   private inFlight = 0;
   private readonly mcpHandler: McpHttpHandler;
   private readonly unwatch: () => void;
+  /** The status page at / (web/page.ts). */
+  private readonly page: StatusPage;
 
   constructor(
     app: App,
@@ -133,6 +136,7 @@ export class DaemonHttp {
       for (const uri of updated) this.mcpHandler.notify.resourceUpdated(uri);
       if (listChanged) this.mcpHandler.notify.resourcesChanged();
     });
+    this.page = new StatusPage(app, { feedUrl: (user) => options.feeds.url((options.publicUrl ?? this.baseUrl).replace(/\/$/, ''), user) });
   }
 
   get baseUrl(): string {
@@ -265,6 +269,17 @@ export class DaemonHttp {
       send(res, 200, accessTokens.metadata(), { 'access-control-allow-origin': '*', 'cache-control': 'max-age=3600' });
       return;
     }
+    // ---- The status page (web/page.ts): GET /, /page.css, /page.js and POST /page/sync. The same
+    // Host and Origin checks as /mcp, then the page decides by the request's principal.
+    if (isPagePath(url.pathname)) {
+      if (!this.hostAllowed(req) || !this.originAllowed(req)) {
+        send(res, 403, { error: 'this Host or Origin is not this server\'s (DNS rebinding and cross-site protection)' });
+        return;
+      }
+      await this.page.handle(req, res, url, await this.principal(req));
+      return;
+    }
+    // ---- end of the status page
     if (url.pathname !== '/mcp' && url.pathname !== '/healthz') {
       send(res, 404, { error: 'not found' });
       return;

@@ -1,6 +1,7 @@
 // The MCP server: tools and resources over any transport. Tool modules stay thin; the work is
 // in trips/, events/ and ics/.
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import { registerAppResource } from '@modelcontextprotocol/ext-apps/server';
 import { z } from 'zod';
 import { itineraryMarkdown } from '../trips/itinerary.js';
 import type { App } from '../app.js';
@@ -14,6 +15,7 @@ import { VERSION } from '../version.js';
 import { ResourceWatch } from './changes.js';
 import { ANYONE, forPrincipal, type Principal } from './principal.js';
 import { requestStates } from './request-state.js';
+import { TRIP_VIEW_MIME, TRIP_VIEW_RESOURCE_META, TRIP_VIEW_URI, tripViewHtml } from '../web/app-resource.js';
 
 interface ToolConfig {
   inputSchema?: unknown;
@@ -193,9 +195,18 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body, null, 2), _meta: UNTRUSTED }] };
     },
   );
+  // The MCP App of get_trip and create_itinerary (their _meta.ui.resourceUri): the trip view,
+  // rendered by hosts that support MCP Apps from the tool result they pass it.
+  registerAppResource(server, 'trip-view', TRIP_VIEW_URI, {
+    title: 'Trip view', description: 'The trip as a timeline of local days (an MCP App for get_trip and create_itinerary results)',
+    mimeType: TRIP_VIEW_MIME, _meta: TRIP_VIEW_RESOURCE_META,
+  }, async () => ({ contents: [{ uri: TRIP_VIEW_URI, mimeType: TRIP_VIEW_MIME, text: (tripViewDocument ??= tripViewHtml()), _meta: TRIP_VIEW_RESOURCE_META }] }));
   if (serving.connection) watchResources(server, app, serving);
   return server;
 }
+
+/** The trip view's document, made once (it is the same for everyone). */
+let tripViewDocument: string | undefined;
 
 const watches = new WeakMap<App, ResourceWatch>();
 

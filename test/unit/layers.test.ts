@@ -61,6 +61,8 @@ const rules: Record<string, Rule> = {
       : f.path.startsWith('src/sync/') ? f.imports.filter((i) => i.startsWith('src/auth/')) : []),
   'SQL and the SQLite driver only in src/store/': (f) =>
     (f.path.startsWith('src/store/') ? [] : [...(SQL.test(f.text) ? ['SQL text'] : []), ...f.imports.filter((i) => i === 'better-sqlite3')]),
+  'the trip view imports nothing at run time (the MCP App bundles it for the browser)': (f) =>
+    (f.path === 'src/web/trip-view.ts' ? f.valueImports : []),
   'MCP tool modules start no server and make no request': (f) =>
     (f.path.startsWith('src/mcp/tools/')
       ? [...f.imports.filter((i) => IO.test(i)), ...(/\bfetch\(|createServer\(/.test(f.text) ? ['a server or a request'] : [])]
@@ -91,6 +93,7 @@ describe('each rule can fail', () => {
     'a provider folder never imports the registry (the registry imports it)': load('providers/google/provider.ts', "import type { GoogleSettings } from '../registry.js';\n"),
     'src/auth/ and src/sync/ do not import each other': load('src/sync/accounts.ts', "import type { Vault } from '../auth/vault.js';\n"),
     'SQL and the SQLite driver only in src/store/': load('src/auth/vault.ts', "const q = db.prepare('SELECT value FROM secrets WHERE name = ?');\n"),
+    'the trip view imports nothing at run time (the MCP App bundles it for the browser)': load('src/web/trip-view.ts', "import { humanTime } from '../model/time.js';\n"),
     'MCP tool modules start no server and make no request': load('src/mcp/tools/sync.ts', "import { createServer } from 'node:http';\ncreateServer().listen(1);\n"),
   };
   for (const [name, source] of Object.entries(planted)) {

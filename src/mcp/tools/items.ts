@@ -10,6 +10,7 @@ import {
 import type { ItemDetails } from '../../model/types.js';
 import { itemLine, itemView, tripView } from '../../trips/views.js';
 import type { AddItemResult } from '../../trips/service.js';
+import { TRIP_VIEW_TOOL_META } from '../../web/app-resource.js';
 import { handled, ok } from '../result.js';
 import { AddItemOutput, ItemShape, itemText, SyncShape, TripShape, tripText, untrusted, UntrustedShape } from '../shapes.js';
 
@@ -127,6 +128,8 @@ export function registerItemTools(server: McpServer, app: App): void {
         sync: SyncShape,
       },
       annotations: WRITE,
+      // Hosts with MCP Apps show the new trip in the trip view; the text and structured result stay.
+      _meta: TRIP_VIEW_TOOL_META,
     },
     handled('create_itinerary', async (args) => {
       const { trip, items } = app.trips.createItinerary(args.user_id, {

@@ -7,6 +7,7 @@ import { checkTrip, type CheckOptions } from '../../trips/checks.js';
 import { parseShift } from '../../trips/shift.js';
 import { itinerary } from '../../trips/itinerary.js';
 import { itemView, tripView } from '../../trips/views.js';
+import { TRIP_VIEW_TOOL_META } from '../../web/app-resource.js';
 import { handled, ok } from '../result.js';
 import { ItemShape, itemText, SyncShape, TripShape, tripText, untrusted, UntrustedShape } from '../shapes.js';
 
@@ -79,6 +80,8 @@ export function registerTripTools(server: McpServer, app: App): void {
         untrusted: UntrustedShape,
       },
       annotations: READ,
+      // Hosts with MCP Apps show the result in the trip view; the text and structured result stay.
+      _meta: TRIP_VIEW_TOOL_META,
     },
     handled('get_trip', (args) => {
       const { trip, items, zone } = app.trips.getTrip(args.user_id, args.trip_id);

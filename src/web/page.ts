@@ -1,0 +1,156 @@
+// The daemon's status page at `/`: GET shows it (web/page-html.ts), POST /page/sync runs a sync
+// (all accounts, or one account settling its conflicts: the same as MCP sync_now with
+// `resolve`) and comes back to the page with what it did. /page.css and /page.js are its
+// stylesheet and script.
+//
+// Who may see it: the same rules as MCP over HTTP (the daemon checks Host and Origin before
+// this, and hands over the request's principal). A browser cannot send a bearer token, so for
+// now the page answers only when no token is configured on loopback (the person at this
+// machine: ANYONE); otherwise 401 and why. Forms carry a token derived from a secret of this
+// process (a page from elsewhere cannot know it), on top of the daemon's Origin check.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { App } from '../app.js';
+import { describeError } from '../errors.js';
+import { log } from '../log.js';
+import { ANYONE, type Principal } from '../mcp/principal.js';
+import { checkTrip } from '../trips/checks.js';
+import { itemView, tripView } from '../trips/views.js';
+import { VERSION } from '../version.js';
+import { renderPage, type PageModel } from './page-html.js';
+import { PAGE_SCRIPT } from './page-script.js';
+import { STYLE } from './style.js';
+
+const PATHS = new Set(['/', '/page.css', '/page.js', '/page/sync', '/favicon.ico']);
+
+/** Whether the status page answers this path. */
+export const isPagePath = (path: string): boolean => PATHS.has(path);
+
+/** Nothing but the daemon's own style and script, no frames, forms only to the daemon. */
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const HTML_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': PAGE_CSP,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  // Feed links hold their key: never sent on to another site. (Not no-referrer: with it a
+  // browser sends `Origin: null` on the page's own POSTs, which the Origin check refuses.)
+  'referrer-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+const MAX_FORM = 16 * 1024;
+/** Results kept for the page that shows them after a POST (by id, the newest few). */
+const KEPT_RESULTS = 20;
+
+export interface PageOptions {
+  /** The feed link of a user (made on first use). */
+  feedUrl: (userId: string) => string;
+}
+
+export class StatusPage {
+  private readonly secret = randomBytes(32);
+  private readonly results = new Map<string, { ok: boolean; lines: string[] }>();
+
+  constructor(private readonly app: App, private readonly options: PageOptions) {}
+
+  /** The form token of this process. */
+  get csrf(): string {
+    return createHmac('sha256', this.secret).update('tripcal status page forms').digest('base64url');
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL, principal: Principal | { refused: string }): Promise<void> {
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
+      return;
+    }
+    if (url.pathname === '/page.css' || url.pathname === '/page.js') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(res, 405, 'Only GET.', { allow: 'GET, HEAD' });
+      const css = url.pathname === '/page.css';
+      res.writeHead(200, {
+        'content-type': css ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache',
+      }).end(req.method === 'HEAD' ? undefined : css ? STYLE : PAGE_SCRIPT);
+      return;
+    }
+    if (principal !== ANYONE) {
+      this.plain(res, 401, 'This page opens only when the daemon needs no sign-in (on loopback with no http.token, http.tokens or http.auth). '
+        + 'With tokens configured a browser has no way to send one yet; sign-in for the page will come with tripcal\'s own authorization server. '
+        + 'Until then use an MCP client with your token, or the CLI on this machine (tripcal list, tripcal sync).', { 'www-authenticate': 'Bearer realm="tripcal"' });
+      return;
+    }
+    if (url.pathname === '/page/sync') {
+      if (req.method !== 'POST') return this.plain(res, 405, 'Only POST, from the page\'s buttons.', { allow: 'POST' });
+      await this.sync(req, res);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(res, 405, 'Only GET.', { allow: 'GET, HEAD' });
+    const html = renderPage(this.model(url.searchParams.get('done')));
+    res.writeHead(200, HTML_HEADERS).end(req.method === 'HEAD' ? undefined : html);
+  }
+
+  /** What the page shows now. */
+  model(done: string | null = null): PageModel {
+    const { app } = this;
+    const options = { minConnectionMinutes: app.config.checks.min_connection_minutes, minConnectionMinutesInternational: app.config.checks.min_connection_minutes_international };
+    const users = app.trips.userIds();
+    return {
+      version: VERSION,
+      now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      trips: users.map((user) => ({
+        user,
+        trips: app.trips.listTrips(user).map(({ trip, items, zone }) => ({
+          trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, options),
+        })),
+      })).filter((u, i) => i === 0 || u.trips.length > 0),
+      accounts: app.sync.status(),
+      schedule: app.schedule(),
+      feeds: users.map((user) => ({ user, url: this.options.feedUrl(user) })),
+      csrf: this.csrf,
+      result: done ? this.results.get(done) : undefined,
+    };
+  }
+
+  private async sync(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return this.plain(res, 415, 'Send the page\'s form.');
+    let body = '';
+    for await (const chunk of req) {
+      body += (chunk as Buffer).toString('utf8');
+      if (body.length > MAX_FORM) return this.plain(res, 413, 'Form too large.');
+    }
+    const form = new URLSearchParams(body);
+    const given = Buffer.from(form.get('csrf') ?? '');
+    const expected = Buffer.from(this.csrf);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return this.plain(res, 403, 'This form is not from this daemon\'s page (or the daemon restarted since): reload the page and try again.');
+    }
+    const account = form.get('account') || undefined;
+    const resolve = form.get('resolve') || undefined;
+    if (resolve !== undefined && resolve !== 'model' && resolve !== 'remote') return this.plain(res, 400, 'resolve is "model" or "remote".');
+    let result: { ok: boolean; lines: string[] };
+    try {
+      if (account !== undefined) this.app.sync.account(account);
+      const reports = await this.app.sync.sync({ account, resolve });
+      result = {
+        ok: reports.every((r) => r.status === 'ok'),
+        lines: reports.length === 0 ? ['No calendar account is configured.'] : reports.map((r) => `${r.account}: ${r.status === 'ok' ? 'synced' : r.status}${r.message ? ` (${r.message})` : ''}; `
+          + `created ${r.counts.created}, updated ${r.counts.updated}, deleted ${r.counts.deleted}, unchanged ${r.counts.unchanged}, failed ${r.counts.failed}, conflicts ${r.counts.conflicts}`
+          + (resolve ? `; conflicts settled with ${resolve === 'model' ? 'tripcal\'s' : 'the calendar\'s'} version` : '')),
+      };
+    } catch (error) {
+      log.warn('sync from the status page failed', { error: (error as Error).message });
+      result = { ok: false, lines: [`The sync did not run: ${describeError(error).message}`] };
+    }
+    const id = randomBytes(9).toString('base64url');
+    this.results.set(id, result);
+    for (const old of this.results.keys()) if (this.results.size > KEPT_RESULTS) this.results.delete(old);
+    res.writeHead(303, { location: `/?done=${id}#sync-result`, 'cache-control': 'no-store' }).end();
+  }
+
+  private plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { ...HTML_HEADERS, ...headers }).end(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tripcal</title><link rel="stylesheet" href="/page.css"></head>`
+      + `<body><main><h1>tripcal</h1><p>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p><p><a href="/">Back to the page</a></p></main></body></html>`,
+    );
+  }
+}

@@ -1,0 +1,175 @@
+// Issue 21, the status page: the real daemon with trips and a CalDAV account (a real Radicale,
+// policy flag), the page loaded in Debian's chromium (playwright-core, no downloaded browser).
+// What a traveller reads is checked against the facts of the bookings: JL 62 leaves Narita at
+// 17:00 Tokyo time and lands in Los Angeles at 10:30 local, the same calendar day (1 July 2025,
+// JST UTC+9, PDT UTC−7) — never against tripcal's own formatting, and never in the host's zone.
+// A conflict is settled by clicking, and the calendar is read afterwards from Radicale itself.
+// Screenshots go to test-output/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { listStored, putObject } from '../support/caldav.js';
+import { connectHttp, startDaemonProcess, type HttpClient, type RunningDaemon } from '../support/daemon.js';
+import { structured, tempDir } from '../support/mcp.js';
+import { freePort, startRadicale, type Radicale } from '../support/radicale.js';
+
+const OUT = resolve(import.meta.dirname, '../../test-output');
+const COLLECTION = (r: Radicale) => `/${r.username}/trips/`;
+
+let radicale: Radicale;
+let daemon: RunningDaemon;
+let client: HttpClient;
+let browser: Browser;
+let base: string;
+
+/** The daemon with this config, listening on a free loopback port (`http` lines go under http:). */
+async function daemonWith(lines: string[], env: Record<string, string> = {}, http: string[] = []): Promise<RunningDaemon> {
+  const dir = tempDir();
+  const port = await freePort();
+  writeFileSync(join(dir, 'config.yaml'), [...lines, 'http:', `  listen: 127.0.0.1:${port}`, ...http, ''].join('\n'));
+  return startDaemonProcess(['--config', join(dir, 'config.yaml'), '--data-dir', dir], env);
+}
+
+beforeAll(async () => {
+  mkdirSync(OUT, { recursive: true });
+  radicale = await startRadicale();
+  daemon = await daemonWith([
+    'log_level: warn',
+    'users:', '  me:', '    timezone: America/Los_Angeles',
+    'accounts:', '  - name: home', '    provider: caldav', `    url: ${radicale.url}/`, `    username: ${radicale.username}`,
+    '    password: ${TEST_CALDAV_PASSWORD}', '    calendar: Trips', '    policy: flag',
+    'sync:', '  wait_seconds: 5', '  retry_max_wait_seconds: 5',
+  ], { TEST_CALDAV_PASSWORD: radicale.password });
+  base = daemon.mcpUrl.replace(/\/mcp$/, '');
+  client = await connectHttp(daemon.mcpUrl);
+  structured(await client.call('create_itinerary', {
+    trip_name: 'Tokyo to Los Angeles',
+    flights: [{ airline: 'Japan Airlines', flight_number: 'JL62', departure_airport: 'NRT', arrival_airport: 'LAX', departure_time: '2025-07-01T17:00', arrival_time: '2025-07-01T10:30' }],
+    accommodations: [{ name: 'Hotel Figueroa', check_in: '2025-07-01T15:00', check_out: '2025-07-04T11:00', timezone: 'America/Los_Angeles' }],
+    activities: [{ name: 'Griffith Observatory', start_time: '2025-07-02T19:00', end_time: '2025-07-02T21:00', timezone: 'America/Los_Angeles', location: '2800 E Observatory Rd' }],
+  }));
+  // 30 minutes at SFO between two domestic flights: shorter than the 60-minute minimum.
+  structured(await client.call('create_itinerary', {
+    trip_name: 'Up the coast',
+    flights: [
+      { airline: 'United Airlines', flight_number: 'UA100', departure_airport: 'LAX', arrival_airport: 'SFO', departure_time: '2025-07-10T10:30', arrival_time: '2025-07-10T12:00' },
+      { airline: 'United Airlines', flight_number: 'UA200', departure_airport: 'SFO', arrival_airport: 'SEA', departure_time: '2025-07-10T12:30', arrival_time: '2025-07-10T14:40' },
+    ],
+  }));
+  expect(structured(await client.call('sync_now', {})).accounts[0]).toMatchObject({ account: 'home', status: 'ok' });
+  // The observatory visit moved an hour later in the calendar app: with policy flag, a conflict.
+  const stored = (await listStored(radicale, COLLECTION(radicale))).find((e) => e.summary === 'Griffith Observatory')!;
+  expect(stored.startUtc).toBe('2025-07-03T02:00:00.000Z'); // 19:00 PDT on 2 July
+  const moved = stored.data.replace(/(DTSTART;TZID=America\/Los_Angeles:20250702T)190000/, '$1200000').replace(/(DTEND;TZID=America\/Los_Angeles:20250702T)210000/, '$1220000');
+  expect(moved).not.toBe(stored.data);
+  const put = await putObject(radicale, new URL(stored.href, radicale.url).pathname, moved, { 'if-match': stored.etag });
+  expect(put.status).toBeLessThan(300);
+  expect(structured(await client.call('sync_now', {})).accounts[0].counts.conflicts).toBe(1);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await client?.close();
+  await daemon?.stop();
+  await radicale?.stop();
+});
+
+async function openPage(): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  const response = await page.goto(`${base}/`);
+  expect(response!.status()).toBe(200);
+  expect(response!.headers()['content-security-policy']).toBe("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  return { page, problems };
+}
+
+describe('the page at /', () => {
+  test('trips on their local days, the flight in Tokyo and Los Angeles time, checks on the items', async () => {
+    const { page, problems } = await openPage();
+    const flight = page.locator('li.entry.flight', { hasText: 'JL62' });
+    expect(await flight.innerText()).toMatch(/17:00 Tokyo → 10:30 Los Angeles/);
+    expect(await page.locator('li.day', { has: flight }).locator('h4').innerText()).toBe('Tue 1 Jul 2025');
+    const checkIn = page.locator('li.entry.check-in', { hasText: 'Hotel Figueroa' });
+    expect(await checkIn.innerText()).toMatch(/15:00 Los Angeles/);
+    expect(await page.locator('li.day', { has: page.locator('li.entry.check-out', { hasText: 'Hotel Figueroa' }) }).locator('h4').innerText()).toBe('Fri 4 Jul 2025');
+    // The short connection is marked, in words, on both flights it concerns.
+    for (const number of ['UA100', 'UA200']) {
+      expect(await page.locator('li.entry.flight', { hasText: number }).innerText()).toMatch(/⚠ Check: only 30 min between/);
+    }
+    expect(await page.locator('li.entry.flight', { hasText: 'JL62' }).innerText()).not.toContain('⚠');
+    // The account in plain words.
+    const row = page.locator('#calendars tr', { hasText: 'home' });
+    expect(await row.innerText()).toMatch(/caldav\s+Trips\s+.*UTC/);
+    expect(await row.innerText()).toContain('1 conflict(s)');
+    // Keyboard: the first Tab reaches the first section link.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Calendars');
+    await page.screenshot({ path: join(OUT, 'page-trips.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  test('a flagged conflict, both versions side by side; keeping tripcal\'s puts it back in the calendar', async () => {
+    const { page, problems } = await openPage();
+    const conflict = page.locator('#conflicts .conflict');
+    expect(await conflict.count()).toBe(1);
+    const [ours, theirs] = [conflict.locator('> div').nth(0), conflict.locator('> div').nth(1)];
+    expect(await ours.innerText()).toMatch(/tripcal's version[\s\S]*Griffith Observatory[\s\S]*Wed 2 Jul 2025 19:00 Los Angeles/);
+    expect(await theirs.innerText()).toMatch(/The calendar's version[\s\S]*Wed 2 Jul 2025 20:00 Los Angeles/);
+    await page.screenshot({ path: join(OUT, 'page-conflict.png'), fullPage: true });
+    await Promise.all([page.waitForURL(/\/\?done=/), page.getByRole('button', { name: 'Keep tripcal\'s version' }).click()]);
+    expect(await page.locator('#sync-result').innerText()).toMatch(/home: synced.*updated 1.*conflicts settled with tripcal's version/s);
+    expect(await page.locator('#conflicts').innerText()).toContain('None');
+    // The calendar's own storage: back at 19:00 Los Angeles time (02:00 UTC the next day).
+    const stored = (await listStored(radicale, COLLECTION(radicale))).find((e) => e.summary === 'Griffith Observatory')!;
+    expect(stored.startUtc).toBe('2025-07-03T02:00:00.000Z');
+    expect(stored.endUtc).toBe('2025-07-03T04:00:00.000Z');
+    expect(problems).toEqual([]);
+  });
+
+  test('"Sync now" runs a sync and says what it did; feed links copy and subscribe', async () => {
+    const { page, problems } = await openPage();
+    await Promise.all([page.waitForURL(/\/\?done=/), page.getByRole('button', { name: 'Sync now' }).click()]);
+    expect(await page.locator('#sync-result').innerText()).toMatch(/home: synced; created 0, updated 0, deleted 0, unchanged 6, failed 0, conflicts 0/);
+    expect(await page.locator('#calendars tr', { hasText: 'home' }).innerText()).toMatch(/In step/);
+    const feed = daemon.feeds.me!;
+    expect(await page.getByLabel('Feed of me').inputValue()).toBe(feed);
+    expect(await page.getByRole('link', { name: 'Subscribe (webcal://)' }).getAttribute('href')).toBe(feed.replace(/^http:/, 'webcal:'));
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await expect.poll(() => page.locator('#feed-0-status').innerText()).toBe('Copied.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(feed);
+    await page.screenshot({ path: join(OUT, 'page.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  test('a POST without the page\'s form token, or from another site, changes nothing', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    expect((await fetch(`${base}/page/sync`, { method: 'POST', headers: form, body: 'csrf=guess&account=home&resolve=remote' })).status).toBe(403);
+    const html = await (await fetch(`${base}/`)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const foreign = await fetch(`${base}/page/sync`, { method: 'POST', headers: { ...form, origin: 'http://evil.example' }, body: `csrf=${csrf}` });
+    expect(foreign.status).toBe(403);
+    expect(/<script(?![^>]*src="\/page\.js")/.test(html)).toBe(false); // no inline script
+  });
+});
+
+describe('with tokens configured', () => {
+  test('the page answers 401 and says why (a browser has no way to send a token yet)', async () => {
+    const withToken = await daemonWith(['log_level: warn'], {}, ['  token: page-test-token-0123456789']);
+    const page = withToken.mcpUrl.replace(/\/mcp$/, '/');
+    try {
+      const res = await fetch(page);
+      expect(res.status).toBe(401);
+      expect(await res.text()).toMatch(/a browser has no way to send one yet/);
+      const withBearer = await fetch(page, { headers: { authorization: 'Bearer page-test-token-0123456789' } });
+      expect(withBearer.status).toBe(401);
+    } finally {
+      await withToken.stop();
+    }
+  });
+});
