@@ -78,6 +78,7 @@ function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, sch
   return [
     scheduler ? 'tripcal daemon is running.' : 'tripcal daemon (replica) is running.',
     `  Data:            ${app.dataDir}${app.configPath ? ` (config ${app.configPath})` : ' (no config file: built-in defaults)'}`,
+    `  Page:            ${http.baseUrl}/`,
     `  MCP (HTTP):      ${http.baseUrl}/mcp`,
     ...users.map((u) => {
       const url = feeds.url(base, u);
