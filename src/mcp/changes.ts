@@ -1,5 +1,5 @@
-// Which MCP resources changed after an edit. The trips service says only which user changed;
-// this compares each trip of every user with what it was, so
+// Which MCP resources changed after an edit. The trips service says which user changed; this
+// compares each trip of that user (and no one else's) with what it was, so
 // a client watching `tripcal://trips/<id>/itinerary` hears about that trip and nothing else, and
 // a trip added or removed changes the resource list.
 import type { App } from '../app.js';
@@ -21,25 +21,35 @@ export function tripResourceUris(tripId: string): string[] {
 /** Edits come in bursts (a trip of 20 items, a shift): one notice per burst. */
 const SETTLE_MS = 50;
 
+/** What a trip's resources were when last looked at: a change of `stamp` changes them. */
+interface Seen {
+  stamp: string;
+  title: string;
+}
+
 export class ResourceWatch {
   private readonly subscribers = new Set<ChangeSubscriber>();
-  /** Per trip: its version, title and items' versions when last looked at. */
-  private seen: Map<string, { stamp: string; title: string }> | undefined;
+  /** Per user, per trip: what it was when last looked at. */
+  private seen: Map<string, Map<string, Seen>> | undefined;
+  /** Users changed since the last look: a burst rereads only theirs. */
+  private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly app: App) {
-    app.trips.onChange(() => this.soon());
+    app.trips.onChange((userId) => this.soon(userId));
   }
 
   /** Calls `subscriber` after each burst of edits that changed a resource; returns the unsubscribe. */
   subscribe(subscriber: ChangeSubscriber): () => void {
-    this.seen ??= this.snapshot();
+    this.seen ??= new Map(this.app.trips.userIds().map((user) => [user, this.snapshot(user)]));
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);
   }
 
-  private soon(): void {
-    if (this.subscribers.size === 0 || this.timer) return;
+  private soon(userId: string): void {
+    if (this.subscribers.size === 0) return;
+    this.dirty.add(userId);
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.check();
@@ -47,10 +57,10 @@ export class ResourceWatch {
     this.timer.unref();
   }
 
-  private snapshot(): Map<string, { stamp: string; title: string }> {
-    const trips = new Map<string, { stamp: string; title: string }>();
+  private snapshot(user: string): Map<string, Seen> {
+    const trips = new Map<string, Seen>();
     try {
-      for (const { trip, items } of this.app.trips.userIds().flatMap((user) => this.app.trips.listTrips(user))) {
+      for (const { trip, items } of this.app.trips.listTrips(user)) {
         const stamp = [trip.version, trip.updatedAt, trip.timezone, trip.startDate, trip.endDate, ...items.map((i) => `${i.id}:${i.version}`)].join('|');
         trips.set(trip.id, { stamp, title: trip.title });
       }
@@ -61,18 +71,23 @@ export class ResourceWatch {
   }
 
   private check(): void {
-    const before = this.seen ?? new Map();
-    const now = this.snapshot();
-    this.seen = now;
+    const seen = (this.seen ??= new Map());
     const updated: string[] = [];
-    let listChanged = before.size !== now.size;
-    for (const [id, trip] of now) {
-      const was = before.get(id);
-      if (!was || was.title !== trip.title) listChanged = true;
-      // A trip made within the burst may already be watched (its id came back from create_trip).
-      if (!was || was.stamp !== trip.stamp) updated.push(...tripResourceUris(id));
+    let listChanged = false;
+    for (const user of this.dirty) {
+      const before = seen.get(user) ?? new Map<string, Seen>();
+      const now = this.snapshot(user);
+      seen.set(user, now);
+      if (before.size !== now.size) listChanged = true;
+      for (const [id, trip] of now) {
+        const was = before.get(id);
+        if (!was || was.title !== trip.title) listChanged = true;
+        // A trip made within the burst may already be watched (its id came back from create_trip).
+        if (!was || was.stamp !== trip.stamp) updated.push(...tripResourceUris(id));
+      }
+      for (const id of before.keys()) if (!now.has(id)) updated.push(...tripResourceUris(id));
     }
-    for (const id of before.keys()) if (!now.has(id)) updated.push(...tripResourceUris(id));
+    this.dirty.clear();
     if (updated.length === 0 && !listChanged) return;
     for (const subscriber of this.subscribers) subscriber({ updated, listChanged });
   }

@@ -5,6 +5,7 @@
 // Signed, not encrypted: it holds names the client already knows, never a secret.
 import { createRequestStateCodec, type RequestStateCodec, type ServerContext } from '@modelcontextprotocol/server';
 import type { App } from '../app.js';
+import { perApp } from './per-app.js';
 
 /** An answer is expected within ten minutes. */
 const TTL_SECONDS = 600;
@@ -18,16 +19,8 @@ export interface AskedState {
   data: Record<string, string>;
 }
 
-const codecs = new WeakMap<App, RequestStateCodec<AskedState>>();
-
-export function requestStates(app: App): RequestStateCodec<AskedState> {
-  let codec = codecs.get(app);
-  if (!codec) {
-    codec = createRequestStateCodec<AskedState>({ key: new Uint8Array(app.derivedKey('mcp request state')), ttlSeconds: TTL_SECONDS });
-    codecs.set(app, codec);
-  }
-  return codec;
-}
+export const requestStates: (app: App) => RequestStateCodec<AskedState> = perApp((app) =>
+  createRequestStateCodec<AskedState>({ key: new Uint8Array(app.derivedKey('mcp request state')), ttlSeconds: TTL_SECONDS }));
 
 /** The state this call was retried with, when it was minted by `tool` for `user`; else undefined. */
 export function askedState(ctx: ServerContext, tool: string, user: string): AskedState['data'] | undefined {

@@ -13,6 +13,7 @@ import { registerSyncTools } from './tools/sync.js';
 import { registerTripTools } from './tools/trips.js';
 import { VERSION } from '../version.js';
 import { ResourceWatch } from './changes.js';
+import { perApp } from './per-app.js';
 import { ANYONE, forPrincipal, type Principal } from './principal.js';
 import { requestStates } from './request-state.js';
 import { TRIP_VIEW_MIME, TRIP_VIEW_RESOURCE_META, TRIP_VIEW_URI, tripViewHtml } from '../web/app-resource.js';
@@ -28,15 +29,13 @@ interface ToolConfig {
  * shared by every later one: the daemon makes a server per HTTP session, and a session's own
  * copy of ~25 tools' schemas was most of its memory (0.38 MB; shared, a session is a fraction).
  */
-const toolDefinitions = new WeakMap<App, Map<string, ToolConfig>>();
+const toolDefinitions = perApp(() => new Map<string, ToolConfig>());
 
 /** Tools with a `user_id` input: the caller's user is filled in there. */
 const takingUser = new WeakMap<ToolConfig, boolean>();
 
 function sharingToolDefinitions(server: McpServer, app: App, principal: Principal): void {
-  let shared = toolDefinitions.get(app);
-  if (!shared) toolDefinitions.set(app, (shared = new Map()));
-  const definitions = shared;
+  const definitions = toolDefinitions(app);
   const register = server.registerTool.bind(server) as (name: string, config: ToolConfig, cb: unknown) => ReturnType<McpServer['registerTool']>;
   const sharedRegister = (name: string, config: ToolConfig, cb: unknown) => {
     let definition = definitions.get(name);
@@ -208,14 +207,8 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
 /** The trip view's document, made once (it is the same for everyone). */
 let tripViewDocument: string | undefined;
 
-const watches = new WeakMap<App, ResourceWatch>();
-
 /** One watch per App: every connection's server and the HTTP handler hear the same edits. */
-export function resourceWatch(app: App): ResourceWatch {
-  let watch = watches.get(app);
-  if (!watch) watches.set(app, (watch = new ResourceWatch(app)));
-  return watch;
-}
+export const resourceWatch = perApp((app) => new ResourceWatch(app));
 
 /**
  * A connection's change notices (stdio). A 2026-07-28 client names the resources it wants in

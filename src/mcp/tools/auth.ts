@@ -16,6 +16,7 @@ import { RedirectListeners, type Redirect } from '../../auth/loopback.js';
 import { log } from '../../log.js';
 import { UserIdSchema } from '../../model/schemas.js';
 import { canAskForm } from '../ask.js';
+import { perApp } from '../per-app.js';
 import { askedState, requestStates } from '../request-state.js';
 import { handled, ok } from '../result.js';
 import type { ServingContext } from '../server.js';
@@ -85,11 +86,10 @@ function loopbackFlows(app: App) {
   };
 }
 
-const flowsByApp = new WeakMap<App, ReturnType<typeof loopbackFlows>>();
+const flowsOf = perApp(loopbackFlows);
 
 export function registerAuthTools(server: McpServer, app: App, serving: ServingContext): void {
-  const flows = flowsByApp.get(app) ?? loopbackFlows(app);
-  flowsByApp.set(app, flows);
+  const flows = flowsOf(app);
   server.registerTool(
     'authorize_calendar',
     {
