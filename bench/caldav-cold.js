@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { radicale, tmp } from './servers.js';
+import { radicale, tmp, seedActivities } from './servers.js';
 
 /** A loopback proxy that forwards everything to `target` and logs each request's method and path. */
 async function countingProxy(target) {
@@ -76,12 +76,7 @@ export async function caldavColdBench(root, items = 500) {
     writeFileSync(config, `accounts:\n  - name: bench\n    provider: caldav\n    url: ${proxy.url}/\n    username: bench\n    password: bench\n    calendar: Trips\n`);
     const { openApp } = await import(pathToFileURL(join(root, 'dist/src/app.js')).href);
     const app = openApp({ dataDir: dir, configPath: config });
-    const trip = app.trips.createTrip(undefined, { title: 'Bench', timezone: 'Europe/Paris', start_date: '2026-01-01', end_date: '2026-12-31' });
-    const ids = [];
-    for (let i = 0; i < items; i++) {
-      const day = new Date(Date.UTC(2026, 0, 1) + (i % 360) * 86_400_000).toISOString().slice(0, 10);
-      ids.push(app.trips.addItem(undefined, { kind: 'activity', details: { name: `Activity ${i}`, start_time: `${day}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { tripId: trip.id, path: 'a' }).item.id);
-    }
+    const { ids } = seedActivities(app, items);
     await app.close();
     const edit = async () => {
       const again = openApp({ dataDir: dir, configPath: config });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build } from 'esbuild';
 import { openApp } from '../dist/src/app.js';
-import { tmp } from './servers.js';
+import { tmp, seedActivities } from './servers.js';
 
 
 /** The fake lives in test/support as TypeScript: bundle it for plain node. */
@@ -36,12 +36,7 @@ export async function googleBench(items = 500) {
   const fake = await startGoogleFake();
   try {
     const app = openGoogleApp(fake, 'Trips');
-    const trip = app.trips.createTrip(undefined, { title: 'Bench', timezone: 'Europe/Paris', start_date: '2026-01-01', end_date: '2026-12-31' });
-    const ids = [];
-    for (let i = 0; i < items; i++) {
-      const day = new Date(Date.UTC(2026, 0, 1) + (i % 360) * 86_400_000).toISOString().slice(0, 10);
-      ids.push(app.trips.addItem(undefined, { kind: 'activity', details: { name: `Activity ${i}`, start_time: `${day}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { tripId: trip.id, path: 'a' }).item.id);
-    }
+    const { ids } = seedActivities(app, items);
     const t0 = performance.now();
     const [first] = await app.sync.sync();
     const firstMs = performance.now() - t0;

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { loadSupport } from './outlook.js';
+import { loadSupport, outlookConfig } from './outlook.js';
 import { tmp } from './servers.js';
 
 export async function outlookPatchBench(root) {
@@ -14,10 +14,7 @@ export async function outlookPatchBench(root) {
   try {
     const dir = tmp();
     const config = join(dir, 'config.yaml');
-    writeFileSync(config, [
-      'outlook:', `  client_id: ${fake.clientId}`, `  tenant_id: ${fake.tenant}`, `  authority: ${fake.authority}`, `  graph_url: ${fake.graphUrl}`,
-      'accounts:', '  - name: bench', '    provider: outlook',
-    ].join('\n'));
+    writeFileSync(config, outlookConfig(fake));
     const { openApp } = await import(pathToFileURL(join(root, 'dist/src/app.js')).href);
     const app = openApp({ dataDir: dir, configPath: config });
     app.vault.set('outlook:bench:msal-cache', (await signIn(fake)).cache);

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { build } from 'esbuild';
 import { openApp } from '../dist/src/app.js';
-import { tmp } from './servers.js';
+import { tmp, seedActivities } from './servers.js';
 
 /**
  * The fake and the sign-in helper live in test/support as TypeScript: bundle them for plain node,
@@ -35,6 +35,14 @@ async function bundleSupport() {
   return import(pathToFileURL(outfile).href);
 }
 
+/** A config with the Graph fake as the Outlook client's endpoints and one account, `bench`. */
+export function outlookConfig(fake, accountLines = []) {
+  return [
+    'outlook:', `  client_id: ${fake.clientId}`, `  tenant_id: ${fake.tenant}`, `  authority: ${fake.authority}`, `  graph_url: ${fake.graphUrl}`,
+    'accounts:', '  - name: bench', '    provider: outlook', ...accountLines,
+  ].join('\n');
+}
+
 export async function outlookBench(items = 500) {
   const { GraphFake, signIn } = await loadSupport();
   GraphFake.tlsDir = new URL('../test/support/tls/', import.meta.url);
@@ -42,19 +50,11 @@ export async function outlookBench(items = 500) {
   try {
     const dir = tmp();
     const config = join(dir, 'config.yaml');
-    writeFileSync(config, [
-      'outlook:', `  client_id: ${fake.clientId}`, `  tenant_id: ${fake.tenant}`, `  authority: ${fake.authority}`, `  graph_url: ${fake.graphUrl}`,
-      'accounts:', '  - name: bench', '    provider: outlook', '    calendar: Trips',
-    ].join('\n'));
+    writeFileSync(config, outlookConfig(fake, ['    calendar: Trips']));
     const app = openApp({ dataDir: dir, configPath: config });
     app.vault.set('outlook:bench:msal-cache', (await signIn(fake)).cache);
     const year = new Date().getUTCFullYear() + 1;
-    const trip = app.trips.createTrip(undefined, { title: 'Bench', timezone: 'Europe/Paris', start_date: `${year}-01-01`, end_date: `${year}-12-31` });
-    const ids = [];
-    for (let i = 0; i < items; i++) {
-      const day = new Date(Date.UTC(year, 0, 1) + (i % 360) * 86_400_000).toISOString().slice(0, 10);
-      ids.push(app.trips.addItem(undefined, { kind: 'activity', details: { name: `Activity ${i}`, start_time: `${day}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { tripId: trip.id, path: 'a' }).item.id);
-    }
+    const { ids } = seedActivities(app, items, year);
     const t0 = performance.now();
     const [first] = await app.sync.sync();
     const firstMs = performance.now() - t0;

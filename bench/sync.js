@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openApp } from '../dist/src/app.js';
-import { radicale, tmp } from './servers.js';
+import { radicale, tmp, seedActivities } from './servers.js';
 
 
 export async function syncBench(items = 500) {
@@ -16,12 +16,7 @@ export async function syncBench(items = 500) {
     const config = join(dir, 'config.yaml');
     writeFileSync(config, `accounts:\n  - name: bench\n    provider: caldav\n    url: ${server.url}/\n    username: bench\n    password: bench\n    calendar: Trips\n`);
     const app = openApp({ dataDir: dir, configPath: config });
-    const trip = app.trips.createTrip(undefined, { title: 'Bench', timezone: 'Europe/Paris', start_date: '2026-01-01', end_date: '2026-12-31' });
-    const ids = [];
-    for (let i = 0; i < items; i++) {
-      const day = new Date(Date.UTC(2026, 0, 1) + (i % 360) * 86_400_000).toISOString().slice(0, 10);
-      ids.push(app.trips.addItem(undefined, { kind: 'activity', details: { name: `Activity ${i}`, start_time: `${day}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { tripId: trip.id, path: 'a' }).item.id);
-    }
+    const { ids } = seedActivities(app, items);
     // The first sync connects (discovery, calendar creation) too; count that apart.
     const t0 = performance.now();
     const [first] = await app.sync.sync();
