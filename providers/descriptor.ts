@@ -20,9 +20,9 @@ export const accountBase = {
 
 /** Where an account's secrets are read and written (the vault, which seals them). */
 export interface SecretStore {
-  get(name: string): string | null;
-  set(name: string, plain: string): void;
-  has(name: string): boolean;
+  get(name: string): Promise<string | null>;
+  set(name: string, plain: string): Promise<void>;
+  has(name: string): Promise<boolean>;
 }
 
 /** An account as the configuration gives it: its provider, name and calendar, and that provider's own fields. */
@@ -45,11 +45,11 @@ export interface ProviderDescriptor<Account extends AccountLike, Settings, Clien
   /** What a person does to (re)connect the account, for needs_reauth and doctor. */
   reconnectHint(account: Account): string;
   /** Why the account cannot sync yet (no password, never signed in), or null. */
-  missingCredentials(account: Account, secrets: SecretStore): string | null;
+  missingCredentials(account: Account, secrets: SecretStore): Promise<string | null>;
   /** The provider's settings from the account, its secrets and the OAuth client configuration; AuthExpiredError when not connected. */
-  settings(account: Account, secrets: SecretStore, clients: Clients): Settings;
+  settings(account: Account, secrets: SecretStore, clients: Clients): Promise<Settings>;
   /** What identifies the account's sign-in (a refresh token, a password): a new one means a new provider. */
-  credential(account: Account, secrets: SecretStore): string | null;
+  credential(account: Account, secrets: SecretStore): Promise<string | null>;
   /** The provider, its SDK loaded only now. */
   create(settings: Settings): Promise<CalendarProvider>;
   /** Its authorization-code sign-in, for providers connected by OAuth (not CalDAV: a password). */

@@ -13,11 +13,11 @@ export interface TakenSignIn {
 }
 
 export interface SignInStates {
-  issue(userId: string, provider: string, account: string, calendar: string, redirectUri: string, verifier: string): { state: string; expiresAt: string };
-  pending(state: string): { userId: string; provider: string } | null;
-  abandon(state: string): void;
+  issue(userId: string, provider: string, account: string, calendar: string, redirectUri: string, verifier: string): Promise<{ state: string; expiresAt: string }>;
+  pending(state: string): Promise<{ userId: string; provider: string } | null>;
+  abandon(state: string): Promise<void>;
   /** Checks the state (known, this user's, unused, unexpired) and uses it up; an OAuthError otherwise. */
-  take(userId: string, state: string): TakenSignIn;
+  take(userId: string, state: string): Promise<TakenSignIn>;
 }
 
 /** What a sign-in needs from tripcal. */

@@ -39,19 +39,24 @@ export interface App {
   /** Syncs the trip (or all trips) to the user's accounts, waiting at most sync.wait_seconds; a timeout leaves it pending. */
   syncAfterEdit(userId: string, tripId?: string): Promise<EditSync>;
   /** Where a user's events can be seen now: their .ics feed (file, or the daemon's URL). */
-  calendarLink: (userId: string) => string;
+  calendarLink: (userId: string) => Promise<string>;
   /** A key for one purpose, derived from the vault's: the same in every process on this data directory. */
-  derivedKey: (purpose: string) => Buffer;
+  derivedKey: (purpose: string) => Promise<Buffer>;
   /** The background sync schedule when the daemon runs one. */
   schedule: () => ScheduleInfo | null;
   /** Flushes due feeds, then closes the database. */
   close(): Promise<void>;
 }
 
-export function openApp(options: ConfigOptions = {}): App {
+export interface OpenOptions extends ConfigOptions {
+  /** The PostgreSQL URL to use instead of store.url and DATABASE_URL (tests, embedding). */
+  storeUrl?: string;
+}
+
+export async function openApp(options: OpenOptions = {}): Promise<App> {
   const { config, path, dataDir } = loadConfig(options);
   if (!process.env.TRIPCAL_LOG_LEVEL) setLogLevel(config.log_level);
-  const store = Store.open(dataDir);
+  const store = await Store.open(dataDir, options.storeUrl ?? config.store.url ?? process.env.DATABASE_URL ?? null);
   const presence = Presence.register(dataDir, process.argv.slice(2).join(' ') || 'tripcal');
   const trips = new Trips(store, config);
   const feeds = new FeedPublisher(store, dataDir);
@@ -69,7 +74,7 @@ export function openApp(options: ConfigOptions = {}): App {
     sync,
     vault,
     syncAfterEdit: (userId, tripId) => syncAfterEdit(sync, config, userId, tripId),
-    calendarLink: (userId) => pathToFileURL(feeds.path(userId)).href,
+    calendarLink: async (userId) => pathToFileURL(feeds.path(userId)).href,
     derivedKey: (purpose) => vault.derivedKey(purpose),
     schedule: () => null,
     async close() {
@@ -77,7 +82,7 @@ export function openApp(options: ConfigOptions = {}): App {
       closed = true;
       await sync.close();
       await feeds.flush();
-      store.close();
+      await store.close();
       presence.release();
     },
   };
@@ -85,7 +90,7 @@ export function openApp(options: ConfigOptions = {}): App {
 
 async function syncAfterEdit(sync: SyncEngine, config: Config, userId: string, tripId?: string): Promise<EditSync> {
   const waitMs = config.sync.wait_seconds * 1000;
-  if (sync.accounts(userId).length === 0) {
+  if ((await sync.accounts(userId)).length === 0) {
     return { status: 'not_connected', message: 'no calendar account is configured; the change is in the .ics feed', accounts: [] };
   }
   if (!config.sync.on_edit) {

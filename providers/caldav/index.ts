@@ -28,13 +28,13 @@ export const caldav: ProviderDescriptor<CalDavAccount, CalDavSettings, unknown> 
   secretNames: (account) => [caldavPasswordSecret(account)],
   reconnectHint: (account) =>
     `To fix it, check the username, and set the password in the configuration (password: \${CALDAV_PASSWORD}) or run \`tripcal auth caldav ${account.name}\`.`,
-  missingCredentials: (account, secrets) => (!account.password && !secrets.has(caldavPasswordSecret(account.name)) ? 'no password yet' : null),
-  settings(account, secrets) {
-    const password = account.password ?? secrets.get(caldavPasswordSecret(account.name));
+  missingCredentials: async (account, secrets) => (!account.password && !(await secrets.has(caldavPasswordSecret(account.name))) ? 'no password yet' : null),
+  async settings(account, secrets) {
+    const password = account.password ?? await secrets.get(caldavPasswordSecret(account.name));
     if (!password) throw new AuthExpiredError(`account "${account.name}" has no password`);
     return { kind: 'caldav', url: account.url, username: account.username, password, calendar: account.calendar };
   },
-  credential: (account, secrets) => account.password ?? secrets.get(caldavPasswordSecret(account.name)),
+  credential: async (account, secrets) => account.password ?? secrets.get(caldavPasswordSecret(account.name)),
   async create(settings) {
     const { CalDavProvider } = await import('./provider.js');
     return new CalDavProvider(settings);

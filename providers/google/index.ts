@@ -38,10 +38,10 @@ export const google: ProviderDescriptor<GoogleAccount, GoogleSettings, { google:
   secretNames: (account) => [googleTokensSecret(account)],
   reconnectHint: (account) =>
     `To fix it, run \`tripcal auth google ${account.name}\`, or ask your assistant to connect Google Calendar again (authorize_calendar).`,
-  missingCredentials: (account, secrets) => (secrets.has(googleTokensSecret(account.name)) ? null : `not connected yet: tripcal auth google ${account.name}`),
-  settings(account, secrets, clients) {
+  missingCredentials: async (account, secrets) => ((await secrets.has(googleTokensSecret(account.name))) ? null : `not connected yet: tripcal auth google ${account.name}`),
+  async settings(account, secrets, clients) {
     const secret = googleTokensSecret(account.name);
-    const stored = secrets.get(secret);
+    const stored = await secrets.get(secret);
     if (!stored) throw new AuthExpiredError(`account "${account.name}" is not connected to Google yet`);
     const tokens = JSON.parse(stored) as GoogleTokens;
     let mine = tokens.refresh_token ?? null;
@@ -50,21 +50,21 @@ export const google: ProviderDescriptor<GoogleAccount, GoogleSettings, { google:
       calendar: account.calendar,
       ...googleClient(clients.google),
       tokens,
-      saveTokens: (next) => {
+      saveTokens: async (next) => {
         // Compare and set: if the account was connected again meanwhile (another process, or
         // authorize_calendar), its new authorization wins over this provider's refreshed old one.
-        const current = secrets.get(secret);
+        const current = await secrets.get(secret);
         const theirs = current ? (JSON.parse(current) as GoogleTokens).refresh_token ?? null : null;
         if (theirs && theirs !== mine && theirs !== next.refresh_token) return;
         mine = next.refresh_token ?? mine;
-        secrets.set(secret, JSON.stringify(next));
+        await secrets.set(secret, JSON.stringify(next));
       },
       availabilityCalendars: account.availability_calendars,
       apiRoot: clients.google.api_root,
       tokenUrl: clients.google.token_url,
     };
   },
-  credential: (account, secrets) => (JSON.parse(secrets.get(googleTokensSecret(account.name)) ?? '{}') as GoogleTokens).refresh_token ?? null,
+  credential: async (account, secrets) => (JSON.parse((await secrets.get(googleTokensSecret(account.name))) ?? '{}') as GoogleTokens).refresh_token ?? null,
   signInSetup: {
     block: 'google',
     where: 'Google Cloud console → APIs & Services → Credentials (an OAuth client of type "Desktop app" or "Web application")',

@@ -79,7 +79,7 @@ export class GoogleConnector implements OAuthConnector {
   async start(userId: string, account: string, calendar: string, redirectUri: string): Promise<Started> {
     const client = await oauthClient(this.google, redirectUri);
     const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
-    const { state, expiresAt } = this.states.issue(userId, 'google', account, calendar, redirectUri, codeVerifier!);
+    const { state, expiresAt } = await this.states.issue(userId, 'google', account, calendar, redirectUri, codeVerifier!);
     const authUrl = client.generateAuthUrl({
       access_type: 'offline', // a refresh token, so sync keeps working without the user
       prompt: 'consent', // …every time, even when the user consented before
@@ -97,7 +97,7 @@ export class GoogleConnector implements OAuthConnector {
    * tokens, which go to the vault. A refused state changes nothing.
    */
   async finish(userId: string, code: string, state: string): Promise<Finished> {
-    const row = this.states.take(userId, state);
+    const row = await this.states.take(userId, state);
     if (row.provider !== 'google') throw new OAuthError('state', `was issued for connecting ${row.provider}, not Google`);
     const verifier = row.verifier;
     const client = await oauthClient(this.google, row.redirectUri);
@@ -118,7 +118,7 @@ export class GoogleConnector implements OAuthConnector {
         + `nothing was stored; ${this.restart} and allow all of it`);
     }
     if (!tokens.refresh_token) {
-      const previous = this.vault.get(googleTokensSecret(row.account));
+      const previous = await this.vault.get(googleTokensSecret(row.account));
       const kept = previous ? (JSON.parse(previous) as GoogleTokens).refresh_token : undefined;
       if (!kept) throw new OAuthError('code', 'Google gave no refresh token, so tripcal could not keep syncing; remove tripcal\'s access at https://myaccount.google.com/permissions and start again');
       tokens = { ...tokens, refresh_token: kept };
@@ -127,7 +127,7 @@ export class GoogleConnector implements OAuthConnector {
       access_token: tokens.access_token ?? null, refresh_token: tokens.refresh_token, expiry_date: tokens.expiry_date ?? null,
       scope: tokens.scope, token_type: tokens.token_type ?? 'Bearer',
     };
-    this.vault.set(googleTokensSecret(row.account), JSON.stringify(stored));
+    await this.vault.set(googleTokensSecret(row.account), JSON.stringify(stored));
     return { account: row.account, calendar: row.calendar, tokens: stored, grantedScopes: granted };
   }
 

@@ -22,7 +22,8 @@ export class GoogleSession {
     // A refresh answer usually has no refresh_token: keep the one we have (reference §3).
     this.client.on('tokens', (tokens) => {
       const merged: GoogleTokens = { ...this.client.credentials, ...tokens, refresh_token: tokens.refresh_token ?? this.client.credentials.refresh_token ?? null };
-      settings.saveTokens(merged);
+      // A save that fails leaves the refreshed token in memory; the next refresh saves again.
+      settings.saveTokens(merged).catch(() => undefined);
     });
   }
 

@@ -20,7 +20,7 @@ export interface GoogleSettings {
   clientSecret: string;
   tokens: GoogleTokens;
   /** Called with the whole token set whenever google-auth-library refreshes it. */
-  saveTokens: (tokens: GoogleTokens) => void;
+  saveTokens: (tokens: GoogleTokens) => Promise<void>;
   /** Calendars free/busy looks at; default: every calendar shown in the user's list. */
   availabilityCalendars?: string[];
   batchSize?: number;

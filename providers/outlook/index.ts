@@ -45,10 +45,10 @@ export const outlook: ProviderDescriptor<OutlookAccount, OutlookSettings, { outl
   secretNames: (account) => [outlookCacheSecret(account)],
   reconnectHint: (account) =>
     `To fix it, run \`tripcal auth outlook ${account.name}\` (sign in with a code, fine on a server), or ask your assistant to connect Outlook again (authorize_calendar with provider "outlook").`,
-  missingCredentials: (account, secrets) => (secrets.has(outlookCacheSecret(account.name)) ? null : `not connected yet: tripcal auth outlook ${account.name}`),
-  settings(account, secrets, clients) {
+  missingCredentials: async (account, secrets) => ((await secrets.has(outlookCacheSecret(account.name))) ? null : `not connected yet: tripcal auth outlook ${account.name}`),
+  async settings(account, secrets, clients) {
     const secret = outlookCacheSecret(account.name);
-    if (!secrets.get(secret)) throw new AuthExpiredError(`account "${account.name}" is not connected to Outlook yet`);
+    if (!(await secrets.get(secret))) throw new AuthExpiredError(`account "${account.name}" is not connected to Outlook yet`);
     return {
       kind: 'outlook',
       calendar: account.calendar,
@@ -60,7 +60,7 @@ export const outlook: ProviderDescriptor<OutlookAccount, OutlookSettings, { outl
     };
   },
   // MSAL rewrites its cache on every refresh; only a new sign-in (another account in it) matters.
-  credential: (account, secrets) => signedInAs(secrets.get(outlookCacheSecret(account.name))),
+  credential: async (account, secrets) => signedInAs(await secrets.get(outlookCacheSecret(account.name))),
   signInSetup: {
     block: 'outlook',
     where: 'Microsoft Entra admin center → App registrations (a public client with the redirect URI, or a Web app with a secret in MS_CLIENT_SECRET)',

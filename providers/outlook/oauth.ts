@@ -36,7 +36,7 @@ function settings(outlook: OutlookClientConfig) {
 /** A cache that lives in memory until the sign-in succeeded; only then does it reach the vault. */
 function scratchCache() {
   const box: { cache: string | null } = { cache: null };
-  return { box, plugin: cachePlugin(() => box.cache, (cache) => (box.cache = cache)) };
+  return { box, plugin: cachePlugin(async () => box.cache, async (cache) => { box.cache = cache; }) };
 }
 
 /** MSAL's refusal of a code or device flow as a field error a user can act on. */
@@ -59,7 +59,7 @@ export class OutlookConnector implements OAuthConnector {
     const app = await msalClient(settings(this.outlook), scratchCache().plugin);
     const { CryptoProvider } = await import('@azure/msal-node');
     const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
-    const { state, expiresAt } = this.states.issue(userId, 'outlook', account, calendar, redirectUri, verifier);
+    const { state, expiresAt } = await this.states.issue(userId, 'outlook', account, calendar, redirectUri, verifier);
     const authUrl = await app.getAuthCodeUrl({
       scopes: OUTLOOK_SCOPES, redirectUri, codeChallenge: challenge, codeChallengeMethod: 'S256', state,
       prompt: 'select_account', // the user picks which Microsoft account, even when signed in to another
@@ -69,7 +69,7 @@ export class OutlookConnector implements OAuthConnector {
 
   /** Checks the state, trades the code for tokens, and keeps MSAL's cache in the vault. */
   async finish(userId: string, code: string, state: string): Promise<OutlookFinished> {
-    const row = this.states.take(userId, state);
+    const row = await this.states.take(userId, state);
     if (row.provider !== 'outlook') throw new OAuthError('state', `was issued for connecting ${row.provider}, not Outlook`);
     const { box, plugin } = scratchCache();
     const app = await msalClient(settings(this.outlook), plugin);
@@ -105,14 +105,14 @@ export class OutlookConnector implements OAuthConnector {
     return this.keep(result, box.cache, account, calendar);
   }
 
-  private keep(result: AuthenticationResult, cache: string | null, account: string, calendar: string): OutlookFinished {
+  private async keep(result: AuthenticationResult, cache: string | null, account: string, calendar: string): Promise<OutlookFinished> {
     const granted = result.scopes.map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//i, '').toLowerCase());
     if (!granted.includes('calendars.readwrite')) {
       throw new OAuthError('code', 'Microsoft did not grant Calendars.ReadWrite (declined, or an administrator must consent for the organisation); nothing was stored');
     }
     const refresh = cache ? Object.keys((JSON.parse(cache) as { RefreshToken?: Record<string, unknown> }).RefreshToken ?? {}).length : 0;
     if (!cache || refresh === 0) throw new OAuthError('code', 'Microsoft gave no refresh token (offline_access not granted), so tripcal could not keep syncing; nothing was stored');
-    this.vault.set(outlookCacheSecret(account), cache);
+    await this.vault.set(outlookCacheSecret(account), cache);
     return { account, calendar, username: result.account?.username ?? null };
   }
 

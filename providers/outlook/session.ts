@@ -20,14 +20,14 @@ export interface MsalSettings {
 }
 
 /** A cache plugin over a string kept elsewhere (the vault), saved only when MSAL changed it. */
-export function cachePlugin(read: () => string | null, write: (cache: string) => void): ICachePlugin {
+export function cachePlugin(read: () => Promise<string | null>, write: (cache: string) => Promise<void>): ICachePlugin {
   return {
     async beforeCacheAccess(context: TokenCacheContext) {
-      const cache = read();
+      const cache = await read();
       if (cache) context.tokenCache.deserialize(cache);
     },
     async afterCacheAccess(context: TokenCacheContext) {
-      if (context.cacheHasChanged) write(context.tokenCache.serialize());
+      if (context.cacheHasChanged) await write(context.tokenCache.serialize());
     },
   };
 }

@@ -11,9 +11,9 @@ export interface OutlookSettings {
   tenantId: string;
   clientSecret?: string;
   /** MSAL's serialized token cache, read from the vault on every use… */
-  tokenCache: () => string | null;
+  tokenCache: () => Promise<string | null>;
   /** …and written back whenever MSAL changed it (a refreshed token). */
-  saveCache: (cache: string) => void;
+  saveCache: (cache: string) => Promise<void>;
   batchSize?: number;
   /** Tests only: the identity platform's authority (`https://host/<tenant>`) and Graph's base URL. */
   authority?: string;

@@ -53,9 +53,9 @@ export function connectorFor(app: App, provider: OAuthProvider, restart = RESTAR
  * else a new one. `calendar` (primary, a calendar id, or a name to find or make) may be chosen
  * for accounts that are not in the config file; a configured account keeps the config's.
  */
-export function accountFor(app: App, provider: OAuthProvider, userId: string, name?: string, calendar?: string): TargetAccount {
+export async function accountFor(app: App, provider: OAuthProvider, userId: string, name?: string, calendar?: string): Promise<TargetAccount> {
   signInDescriptor(provider); // only a provider that signs in
-  const all = app.sync.accounts();
+  const all = await app.sync.accounts();
   const configuredNames = new Set(app.config.accounts.map((a) => a.name));
   const existing = name ? all.find((a) => a.name === name) : all.find((a) => a.provider === provider && a.user === userId);
   if (name && !ACCOUNT_NAME.test(name)) throw new InputError('account', 'letters, digits, _ and - only, at most 40');
@@ -66,7 +66,7 @@ export function accountFor(app: App, provider: OAuthProvider, userId: string, na
     if (configured && calendar && calendar !== existing.calendar) {
       throw new InputError('calendar', `account "${existing.name}" is in the config file, which sets its calendar ("${existing.calendar}"); change it there`);
     }
-    if (!configured && calendar && calendar !== existing.calendar && app.sync.links.links(existing.name).length > 0) {
+    if (!configured && calendar && calendar !== existing.calendar && (await app.sync.links.links(existing.name)).length > 0) {
       // Its events and sync token belong to the old calendar; moving them is not what a reconnect should do.
       throw new InputError('calendar', `account "${existing.name}" already keeps trips in "${existing.calendar}"; to use "${calendar}", connect it under another account name (account: …)`);
     }
@@ -111,12 +111,12 @@ function states(app: App, restart = RESTART_WITH_TOOL): OAuthStates {
 }
 
 /** Who a state still open is for (user and provider), else null. */
-export function pendingAuthorization(app: App, state: string): { userId: string; provider: OAuthProvider } | null {
+export function pendingAuthorization(app: App, state: string): Promise<{ userId: string; provider: OAuthProvider } | null> {
   return states(app).pending(state);
 }
 
-export function abandonAuthorization(app: App, state: string): void {
-  states(app).abandon(state);
+export function abandonAuthorization(app: App, state: string): Promise<void> {
+  return states(app).abandon(state);
 }
 
 /**
@@ -128,7 +128,7 @@ export async function finishAuthorization(
 ): Promise<Connected> {
   // A state that can no longer be completed names no provider: taking it refuses it, saying why
   // (unknown, another user's, used, expired).
-  const provider = pendingAuthorization(app, state)?.provider ?? states(app, restart).take(userId, state).provider;
+  const provider = (await pendingAuthorization(app, state))?.provider ?? (await states(app, restart).take(userId, state)).provider;
   const flow = connectorFor(app, provider, restart);
   return connected(app, userId, provider, await flow.finish(userId, code, state), options);
 }
@@ -141,7 +141,7 @@ async function connected(
   app: App, userId: string, provider: OAuthProvider, done: { account: string; calendar: string }, options: FinishOptions = {},
 ): Promise<Connected> {
   if (!app.config.accounts.some((a) => a.name === done.account)) {
-    app.sync.links.connectAccount(done.account, userId, provider, { calendar: done.calendar }, new Date().toISOString());
+    await app.sync.links.connectAccount(done.account, userId, provider, { calendar: done.calendar }, new Date().toISOString());
   }
   app.sync.reconnect(done.account);
   const listed = await calendarsOf(app, done.account);
@@ -164,16 +164,16 @@ async function calendarsOf(app: App, account: string): Promise<{ calendars: Cale
  * in that one (by id) from now on, and syncs. `null`: they did not pick; the first one it is.
  */
 export async function chooseCalendar(app: App, userId: string, account: string, calendarId: string | null): Promise<Connected> {
-  const row = app.sync.links.connectedAccounts().find((a) => a.name === account && a.userId === userId);
+  const row = (await app.sync.links.connectedAccounts()).find((a) => a.name === account && a.userId === userId);
   if (!row) throw new InputError('account', `no account "${account}" connected for user "${userId}"`);
   if (calendarId !== null) {
     if (app.config.accounts.some((a) => a.name === account)) {
       throw new InputError('calendar', `account "${account}" is set in the config file: put calendar: ${calendarId} there`);
     }
-    if (app.sync.links.links(account).length > 0) {
+    if ((await app.sync.links.links(account)).length > 0) {
       throw new InputError('calendar', `account "${account}" already keeps trips in its calendar; connect another account name to use ${calendarId}`);
     }
-    app.sync.links.connectAccount(account, userId, row.provider, { ...row.settings, calendar: calendarId }, new Date().toISOString());
+    await app.sync.links.connectAccount(account, userId, row.provider, { ...row.settings, calendar: calendarId }, new Date().toISOString());
     app.sync.reconnect(account);
   }
   const listed = await calendarsOf(app, account);

@@ -47,7 +47,7 @@ export class LoopbackReceiver {
    */
   constructor(
     private readonly path: string,
-    private readonly accepts: (state: string) => boolean,
+    private readonly accepts: (state: string) => Promise<boolean>,
     private readonly handle: (redirect: Redirect) => Promise<Outcome>,
     private readonly answered: () => void = () => undefined,
   ) {}
@@ -57,13 +57,14 @@ export class LoopbackReceiver {
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const state = url.searchParams.get('state');
-      if (req.method !== 'GET' || url.pathname !== this.path || !state || !this.accepts(state)) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
-        return;
-      }
+      const notFound = () => res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      if (req.method !== 'GET' || url.pathname !== this.path || !state) return notFound();
       const redirect = { code: url.searchParams.get('code'), state, error: url.searchParams.get('error') };
       const show = (outcome: Outcome) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(outcome), () => this.answered());
-      this.handle(redirect).then(show, (error: Error) => show({ ok: false, text: error.message }));
+      this.accepts(state).then(
+        (ours) => (ours ? this.handle(redirect).then(show, (error: Error) => show({ ok: false, text: error.message })) : notFound()),
+        (error: Error) => show({ ok: false, text: error.message }),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -100,7 +101,7 @@ export class LoopbackReceiver {
 export class RedirectListeners {
   private readonly receivers = new Map<string, LoopbackReceiver>();
 
-  constructor(private readonly isPending: (state: string) => boolean, private readonly finish: (redirect: Redirect) => Promise<{ ok: boolean; text: string }>) {}
+  constructor(private readonly isPending: (state: string) => Promise<boolean>, private readonly finish: (redirect: Redirect) => Promise<{ ok: boolean; text: string }>) {}
 
   /** Listens on the redirect URI if it is ours to listen on; false when not (the code then comes by hand). */
   async listen(redirectUri: string): Promise<boolean> {

@@ -45,39 +45,39 @@ export class OAuthStates implements SignInStates {
     private readonly now: () => number = Date.now,
   ) {}
 
-  issue(userId: string, provider: OAuthProvider, account: string, calendar: string, redirectUri: string, verifier: string): Issued {
+  async issue(userId: string, provider: OAuthProvider, account: string, calendar: string, redirectUri: string, verifier: string): Promise<Issued> {
     if (!OAUTH_PROVIDERS.includes(provider)) throw new InputError('provider', `"${provider}" is not connected by signing in (there are: ${OAUTH_PROVIDERS.join(', ')})`);
     const state = randomBytes(32).toString('base64url');
     const created = this.now();
     const hash = hashState(state);
     const expiresAt = new Date(created + STATE_TTL_MS).toISOString();
-    this.rows.insert(hash, {
-      user_id: userId, provider, account, calendar, redirect_uri: redirectUri, verifier: this.vault.seal(`oauth-state:${hash}`, verifier),
+    await this.rows.insert(hash, {
+      user_id: userId, provider, account, calendar, redirect_uri: redirectUri, verifier: await this.vault.seal(`oauth-state:${hash}`, verifier),
       created_at: new Date(created).toISOString(), expires_at: expiresAt,
     }, new Date(created - STATE_TTL_MS).toISOString());
     return { state, expiresAt };
   }
 
   /** Who a state that can still be completed (known, unused, unexpired) is for, else null. */
-  pending(state: string): { userId: string; provider: OAuthProvider } | null {
-    const row = this.rows.find(hashState(state));
+  async pending(state: string): Promise<{ userId: string; provider: OAuthProvider } | null> {
+    const row = await this.rows.find(hashState(state));
     return row && !row.used_at && Date.parse(row.expires_at) > this.now() ? { userId: row.user_id, provider: row.provider } : null;
   }
 
   /** The user declined on the provider's page: the state is used up. */
-  abandon(state: string): void {
-    this.rows.markUsed(hashState(state), new Date(this.now()).toISOString());
+  async abandon(state: string): Promise<void> {
+    await this.rows.markUsed(hashState(state), new Date(this.now()).toISOString());
   }
 
   /** Checks the state (known, this user's, unused, unexpired) and uses it up. A refused state changes nothing. */
-  take(userId: string, state: string): TakenState {
+  async take(userId: string, state: string): Promise<TakenState> {
     const hash = hashState(state);
-    const row = this.rows.find(hash);
+    const row = await this.rows.find(hash);
     if (!row) throw new OAuthError('state', `unknown: it was not issued by this tripcal (or was cleaned up long ago); ${this.restart}`);
     if (row.user_id !== userId) throw new OAuthError('state', `was issued for another user, not "${userId}"; ${this.restart} for this user`);
     if (row.used_at) throw new OAuthError('state', `already used: each authorization can be completed once (if the browser said "tripcal is connected", it is done: see sync_status); else ${this.restart}`);
     if (Date.parse(row.expires_at) <= this.now()) throw new OAuthError('state', `expired (an authorization must be completed within 10 minutes); ${this.restart}`);
-    if (!this.rows.markUsed(hash, new Date(this.now()).toISOString())) throw new OAuthError('state', `already used: each authorization can be completed once; ${this.restart}`);
-    return { provider: row.provider, account: row.account, calendar: row.calendar, redirectUri: row.redirect_uri, verifier: this.vault.open(`oauth-state:${hash}`, row.verifier) };
+    if (!(await this.rows.markUsed(hash, new Date(this.now()).toISOString()))) throw new OAuthError('state', `already used: each authorization can be completed once; ${this.restart}`);
+    return { provider: row.provider, account: row.account, calendar: row.calendar, redirectUri: row.redirect_uri, verifier: await this.vault.open(`oauth-state:${hash}`, row.verifier) };
   }
 }

@@ -65,7 +65,7 @@ export class Vault {
     return this.env.TRIPCAL_ENCRYPTION_KEY ? 'TRIPCAL_ENCRYPTION_KEY' : join(this.dataDir, KEY_FILE);
   }
 
-  private loadKey(): Buffer {
+  private async loadKey(): Promise<Buffer> {
     if (this.key) return this.key;
     let key: Buffer;
     if (this.env.TRIPCAL_ENCRYPTION_KEY) {
@@ -73,13 +73,13 @@ export class Vault {
     } else {
       const path = join(this.dataDir, KEY_FILE);
       if (!existsSync(path)) {
-        const held = this.count();
+        const held = await this.count();
         if (held > 0) {
           throw new VaultKeyError(`the encryption key file ${path} is missing, and this data directory holds ${held} secret${held === 1 ? '' : 's'} `
             + `encrypted with it (calendar passwords or tokens, feed links); ${RESET_HINT}`);
         }
         // Nothing was protected by the old key but its check value: start afresh.
-        this.rows.delete(CHECK);
+        await this.rows.delete(CHECK);
         try {
           writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
         } catch (error) {
@@ -90,24 +90,24 @@ export class Vault {
       key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
       if (key.length !== 32) throw new VaultKeyError(`${path} does not hold a 32-byte key (base64)`);
     }
-    const check = this.checkValue();
+    const check = await this.checkValue();
     if (check !== undefined) {
       if (this.decryptWith(key, CHECK, check) === null) {
         throw new VaultKeyError(`the encryption key (${this.keySource()}) is not the one this data directory's secrets were stored with; ${RESET_HINT}`);
       }
     } else {
-      this.rows.putIfAbsent(CHECK, this.encryptWith(key, CHECK, 'ok'));
+      await this.rows.putIfAbsent(CHECK, this.encryptWith(key, CHECK, 'ok'));
     }
     this.key = key;
     return key;
   }
 
-  private checkValue(): string | undefined {
+  private checkValue(): Promise<string | undefined> {
     return this.rows.value(CHECK);
   }
 
   /** Secrets stored, not counting the key check. */
-  private count(): number {
+  private count(): Promise<number> {
     return this.rows.countExcept(CHECK);
   }
 
@@ -115,35 +115,35 @@ export class Vault {
    * A key for one purpose, derived from the vault's (HMAC-SHA256): every process on this data
    * directory (a daemon and its replicas) derives the same one, and it tells nothing of the vault key.
    */
-  derivedKey(purpose: string): Buffer {
-    return createHmac('sha256', this.loadKey()).update(`tripcal:${purpose}`).digest();
+  async derivedKey(purpose: string): Promise<Buffer> {
+    return createHmac('sha256', await this.loadKey()).update(`tripcal:${purpose}`).digest();
   }
 
   /** The key as a vault.key file holds it (base64), for `tripcal backup --with-key`; checked first. */
-  keyText(): string {
-    return this.loadKey().toString('base64');
+  async keyText(): Promise<string> {
+    return (await this.loadKey()).toString('base64');
   }
 
   /**
    * Whether the key in `keyText` (a vault.key file's content) opens the secrets of `db`: null when
    * that database holds no secrets, so any key will do.
    */
-  static keyOpens(rows: SecretRows, keyText: string): boolean | null {
-    const check = rows.value(CHECK);
-    if (!check || rows.countExcept(CHECK) === 0) return null;
+  static async keyOpens(rows: SecretRows, keyText: string): Promise<boolean | null> {
+    const check = await rows.value(CHECK);
+    if (!check || (await rows.countExcept(CHECK)) === 0) return null;
     const key = Buffer.from(keyText.trim(), 'base64');
     return key.length === 32 && new Vault(rows, '').decryptWith(key, CHECK, check) !== null;
   }
 
   /** Loads and checks the key now (the daemon does this before it starts serving), or throws a VaultKeyError. */
-  check(): void {
-    this.loadKey();
+  async check(): Promise<void> {
+    await this.loadKey();
   }
 
-  status(): VaultStatus {
-    const base = { key_source: this.keySource(), secrets: this.count() };
+  async status(): Promise<VaultStatus> {
+    const base = { key_source: this.keySource(), secrets: await this.count() };
     try {
-      this.loadKey();
+      await this.loadKey();
       return { ...base, state: base.secrets ? 'ok' : 'empty', detail: base.secrets ? 'the key opens the stored secrets' : 'no secrets stored yet' };
     } catch (error) {
       if (!(error instanceof VaultKeyError)) throw error;
@@ -156,9 +156,9 @@ export class Vault {
    * Deletes secrets without needing the key: `names` exactly, or with `all` every secret and the
    * key check, so the next use starts afresh with whatever key is configured. Returns the names removed.
    */
-  reset(target: { names: string[] } | { all: true }): string[] {
+  async reset(target: { names: string[] } | { all: true }): Promise<string[]> {
     // With all: sign-ins under way carry verifiers sealed with the old key, so they go too.
-    const removed = this.rows.remove((name) => ('all' in target ? true : target.names.includes(name)), 'all' in target);
+    const removed = await this.rows.remove((name) => ('all' in target ? true : target.names.includes(name)), 'all' in target);
     this.key = undefined;
     return removed.filter((name) => name !== CHECK);
   }
@@ -185,42 +185,42 @@ export class Vault {
     }
   }
 
-  set(name: string, plain: string): void {
-    const key = this.loadKey();
-    this.rows.put(name, this.encryptWith(key, name, plain));
+  async set(name: string, plain: string): Promise<void> {
+    const key = await this.loadKey();
+    await this.rows.put(name, this.encryptWith(key, name, plain));
   }
 
   /** Stores `plain` under `name` unless another process stored one first; returns the one kept. */
-  setIfAbsent(name: string, plain: string): string {
-    this.rows.putIfAbsent(name, this.encryptWith(this.loadKey(), name, plain));
-    return this.get(name)!;
+  async setIfAbsent(name: string, plain: string): Promise<string> {
+    await this.rows.putIfAbsent(name, this.encryptWith(await this.loadKey(), name, plain));
+    return (await this.get(name))!;
   }
 
-  get(name: string): string | null {
-    const value = this.rows.value(name);
+  async get(name: string): Promise<string | null> {
+    const value = await this.rows.value(name);
     if (value === undefined) return null;
-    const plain = this.decryptWith(this.loadKey(), name, value);
+    const plain = this.decryptWith(await this.loadKey(), name, value);
     if (plain === null) throw new VaultKeyError(`secret "${name}" cannot be decrypted with the key from ${this.keySource()}; ${RESET_HINT}`);
     return plain;
   }
 
   /** Encrypts a value kept elsewhere (e.g. a PKCE verifier in oauth_states), bound to `name`. */
-  seal(name: string, plain: string): string {
-    return this.encryptWith(this.loadKey(), name, plain);
+  async seal(name: string, plain: string): Promise<string> {
+    return this.encryptWith(await this.loadKey(), name, plain);
   }
 
-  open(name: string, sealed: string): string {
-    const plain = this.decryptWith(this.loadKey(), name, sealed);
+  async open(name: string, sealed: string): Promise<string> {
+    const plain = this.decryptWith(await this.loadKey(), name, sealed);
     if (plain === null) throw new VaultKeyError(`"${name}" cannot be decrypted with the key from ${this.keySource()}`);
     return plain;
   }
 
-  has(name: string): boolean {
+  has(name: string): Promise<boolean> {
     return this.rows.has(name);
   }
 
-  delete(name: string): void {
-    this.rows.delete(name);
+  delete(name: string): Promise<void> {
+    return this.rows.delete(name);
   }
 }
 

@@ -17,7 +17,7 @@ export async function authDeviceCommand(provider: string, accountName: string | 
     const userId = app.trips.userId(options.user);
     // A device-code sign-in needs no redirect: only the app registration can be missing.
     requireSetup(provider, app.config, true);
-    const target = accountFor(app, provider, userId, accountName, options.calendar);
+    const target = await accountFor(app, provider, userId, accountName, options.calendar);
     const flow = connectorFor(app, provider);
     if (!flow.deviceCode) throw new InputError('provider', `${providerName(provider)} has no sign-in with a code`);
     const signedIn = await flow.deviceCode(target.name, target.calendar, (prompt) => {

@@ -26,7 +26,7 @@ export async function authLoopbackCommand(provider: string, accountName: string 
     const userId = app.trips.userId(options.user);
     // The command receives the redirect itself: only the OAuth client can be missing.
     requireSetup(provider, app.config, true);
-    const target = accountFor(app, provider, userId, accountName, options.calendar);
+    const target = await accountFor(app, provider, userId, accountName, options.calendar);
     const port = options.port === undefined ? 0 : Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError('--port', 'a port number (0 picks a free one)');
     const restart = `run \`tripcal auth ${provider}\` again`;
@@ -41,7 +41,7 @@ export async function authLoopbackCommand(provider: string, accountName: string 
     const finish = async (redirect: Redirect): Promise<Outcome> => {
       handling = true;
       if (!redirect.code) {
-        abandonAuthorization(app, redirect.state);
+        await abandonAuthorization(app, redirect.state);
         result = new InputError('authorization', `${who} did not authorize tripcal (${redirect.error ?? 'no code in the redirect'}); nothing was stored`);
         return { ok: false, text: `${who} said: ${redirect.error ?? 'no code'}.` };
       }
@@ -54,7 +54,7 @@ export async function authLoopbackCommand(provider: string, accountName: string 
       }
     };
     // Only the first redirect counts: a reload while it is being handled gets a 404, not a second exchange.
-    const receiver = new LoopbackReceiver('/callback', (s) => s === state && !handling, finish, () => result && settle(result));
+    const receiver = new LoopbackReceiver('/callback', async (s) => s === state && !handling, finish, () => result && settle(result));
     const pasted = readPasted((line) => {
       if (handling || !state) return;
       const redirect = redirectFromPaste(line, state);

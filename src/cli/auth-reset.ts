@@ -13,8 +13,8 @@ export interface ResetOptions extends GlobalOptions {
 export async function authResetCommand(accountName: string | undefined, options: ResetOptions): Promise<void> {
   if (!accountName && !options.all) throw new InputError('account', 'name the account whose secrets to delete, or pass --all (with --yes) for every secret');
   if (accountName && options.all) throw new InputError('account', 'give an account or --all, not both');
-  await withApp(options, (app) => {
-    const status = app.vault.status();
+  await withApp(options, async (app) => {
+    const status = await app.vault.status();
     if (options.all) {
       if (status.secrets === 0) {
         process.stdout.write(`${app.dataDir} holds no secrets; nothing to delete.\n`);
@@ -28,15 +28,15 @@ export async function authResetCommand(accountName: string | undefined, options:
         process.exitCode = EXIT.usage;
         return;
       }
-      const removed = app.vault.reset({ all: true });
+      const removed = await app.vault.reset({ all: true });
       process.stdout.write(`Deleted ${removed.length} secret${removed.length === 1 ? '' : 's'}. `
         + `The next one stored is encrypted with the key from ${app.vault.keySource()}. Connect your accounts again `
         + '(tripcal auth caldav|google|outlook ACCOUNT); the feed links are new (tripcal daemon prints them).\n');
       return;
     }
-    const account = app.sync.accounts().find((a) => a.name === accountName);
+    const account = (await app.sync.accounts()).find((a) => a.name === accountName);
     const known = account !== undefined;
-    const removed = app.vault.reset({ names: accountSecrets(accountName!) });
+    const removed = await app.vault.reset({ names: accountSecrets(accountName!) });
     if (!known && removed.length === 0) throw new InputError('account', `"${accountName}" is neither a configured or connected account nor has stored secrets`);
     process.stdout.write(removed.length
       ? `Deleted the stored credentials of "${accountName}". Connect it again with tripcal auth ${account?.provider ?? 'caldav|google|outlook'} ${accountName}.\n`

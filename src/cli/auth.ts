@@ -10,7 +10,7 @@ import { prompt, readStdin } from './secret-input.js';
 
 export async function authCalDavCommand(accountName: string, options: GlobalOptions): Promise<void> {
   await withApp(options, async (app) => {
-    const account = app.sync.account(accountName);
+    const account = await app.sync.account(accountName);
     if (account.provider !== 'caldav') throw new InputError('account', `"${accountName}" is not a CalDAV account`);
     const password = process.stdin.isTTY ? await prompt(`Password for ${account.username} at ${account.url}: `) : await readStdin();
     if (!password) throw new InputError('password', 'empty; nothing stored');
@@ -23,7 +23,7 @@ export async function authCalDavCommand(accountName: string, options: GlobalOpti
     } finally {
       await provider.close();
     }
-    app.vault.set(caldavPasswordSecret(account.name), password);
+    await app.vault.set(caldavPasswordSecret(account.name), password);
     process.stdout.write(`Stored the password of account "${account.name}", encrypted with the key from ${app.vault.keySource()}.\n`);
     if (account.password) process.stdout.write('Note: the configuration also sets a password for this account, and that one is used first.\n');
   });

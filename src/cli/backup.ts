@@ -20,11 +20,11 @@ export async function backupCommand(file: string, options: BackupOptions): Promi
     rmSync(target, { force: true });
     await app.store.backup(target);
     chmodSync(target, 0o600);
-    const { trips, items } = app.store.counts();
-    const vault = app.vault.status();
-    process.stdout.write(`Wrote ${target}: ${trips} trip${trips === 1 ? '' : 's'}, ${items} item${items === 1 ? '' : 's'}, schema version ${app.store.schemaVersion()}.\n`);
+    const { trips, items } = await app.store.counts();
+    const vault = await app.vault.status();
+    process.stdout.write(`Wrote ${target}: ${trips} trip${trips === 1 ? '' : 's'}, ${items} item${items === 1 ? '' : 's'}, schema version ${await app.store.schemaVersion()}.\n`);
     if (options.withKey) {
-      writeFileSync(keyFile, `${app.vault.keyText()}\n`, { mode: 0o600 });
+      writeFileSync(keyFile, `${await app.vault.keyText()}\n`, { mode: 0o600 });
       process.stdout.write(`Wrote the vault key to ${keyFile} (mode 0600). Anyone with both files can read the calendar passwords and tokens: keep them apart, or both somewhere safe.\n`);
     } else if (vault.secrets > 0) {
       process.stdout.write(`Its ${vault.secrets} secret${vault.secrets === 1 ? '' : 's'} (calendar passwords and tokens, feed links) are encrypted with the key from ${vault.key_source}, `

@@ -8,9 +8,11 @@ export interface GlobalOptions {
 
 export { EXIT, reportError } from './exit.js';
 
-export function withApp<T>(options: GlobalOptions, fn: (app: App) => Promise<T> | T): Promise<T> {
-  const app = openApp({ configPath: options.config, dataDir: options.dataDir });
-  return Promise.resolve()
-    .then(() => fn(app))
-    .finally(() => app.close());
+export async function withApp<T>(options: GlobalOptions, fn: (app: App) => Promise<T> | T): Promise<T> {
+  const app = await openApp({ configPath: options.config, dataDir: options.dataDir });
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
 }

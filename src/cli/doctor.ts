@@ -10,38 +10,42 @@ import { loadConfig } from '../config/load.js';
 import { airportByCode } from '../model/airports.js';
 import { StoreError } from '../store/database.js';
 import { MIGRATIONS } from '../store/migrations.js';
-import { DB_FILE } from '../store/store.js';
 import type { ConfiguredAccount } from '../sync/engine.js';
 import { EXIT, type GlobalOptions } from './common.js';
 
-function missingCredentials(app: App, a: ConfiguredAccount): string | null {
+function missingCredentials(app: App, a: ConfiguredAccount): Promise<string | null> {
   return descriptorOf(a.provider).missingCredentials(a, app.vault);
 }
 
-function report(app: App): { report: Record<string, unknown>; healthy: boolean } {
-  const { trips, items } = app.store.counts();
+async function report(app: App): Promise<{ report: Record<string, unknown>; healthy: boolean }> {
+  const { trips, items } = await app.store.counts();
   const feeds = existsSync(feedDir(app.dataDir)) ? readdirSync(feedDir(app.dataDir)).filter((f) => f.endsWith('.ics')) : [];
-  const vault = app.vault.status();
+  const vault = await app.vault.status();
   const vaultOk = vault.state === 'ok' || vault.state === 'empty';
   const configured = Object.entries(app.config.users).map(([id, u]) => ({ id, timezone: u.timezone }));
-  const known = app.store.listUsers().map((u) => ({ id: u.id, timezone: u.timezone }));
+  const known = (await app.store.listUsers()).map((u) => ({ id: u.id, timezone: u.timezone }));
+  const accounts: string[] = [];
+  for (const a of await app.sync.accounts()) {
+    const missing = vaultOk ? await missingCredentials(app, a) : null;
+    accounts.push(`${a.name} (${a.provider}, ${a.user}, ${a.policy}${missing ? `, ${missing}` : ''})`);
+  }
+  const { kind, where } = app.store.engine;
   return {
     healthy: vaultOk,
     report: {
       config: app.configPath ?? 'none (built-in defaults)',
       data_dir: app.dataDir,
-      database: join(app.dataDir, DB_FILE),
+      database: kind === 'sqlite' ? where : `PostgreSQL ${where}`,
       database_check: 'ok',
-      schema_version: app.store.schemaVersion(),
+      schema_version: await app.store.schemaVersion(),
       schema_latest: MIGRATIONS.length,
-      journal_mode: app.store.journalMode(),
+      ...(kind === 'sqlite' ? { journal_mode: app.store.journalMode() } : {}),
       default_user: app.config.default_user,
       users: [...configured, ...known.filter((k) => !configured.some((c) => c.id === k.id))],
       trips,
       items,
       feeds: feeds.map((f) => join(feedDir(app.dataDir), f)),
-      accounts: app.sync.accounts().map((a) => `${a.name} (${a.provider}, ${a.user}, ${a.policy}${
-        vaultOk && missingCredentials(app, a) ? `, ${missingCredentials(app, a)}` : ''})`),
+      accounts,
       google_client: app.config.google.client_id && app.config.google.client_secret ? 'set' : 'not set (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET)',
       outlook_client: app.config.outlook.client_id ? `set (tenant ${app.config.outlook.tenant_id ?? 'common'})` : 'not set (MS_CLIENT_ID)',
       vault_key: vault.key_source,
@@ -72,7 +76,7 @@ function print(report: Record<string, unknown>, json: boolean | undefined): void
 export async function doctorCommand(options: GlobalOptions & { json?: boolean }): Promise<void> {
   let app: App;
   try {
-    app = openApp({ configPath: options.config, dataDir: options.dataDir });
+    app = await openApp({ configPath: options.config, dataDir: options.dataDir });
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
     print(reportWithoutStore(options, error), options.json);
@@ -80,7 +84,7 @@ export async function doctorCommand(options: GlobalOptions & { json?: boolean })
     return;
   }
   try {
-    const { report: shown, healthy } = report(app);
+    const { report: shown, healthy } = await report(app);
     print(shown, options.json);
     if (!healthy) process.exitCode = EXIT.failed;
   } finally {

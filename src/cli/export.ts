@@ -15,7 +15,7 @@ export interface ExportOptions extends GlobalOptions {
 const CHUNK = 256 * 1024;
 
 /** Writes one trip, or all of a user's trips, to `fd`; returns the calendar's name and event count. */
-export function exportCalendar(app: App, target: { tripId?: string; user?: string }, fd: number): { name: string; events: number } {
+export async function exportCalendar(app: App, target: { tripId?: string; user?: string }, fd: number): Promise<{ name: string; events: number }> {
   let pending: string[] = [];
   let size = 0;
   const drain = () => {
@@ -31,13 +31,13 @@ export function exportCalendar(app: App, target: { tripId?: string; user?: strin
   let name: string;
   let events: number;
   if (target.tripId) {
-    const { trip, items } = app.trips.getTrip(target.user, target.tripId);
+    const { trip, items } = await app.trips.getTrip(target.user, target.tripId);
     name = trip.title;
     events = writeCalendar(name, scopeOf(items), items, write);
   } else {
-    const user = app.trips.user(target.user);
+    const user = await app.trips.user(target.user);
     name = `Trips (${user.id})`;
-    events = writeCalendar(name, scopeOf(app.store.userItemZones(user.id)), app.store.userItems(user.id), write);
+    events = writeCalendar(name, scopeOf(await app.store.userItemZones(user.id)), await app.store.userItems(user.id), write);
   }
   drain();
   return { name, events };
@@ -46,11 +46,11 @@ export function exportCalendar(app: App, target: { tripId?: string; user?: strin
 export async function exportCommand(tripId: string | undefined, options: ExportOptions): Promise<void> {
   if (!tripId && !options.all) throw new InputError('trip-id', 'name a trip (see `tripcal list`) or pass --all');
   if (tripId && options.all) throw new InputError('trip-id', 'give a trip id or --all, not both');
-  await withApp(options, (app) => {
+  await withApp(options, async (app) => {
     const toFile = options.output && options.output !== '-';
     const fd = toFile ? openSync(options.output!, 'w') : 1;
     try {
-      const { name, events } = exportCalendar(app, { tripId, user: options.user }, fd);
+      const { name, events } = await exportCalendar(app, { tripId, user: options.user }, fd);
       if (toFile) process.stderr.write(`Wrote ${events} events of "${name}" to ${options.output}\n`);
     } finally {
       if (toFile) closeSync(fd);

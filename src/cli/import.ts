@@ -14,9 +14,9 @@ export interface ImportOptions extends GlobalOptions {
 }
 
 /** A refusal of the file's content names the file, as the FILE argument (the MCP tool says `content`). */
-function reservationsOf<T>(file: string, run: () => T): T {
+async function reservationsOf<T>(file: string, run: () => Promise<T>): Promise<T> {
   try {
-    return run();
+    return await run();
   } catch (error) {
     if (error instanceof InputError && error.field === 'content') throw new InputError('FILE', `${file}: ${error.message.slice('content: '.length)}`);
     throw error;
@@ -45,7 +45,7 @@ export async function importCommand(file: string, options: ImportOptions): Promi
   await withApp(options, async (app) => {
     const result = isIcs
       ? await app.trips.importIcs(options.user, text, options.trip)
-      : reservationsOf(file, () => importReservations(app.trips, options.user, text, options.trip));
+      : await reservationsOf(file, () => importReservations(app.trips, options.user, text, options.trip));
     const line = (word: string, item: Item) =>
       process.stdout.write(`${word.padEnd(10)}${item.id}  ${item.tripId}  ${item.startUtc}  ${itemSummary(item)}\n`);
     result.created.forEach((i) => line('added', i));

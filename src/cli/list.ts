@@ -3,8 +3,8 @@ import { tripView } from '../trips/views.js';
 import { withApp, type GlobalOptions } from './common.js';
 
 export async function listCommand(options: GlobalOptions & { user?: string; json?: boolean }): Promise<void> {
-  await withApp(options, (app) => {
-    const trips = app.trips.listTrips(options.user).map(({ trip, items, zone }) => tripView(trip, items, zone));
+  await withApp(options, async (app) => {
+    const trips = (await app.trips.listTrips(options.user)).map(({ trip, items, zone }) => tripView(trip, items, zone));
     if (options.json) {
       process.stdout.write(JSON.stringify(trips, null, 2) + '\n');
       return;

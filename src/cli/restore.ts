@@ -35,7 +35,7 @@ export async function restoreCommand(file: string, options: RestoreOptions): Pro
   if (!existsSync(source)) throw new InputError('file', `${source} does not exist`);
   const keyText = options.key ? readFileSync(resolve(options.key), 'utf8').trim() : configuredKeyText(dataDir);
   // No key at all opens nothing: a backup holding secrets then needs --key (or --drop-secrets).
-  const checked = inspectBackup(source, (rows) => Vault.keyOpens(rows, keyText ?? ''));
+  const checked = await inspectBackup(source, (rows) => Vault.keyOpens(rows, keyText ?? ''));
   if (checked.secrets === false && !options.dropSecrets) {
     const which = options.key ? `another key than ${resolve(options.key)}` : keyText === null ? 'a key this data directory does not have (it has none yet)' : 'another key than this data directory\'s';
     throw new InputError(options.key ? 'key' : 'file', `the backup's secrets were encrypted with ${which}; `

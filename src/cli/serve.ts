@@ -10,7 +10,7 @@ import type { GlobalOptions } from './common.js';
 const SHUTDOWN_GRACE_MS = 5000;
 
 export async function serve(options: GlobalOptions): Promise<void> {
-  const app = openApp({ configPath: options.config, dataDir: options.dataDir });
+  const app = await openApp({ configPath: options.config, dataDir: options.dataDir });
   let stopping = false;
   let handle: ReturnType<typeof serveStdio> | undefined;
   const stop = (reason: string) => {

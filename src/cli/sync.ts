@@ -14,7 +14,7 @@ export interface SyncOptions extends GlobalOptions {
 
 export async function syncCommand(options: SyncOptions): Promise<void> {
   await withApp(options, async (app) => {
-    if (app.sync.accounts().length === 0) {
+    if ((await app.sync.accounts()).length === 0) {
       process.stdout.write('No calendar account is configured (see config.example.yaml); the .ics feed is up to date.\n');
       return;
     }

@@ -15,14 +15,14 @@ export interface PasswdOptions extends GlobalOptions {
 
 export async function userPasswdCommand(name: string, options: PasswdOptions): Promise<void> {
   await withApp(options, async (app) => {
-    const known = new Set([app.config.default_user, ...Object.keys(app.config.users), ...app.store.listUsers().map((u) => u.id)]);
+    const known = new Set([app.config.default_user, ...Object.keys(app.config.users), ...(await app.store.listUsers()).map((u) => u.id)]);
     if (!USER_ID.test(name) || !known.has(name)) {
       throw new InputError('user', `"${name}" is not a user of this tripcal (users: ${[...known].sort().join(', ')}); add it under users: in the config first`);
     }
     const rows = app.store.authServer;
     const now = new Date().toISOString();
     if (options.delete) {
-      const had = rows.deletePassword(name, now);
+      const had = await rows.deletePassword(name, now);
       process.stdout.write(had ? `Removed the password of "${name}": they cannot sign in any more, and connected applications are signed out.\n` : `"${name}" had no password; nothing changed.\n`);
       return;
     }
@@ -35,9 +35,9 @@ export async function userPasswdCommand(name: string, options: PasswdOptions): P
     }
     if (password.length < MIN_PASSWORD_LENGTH) throw new InputError('password', `at least ${MIN_PASSWORD_LENGTH} characters; nothing changed`);
     if (password.length > 1024) throw new InputError('password', 'at most 1024 characters; nothing changed');
-    const replaced = rows.passwordHash(name) !== undefined;
-    rows.setPasswordHash(name, await hashPassword(password), now);
-    const signedOut = replaced ? rows.revokeUser(name, now) : 0;
+    const replaced = (await rows.passwordHash(name)) !== undefined;
+    await rows.setPasswordHash(name, await hashPassword(password), now);
+    const signedOut = replaced ? await rows.revokeUser(name, now) : 0;
     process.stdout.write(`${replaced ? 'Changed' : 'Set'} the password of "${name}" (stored as a scrypt hash).`
       + `${signedOut ? ` ${signedOut} connected application${signedOut === 1 ? ' was' : 's were'} signed out.` : ''}`
       + `${app.config.http.auth?.builtin ? '' : ' It is used by the built-in sign-in page, which is on with http.auth: { builtin: true }.'}\n`);

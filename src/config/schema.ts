@@ -108,9 +108,20 @@ const HttpSchema = z
     if (new Set(all).size !== all.length) ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'every token must be different (one token, one caller)' });
   });
 
+/**
+ * Where the model lives: the data directory's SQLite file (the default, nothing to set up), or a
+ * PostgreSQL database shared by several daemon replicas (`url`, else DATABASE_URL).
+ */
+const StoreSchema = z
+  .object({
+    url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'a PostgreSQL URL: postgres://user:password@host:5432/database').optional(),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     data_dir: z.string().min(1).optional(),
+    store: StoreSchema.default({}),
     default_user: z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64').default('me'),
     users: z
       .record(z.string().regex(USER_ID, 'letters, digits and . _ @ + - only, at most 64'), z.object({ timezone: zone.optional() }).strict())

@@ -43,7 +43,7 @@ export class AuthServer {
 
   private constructor(
     rows: AuthServerRows,
-    vault: Vault,
+    csrfKey: Buffer,
     readonly settings: AuthServerSettings,
     signingKey: CryptoKey,
     private readonly publicJwk: JWK,
@@ -54,23 +54,23 @@ export class AuthServer {
       keys: createLocalJWKSet({ keys: [publicJwk] }),
     });
     this.clients = new Clients(rows, now);
-    this.authorization = new AuthorizationEndpoint(rows, this.clients, settings, vault.derivedKey('auth-server:csrf'), now);
+    this.authorization = new AuthorizationEndpoint(rows, this.clients, settings, csrfKey, now);
     this.tokens = new TokenEndpoint(rows, this.clients, settings, signingKey, publicJwk.kid!, now);
     this.issuerPath = new URL(settings.issuer).pathname.replace(/\/$/, '');
   }
 
   /** The server, with its signing key from the vault (made on first use; every process of the data directory shares it). */
   static async open(rows: AuthServerRows, vault: Vault, settings: AuthServerSettings, now: () => number = Date.now): Promise<AuthServer> {
-    let stored = vault.get(SIGNING_KEY_SECRET);
+    let stored = await vault.get(SIGNING_KEY_SECRET);
     if (stored === null) {
       const pair = await generateKeyPair('ES256', { extractable: true });
       const jwk = await exportJWK(pair.privateKey);
-      stored = vault.setIfAbsent(SIGNING_KEY_SECRET, JSON.stringify({ ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'ES256' }));
+      stored = await vault.setIfAbsent(SIGNING_KEY_SECRET, JSON.stringify({ ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'ES256' }));
     }
     const jwk = JSON.parse(stored) as JWK;
     const key = await importJWK(jwk, 'ES256') as CryptoKey;
     const publicJwk: JWK = { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y!, kid: jwk.kid!, alg: 'ES256', use: 'sig' };
-    return new AuthServer(rows, vault, settings, key, publicJwk, now);
+    return new AuthServer(rows, await vault.derivedKey('auth-server:csrf'), settings, key, publicJwk, now);
   }
 
   private endpoint(path: string): string {
@@ -120,7 +120,7 @@ export class AuthServer {
       return true;
     }
     if (path === '/authorize' && req.method === 'GET') {
-      this.authorization.page(req, res, new URL(req.url ?? '/', 'http://localhost').searchParams);
+      await this.authorization.page(req, res, new URL(req.url ?? '/', 'http://localhost').searchParams);
       return true;
     }
     if (path === '/authorize' && req.method === 'POST') {

@@ -71,17 +71,19 @@ export interface Daemon {
   stop(reason: string): Promise<void>;
 }
 
-function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, scheduler: Scheduler | null): string {
-  const users = [...new Set([app.config.default_user, ...app.store.listUsers().map((u) => u.id)])];
+async function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, scheduler: Scheduler | null): Promise<string> {
+  const users = [...new Set([app.config.default_user, ...(await app.store.listUsers()).map((u) => u.id)])];
   const schedule = scheduler?.info();
-  const accounts = app.sync.accounts();
+  const accounts = await app.sync.accounts();
+  const feedUrls = new Map<string, string>();
+  for (const u of users) feedUrls.set(u, await feeds.url(base, u));
   return [
     scheduler ? 'tripcal daemon is running.' : 'tripcal daemon (replica) is running.',
     `  Data:            ${app.dataDir}${app.configPath ? ` (config ${app.configPath})` : ' (no config file: built-in defaults)'}`,
     `  Page:            ${http.baseUrl}/`,
     `  MCP (HTTP):      ${http.baseUrl}/mcp`,
     ...users.map((u) => {
-      const url = feeds.url(base, u);
+      const url = feedUrls.get(u)!;
       return `  Feed of ${u}:`.padEnd(19) + `${url}\n${' '.repeat(19)}subscribe: ${url.replace(/^https?:/, 'webcal:')}`;
     }),
     `  Health:          ${http.baseUrl}/healthz`,
@@ -100,7 +102,7 @@ function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, sch
  * thrown, so the process exits non-zero instead of running half-started.
  */
 export async function startDaemon(options: ConfigOptions, { replica = false } = {}): Promise<Daemon> {
-  const app = openApp(options);
+  const app = await openApp(options);
   const undo: Array<() => unknown> = [() => app.close()];
   const unwind = async () => {
     for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
@@ -115,9 +117,9 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
     const lock = replica ? null : DaemonLock.take(app.dataDir);
     undo.push(() => lock?.release());
     // Secrets first: the feed links and every calendar account need the vault key.
-    app.vault.check();
+    await app.vault.check();
     const feeds = new FeedServer(app);
-    feeds.loadAll();
+    await feeds.loadAll();
     const builtin = await authServer(app, listen);
     const scheduler = replica ? null : new Scheduler(app.sync, app.config);
     if (scheduler) app.schedule = () => scheduler.info();
@@ -130,7 +132,7 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
       publicUrl: app.config.http.public_url,
       maxRequests: app.config.http.max_requests,
       feeds,
-      health: (): Record<string, unknown> => ({ ...health(app), mcp_requests: http.requestsInFlight }),
+      health: async (): Promise<Record<string, unknown>> => ({ ...(await health(app)), mcp_requests: http.requestsInFlight }),
     });
     await http.start();
     if (app.config.http.max_sessions !== undefined || app.config.http.session_idle_minutes !== undefined) {
@@ -139,19 +141,19 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
     undo.push(() => http.close());
     const base = () => (app.config.http.public_url ?? http.baseUrl).replace(/\/$/, '');
     const fileLink = app.calendarLink;
-    app.calendarLink = (userId) => {
+    app.calendarLink = async (userId) => {
       try {
-        return feeds.url(base(), userId);
+        return await feeds.url(base(), userId);
       } catch (error) {
         // Only the link is lost, never the edit that asked for it: the feed file is there too.
         log.warn('no feed link for a tool result', { error: (error as Error).message });
         return fileLink(userId);
       }
     };
-    scheduler?.start();
+    await scheduler?.start();
     undo.push(() => scheduler?.stop());
     await app.feeds.publishAll();
-    return running(app, options, { http, feeds, scheduler, lock, base });
+    return await running(app, options, { http, feeds, scheduler, lock, base });
   } catch (error) {
     await unwind();
     throw error;
@@ -166,7 +168,7 @@ interface Parts {
   base: () => string;
 }
 
-function running(app: App, options: ConfigOptions, { http, feeds, scheduler, lock, base }: Parts): Daemon {
+async function running(app: App, options: ConfigOptions, { http, feeds, scheduler, lock, base }: Parts): Promise<Daemon> {
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= (async () => {
@@ -180,16 +182,16 @@ function running(app: App, options: ConfigOptions, { http, feeds, scheduler, loc
     })();
     return stopping;
   };
-  const reload = () => {
+  const reload = async () => {
     try {
       const fresh = loadConfig(options);
       const listenChanged = fresh.config.http.listen !== app.config.http.listen;
-      const before = app.sync.accounts().map((a) => a.name);
+      const before = (await app.sync.accounts()).map((a) => a.name);
       Scheduler.check(fresh.config);
       Object.assign(app.config, fresh.config, { http: app.config.http });
       if (!process.env.TRIPCAL_LOG_LEVEL) setLogLevel(app.config.log_level);
-      scheduler?.start();
-      const after = app.sync.accounts().map((a) => a.name);
+      await scheduler?.start();
+      const after = (await app.sync.accounts()).map((a) => a.name);
       log.info('configuration reloaded', {
         added: after.filter((a) => !before.includes(a)), removed: before.filter((a) => !after.includes(a)),
         ...(listenChanged ? { note: 'http settings change only with a restart' } : {}),
@@ -198,6 +200,6 @@ function running(app: App, options: ConfigOptions, { http, feeds, scheduler, loc
       log.error('configuration not reloaded; the running one stays', { error: (error as Error).message });
     }
   };
-  process.on('SIGHUP', reload);
-  return { app, http, banner: banner(app, http, feeds, base(), scheduler), stop };
+  process.on('SIGHUP', () => void reload());
+  return { app, http, banner: await banner(app, http, feeds, base(), scheduler), stop };
 }

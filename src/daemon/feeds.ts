@@ -10,36 +10,48 @@ import type { App } from '../app.js';
 
 const secretName = (userId: string) => `feed:${userId}:token`;
 const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
+/** Unknown tokens read the users' tokens again at most this often. */
+const RELOAD_MS = 10_000;
 
 export class FeedServer {
   /** sha256(token) → user */
   private readonly users = new Map<string, string>();
   private readonly etags = new Map<string, { mtimeMs: number; size: number; etag: string }>();
+  private loadedAt = 0;
 
   constructor(private readonly app: App) {}
 
   /** The user's feed token, made on first use. */
-  token(userId: string): string {
-    let token = this.app.vault.get(secretName(userId));
-    if (!token) {
-      token = randomBytes(32).toString('base64url');
-      this.app.vault.set(secretName(userId), token);
-    }
+  async token(userId: string): Promise<string> {
+    let token = await this.app.vault.get(secretName(userId));
+    if (!token) token = await this.app.vault.setIfAbsent(secretName(userId), randomBytes(32).toString('base64url'));
     this.users.set(digest(token), userId);
     return token;
   }
 
-  url(base: string, userId: string): string {
-    return `${base}/feeds/${this.token(userId)}.ics`;
+  async url(base: string, userId: string): Promise<string> {
+    return `${base}/feeds/${await this.token(userId)}.ics`;
   }
 
   /** Loads the tokens of every known user, so their feeds answer from the first request. */
-  loadAll(): void {
-    for (const user of this.app.store.listUsers()) this.token(user.id);
+  async loadAll(): Promise<void> {
+    this.loadedAt = Date.now();
+    for (const user of await this.app.store.listUsers()) await this.token(user.id);
+  }
+
+  /**
+   * The user whose feed token this is. A token not known here may be a user's made since (by
+   * another process on the same store): the tokens are read again, at most every few seconds.
+   */
+  private async userOf(token: string): Promise<string | undefined> {
+    const known = this.users.get(digest(token));
+    if (known || Date.now() - this.loadedAt < RELOAD_MS) return known;
+    await this.loadAll();
+    return this.users.get(digest(token));
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
-    const userId = this.users.get(digest(token));
+    const userId = await this.userOf(token);
     if (!userId) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
       return;

@@ -103,7 +103,7 @@ export interface HttpOptions {
   /** http.public_url: the address a reverse proxy serves the daemon at (its host and origin are ours too). */
   publicUrl?: string | undefined;
   feeds: FeedServer;
-  health: () => Record<string, unknown>;
+  health: () => Promise<Record<string, unknown>>;
   /** http.max_requests (default 100). */
   maxRequests?: number;
 }
@@ -314,7 +314,7 @@ export class DaemonHttp {
     }
     if (url.pathname === '/healthz') {
       // The accounts and the process are an admin's business; one user's token learns only that it is up.
-      const all = this.options.health();
+      const all = await this.options.health();
       send(res, 200, principal.user === undefined ? all : { status: all.status, version: all.version });
       return;
     }
@@ -378,10 +378,10 @@ function memoryMb(): Record<string, number> {
 }
 
 /** What /healthz says: the process, the database, each account's last sync and state. */
-export function health(app: App): Record<string, unknown> {
+export async function health(app: App): Promise<Record<string, unknown>> {
   let database = 'ok';
   try {
-    app.store.ping();
+    await app.store.ping();
   } catch (error) {
     database = `error: ${(error as Error).message}`;
   }
@@ -393,7 +393,7 @@ export function health(app: App): Record<string, unknown> {
     memory_mb: memoryMb(),
     database,
     schedule: app.schedule(),
-    accounts: app.sync.status().map((a) => ({
+    accounts: (await app.sync.status()).map((a) => ({
       account: a.account, provider: a.provider, state: a.state, detail: a.detail, last_sync_at: a.last_sync_at,
       last_success_at: a.last_success_at, pending: a.pending, failed: a.failed.length, conflicts: a.conflicts.length,
     })),

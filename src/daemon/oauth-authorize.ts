@@ -63,9 +63,9 @@ export class AuthorizationEndpoint {
     return `${this.settings.issuer}${path}`;
   }
 
-  private checkRequest(params: URLSearchParams): { request: AuthorizationRequest; client: ClientMetadata } | { page: string } | { redirect: string; error: string; description: string; state?: string | undefined } {
+  private async checkRequest(params: URLSearchParams): Promise<{ request: AuthorizationRequest; client: ClientMetadata } | { page: string } | { redirect: string; error: string; description: string; state?: string | undefined }> {
     const clientId = params.get('client_id') ?? undefined;
-    const client = this.clients.get(clientId);
+    const client = await this.clients.get(clientId);
     if (!client) return { page: clientId ? 'The application is not registered with this tripcal (unknown client_id).' : 'The request names no application (client_id is missing).' };
     const given = params.get('redirect_uri');
     const redirectUri = given ?? (client.redirect_uris.length === 1 ? client.redirect_uris[0]! : undefined);
@@ -142,8 +142,8 @@ export class AuthorizationEndpoint {
     });
   }
 
-  page(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): void {
-    const checked = this.checkRequest(params);
+  async page(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
+    const checked = await this.checkRequest(params);
     if ('page' in checked) {
       sendProblem(res, 400, checked.page);
       return;
@@ -177,7 +177,7 @@ export class AuthorizationEndpoint {
       sendProblem(res, 400, 'The sign-in page was open too long (10 minutes).');
       return;
     }
-    const client = this.clients.get(request.client_id);
+    const client = await this.clients.get(request.client_id);
     if (!client || !client.redirect_uris.includes(request.redirect_uri)) {
       sendProblem(res, 400, 'The application is no longer registered with this tripcal.');
       return;
@@ -191,19 +191,19 @@ export class AuthorizationEndpoint {
     const at = this.now();
     const since = iso(at - 60_000);
     // The limit is per name typed, known or not: its answer says nothing about who exists.
-    if (this.rows.failuresSince(user, since) >= MAX_FAILURES_PER_MINUTE) {
+    if ((await this.rows.failuresSince(user, since)) >= MAX_FAILURES_PER_MINUTE) {
       this.form(res, 429, request, client, cookie, { user, error: 'Too many failed sign-ins for this user name; wait a minute, then try again.' });
       return;
     }
-    const known = USER_ID.test(user) ? this.rows.passwordHash(user) : undefined;
+    const known = USER_ID.test(user) ? await this.rows.passwordHash(user) : undefined;
     if (!(await checkPassword(password, known))) {
-      this.rows.recordFailure(user, iso(at), since);
+      await this.rows.recordFailure(user, iso(at), since);
       log.warn('a sign-in to the built-in authorization server failed', { client_id: request.client_id });
       this.form(res, 401, request, client, cookie, { user, error: WRONG_PASSWORD });
       return;
     }
     const code = random();
-    this.rows.insertCode({
+    await this.rows.insertCode({
       code_hash: sha256(code), client_id: request.client_id, user_id: user, redirect_uri: request.redirect_uri, code_challenge: request.code_challenge,
       scope: request.scope, resource: request.resource, family: random(16), created_at: iso(at), expires_at: iso(at + CODE_TTL_MS),
     }, iso(at - CODE_TTL_MS));

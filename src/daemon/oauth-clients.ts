@@ -32,9 +32,9 @@ export class Clients {
   constructor(private readonly rows: AuthServerRows, private readonly now: () => number) {}
 
   /** A registered client, or undefined. */
-  get(id: string | undefined | null): ClientMetadata | undefined {
+  async get(id: string | undefined | null): Promise<ClientMetadata | undefined> {
     if (!id || id.length > 200) return undefined;
-    const row = this.rows.client(id);
+    const row = await this.rows.client(id);
     return row ? JSON.parse(row.metadata) as ClientMetadata : undefined;
   }
 
@@ -47,10 +47,10 @@ export class Clients {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new OAuthFailure('invalid_client_metadata', 'the registration is a JSON object');
       body = parsed as Record<string, unknown>;
       const metadata = metadataOf(body);
-      if (this.rows.clientCount() >= MAX_CLIENTS) throw new OAuthFailure('invalid_client_metadata', `this server holds ${MAX_CLIENTS} client registrations, its limit`);
+      if ((await this.rows.clientCount()) >= MAX_CLIENTS) throw new OAuthFailure('invalid_client_metadata', `this server holds ${MAX_CLIENTS} client registrations, its limit`);
       const clientId = `tc-${random(18)}`;
       const issuedAt = this.now();
-      this.rows.insertClient({ client_id: clientId, metadata: JSON.stringify(metadata), created_at: iso(issuedAt) });
+      await this.rows.insertClient({ client_id: clientId, metadata: JSON.stringify(metadata), created_at: iso(issuedAt) });
       log.info('an OAuth client registered', { client_id: clientId, redirect_uris: metadata.redirect_uris.length });
       json(res, 201, { client_id: clientId, client_id_issued_at: Math.floor(issuedAt / 1000), ...metadata }, headers);
     } catch (error) {

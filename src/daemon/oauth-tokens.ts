@@ -32,7 +32,7 @@ export class TokenEndpoint {
       if (text === null) throw new OAuthFailure('invalid_request', `the token request is over ${MAX_FORM} bytes`);
       const form = new URLSearchParams(text);
       const clientId = this.clientIdOf(req, form);
-      const client = this.clients.get(clientId);
+      const client = await this.clients.get(clientId);
       if (!clientId || !client) throw new OAuthFailure('invalid_client', 'unknown client_id', 401);
       const resources = form.getAll('resource');
       if (resources.some((r) => r !== this.settings.resource)) throw new OAuthFailure('invalid_target', `tokens are issued for ${this.settings.resource} only`);
@@ -64,12 +64,12 @@ export class TokenEndpoint {
     const code = form.get('code');
     if (!code) throw new OAuthFailure('invalid_request', 'code is missing');
     const hash = sha256(code);
-    const row = this.rows.code(hash);
+    const row = await this.rows.code(hash);
     if (!row) throw new OAuthFailure('invalid_grant', 'the code is not known (or expired long ago)');
     const at = this.now();
     // Used up on first presentation, whatever follows: a code is worth one try (RFC 6749 §4.1.2).
-    if (!this.rows.useCode(hash, iso(at))) {
-      const revoked = this.rows.revokeFamily(row.family, iso(at));
+    if (!(await this.rows.useCode(hash, iso(at)))) {
+      const revoked = await this.rows.revokeFamily(row.family, iso(at));
       log.warn('an authorization code was presented again; what it gave is revoked', { client_id: row.client_id, revoked });
       throw new OAuthFailure('invalid_grant', 'the code was already used');
     }
@@ -90,14 +90,14 @@ export class TokenEndpoint {
     const token = form.get('refresh_token');
     if (!token) throw new OAuthFailure('invalid_request', 'refresh_token is missing');
     const hash = sha256(token);
-    const row = this.rows.refresh(hash);
+    const row = await this.rows.refresh(hash);
     const at = this.now();
     if (!row) throw new OAuthFailure('invalid_grant', 'the refresh token is not known');
     if (row.client_id !== clientId) throw new OAuthFailure('invalid_grant', 'the refresh token was issued to another client');
     if (row.revoked_at) throw new OAuthFailure('invalid_grant', 'the refresh token was revoked');
     if (row.rotated_at) {
       // Someone holds a copy of a token already replaced: the whole line of tokens goes.
-      const revoked = this.rows.revokeFamily(row.family, iso(at));
+      const revoked = await this.rows.revokeFamily(row.family, iso(at));
       log.warn('a rotated refresh token was presented again; its family is revoked', { client_id: row.client_id, user: row.user_id, revoked });
       throw new OAuthFailure('invalid_grant', 'the refresh token was already used; sign in again');
     }
@@ -111,7 +111,7 @@ export class TokenEndpoint {
 
   /** An access token and a new refresh token; `replaces`: the refresh token rotated out. */
   private async issue(grant: Pick<CodeRow | RefreshRow, 'client_id' | 'user_id' | 'scope' | 'resource'>, family: string, replaces: string | null, at: number): Promise<Record<string, unknown>> {
-    if (this.rows.passwordHash(grant.user_id) === undefined) throw new OAuthFailure('invalid_grant', 'the user can no longer sign in (no password)');
+    if ((await this.rows.passwordHash(grant.user_id)) === undefined) throw new OAuthFailure('invalid_grant', 'the user can no longer sign in (no password)');
     const expiresIn = this.settings.accessTokenMinutes * 60;
     const accessToken = await new SignJWT({ scope: grant.scope, client_id: grant.client_id })
       .setProtectedHeader({ alg: 'ES256', kid: this.kid, typ: 'at+jwt' })
@@ -119,7 +119,7 @@ export class TokenEndpoint {
       .setIssuedAt(Math.floor(at / 1000)).setExpirationTime(Math.floor(at / 1000) + expiresIn).setJti(random(16))
       .sign(this.signingKey);
     const tokens: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: grant.scope };
-    const client = this.clients.get(grant.client_id);
+    const client = await this.clients.get(grant.client_id);
     if (client?.grant_types.includes('refresh_token')) {
       const refreshToken = random();
       const next = {
@@ -127,11 +127,11 @@ export class TokenEndpoint {
         created_at: iso(at), expires_at: iso(at + this.settings.refreshTokenDays * 86_400_000),
       };
       if (replaces === null) {
-        this.rows.pruneRefresh(iso(at));
-        this.rows.insertRefresh(next);
-      } else if (!this.rows.rotate(replaces, next, iso(at))) {
+        await this.rows.pruneRefresh(iso(at));
+        await this.rows.insertRefresh(next);
+      } else if (!(await this.rows.rotate(replaces, next, iso(at)))) {
         // Another request rotated it between our read and now: the same token used twice.
-        this.rows.revokeFamily(family, iso(at));
+        await this.rows.revokeFamily(family, iso(at));
         throw new OAuthFailure('invalid_grant', 'the refresh token was already used; sign in again');
       }
       tokens.refresh_token = refreshToken;

@@ -32,10 +32,11 @@ export class Scheduler {
   }
 
   /** (Re)creates one task per configured account. */
-  start(): void {
+  async start(): Promise<void> {
     Scheduler.check(this.config);
+    const accounts = await this.engine.accounts();
     this.stopTasks();
-    for (const account of this.engine.accounts()) {
+    for (const account of accounts) {
       const task = cron.createTask(this.config.sync.schedule, () => this.tick(account.name, 'scheduled'), {
         name: `sync ${account.name}`,
         timezone: this.timezone,
@@ -46,7 +47,7 @@ export class Scheduler {
         log.warn('a scheduled sync was missed (the process was suspended or busy); running it now', { account: account.name });
         void this.tick(account.name, 'missed');
       });
-      task.start();
+      void task.start();
       this.tasks.set(account.name, task);
     }
     log.info('background sync scheduled', { schedule: this.config.sync.schedule, timezone: this.timezone, accounts: this.tasks.size });

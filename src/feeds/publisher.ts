@@ -5,6 +5,7 @@
 import { feedPath, writeFeed } from '../../providers/icsfeed/file.js';
 import { RenderCache, scopeOf, writeCalendar } from '../ics/export.js';
 import { log } from '../log.js';
+import type { Item } from '../model/types.js';
 import type { Store } from '../store/store.js';
 
 export const FEED_DELAY_MS = 50;
@@ -14,6 +15,8 @@ export const FEED_DELAY_MS = 50;
  * of a few hundred events still follows within FEED_DELAY_MS; one of 10,000 within about a second).
  */
 const MAX_SHARE = 100;
+/** More changed items than this are read with one query for all of the user's items. */
+const MANY_STALE = 20;
 
 export class FeedPublisher {
   private due = new Set<string>();
@@ -55,17 +58,20 @@ export class FeedPublisher {
   }
 
   private async publish(userId: string): Promise<void> {
-    const started = performance.now();
     try {
       const parts: string[] = [];
       let cache = this.caches.get(userId);
       if (!cache) this.caches.set(userId, (cache = new RenderCache()));
-      const scope = scopeOf(this.store.userItemZones(userId));
-      // Unchanged items are found by reference in the render cache; only changed ones are read in full.
-      writeCalendar(`Trips (${userId})`, scope, this.store.userItemRefs(userId), (text) => parts.push(text), {
-        cache,
-        load: (id) => this.store.getItem(id),
-      });
+      const scope = scopeOf(await this.store.userItemZones(userId));
+      // Unchanged items are found by reference in the render cache; only changed ones are read in
+      // full (all of them at once when many are: the first write, a shifted trip).
+      const refs = await this.store.userItemRefs(userId);
+      const stale = cache.stale(refs);
+      const loaded = new Map<string, Item>();
+      if (stale.length > MANY_STALE) for (const item of await this.store.userItems(userId)) loaded.set(item.id, item);
+      else for (const id of stale) { const item = await this.store.getItem(id); if (item) loaded.set(id, item); }
+      const started = performance.now();
+      writeCalendar(`Trips (${userId})`, scope, refs, (text) => parts.push(text), { cache, load: (id) => loaded.get(id) });
       this.renderMs = performance.now() - started;
       await writeFeed(this.dataDir, userId, parts.join(''));
     } catch (error) {
@@ -74,8 +80,8 @@ export class FeedPublisher {
     }
   }
 
-  publishAll(): Promise<void> {
-    for (const user of this.store.listUsers()) this.due.add(user.id);
+  async publishAll(): Promise<void> {
+    for (const user of await this.store.listUsers()) this.due.add(user.id);
     return this.flush();
   }
 }

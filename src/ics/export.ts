@@ -34,6 +34,11 @@ export class RenderCache {
     return cached?.stamp === stamp ? cached.events : undefined;
   }
 
+  /** The items of `refs` whose text is not cached as they are now: what a write must load first. */
+  stale(refs: Iterable<ItemRef>): string[] {
+    return [...refs].filter((r) => this.entries.get(r.id)?.stamp !== stampOf(r)).map((r) => r.id);
+  }
+
   set(id: string, stamp: string, events: RenderedEvent[]): void {
     this.entries.set(id, { stamp, events });
   }
@@ -56,8 +61,10 @@ function isItem(entry: Item | ItemRef): entry is Item {
   return 'kind' in entry;
 }
 
+const stampOf = (entry: ItemRef) => `${entry.version}|${entry.updatedAt}`;
+
 function renderedEvents(entry: Item | ItemRef, options: WriteOptions): RenderedEvent[] {
-  const stamp = `${entry.version}|${entry.updatedAt}`;
+  const stamp = stampOf(entry);
   const cached = options.cache?.get(entry.id, stamp);
   if (cached) return cached;
   const item = isItem(entry) ? entry : options.load?.(entry.id);

@@ -31,6 +31,8 @@ export class ResourceWatch {
   private readonly subscribers = new Set<ChangeSubscriber>();
   /** Per user, per trip: what it was when last looked at. */
   private seen: Map<string, Map<string, Seen>> | undefined;
+  /** The first look, taken when the first subscriber comes. */
+  private baseline: Promise<void> | undefined;
   /** Users changed since the last look: a burst rereads only theirs. */
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -41,7 +43,11 @@ export class ResourceWatch {
 
   /** Calls `subscriber` after each burst of edits that changed a resource; returns the unsubscribe. */
   subscribe(subscriber: ChangeSubscriber): () => void {
-    this.seen ??= new Map(this.app.trips.userIds().map((user) => [user, this.snapshot(user)]));
+    this.baseline ??= (async () => {
+      const seen = new Map<string, Map<string, Seen>>();
+      for (const user of await this.app.trips.userIds()) seen.set(user, await this.snapshot(user));
+      this.seen ??= seen;
+    })().catch(() => undefined);
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);
   }
@@ -52,15 +58,15 @@ export class ResourceWatch {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.check();
+      void this.check();
     }, SETTLE_MS);
     this.timer.unref();
   }
 
-  private snapshot(user: string): Map<string, Seen> {
+  private async snapshot(user: string): Promise<Map<string, Seen>> {
     const trips = new Map<string, Seen>();
     try {
-      for (const { trip, items } of this.app.trips.listTrips(user)) {
+      for (const { trip, items } of await this.app.trips.listTrips(user)) {
         const stamp = [trip.version, trip.updatedAt, trip.timezone, trip.startDate, trip.endDate, ...items.map((i) => `${i.id}:${i.version}`)].join('|');
         trips.set(trip.id, { stamp, title: trip.title });
       }
@@ -70,13 +76,17 @@ export class ResourceWatch {
     return trips;
   }
 
-  private check(): void {
+  private async check(): Promise<void> {
+    await this.baseline;
     const seen = (this.seen ??= new Map());
     const updated: string[] = [];
     let listChanged = false;
-    for (const user of this.dirty) {
+    // Taken now: users changed while this looks are the next burst's.
+    const users = [...this.dirty];
+    this.dirty.clear();
+    for (const user of users) {
       const before = seen.get(user) ?? new Map<string, Seen>();
-      const now = this.snapshot(user);
+      const now = await this.snapshot(user);
       seen.set(user, now);
       if (before.size !== now.size) listChanged = true;
       for (const [id, trip] of now) {
@@ -87,7 +97,6 @@ export class ResourceWatch {
       }
       for (const id of before.keys()) if (!now.has(id)) updated.push(...tripResourceUris(id));
     }
-    this.dirty.clear();
     if (updated.length === 0 && !listChanged) return;
     for (const subscriber of this.subscribers) subscriber({ updated, listChanged });
   }

@@ -25,7 +25,7 @@ type ToolCallback = (args: Record<string, unknown>, ctx: unknown) => unknown;
  */
 export function forPrincipal(app: App, tool: string, cb: ToolCallback, principal: Principal, takesUser: boolean, readOnly: boolean): ToolCallback {
   if (principal.user === undefined && principal.write) return cb;
-  return (args, ctx) => {
+  return async (args, ctx) => {
     try {
       if (!principal.write && !readOnly) {
         throw new InputError('token', `this token may only read (scope "tripcal:read"); ${tool} changes things`);
@@ -36,7 +36,7 @@ export function forPrincipal(app: App, tool: string, cb: ToolCallback, principal
         if (named !== undefined && named !== user) {
           throw new InputError('user_id', `this connection acts for user "${user}"; it cannot read or change what belongs to "${String(named)}"`);
         }
-        if (typeof args?.account === 'string' && tool !== 'authorize_calendar') ownAccount(app, args.account, user, 'account');
+        if (typeof args?.account === 'string' && tool !== 'authorize_calendar') await ownAccount(app, args.account, user, 'account');
         if (takesUser) args = { ...args, user_id: user };
       }
     } catch (error) {
@@ -47,7 +47,7 @@ export function forPrincipal(app: App, tool: string, cb: ToolCallback, principal
 }
 
 /** An account of this user's, or not found (whether it exists for someone else is not told). */
-export function ownAccount(app: App, name: string, user: string, field: string): void {
-  const mine = app.sync.accounts(user).some((a) => a.name === name);
+export async function ownAccount(app: App, name: string, user: string, field: string): Promise<void> {
+  const mine = (await app.sync.accounts(user)).some((a) => a.name === name);
   if (!mine) throw new NotFoundError(field, `no account "${name}" for user "${user}"`);
 }

@@ -19,8 +19,8 @@ export interface AskedState {
   data: Record<string, string>;
 }
 
-export const requestStates: (app: App) => RequestStateCodec<AskedState> = perApp((app) =>
-  createRequestStateCodec<AskedState>({ key: new Uint8Array(app.derivedKey('mcp request state')), ttlSeconds: TTL_SECONDS }));
+export const requestStates: (app: App) => Promise<RequestStateCodec<AskedState>> = perApp(async (app) =>
+  createRequestStateCodec<AskedState>({ key: new Uint8Array(await app.derivedKey('mcp request state')), ttlSeconds: TTL_SECONDS }));
 
 /** The state this call was retried with, when it was minted by `tool` for `user`; else undefined. */
 export function askedState(ctx: ServerContext, tool: string, user: string): AskedState['data'] | undefined {

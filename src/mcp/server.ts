@@ -140,7 +140,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
       capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } },
       cacheHints: CACHE_HINTS,
       // A retried call's requestState is checked before the tool sees it: tampered or expired is refused.
-      requestState: { verify: (state, ctx) => requestStates(app).verify(state, ctx) },
+      requestState: { verify: async (state, ctx) => (await requestStates(app)).verify(state, ctx) },
       instructions:
         'tripcal keeps travel itineraries (flights, stays, activities) and puts them in calendars. '
         + 'Add items with add_flight / add_accommodation / add_activity or a whole trip with create_itinerary; '
@@ -158,7 +158,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
   // Trip titles come from users, imported files and remote calendars: outside text. The list
   // shows them only neutralised, and every resource holding them says so (_meta.untrusted).
   const tripsList = async () => ({
-    resources: app.trips.listTrips(principal.user).flatMap(({ trip }) => {
+    resources: (await app.trips.listTrips(principal.user)).flatMap(({ trip }) => {
       const title = resourceName(trip.title);
       return [
         { uri: `tripcal://trips/${trip.id}`, name: title, mimeType: 'application/json', description: TRIP_JSON, _meta: UNTRUSTED },
@@ -172,7 +172,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
     new ResourceTemplate('tripcal://trips/{trip_id}.ics', { list: undefined }),
     { title: 'Trip as iCalendar', description: TRIP_ICS, mimeType: 'text/calendar', _meta: UNTRUSTED },
     async (uri, { trip_id }) => ({
-      contents: [{ uri: uri.href, mimeType: 'text/calendar', text: exportTrip(app, principal.user, String(trip_id)).ics, _meta: UNTRUSTED }],
+      contents: [{ uri: uri.href, mimeType: 'text/calendar', text: (await exportTrip(app, principal.user, String(trip_id))).ics, _meta: UNTRUSTED }],
     }),
   );
   server.registerResource(
@@ -180,7 +180,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
     new ResourceTemplate('tripcal://trips/{trip_id}/itinerary', { list: undefined }),
     { title: 'Trip itinerary', description: TRIP_ITINERARY, mimeType: 'text/markdown', _meta: UNTRUSTED },
     async (uri, { trip_id }) => {
-      const { trip, items } = app.trips.getTrip(principal.user, String(trip_id));
+      const { trip, items } = await app.trips.getTrip(principal.user, String(trip_id));
       return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: itineraryMarkdown(trip, items), _meta: UNTRUSTED }] };
     },
   );
@@ -189,7 +189,7 @@ export function createServer(app: App, serving: ServingContext = { era: 'legacy'
     new ResourceTemplate('tripcal://trips/{trip_id}', { list: tripsList }),
     { title: 'Trip', description: TRIP_JSON, mimeType: 'application/json', _meta: UNTRUSTED },
     async (uri, { trip_id }) => {
-      const { trip, items, zone } = app.trips.getTrip(principal.user, String(trip_id));
+      const { trip, items, zone } = await app.trips.getTrip(principal.user, String(trip_id));
       const body = { trip: tripView(trip, items, zone), items: items.map(itemView) };
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body, null, 2), _meta: UNTRUSTED }] };
     },

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { StoreError } from './database.js';
 import { MIGRATIONS } from './migrations.js';
 import { SecretRows } from './secrets.js';
+import { SqliteSql } from './sqlite.js';
 
 export interface Inspected<K> {
   trips: number;
@@ -14,7 +15,7 @@ export interface Inspected<K> {
 }
 
 /** The backup at `file` as it is, or a StoreError naming what is wrong with it. Opened read-only. */
-export function inspectBackup<K>(file: string, secrets: (rows: SecretRows) => K): Inspected<K> {
+export async function inspectBackup<K>(file: string, secrets: (rows: SecretRows) => Promise<K>): Promise<Inspected<K>> {
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
@@ -27,7 +28,7 @@ export function inspectBackup<K>(file: string, secrets: (rows: SecretRows) => K)
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
     if (!['trips', 'items', 'secrets'].every((t) => tables.includes(t))) throw new StoreError(file, 'is not a tripcal backup (no trips, items and secrets tables); nothing was changed');
     const count = (table: string) => (db!.prepare(`SELECT count(*) AS n FROM ${table} WHERE deleted_at IS NULL`).get() as { n: number }).n;
-    return { trips: count('trips'), items: count('items'), version, secrets: secrets(new SecretRows(db)) };
+    return { trips: count('trips'), items: count('items'), version, secrets: await secrets(new SecretRows(SqliteSql.over(db, file))) };
   } catch (error) {
     if (error instanceof StoreError) throw error;
     const code = (error as { code?: string }).code ?? (error as Error).message;

@@ -1,49 +1,48 @@
 // The rows the vault keeps: each secret's sealed value by name (the vault encrypts and decrypts;
 // nothing here ever sees plain text), and the OAuth sign-ins under way.
-import type Database from 'better-sqlite3';
-import { prepared } from './statements.js';
+import type { Sql } from './sql.js';
 
 export class SecretRows {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly sql: Sql) {}
 
-  value(name: string): string | undefined {
-    return (prepared(this.db, 'SELECT value FROM secrets WHERE name = ?').get(name) as { value: string } | undefined)?.value;
+  async value(name: string): Promise<string | undefined> {
+    return (await this.sql.get<{ value: string }>('SELECT value FROM secrets WHERE name = ?', [name]))?.value;
   }
 
-  has(name: string): boolean {
-    return prepared(this.db, 'SELECT 1 FROM secrets WHERE name = ?').get(name) !== undefined;
+  async has(name: string): Promise<boolean> {
+    return (await this.sql.get('SELECT 1 AS one FROM secrets WHERE name = ?', [name])) !== undefined;
   }
 
   /** Secrets stored, not counting `except` (the vault's key check). */
-  countExcept(except: string): number {
-    return (prepared(this.db, 'SELECT count(*) AS n FROM secrets WHERE name != ?').get(except) as { n: number }).n;
+  async countExcept(except: string): Promise<number> {
+    return (await this.sql.get<{ n: number }>('SELECT count(*) AS n FROM secrets WHERE name != ?', [except]))!.n;
   }
 
-  put(name: string, sealed: string): void {
-    prepared(this.db, `INSERT INTO secrets (name, value, updated_at) VALUES (?, ?, ?)
-      ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(name, sealed, new Date().toISOString());
+  async put(name: string, sealed: string): Promise<void> {
+    await this.sql.run(`INSERT INTO secrets (name, value, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [name, sealed, new Date().toISOString()]);
   }
 
   /** Stores `sealed` under `name` unless another process got there first. */
-  putIfAbsent(name: string, sealed: string): void {
-    prepared(this.db, 'INSERT OR IGNORE INTO secrets (name, value, updated_at) VALUES (?, ?, ?)').run(name, sealed, new Date().toISOString());
+  async putIfAbsent(name: string, sealed: string): Promise<void> {
+    await this.sql.run('INSERT INTO secrets (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING', [name, sealed, new Date().toISOString()]);
   }
 
-  delete(name: string): void {
-    prepared(this.db, 'DELETE FROM secrets WHERE name = ?').run(name);
+  async delete(name: string): Promise<void> {
+    await this.sql.run('DELETE FROM secrets WHERE name = ?', [name]);
   }
 
   /**
    * Deletes, in one transaction, every secret whose name `doomed` picks, and with `signIns` the
    * OAuth sign-ins under way too (their verifiers are sealed with the same key). Returns the names.
    */
-  remove(doomed: (name: string) => boolean, signIns: boolean): string[] {
-    return this.db.transaction(() => {
-      const names = (prepared(this.db, 'SELECT name FROM secrets ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name).filter(doomed);
-      for (const name of names) this.delete(name);
-      if (signIns) prepared(this.db, 'DELETE FROM oauth_states').run();
+  remove(doomed: (name: string) => boolean, signIns: boolean): Promise<string[]> {
+    return this.sql.transaction(async () => {
+      const names = (await this.sql.all<{ name: string }>('SELECT name FROM secrets ORDER BY name')).map((r) => r.name).filter(doomed);
+      for (const name of names) await this.delete(name);
+      if (signIns) await this.sql.run('DELETE FROM oauth_states');
       return names;
-    }).immediate();
+    });
   }
 }
 
@@ -60,22 +59,22 @@ export interface OAuthStateRow {
 }
 
 export class OAuthStateRows {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly sql: Sql) {}
 
   /** Forgets sign-ins that expired before `before`, then records a new one. */
-  insert(hash: string, row: Omit<OAuthStateRow, 'used_at'> & { created_at: string }, before: string): void {
-    prepared(this.db, 'DELETE FROM oauth_states WHERE expires_at < ?').run(before);
-    prepared(this.db, `INSERT INTO oauth_states (state_hash, user_id, provider, account, calendar, redirect_uri, verifier, created_at, expires_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(hash, row.user_id, row.provider, row.account, row.calendar, row.redirect_uri, row.verifier, row.created_at, row.expires_at);
+  async insert(hash: string, row: Omit<OAuthStateRow, 'used_at'> & { created_at: string }, before: string): Promise<void> {
+    await this.sql.run('DELETE FROM oauth_states WHERE expires_at < ?', [before]);
+    await this.sql.run(`INSERT INTO oauth_states (state_hash, user_id, provider, account, calendar, redirect_uri, verifier, created_at, expires_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [hash, row.user_id, row.provider, row.account, row.calendar, row.redirect_uri, row.verifier, row.created_at, row.expires_at]);
   }
 
-  find(hash: string): OAuthStateRow | undefined {
-    return prepared(this.db, 'SELECT * FROM oauth_states WHERE state_hash = ?').get(hash) as OAuthStateRow | undefined;
+  find(hash: string): Promise<OAuthStateRow | undefined> {
+    return this.sql.get<OAuthStateRow>('SELECT * FROM oauth_states WHERE state_hash = ?', [hash]);
   }
 
   /** Uses the sign-in up; false when it already was (another request took it first). */
-  markUsed(hash: string, at: string): boolean {
-    return prepared(this.db, 'UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL').run(at, hash).changes === 1;
+  async markUsed(hash: string, at: string): Promise<boolean> {
+    return (await this.sql.run('UPDATE oauth_states SET used_at = ? WHERE state_hash = ? AND used_at IS NULL', [at, hash])) === 1;
   }
 }

@@ -17,8 +17,6 @@ export interface Sql {
   all<R>(sql: string, params?: readonly Param[]): Promise<R[]>;
   /** Runs a statement; resolves to the number of rows it changed. */
   run(sql: string, params?: readonly Param[]): Promise<number>;
-  /** The rows one at a time, without holding them all (a feed or an export of many trips). */
-  iterate<R>(sql: string, params?: readonly Param[]): AsyncIterable<R>;
   /**
    * Runs `fn` as one write transaction: every query made from inside it (however deeply awaited)
    * is part of it, and queries from outside wait or go to another connection. A transaction begun

@@ -1,8 +1,7 @@
 // Accounts and links: the sync engine's status table (one row per account and desired event),
-// in the same SQLite database as the model.
-import type Database from 'better-sqlite3';
+// in the same database as the model.
 import type { EventContent } from '../../providers/types.js';
-import { prepared } from './statements.js';
+import type { Sql } from './sql.js';
 
 export type LinkState = 'pending_create' | 'adopt' | 'synced' | 'conflict' | 'gone' | 'failed';
 
@@ -65,29 +64,29 @@ function toLink(r: LinkRow): Link {
 }
 
 export class SyncStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly sql: Sql) {}
 
   /** Makes sure an account row exists for a configured account (its user and provider may change). */
-  ensureAccount(name: string, userId: string, provider: string, at: string): void {
-    prepared(this.db, `INSERT INTO accounts (name, user_id, provider, created_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider`).run(name, userId, provider, at);
+  async ensureAccount(name: string, userId: string, provider: string, at: string): Promise<void> {
+    await this.sql.run(`INSERT INTO accounts (name, user_id, provider, created_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider`, [name, userId, provider, at]);
   }
 
   /** Records an account connected through authorize_calendar (not in the config file), with its settings. */
-  connectAccount(name: string, userId: string, provider: string, settings: Record<string, unknown>, at: string): void {
-    prepared(this.db, `INSERT INTO accounts (name, user_id, provider, created_at, connected) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, connected = excluded.connected`)
-      .run(name, userId, provider, at, JSON.stringify(settings));
+  async connectAccount(name: string, userId: string, provider: string, settings: Record<string, unknown>, at: string): Promise<void> {
+    await this.sql.run(`INSERT INTO accounts (name, user_id, provider, created_at, connected) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET user_id = excluded.user_id, provider = excluded.provider, connected = excluded.connected`,
+    [name, userId, provider, at, JSON.stringify(settings)]);
   }
 
-  connectedAccounts(): Array<{ name: string; userId: string; provider: string; settings: Record<string, unknown> }> {
-    const rows = prepared(this.db, 'SELECT name, user_id, provider, connected FROM accounts WHERE connected IS NOT NULL ORDER BY created_at, name').all() as
-      Array<{ name: string; user_id: string; provider: string; connected: string }>;
+  async connectedAccounts(): Promise<Array<{ name: string; userId: string; provider: string; settings: Record<string, unknown> }>> {
+    const rows = await this.sql.all<{ name: string; user_id: string; provider: string; connected: string }>(
+      'SELECT name, user_id, provider, connected FROM accounts WHERE connected IS NOT NULL ORDER BY created_at, name');
     return rows.map((r) => ({ name: r.name, userId: r.user_id, provider: r.provider, settings: JSON.parse(r.connected) as Record<string, unknown> }));
   }
 
-  account(name: string): AccountRow | undefined {
-    const r = prepared(this.db, 'SELECT * FROM accounts WHERE name = ?').get(name) as Record<string, string | null> | undefined;
+  async account(name: string): Promise<AccountRow | undefined> {
+    const r = await this.sql.get<Record<string, string | null>>('SELECT * FROM accounts WHERE name = ?', [name]);
     return r && {
       name: r.name!, userId: r.user_id!, provider: r.provider!, cursor: r.cursor ?? null, status: r.status!, statusDetail: r.status_detail ?? null,
       lastSyncAt: r.last_sync_at ?? null, lastSuccessAt: r.last_success_at ?? null,
@@ -95,81 +94,80 @@ export class SyncStore {
   }
 
   /** The calendar the account's links are in, or null when not known yet. */
-  accountCalendar(name: string): string | null {
-    return (prepared(this.db, 'SELECT calendar FROM accounts WHERE name = ?').get(name) as { calendar: string | null } | undefined)?.calendar ?? null;
+  async accountCalendar(name: string): Promise<string | null> {
+    return (await this.sql.get<{ calendar: string | null }>('SELECT calendar FROM accounts WHERE name = ?', [name]))?.calendar ?? null;
   }
 
-  setAccountCalendar(name: string, calendar: string): void {
-    prepared(this.db, 'UPDATE accounts SET calendar = ? WHERE name = ?').run(calendar, name);
+  async setAccountCalendar(name: string, calendar: string): Promise<void> {
+    await this.sql.run('UPDATE accounts SET calendar = ? WHERE name = ?', [calendar, name]);
   }
 
   /** Every link of an account: its events are to be made again (in another calendar). */
-  forgetLinks(account: string): void {
-    prepared(this.db, 'DELETE FROM links WHERE account = ?').run(account);
+  async forgetLinks(account: string): Promise<void> {
+    await this.sql.run('DELETE FROM links WHERE account = ?', [account]);
   }
 
-  setCursor(name: string, cursor: string | null): void {
-    prepared(this.db, 'UPDATE accounts SET cursor = ? WHERE name = ?').run(cursor, name);
+  async setCursor(name: string, cursor: string | null): Promise<void> {
+    await this.sql.run('UPDATE accounts SET cursor = ? WHERE name = ?', [cursor, name]);
   }
 
-  setStatus(name: string, status: string, detail: string | null, at: string, success: boolean): void {
-    prepared(this.db, `UPDATE accounts SET status = ?, status_detail = ?, last_sync_at = ?,
-      last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END WHERE name = ?`).run(status, detail, at, success ? 1 : 0, at, name);
+  async setStatus(name: string, status: string, detail: string | null, at: string, success: boolean): Promise<void> {
+    await this.sql.run(`UPDATE accounts SET status = ?, status_detail = ?, last_sync_at = ?,
+      last_success_at = CASE WHEN ? = 1 THEN ? ELSE last_success_at END WHERE name = ?`, [status, detail, at, success ? 1 : 0, at, name]);
   }
 
-  links(account: string): Link[] {
-    return (prepared(this.db, 'SELECT * FROM links WHERE account = ? ORDER BY key').all(account) as LinkRow[]).map(toLink);
+  async links(account: string): Promise<Link[]> {
+    return (await this.sql.all<LinkRow>('SELECT * FROM links WHERE account = ? ORDER BY key', [account])).map(toLink);
   }
 
-  link(account: string, key: string): Link | undefined {
-    const r = prepared(this.db, 'SELECT * FROM links WHERE account = ? AND key = ?').get(account, key) as LinkRow | undefined;
+  async link(account: string, key: string): Promise<Link | undefined> {
+    const r = await this.sql.get<LinkRow>('SELECT * FROM links WHERE account = ? AND key = ?', [account, key]);
     return r && toLink(r);
   }
 
-  linksForItem(itemId: string): Link[] {
-    return (prepared(this.db, 'SELECT * FROM links WHERE item_id = ? ORDER BY account, key').all(itemId) as LinkRow[]).map(toLink);
+  async linksForItem(itemId: string): Promise<Link[]> {
+    return (await this.sql.all<LinkRow>('SELECT * FROM links WHERE item_id = ? ORDER BY account, key', [itemId])).map(toLink);
   }
 
-  linkByRemoteId(remoteId: string): Link | undefined {
-    const r = prepared(this.db, 'SELECT * FROM links WHERE remote_id = ? LIMIT 1').get(remoteId) as LinkRow | undefined;
+  async linkByRemoteId(remoteId: string): Promise<Link | undefined> {
+    const r = await this.sql.get<LinkRow>('SELECT * FROM links WHERE remote_id = ? LIMIT 1', [remoteId]);
     return r && toLink(r);
   }
 
-  saveLink(link: Link): void {
-    prepared(this.db, `INSERT INTO links (account, key, item_id, trip_id, remote_id, remote_etag, remote_hash, remote_link, remote_content,
+  async saveLink(link: Link): Promise<void> {
+    await this.sql.run(`INSERT INTO links (account, key, item_id, trip_id, remote_id, remote_etag, remote_hash, remote_link, remote_content,
         written_hash, written_remote_hash, written_version, pending_hash, pending_remote_hash, written_content, state, last_error, updated_at)
-      VALUES (@account, @key, @itemId, @tripId, @remoteId, @remoteEtag, @remoteHash, @remoteLink, @remoteContent, @writtenHash,
-        @writtenRemoteHash, @writtenVersion, @pendingHash, @pendingRemoteHash, @writtenContent, @state, @lastError, @updatedAt)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(account, key) DO UPDATE SET item_id = excluded.item_id, trip_id = excluded.trip_id, remote_id = excluded.remote_id,
         remote_etag = excluded.remote_etag, remote_hash = excluded.remote_hash, remote_link = excluded.remote_link,
         remote_content = excluded.remote_content, written_hash = excluded.written_hash, written_remote_hash = excluded.written_remote_hash,
         written_version = excluded.written_version, pending_hash = excluded.pending_hash,
-        pending_remote_hash = excluded.pending_remote_hash, written_content = excluded.written_content, state = excluded.state, last_error = excluded.last_error, updated_at = excluded.updated_at`)
-      .run({
-        ...link,
-        remoteContent: link.remoteContent ? JSON.stringify(link.remoteContent) : null,
-        writtenContent: link.writtenContent ? JSON.stringify(link.writtenContent) : null,
-      });
+        pending_remote_hash = excluded.pending_remote_hash, written_content = excluded.written_content, state = excluded.state,
+        last_error = excluded.last_error, updated_at = excluded.updated_at`,
+    [link.account, link.key, link.itemId, link.tripId, link.remoteId, link.remoteEtag, link.remoteHash, link.remoteLink,
+      link.remoteContent ? JSON.stringify(link.remoteContent) : null, link.writtenHash, link.writtenRemoteHash, link.writtenVersion,
+      link.pendingHash, link.pendingRemoteHash, link.writtenContent ? JSON.stringify(link.writtenContent) : null, link.state,
+      link.lastError, link.updatedAt]);
   }
 
-  deleteLink(account: string, key: string): void {
-    prepared(this.db, 'DELETE FROM links WHERE account = ? AND key = ?').run(account, key);
+  async deleteLink(account: string, key: string): Promise<void> {
+    await this.sql.run('DELETE FROM links WHERE account = ? AND key = ?', [account, key]);
   }
 
   /** Ids of every item the user ever had (live or deleted): events naming other ids are not ours. */
-  knownItemIds(userId: string): Set<string> {
-    return new Set((prepared(this.db, 'SELECT id FROM items WHERE user_id = ?').all(userId) as { id: string }[]).map((r) => r.id));
+  async knownItemIds(userId: string): Promise<Set<string>> {
+    return new Set((await this.sql.all<{ id: string }>('SELECT id FROM items WHERE user_id = ?', [userId])).map((r) => r.id));
   }
 
   /** The user's deleted items (or items of deleted trips), with the trip each was last in: deleting their events is intended. */
-  deletedItems(userId: string): Map<string, string> {
-    const rows = prepared(this.db, `SELECT items.id, items.trip_id FROM items JOIN trips ON trips.id = items.trip_id
-      WHERE items.user_id = ? AND (items.deleted_at IS NOT NULL OR trips.deleted_at IS NOT NULL)`).all(userId) as { id: string; trip_id: string }[];
+  async deletedItems(userId: string): Promise<Map<string, string>> {
+    const rows = await this.sql.all<{ id: string; trip_id: string }>(`SELECT items.id, items.trip_id FROM items JOIN trips ON trips.id = items.trip_id
+      WHERE items.user_id = ? AND (items.deleted_at IS NOT NULL OR trips.deleted_at IS NOT NULL)`, [userId]);
     return new Map(rows.map((r) => [r.id, r.trip_id]));
   }
 
-  journal(entry: { account: string; key?: string; itemId?: string; tripId?: string; action: string; detail?: Record<string, unknown> }, at: string): void {
-    prepared(this.db, 'INSERT INTO journal (at, trip_id, item_id, action, detail, account, event_key) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(at, entry.tripId ?? null, entry.itemId ?? null, entry.action, entry.detail ? JSON.stringify(entry.detail) : null, entry.account, entry.key ?? null);
+  async journal(entry: { account: string; key?: string; itemId?: string; tripId?: string; action: string; detail?: Record<string, unknown> }, at: string): Promise<void> {
+    await this.sql.run('INSERT INTO journal (at, trip_id, item_id, action, detail, account, event_key) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [at, entry.tripId ?? null, entry.itemId ?? null, entry.action, entry.detail ? JSON.stringify(entry.detail) : null, entry.account, entry.key ?? null]);
   }
 }

@@ -14,7 +14,7 @@ export function reconnectHint(account: ConfiguredAccount): string {
   return descriptorOf(account.provider).reconnectHint(account);
 }
 
-export function providerSettings(account: ConfiguredAccount, vault: SecretStore, clients: ClientConfigs): ProviderSettings {
+export function providerSettings(account: ConfiguredAccount, vault: SecretStore, clients: ClientConfigs): Promise<ProviderSettings> {
   return descriptorOf(account.provider).settings(account, vault, clients);
 }
 
@@ -23,10 +23,10 @@ export function providerSettings(account: ConfiguredAccount, vault: SecretStore,
  * When it changes (reconnected elsewhere, password stored, config reloaded), the engine builds the
  * provider again instead of going on with the old one.
  */
-export function providerFingerprint(account: ConfiguredAccount, vault: SecretStore): string {
+export async function providerFingerprint(account: ConfiguredAccount, vault: SecretStore): Promise<string> {
   let credential: string | null | undefined;
   try {
-    credential = descriptorOf(account.provider).credential(account, vault);
+    credential = await descriptorOf(account.provider).credential(account, vault);
   } catch {
     credential = 'unreadable';
   }
@@ -36,6 +36,6 @@ export function providerFingerprint(account: ConfiguredAccount, vault: SecretSto
 export function providerFor(vault: SecretStore, clients: ClientConfigs): (account: ConfiguredAccount) => Promise<CalendarProvider> {
   return async (account) => {
     const descriptor = descriptorOf(account.provider);
-    return descriptor.create(descriptor.settings(account, vault, clients));
+    return descriptor.create(await descriptor.settings(account, vault, clients));
   };
 }

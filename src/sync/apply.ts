@@ -30,13 +30,13 @@ export interface ApplyContext {
   policy: Policy;
   provider: CalendarProvider;
   store: SyncStore;
-  transaction: <T>(fn: () => T) => T;
+  transaction: <T>(fn: () => Promise<T>) => Promise<T>;
   retry: RetryOptions;
   /**
    * remote_wins: takes what the calendar app changed (times, place: `remote` against `written`)
    * into the model; returns the item's desired event after that, or null if the model refused it.
    */
-  pull: (event: DesiredEvent, remote: EventContent, written: EventContent | null) => DesiredEvent | null;
+  pull: (event: DesiredEvent, remote: EventContent, written: EventContent | null) => Promise<DesiredEvent | null>;
   now: () => string;
   onProgress?: (done: number, total: number) => void;
   /** Why to stop (shutting down, the call was cancelled), or null: writes in flight finish, nothing new starts. */
@@ -79,10 +79,10 @@ export async function applyPlan(operations: readonly Operation[], ctx: ApplyCont
           return;
         }
         counts.failed += 1;
-        ctx.transaction(() => {
-          const link = ctx.store.link(ctx.account, op.key);
-          if (link) ctx.store.saveLink({ ...link, state: link.remoteId ? link.state : 'failed', lastError: (error as Error).message, updatedAt: ctx.now() });
-          ctx.store.journal({ account: ctx.account, key: op.key, action: `${op.kind}.failed`, detail: { error: (error as Error).message } }, ctx.now());
+        await ctx.transaction(async () => {
+          const link = await ctx.store.link(ctx.account, op.key);
+          if (link) await ctx.store.saveLink({ ...link, state: link.remoteId ? link.state : 'failed', lastError: (error as Error).message, updatedAt: ctx.now() });
+          await ctx.store.journal({ account: ctx.account, key: op.key, action: `${op.kind}.failed`, detail: { error: (error as Error).message } }, ctx.now());
         });
       }
       ctx.onProgress?.(++done, operations.length);
@@ -99,7 +99,7 @@ function sequenceOf(): number {
 
 async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, mayReplan: boolean): Promise<void> {
   const call = <T>(fn: () => Promise<T>) => withRetry(fn, ctx.retry);
-  const link = ctx.store.link(ctx.account, op.key);
+  const link = await ctx.store.link(ctx.account, op.key);
   switch (op.kind) {
     case 'create': {
       const base: Link = link ?? {
@@ -109,7 +109,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
         lastError: null, updatedAt: ctx.now(),
       };
       // Write-ahead: if we die after the PUT, the next listing finds the event and adopts it.
-      ctx.transaction(() => ctx.store.saveLink({ ...base, state: 'pending_create', updatedAt: ctx.now() }));
+      await ctx.transaction(() => ctx.store.saveLink({ ...base, state: 'pending_create', updatedAt: ctx.now() }));
       let remote: RemoteEvent;
       try {
         remote = await call(() => ctx.provider.create(outgoing(op.event, sequenceOf())));
@@ -123,17 +123,17 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
           ? existing
           : await call(() => ctx.provider.update(existing.id, existing.etag, wanted, existing.content));
       }
-      recordWrite(ctx, base, op.event, remote, op.reason === 'recreate' ? 'recreate' : 'create');
+      await recordWrite(ctx, base, op.event, remote, op.reason === 'recreate' ? 'recreate' : 'create');
       counts.created += 1;
       return;
     }
     case 'update': {
       const event = outgoing(op.event, sequenceOf());
-      markPending(ctx, op.key, op.event, event);
+      await markPending(ctx, op.key, op.event, event);
       try {
         // What the link last saw there is the version op.etag names (listed or written together).
         const remote = await call(() => ctx.provider.update(op.remoteId, op.etag, event, link?.remoteEtag === op.etag ? link.remoteContent : null));
-        recordWrite(ctx, link!, op.event, remote, `update.${op.reason}`);
+        await recordWrite(ctx, link!, op.event, remote, `update.${op.reason}`);
         counts.updated += 1;
       } catch (error) {
         if (!(error instanceof RemoteConflictError || error instanceof RemoteNotFoundError) || !mayReplan) throw error;
@@ -150,20 +150,20 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
         const current = await call(() => ctx.provider.get(op.remoteId));
         if (current) await call(() => ctx.provider.delete(current.id, current.etag));
       }
-      ctx.transaction(() => {
-        if (op.reason === 'item deleted') ctx.store.deleteLink(ctx.account, op.key);
-        ctx.store.journal({ account: ctx.account, key: op.key, itemId: op.itemId, action: `delete.${op.reason === 'duplicate' ? 'duplicate' : 'item'}` }, ctx.now());
+      await ctx.transaction(async () => {
+        if (op.reason === 'item deleted') await ctx.store.deleteLink(ctx.account, op.key);
+        await ctx.store.journal({ account: ctx.account, key: op.key, itemId: op.itemId, action: `delete.${op.reason === 'duplicate' ? 'duplicate' : 'item'}` }, ctx.now());
       });
       counts.deleted += 1;
       return;
     }
     case 'pull': {
-      const updated = ctx.pull(op.event, op.remote, op.written);
+      const updated = await ctx.pull(op.event, op.remote, op.written);
       if (!updated) {
         // The calendar's version does not make a valid item (say, a check-out before the check-in): flag it instead.
-        ctx.transaction(() => {
-          if (link) ctx.store.saveLink({ ...link, state: 'conflict', lastError: 'the calendar\'s change cannot be taken into the trip; resolve with sync_now resolve=model', updatedAt: ctx.now() });
-          ctx.store.journal({ account: ctx.account, key: op.key, itemId: op.event.itemId, action: 'pull.refused' }, ctx.now());
+        await ctx.transaction(async () => {
+          if (link) await ctx.store.saveLink({ ...link, state: 'conflict', lastError: 'the calendar\'s change cannot be taken into the trip; resolve with sync_now resolve=model', updatedAt: ctx.now() });
+          await ctx.store.journal({ account: ctx.account, key: op.key, itemId: op.event.itemId, action: 'pull.refused' }, ctx.now());
         });
         counts.conflicts += 1;
         return;
@@ -172,65 +172,65 @@ async function applyOne(op: Operation, ctx: ApplyContext, counts: SyncCounts, ma
       if (!link?.remoteId) return;
       // The model now has the remote times; write its rendering back where it differs, so both agree.
       const event = outgoing(updated, sequenceOf());
-      markPending(ctx, op.key, updated, event);
+      await markPending(ctx, op.key, updated, event);
       const remote = await call(() => ctx.provider.update(link.remoteId!, link.remoteEtag ?? '', event, link.remoteContent));
-      recordWrite(ctx, link, updated, remote, `pull.${op.reason}`);
+      await recordWrite(ctx, link, updated, remote, `pull.${op.reason}`);
       return;
     }
     case 'flag': {
-      ctx.transaction(() => {
-        ctx.store.saveLink({ ...link!, state: 'conflict', lastError: `changed in the calendar (${op.reason}); resolve with sync_now resolve=model or resolve=remote`, updatedAt: ctx.now() });
-        ctx.store.journal({ account: ctx.account, key: op.key, itemId: link!.itemId, action: `flag.${op.reason}` }, ctx.now());
+      await ctx.transaction(async () => {
+        await ctx.store.saveLink({ ...link!, state: 'conflict', lastError: `changed in the calendar (${op.reason}); resolve with sync_now resolve=model or resolve=remote`, updatedAt: ctx.now() });
+        await ctx.store.journal({ account: ctx.account, key: op.key, itemId: link!.itemId, action: `flag.${op.reason}` }, ctx.now());
       });
       counts.conflicts += 1;
       return;
     }
     case 'forget': {
-      ctx.transaction(() => ctx.store.deleteLink(ctx.account, op.key));
+      await ctx.transaction(() => ctx.store.deleteLink(ctx.account, op.key));
       return;
     }
   }
 }
 
 /** Write-ahead for an update: what we are about to write, and how it will read back. */
-function markPending(ctx: ApplyContext, key: string, desired: DesiredEvent, event: ReturnType<typeof outgoing>): void {
+async function markPending(ctx: ApplyContext, key: string, desired: DesiredEvent, event: ReturnType<typeof outgoing>): Promise<void> {
   const pendingRemoteHash = contentHash(ctx.provider.expectedContent(event));
-  ctx.transaction(() => {
-    const link = ctx.store.link(ctx.account, key);
-    if (link) ctx.store.saveLink({ ...link, pendingHash: desired.hash, pendingRemoteHash, updatedAt: ctx.now() });
+  await ctx.transaction(async () => {
+    const link = await ctx.store.link(ctx.account, key);
+    if (link) await ctx.store.saveLink({ ...link, pendingHash: desired.hash, pendingRemoteHash, updatedAt: ctx.now() });
   });
 }
 
-function recordWrite(ctx: ApplyContext, link: Link, event: DesiredEvent, remote: RemoteEvent, action: string): void {
+async function recordWrite(ctx: ApplyContext, link: Link, event: DesiredEvent, remote: RemoteEvent, action: string): Promise<void> {
   const remoteHash = contentHash(remote.content);
-  ctx.transaction(() => {
-    ctx.store.saveLink({
+  await ctx.transaction(async () => {
+    await ctx.store.saveLink({
       ...link, itemId: event.itemId, tripId: event.tripId, remoteId: remote.id, remoteEtag: remote.etag, remoteHash,
       remoteLink: remote.link, remoteContent: remote.content, writtenHash: event.hash, writtenRemoteHash: remoteHash,
       writtenVersion: event.itemVersion, pendingHash: null, pendingRemoteHash: null, writtenContent: remote.content, state: 'synced', lastError: null, updatedAt: ctx.now(),
     });
-    ctx.store.journal({ account: ctx.account, key: event.key, itemId: event.itemId, tripId: event.tripId, action }, ctx.now());
+    await ctx.store.journal({ account: ctx.account, key: event.key, itemId: event.itemId, tripId: event.tripId, action }, ctx.now());
   });
 }
 
 /** A precondition failed: read the event again, fold it into the link, and decide once more. */
 async function replan(op: Extract<Operation, { kind: 'update' }>, ctx: ApplyContext, counts: SyncCounts): Promise<void> {
   const current = await withRetry(() => ctx.provider.get(op.remoteId), ctx.retry);
-  const link = ctx.store.link(ctx.account, op.key)!;
+  const link = (await ctx.store.link(ctx.account, op.key))!;
   if (!current) {
-    ctx.transaction(() => ctx.store.saveLink({ ...link, state: 'gone', remoteEtag: null, updatedAt: ctx.now() }));
+    await ctx.transaction(() => ctx.store.saveLink({ ...link, state: 'gone', remoteEtag: null, updatedAt: ctx.now() }));
     counts.gone += 1;
     return;
   }
   const remoteHash = contentHash(current.content);
   if (link.pendingRemoteHash && remoteHash === link.pendingRemoteHash) {
     // The 412 hid our own write (its first answer was lost): it is there, record it.
-    recordWrite(ctx, link, op.event, current, `update.${op.reason}`);
+    await recordWrite(ctx, link, op.event, current, `update.${op.reason}`);
     counts.updated += 1;
     return;
   }
   const seen: Link = { ...link, remoteEtag: current.etag, remoteHash, remoteContent: current.content, remoteLink: current.link, updatedAt: ctx.now() };
-  ctx.transaction(() => ctx.store.saveLink(seen));
+  await ctx.transaction(() => ctx.store.saveLink(seen));
   // The same decision plan makes, on the link as it is now.
   // An update of a conflicted link is the user's resolve=model: it stands.
   const next = decide(op.event, seen, { policy: ctx.policy, resolve: link.state === 'conflict' ? 'model' : undefined });

@@ -26,7 +26,7 @@ export interface Availability {
 export async function checkAvailability(engine: SyncEngine, store: Store, user: { id: string; timezone: string }, fromUtc: string, toUtc: string, only?: string[]): Promise<Availability> {
   if (toUtc <= fromUtc) throw new InputError('end', `must be after the start (${fromUtc})`);
   if (Date.parse(toUtc) - Date.parse(fromUtc) > MAX_AVAILABILITY_DAYS * 86_400_000) throw new InputError('end', `the range may cover at most ${MAX_AVAILABILITY_DAYS} days`);
-  const mine = engine.accounts(user.id);
+  const mine = await engine.accounts(user.id);
   for (const [i, name] of (only ?? []).entries()) {
     if (!mine.some((a) => a.name === name)) throw new InputError(`calendars[${i}]`, `no account "${name}" for user "${user.id}" (there are: ${mine.map((a) => a.name).join(', ') || 'none'})`);
   }
@@ -41,7 +41,7 @@ export async function checkAvailability(engine: SyncEngine, store: Store, user: 
   const show = (utc: string) => showTime(utc, user.timezone);
   const busy = answers.flatMap((a) => a.busy.map((b) => ({ account: a.account, calendar: b.calendar ?? null, start: b.start, end: b.end })))
     .sort((x, y) => x.start.localeCompare(y.start));
-  const items = [...store.userItems(user.id)].filter((i) => i.startUtc < toUtc && i.endUtc > fromUtc);
+  const items = (await store.userItems(user.id)).filter((i) => i.startUtc < toUtc && i.endUtc > fromUtc);
   const collisions = items.flatMap((item) => busy
     .filter((b) => item.startUtc < b.end && item.endUtc > b.start)
     .map((b) => ({

@@ -61,7 +61,7 @@ export class SyncEngine {
     makeProvider: (account: ConfiguredAccount) => Promise<CalendarProvider>,
     private readonly now: () => string = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     /** What a provider was built from; a change builds it again (see providerFingerprint). */
-    fingerprint: (account: ConfiguredAccount) => string = () => '',
+    fingerprint: (account: ConfiguredAccount) => Promise<string> = async () => '',
   ) {
     this.links = store.syncRows;
     this.roster = new AccountRoster(config, this.links);
@@ -69,11 +69,11 @@ export class SyncEngine {
   }
 
   /** The configured accounts, then those connected through authorize_calendar. */
-  accounts(userId?: string): ConfiguredAccount[] {
+  accounts(userId?: string): Promise<ConfiguredAccount[]> {
     return this.roster.all(userId);
   }
 
-  account(name: string): ConfiguredAccount {
+  account(name: string): Promise<ConfiguredAccount> {
     return this.roster.byName(name);
   }
 
@@ -91,7 +91,7 @@ export class SyncEngine {
    * error in one account is raised only after every other account has finished its run.
    */
   async sync(request: SyncRequest = {}): Promise<AccountReport[]> {
-    const selected = request.account ? [this.account(request.account)] : this.accounts(request.userId);
+    const selected = request.account ? [await this.account(request.account)] : await this.accounts(request.userId);
     const settled = await Promise.allSettled(selected.map((account) => this.exclusive(account.name, () => this.syncAccount(account, request))));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
@@ -111,12 +111,12 @@ export class SyncEngine {
 
   private async syncAccount(account: ConfiguredAccount, request: SyncRequest): Promise<AccountReport> {
     const counts = emptyCounts();
-    const report = (status: AccountReport['status'], message: string | null, gone: string[] = [], requests = 0): AccountReport => {
-      this.store.transaction(() => this.links.setStatus(account.name, status, message, this.now(), status === 'ok'));
+    const report = async (status: AccountReport['status'], message: string | null, gone: string[] = [], requests = 0): Promise<AccountReport> => {
+      await this.links.setStatus(account.name, status, message, this.now(), status === 'ok');
       if (status !== 'ok') log.warn('sync stopped', { account: account.name, status, reason: message });
       return { account: account.name, status, message, counts, gone, requests };
     };
-    this.store.transaction(() => this.links.ensureAccount(account.name, account.user, account.provider, this.now()));
+    await this.links.ensureAccount(account.name, account.user, account.provider, this.now());
     let provider: CalendarProvider | undefined;
     const startRequests = () => provider?.requestCount() ?? 0;
     let before = 0;
@@ -124,29 +124,29 @@ export class SyncEngine {
       provider = await this.provider(account);
       before = startRequests();
       const moved = await this.followCalendar(account, counts);
-      const row = this.links.account(account.name)!;
-      const desired = desiredEvents([...this.store.userItems(account.user)]);
+      const row = (await this.links.account(account.name))!;
+      const desired = desiredEvents(await this.store.userItems(account.user));
       const byKey = new Map(desired.map((d) => [d.key, d]));
       // Read once: runs of one account never overlap (see exclusive), so nothing changes them meanwhile.
-      const links = this.links.links(account.name);
+      const links = await this.links.links(account.name);
       const known = new Map<string, string>();
       for (const l of links) if (l.remoteId && l.remoteEtag) known.set(l.remoteId, l.remoteEtag);
       const listing = await withRetry(() => provider!.list(row.cursor, (id) => known.get(id)), this.retryOptions());
       const observed = observe(links, listing, {
-        account: account.name, knownItems: this.links.knownItemIds(account.user), desired: byKey, now: this.now(),
+        account: account.name, knownItems: await this.links.knownItemIds(account.user), desired: byKey, now: this.now(),
         acceptEmpty: request.recreate || request.allowMassDelete,
       });
       if (observed.guard) return report('guarded', observed.guard, [], provider.requestCount() - before);
       // Links and cursor together. Copies to delete live only in this listing, so with any, the
       // cursor moves only once the plan has run: a run that stops early lists them again.
-      this.store.transaction(() => {
-        for (const link of observed.links) this.links.saveLink(link);
-        if (observed.duplicates.length === 0) this.links.setCursor(account.name, listing.cursor);
+      await this.store.transaction(async () => {
+        for (const link of observed.links) await this.links.saveLink(link);
+        if (observed.duplicates.length === 0) await this.links.setCursor(account.name, listing.cursor);
       });
       const decided = plan({
         desired, links: observed.links, duplicates: observed.duplicates, policy: account.policy,
         inScope: (tripId) => !request.tripId || tripId === request.tripId,
-        deletedItems: this.links.deletedItems(account.user),
+        deletedItems: await this.links.deletedItems(account.user),
         recreate: request.recreate, resolve: request.resolve, allowMassDelete: request.allowMassDelete,
         guard: { maxDeleteShare: this.config.sync.max_delete_share, minGuardedDeletes: this.config.sync.min_guarded_deletes },
       });
@@ -161,7 +161,7 @@ export class SyncEngine {
         onProgress: (done, total) => request.onProgress?.({ account: account.name, done, total }),
         shouldStop: () => (this.stopping ? 'tripcal is shutting down' : request.signal?.aborted ? 'the sync was cancelled' : null),
       }, counts, provider.writeConcurrency ?? this.config.sync.concurrency);
-      if (observed.duplicates.length > 0) this.store.transaction(() => this.links.setCursor(account.name, listing.cursor));
+      if (observed.duplicates.length > 0) await this.links.setCursor(account.name, listing.cursor);
       return report(counts.failed > 0 ? 'error' : 'ok', [counts.failed > 0 ? `${counts.failed} event(s) failed; see sync_status` : null, moved]
         .filter(Boolean).join('; ') || null, decided.gone, provider.requestCount() - before);
     } catch (error) {
@@ -182,19 +182,19 @@ export class SyncEngine {
    * calendar and the plan makes them again in the new one. Says what happened, or null.
    */
   private async followCalendar(account: ConfiguredAccount, counts: SyncCounts): Promise<string | null> {
-    const previous = this.links.accountCalendar(account.name);
+    const previous = await this.links.accountCalendar(account.name);
     if (previous === account.calendar) return null;
     if (previous === null) {
-      this.store.transaction(() => this.links.setAccountCalendar(account.name, account.calendar));
+      await this.links.setAccountCalendar(account.name, account.calendar);
       return null;
     }
-    const left = await leaveCalendar(() => this.pool.once({ ...account, calendar: previous }), this.links.links(account.name), this.retryOptions());
+    const left = await leaveCalendar(() => this.pool.once({ ...account, calendar: previous }), await this.links.links(account.name), this.retryOptions());
     counts.deleted += left.deleted;
-    this.store.transaction(() => {
-      this.links.forgetLinks(account.name);
-      this.links.setCursor(account.name, null);
-      this.links.setAccountCalendar(account.name, account.calendar);
-      this.links.journal({ account: account.name, action: 'calendar.move', detail: { deleted: left.deleted, kept: left.problem !== null } }, this.now());
+    await this.store.transaction(async () => {
+      await this.links.forgetLinks(account.name);
+      await this.links.setCursor(account.name, null);
+      await this.links.setAccountCalendar(account.name, account.calendar);
+      await this.links.journal({ account: account.name, action: 'calendar.move', detail: { deleted: left.deleted, kept: left.problem !== null } }, this.now());
     });
     log.info('calendar changed: events moved', { account: account.name, deleted: left.deleted });
     return `calendar changed from "${previous}" to "${account.calendar}": ${left.deleted} event(s) deleted from the old one and made again here`
@@ -205,12 +205,12 @@ export class SyncEngine {
     return { attempts: this.config.sync.retry_attempts, maxWaitMs: this.config.sync.retry_max_wait_seconds * 1000 };
   }
 
-  private pull(account: ConfiguredAccount, event: DesiredEvent, remote: EventContent, written: EventContent | null): DesiredEvent | null {
+  private async pull(account: ConfiguredAccount, event: DesiredEvent, remote: EventContent, written: EventContent | null): Promise<DesiredEvent | null> {
     const changes = changesFromRemote(event, remote, written);
     // Nothing the model keeps was changed (say, only the title): the model's version goes back out.
     if (Object.keys(changes).length === 0) return event;
     try {
-      const { item } = this.trips.updateItem(account.user, event.itemId, { changes });
+      const { item } = await this.trips.updateItem(account.user, event.itemId, { changes });
       return desiredEventsForItem(item).find((d) => d.key === event.key) ?? null;
     } catch (error) {
       log.warn('could not take a remote change into the model', { account: account.name, key: event.key });
@@ -219,7 +219,7 @@ export class SyncEngine {
   }
 
   /** Every account's state, counts and conflicts (sync_status, /healthz). */
-  status(): AccountStatus[] {
+  status(): Promise<AccountStatus[]> {
     return syncStatus(this.store, this);
   }
 
@@ -230,20 +230,20 @@ export class SyncEngine {
 
   /** Busy time of an account, retried like every sync call (a 429 or 503 is waited out, within bounds). */
   async freeBusy(name: string, from: string, to: string): Promise<BusyInterval[]> {
-    const provider = await this.provider(this.account(name));
+    const provider = await this.provider(await this.account(name));
     return withRetry(() => provider.freeBusy(from, to), this.retryOptions());
   }
 
   async listCalendars(name: string): Promise<CalendarInfo[]> {
-    const provider = await this.provider(this.account(name));
+    const provider = await this.provider(await this.account(name));
     return withRetry(() => provider.listCalendars(), this.retryOptions());
   }
 
   /** The primary account's link for an item's first event: its real id and link once synced. */
-  primaryLink(userId: string, itemId: string): Link | undefined {
-    const primary = this.accounts(userId)[0];
+  async primaryLink(userId: string, itemId: string): Promise<Link | undefined> {
+    const primary = (await this.accounts(userId))[0];
     if (!primary) return undefined;
-    return this.links.linksForItem(itemId).find((l) => l.account === primary.name && l.remoteId && l.state === 'synced');
+    return (await this.links.linksForItem(itemId)).find((l) => l.account === primary.name && l.remoteId && l.state === 'synced');
   }
 
   /** Whether a run of this account is under way (or queued). */

@@ -8,20 +8,20 @@ export class ProviderPool {
 
   constructor(
     private readonly make: (account: ConfiguredAccount) => Promise<CalendarProvider>,
-    private readonly fingerprint: (account: ConfiguredAccount) => string,
+    private readonly fingerprint: (account: ConfiguredAccount) => Promise<string>,
   ) {}
 
   /**
    * The account's provider, built when there is none or it is out of date. It connects when its
    * first call needs it, so a provider that can list from its cursor alone asks nothing more.
    */
-  get(account: ConfiguredAccount): Promise<CalendarProvider> {
-    const fingerprint = this.fingerprint(account);
+  async get(account: ConfiguredAccount): Promise<CalendarProvider> {
+    const fingerprint = await this.fingerprint(account);
     const cached = this.providers.get(account.name);
     if (cached?.fingerprint === fingerprint) return cached.provider;
     if (cached) this.drop(account.name);
     const provider = this.make(account);
-    provider.catch(() => {
+    void provider.catch(() => {
       if (this.providers.get(account.name)?.provider === provider) this.providers.delete(account.name);
     });
     this.providers.set(account.name, { fingerprint, provider });

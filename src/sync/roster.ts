@@ -10,10 +10,10 @@ export class AccountRoster {
   constructor(private readonly config: Config, private readonly rows: SyncStore) {}
 
   /** The configured accounts, then those connected through authorize_calendar; one user's when `userId` is given. */
-  all(userId?: string): ConfiguredAccount[] {
+  async all(userId?: string): Promise<ConfiguredAccount[]> {
     const configured = this.config.accounts.map((a) => ({ ...a, user: a.user ?? this.config.default_user }));
     const names = new Set(configured.map((a) => a.name));
-    const connected = this.rows.connectedAccounts()
+    const connected = (await this.rows.connectedAccounts())
       .filter((c) => !names.has(c.name))
       .flatMap((c) => {
         const parsed = AccountSchema.safeParse({ ...c.settings, name: c.name, user: c.userId, provider: c.provider });
@@ -23,8 +23,8 @@ export class AccountRoster {
   }
 
   /** The account of that name, or an InputError listing the ones there are. */
-  byName(name: string): ConfiguredAccount {
-    const all = this.all();
+  async byName(name: string): Promise<ConfiguredAccount> {
+    const all = await this.all();
     const found = all.find((a) => a.name === name);
     if (!found) {
       const names = all.map((a) => a.name);

@@ -55,12 +55,13 @@ function pendingCount(desired: Map<string, DesiredEvent>, links: Link[]): number
   return pending;
 }
 
-export function syncStatus(store: Store, engine: SyncEngine): AccountStatus[] {
-  return engine.accounts().map((account) => {
-    const row = engine.links.account(account.name);
-    const links = engine.links.links(account.name);
-    const desired = new Map(desiredEvents([...store.userItems(account.user)]).map((d) => [d.key, d]));
-    return {
+export async function syncStatus(store: Store, engine: SyncEngine): Promise<AccountStatus[]> {
+  const statuses: AccountStatus[] = [];
+  for (const account of await engine.accounts()) {
+    const row = await engine.links.account(account.name);
+    const links = await engine.links.links(account.name);
+    const desired = new Map(desiredEvents(await store.userItems(account.user)).map((d) => [d.key, d]));
+    statuses.push({
       account: account.name,
       provider: account.provider,
       user: account.user,
@@ -77,6 +78,7 @@ export function syncStatus(store: Store, engine: SyncEngine): AccountStatus[] {
         key: l.key, item_id: l.itemId, model: version(desired.get(l.key)), calendar: version(l.remoteContent),
       })),
       gone: links.filter((l) => l.state === 'gone').map((l) => ({ key: l.key, item_id: l.itemId })),
-    };
-  });
+    });
+  }
+  return statuses;
 }

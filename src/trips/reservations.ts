@@ -140,9 +140,9 @@ export interface ReservationImport {
 }
 
 /** Adds the file's reservations as items; a reservation imported again updates its item instead. */
-export function importReservations(trips: Trips, userId: string | undefined, text: string, tripId?: string): ReservationImport {
+export async function importReservations(trips: Trips, userId: string | undefined, text: string, tripId?: string): Promise<ReservationImport> {
   const { found, skipped } = readReservations(text);
-  const result = trips.importItems(userId, found.map(({ item, sourceUid }) => ({ item, sourceUid })), tripId, false);
+  const result = await trips.importItems(userId, found.map(({ item, sourceUid }) => ({ item, sourceUid })), tripId, false);
   for (const { index, reason } of result.failed) {
     const f = found[index]!;
     skipped.push({ type: f.type, reservation_number: f.reservationNumber, reason: reason.replace(/^events\[\d+\]\./, '') });

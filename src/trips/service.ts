@@ -93,9 +93,9 @@ export class Trips {
     for (const listener of this.listeners) listener(userId);
   }
 
-  private write<T>(user: User, fn: () => T): T {
-    const result = this.store.transaction(() => {
-      this.persistUser(user);
+  private async write<T>(user: User, fn: () => Promise<T>): Promise<T> {
+    const result = await this.store.transaction(async () => {
+      await this.persistUser(user);
       return fn();
     });
     this.changed(user.id);
@@ -112,53 +112,55 @@ export class Trips {
    * The user as configured. Reads never create anything; the first write for a new user stores it
    * (inside that write's transaction, so a refused write leaves no trace).
    */
-  user(requested?: string): User {
+  async user(requested?: string): Promise<User> {
     const id = this.userId(requested);
     const configured = this.config.users[id]?.timezone;
-    const existing = this.store.getUser(id);
+    const existing = await this.store.getUser(id);
     if (existing) return configured ? { ...existing, timezone: configured } : existing;
     return { id, timezone: configured ?? 'UTC', createdAt: this.stamp() };
   }
 
-  private persistUser(user: User): void {
-    const stored = this.store.getUser(user.id);
-    if (!stored) this.store.insertUser(user);
-    else if (stored.timezone !== user.timezone) this.store.setUserTimezone(user.id, user.timezone);
+  private async persistUser(user: User): Promise<void> {
+    const stored = await this.store.getUser(user.id);
+    if (!stored) await this.store.insertUser(user);
+    else if (stored.timezone !== user.timezone) await this.store.setUserTimezone(user.id, user.timezone);
   }
 
   // trips
 
   /** A live trip of this user, or NotFound naming `field` (other users' trips are not found either). */
-  ownedTrip(userId: string, tripId: string, field = 'trip_id'): Trip {
-    const trip = this.store.getTrip(tripId);
+  async ownedTrip(userId: string, tripId: string, field = 'trip_id'): Promise<Trip> {
+    const trip = await this.store.getTrip(tripId);
     if (!trip || trip.userId !== userId) throw new NotFoundError(field, `no trip "${tripId}" for user "${userId}"`);
     return trip;
   }
 
-  ownedItem(userId: string, itemId: string, field = 'item_id'): Item {
-    const item = this.store.getItem(itemId);
+  async ownedItem(userId: string, itemId: string, field = 'item_id'): Promise<Item> {
+    const item = await this.store.getItem(itemId);
     if (!item || item.userId !== userId) throw new NotFoundError(field, `no item "${itemId}" for user "${userId}"`);
     return item;
   }
 
-  getTrip(requestedUser: string | undefined, tripId: string): { trip: Trip; items: Item[]; zone: string } {
-    const user = this.user(requestedUser);
-    const trip = this.ownedTrip(user.id, tripId);
-    const items = this.store.listItems(trip.id);
+  async getTrip(requestedUser: string | undefined, tripId: string): Promise<{ trip: Trip; items: Item[]; zone: string }> {
+    const user = await this.user(requestedUser);
+    const trip = await this.ownedTrip(user.id, tripId);
+    const items = await this.store.listItems(trip.id);
     return { trip, items, zone: tripZone(trip, extentOf(items), user.timezone) };
   }
 
   /** Every user the store knows, and the default one. */
-  userIds(): string[] {
-    return [...new Set([this.userId(), ...this.store.listUsers().map((u) => u.id)])];
+  async userIds(): Promise<string[]> {
+    return [...new Set([this.userId(), ...(await this.store.listUsers()).map((u) => u.id)])];
   }
 
-  listTrips(requestedUser?: string): Array<{ trip: Trip; items: Item[]; zone: string }> {
-    const user = this.user(requestedUser);
-    return this.store.listTrips(user.id).map((trip) => {
-      const items = this.store.listItems(trip.id);
-      return { trip, items, zone: tripZone(trip, extentOf(items), user.timezone) };
-    });
+  async listTrips(requestedUser?: string): Promise<Array<{ trip: Trip; items: Item[]; zone: string }>> {
+    const user = await this.user(requestedUser);
+    const listed = [];
+    for (const trip of await this.store.listTrips(user.id)) {
+      const items = await this.store.listItems(trip.id);
+      listed.push({ trip, items, zone: tripZone(trip, extentOf(items), user.timezone) });
+    }
+    return listed;
   }
 
   private checkTripInput(input: TripInput): TripInput {
@@ -169,7 +171,7 @@ export class Trips {
     return { ...cleanDetails(input), timezone, start_date: start, end_date: end };
   }
 
-  private insertTrip(user: User, input: TripInput): Trip {
+  private async insertTrip(user: User, input: TripInput): Promise<Trip> {
     const at = this.stamp();
     const trip: Trip = {
       id: newTripId(), userId: user.id, title: input.title, timezone: input.timezone ?? null, notes: input.notes ?? null,
@@ -177,34 +179,34 @@ export class Trips {
       version: 1, createdAt: at, updatedAt: at, deletedAt: null,
     };
     Object.assign(trip, tripSpan(trip, EMPTY_EXTENT, trip.timezone ?? user.timezone));
-    this.store.insertTrip(trip);
-    this.store.appendJournal({ userId: user.id, tripId: trip.id, action: 'trip.create' }, at);
+    await this.store.insertTrip(trip);
+    await this.store.appendJournal({ userId: user.id, tripId: trip.id, action: 'trip.create' }, at);
     return trip;
   }
 
-  createTrip(requestedUser: string | undefined, input: TripInput): Trip {
-    const user = this.user(requestedUser);
+  async createTrip(requestedUser: string | undefined, input: TripInput): Promise<Trip> {
+    const user = await this.user(requestedUser);
     const checked = this.checkTripInput(input);
     return this.write(user, () => this.insertTrip(user, checked));
   }
 
   /** Recomputes a trip's span after its items changed. */
-  private refreshSpan(trip: Trip, userZone: string): Trip {
-    const extent = this.store.tripExtent(trip.id);
+  private async refreshSpan(trip: Trip, userZone: string): Promise<Trip> {
+    const extent = await this.store.tripExtent(trip.id);
     const span = tripSpan(trip, extent, tripZone(trip, extent, userZone));
     const updated = { ...trip, ...span, updatedAt: this.stamp() };
-    this.store.updateTrip(updated);
+    await this.store.updateTrip(updated);
     return { ...updated, version: trip.version + 1 };
   }
 
-  deleteTrip(requestedUser: string | undefined, tripId: string): { trip: Trip; itemCount: number } {
-    const user = this.user(requestedUser);
-    return this.write(user, () => {
-      const trip = this.ownedTrip(user.id, tripId);
-      const itemCount = this.store.listItems(trip.id).length;
+  async deleteTrip(requestedUser: string | undefined, tripId: string): Promise<{ trip: Trip; itemCount: number }> {
+    const user = await this.user(requestedUser);
+    return this.write(user, async () => {
+      const trip = await this.ownedTrip(user.id, tripId);
+      const itemCount = (await this.store.listItems(trip.id)).length;
       const at = this.stamp();
-      this.store.softDeleteTrip(trip.id, at);
-      this.store.appendJournal({ userId: user.id, tripId: trip.id, action: 'trip.delete', detail: { items: itemCount } }, at);
+      await this.store.softDeleteTrip(trip.id, at);
+      await this.store.appendJournal({ userId: user.id, tripId: trip.id, action: 'trip.delete', detail: { items: itemCount } }, at);
       return { trip, itemCount };
     });
   }
@@ -215,12 +217,12 @@ export class Trips {
    * Finds the trip an item without a trip_id joins: one of the user's trips whose span, widened by
    * a day each side, overlaps the item (read in that trip's zone). Null when none does.
    */
-  private tripFor(user: User, item: ItemDetails, path: string): { trip: Trip | null; times: ItemTimes } {
+  private async tripFor(user: User, item: ItemDetails, path: string): Promise<{ trip: Trip | null; times: ItemTimes }> {
     const first = resolveTimes(item, user.timezone, path);
-    const candidates = this.store.tripsOverlapping(user.id, first.startUtc, first.endUtc, DAY_MS + ZONE_SLACK_MS);
+    const candidates = await this.store.tripsOverlapping(user.id, first.startUtc, first.endUtc, DAY_MS + ZONE_SLACK_MS);
     for (const trip of candidates) {
       const times = needsContextZone(item)
-        ? resolveTimes(item, tripZone(trip, this.store.tripExtent(trip.id), user.timezone), path)
+        ? resolveTimes(item, tripZone(trip, await this.store.tripExtent(trip.id), user.timezone), path)
         : first;
       if (overlaps(trip, times, DAY_MS)) return { trip, times };
     }
@@ -233,72 +235,74 @@ export class Trips {
     }
   }
 
-  private insertItem(user: User, raw: ItemDetails, options: AddItemOptions): AddItemResult {
+  private async insertItem(user: User, raw: ItemDetails, options: AddItemOptions): Promise<AddItemResult> {
     const item = normalizedItem(raw);
     this.checkRemind(options.remindBeforeHours, 'remind_before');
     let trip: Trip | null;
     let times: ItemTimes;
     let tripCreated = false;
     if (options.tripId) {
-      trip = this.ownedTrip(user.id, options.tripId);
-      times = resolveTimes(item, tripZone(trip, this.store.tripExtent(trip.id), user.timezone), options.path);
+      trip = await this.ownedTrip(user.id, options.tripId);
+      times = resolveTimes(item, tripZone(trip, await this.store.tripExtent(trip.id), user.timezone), options.path);
     } else {
-      ({ trip, times } = this.tripFor(user, item, options.path));
+      ({ trip, times } = await this.tripFor(user, item, options.path));
     }
     if (!options.allowDuplicate) {
-      for (const existing of this.store.duplicateCandidates(user.id, item.kind, times.startUtc, 3 * DAY_MS, confirmationOf(item))) {
-        if (sameAs(existing, item, times)) return { item: existing, trip: this.store.getTrip(existing.tripId)!, tripCreated: false, duplicate: true };
+      for (const existing of await this.store.duplicateCandidates(user.id, item.kind, times.startUtc, 3 * DAY_MS, confirmationOf(item))) {
+        if (sameAs(existing, item, times)) return { item: existing, trip: (await this.store.getTrip(existing.tripId))!, tripCreated: false, duplicate: true };
       }
     }
     if (!trip) {
-      trip = this.insertTrip(user, { title: autoTitle(item) });
+      trip = await this.insertTrip(user, { title: autoTitle(item) });
       tripCreated = true;
     }
     const at = this.stamp();
     const id = newItemId();
-    this.store.insertItem({
+    await this.store.insertItem({
       ...item, ...times, id, tripId: trip.id, userId: user.id,
       remindBeforeHours: options.remindBeforeHours ?? DEFAULT_REMIND_BEFORE_HOURS[item.kind],
       confirmationCode: confirmationOf(item), sourceUid: options.sourceUid ?? null,
     }, at);
-    this.store.appendJournal({ userId: user.id, tripId: trip.id, itemId: id, action: 'item.add', detail: { kind: item.kind } }, at);
-    trip = this.refreshSpan(trip, user.timezone);
-    return { item: this.store.getItem(id)!, trip, tripCreated };
+    await this.store.appendJournal({ userId: user.id, tripId: trip.id, itemId: id, action: 'item.add', detail: { kind: item.kind } }, at);
+    trip = await this.refreshSpan(trip, user.timezone);
+    return { item: (await this.store.getItem(id))!, trip, tripCreated };
   }
 
-  addItem(requestedUser: string | undefined, item: ItemDetails, options: AddItemOptions): AddItemResult {
-    const user = this.user(requestedUser);
+  async addItem(requestedUser: string | undefined, item: ItemDetails, options: AddItemOptions): Promise<AddItemResult> {
+    const user = await this.user(requestedUser);
     return this.write(user, () => this.insertItem(user, item, options));
   }
 
   /** A whole trip in one transaction: all of it lands, or none of it does. */
-  createItinerary(requestedUser: string | undefined, input: ItineraryInput): { trip: Trip; items: Item[] } {
-    const user = this.user(requestedUser);
+  async createItinerary(requestedUser: string | undefined, input: ItineraryInput): Promise<{ trip: Trip; items: Item[] }> {
+    const user = await this.user(requestedUser);
     const checked = this.checkTripInput(input);
-    return this.write(user, () => {
-      let trip = this.insertTrip(user, checked);
-      const add = (kind: ItemKind, list: ItemDetails['details'][], name: string) =>
-        list.map((details, i) =>
-          this.insertItem(user, { kind, details } as ItemDetails, {
+    return this.write(user, async () => {
+      let trip = await this.insertTrip(user, checked);
+      const added: Item[] = [];
+      const add = async (kind: ItemKind, list: ItemDetails['details'][], name: string) => {
+        for (const [i, details] of list.entries()) {
+          added.push((await this.insertItem(user, { kind, details } as ItemDetails, {
             tripId: trip.id, remindBeforeHours: input.remindBeforeHours, path: `${name}[${i}]`, allowDuplicate: true,
-          }).item,
-        );
+          })).item);
+        }
+      };
       // Flights first: the trip's zone (for stays and activities given without one) is its destination's.
-      const items = [
-        ...add('flight', input.flights, 'flights'),
-        ...add('stay', input.accommodations, 'accommodations'),
-        ...add('activity', input.activities, 'activities'),
-      ];
-      trip = this.store.getTrip(trip.id)!;
-      return { trip, items: items.map((i) => this.store.getItem(i.id)!) };
+      await add('flight', input.flights, 'flights');
+      await add('stay', input.accommodations, 'accommodations');
+      await add('activity', input.activities, 'activities');
+      trip = (await this.store.getTrip(trip.id))!;
+      const items: Item[] = [];
+      for (const item of added) items.push((await this.store.getItem(item.id))!);
+      return { trip, items };
     });
   }
 
-  updateItem(requestedUser: string | undefined, itemId: string, update: ItemChanges): { item: Item; trip: Trip } {
-    const user = this.user(requestedUser);
+  async updateItem(requestedUser: string | undefined, itemId: string, update: ItemChanges): Promise<{ item: Item; trip: Trip }> {
+    const user = await this.user(requestedUser);
     this.checkRemind(update.remindBeforeHours, 'remind_before');
-    return this.write(user, () => {
-      const old = this.ownedItem(user.id, itemId);
+    return this.write(user, async () => {
+      const old = await this.ownedItem(user.id, itemId);
       if (update.expectedVersion !== undefined && update.expectedVersion !== old.version) {
         throw new ConflictError('expected_version', `item is at version ${old.version}, not ${update.expectedVersion}; read it again`);
       }
@@ -308,36 +312,39 @@ export class Trips {
   }
 
   /** Replaces an item's details (re-resolving its times), possibly moving it to another trip. */
-  private rewriteItem(user: User, old: Item, raw: ItemDetails, options: { tripId?: string; remindBeforeHours?: number }): { item: Item; trip: Trip } {
+  private async rewriteItem(user: User, old: Item, raw: ItemDetails, options: { tripId?: string; remindBeforeHours?: number }): Promise<{ item: Item; trip: Trip }> {
     const details = normalizedItem(raw);
-    const oldTrip = this.ownedTrip(user.id, old.tripId);
-    const trip = options.tripId ? this.ownedTrip(user.id, options.tripId) : oldTrip;
+    const oldTrip = await this.ownedTrip(user.id, old.tripId);
+    const trip = options.tripId ? await this.ownedTrip(user.id, options.tripId) : oldTrip;
     // A stay or activity given without a zone keeps the one it was placed in when it was made:
     // adding a flight to its trip, moving it, or changing its code never re-reads its times elsewhere.
     const keptZone = needsContextZone(details) && needsContextZone(old) ? old.startTz : undefined;
-    const times = resolveTimes(details, keptZone ?? tripZone(trip, this.store.tripExtent(trip.id, old.id), user.timezone), 'changes');
+    const times = resolveTimes(details, keptZone ?? tripZone(trip, await this.store.tripExtent(trip.id, old.id), user.timezone), 'changes');
     const at = this.stamp();
     const next = {
       ...old, ...details, ...times, tripId: trip.id,
       remindBeforeHours: options.remindBeforeHours ?? old.remindBeforeHours,
       confirmationCode: confirmationOf(details),
     } as Item;
-    this.store.updateItem(next, at);
-    this.store.appendJournal({ userId: user.id, tripId: trip.id, itemId: old.id, action: 'item.update', detail: { version: old.version + 1 } }, at);
-    if (trip.id !== oldTrip.id) this.refreshSpan(oldTrip, user.timezone);
-    const refreshed = this.refreshSpan(this.store.getTrip(trip.id)!, user.timezone);
-    return { item: this.store.getItem(old.id)!, trip: refreshed };
+    await this.store.updateItem(next, at);
+    await this.store.appendJournal({ userId: user.id, tripId: trip.id, itemId: old.id, action: 'item.update', detail: { version: old.version + 1 } }, at);
+    if (trip.id !== oldTrip.id) await this.refreshSpan(oldTrip, user.timezone);
+    const refreshed = await this.refreshSpan((await this.store.getTrip(trip.id))!, user.timezone);
+    return { item: (await this.store.getItem(old.id))!, trip: refreshed };
   }
 
   /** Moves every item of a trip, and the dates it was given, by `shift` in local time (shift.ts); all or nothing. */
-  shiftTrip(requestedUser: string | undefined, tripId: string, shift: Duration): { trip: Trip; items: Item[] } {
-    const user = this.user(requestedUser);
-    return this.write(user, () => {
-      const trip = this.ownedTrip(user.id, tripId);
+  async shiftTrip(requestedUser: string | undefined, tripId: string, shift: Duration): Promise<{ trip: Trip; items: Item[] }> {
+    const user = await this.user(requestedUser);
+    return this.write(user, async () => {
+      const trip = await this.ownedTrip(user.id, tripId);
       const date = (d: string | null) => d && DateTime.fromISO(d, { zone: 'utc' }).plus({ days: Math.round(shift.as('days')) }).toISODate();
-      if (trip.startDate || trip.endDate) this.store.updateTrip({ ...trip, startDate: date(trip.startDate), endDate: date(trip.endDate), updatedAt: this.stamp() });
-      const items = this.store.listItems(trip.id).map((old) => this.rewriteItem(user, old, mergeChanges(old, shiftedChanges(old, shift, 'shift')), {}).item);
-      return { trip: this.store.getTrip(trip.id)!, items };
+      if (trip.startDate || trip.endDate) await this.store.updateTrip({ ...trip, startDate: date(trip.startDate), endDate: date(trip.endDate), updatedAt: this.stamp() });
+      const items: Item[] = [];
+      for (const old of await this.store.listItems(trip.id)) {
+        items.push((await this.rewriteItem(user, old, mergeChanges(old, shiftedChanges(old, shift, 'shift')), {})).item);
+      }
+      return { trip: (await this.store.getTrip(trip.id))!, items };
     });
   }
 
@@ -346,18 +353,18 @@ export class Trips {
    * imported (same UID, or same UID and occurrence) is updated if it changed, never duplicated.
    */
   async importIcs(requestedUser: string | undefined, text: string, tripId?: string): Promise<IcsImportResult> {
-    const user = this.user(requestedUser);
+    const user = await this.user(requestedUser);
     let range: { from: Date; to: Date } | undefined;
     if (tripId) {
-      const trip = this.ownedTrip(user.id, tripId);
+      const trip = await this.ownedTrip(user.id, tripId);
       // The dates the user gave the trip, else its current span: recurrences fill the trip, not beyond.
-      const extent = this.store.tripExtent(trip.id);
+      const extent = await this.store.tripExtent(trip.id);
       const span = tripSpan({ startDate: trip.startDate, endDate: trip.endDate }, trip.startDate || trip.endDate ? EMPTY_EXTENT : extent,
         tripZone(trip, extent, user.timezone));
       if (span.startUtc && span.endUtc) range = { from: new Date(span.startUtc), to: new Date(span.endUtc) };
     }
     const { events, skipped } = await readIcs(text, range);
-    const result = this.importItems(user.id, events.map((e) => ({ item: { kind: 'activity', details: e.details }, sourceUid: e.sourceUid })), tripId, true);
+    const result = await this.importItems(user.id, events.map((e) => ({ item: { kind: 'activity', details: e.details }, sourceUid: e.sourceUid })), tripId, true);
     return { ...result, skipped: [...skipped, ...result.failed.map((f) => ({ uid: events[f.index]!.sourceUid, reason: f.reason }))] };
   }
 
@@ -365,39 +372,42 @@ export class Trips {
    * Items read from a file, each keyed by its source: new ones are added, changed ones updated.
    * `allowDuplicate: false` also takes an item the user added by hand for the same one.
    */
-  importItems(requestedUser: string | undefined, entries: Array<{ item: ItemDetails; sourceUid: string }>, tripId: string | undefined, allowDuplicate: boolean) {
-    const user = this.user(requestedUser);
-    if (tripId) this.ownedTrip(user.id, tripId);
-    return this.write(user, () => {
+  async importItems(requestedUser: string | undefined, entries: Array<{ item: ItemDetails; sourceUid: string }>, tripId: string | undefined, allowDuplicate: boolean) {
+    const user = await this.user(requestedUser);
+    if (tripId) await this.ownedTrip(user.id, tripId);
+    return this.write(user, async () => {
       const result = { created: [] as Item[], updated: [] as Item[], unchanged: [] as Item[], failed: [] as Array<{ index: number; reason: string }> };
-      entries.forEach(({ item, sourceUid }, i) => {
+      for (const [i, { item, sourceUid }] of entries.entries()) {
         try {
-          const existing = this.store.findItemBySource(user.id, sourceUid);
-          if (!existing) {
-            const added = this.insertItem(user, item, { tripId, sourceUid, allowDuplicate, path: `events[${i}]` });
-            (added.duplicate ? result.unchanged : result.created).push(added.item);
-          } else if (JSON.stringify(existing.details) === JSON.stringify(normalizedItem(item).details)) {
-            result.unchanged.push(existing);
-          } else {
-            result.updated.push(this.rewriteItem(user, existing, item, {}).item);
-          }
+          // Each entry its own savepoint: one refused leaves nothing half-written, the others land.
+          await this.store.transaction(async () => {
+            const existing = await this.store.findItemBySource(user.id, sourceUid);
+            if (!existing) {
+              const added = await this.insertItem(user, item, { tripId, sourceUid, allowDuplicate, path: `events[${i}]` });
+              (added.duplicate ? result.unchanged : result.created).push(added.item);
+            } else if (JSON.stringify(existing.details) === JSON.stringify(normalizedItem(item).details)) {
+              result.unchanged.push(existing);
+            } else {
+              result.updated.push((await this.rewriteItem(user, existing, item, {})).item);
+            }
+          });
         } catch (error) {
           if (!(error instanceof InputError)) throw error;
           result.failed.push({ index: i, reason: error.message });
         }
-      });
+      }
       return result;
     });
   }
 
-  deleteItem(requestedUser: string | undefined, itemId: string, field = 'item_id'): { item: Item; trip: Trip } {
-    const user = this.user(requestedUser);
-    return this.write(user, () => {
-      const item = this.ownedItem(user.id, itemId, field);
+  async deleteItem(requestedUser: string | undefined, itemId: string, field = 'item_id'): Promise<{ item: Item; trip: Trip }> {
+    const user = await this.user(requestedUser);
+    return this.write(user, async () => {
+      const item = await this.ownedItem(user.id, itemId, field);
       const at = this.stamp();
-      this.store.softDeleteItem(item.id, at);
-      this.store.appendJournal({ userId: user.id, tripId: item.tripId, itemId: item.id, action: 'item.delete' }, at);
-      const trip = this.refreshSpan(this.ownedTrip(user.id, item.tripId), user.timezone);
+      await this.store.softDeleteItem(item.id, at);
+      await this.store.appendJournal({ userId: user.id, tripId: item.tripId, itemId: item.id, action: 'item.delete' }, at);
+      const trip = await this.refreshSpan(await this.ownedTrip(user.id, item.tripId), user.timezone);
       return { item, trip };
     });
   }

@@ -46,7 +46,7 @@ const KEPT_RESULTS = 20;
 
 export interface PageOptions {
   /** The feed link of a user (made on first use). */
-  feedUrl: (userId: string) => string;
+  feedUrl: (userId: string) => Promise<string>;
 }
 
 export class StatusPage {
@@ -85,27 +85,31 @@ export class StatusPage {
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(res, 405, 'Only GET.', { allow: 'GET, HEAD' });
-    const html = renderPage(this.model(url.searchParams.get('done')));
+    const html = renderPage(await this.model(url.searchParams.get('done')));
     res.writeHead(200, HTML_HEADERS).end(req.method === 'HEAD' ? undefined : html);
   }
 
   /** What the page shows now. */
-  model(done: string | null = null): PageModel {
+  async model(done: string | null = null): Promise<PageModel> {
     const { app } = this;
     const options = { minConnectionMinutes: app.config.checks.min_connection_minutes, minConnectionMinutesInternational: app.config.checks.min_connection_minutes_international };
-    const users = app.trips.userIds();
+    const users = await app.trips.userIds();
+    const trips: PageModel['trips'] = [];
+    const feeds: PageModel['feeds'] = [];
+    for (const [i, user] of users.entries()) {
+      const listed = (await app.trips.listTrips(user)).map(({ trip, items, zone }) => ({
+        trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, options),
+      }));
+      if (i === 0 || listed.length > 0) trips.push({ user, trips: listed });
+      feeds.push({ user, url: await this.options.feedUrl(user) });
+    }
     return {
       version: VERSION,
       now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      trips: users.map((user) => ({
-        user,
-        trips: app.trips.listTrips(user).map(({ trip, items, zone }) => ({
-          trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, options),
-        })),
-      })).filter((u, i) => i === 0 || u.trips.length > 0),
-      accounts: app.sync.status(),
+      trips,
+      accounts: await app.sync.status(),
       schedule: app.schedule(),
-      feeds: users.map((user) => ({ user, url: this.options.feedUrl(user) })),
+      feeds,
       csrf: this.csrf,
       result: done ? this.results.get(done) : undefined,
     };
@@ -129,7 +133,7 @@ export class StatusPage {
     if (resolve !== undefined && resolve !== 'model' && resolve !== 'remote') return this.plain(res, 400, 'resolve is "model" or "remote".');
     let result: { ok: boolean; lines: string[] };
     try {
-      if (account !== undefined) this.app.sync.account(account);
+      if (account !== undefined) await this.app.sync.account(account);
       const reports = await this.app.sync.sync({ account, resolve });
       result = {
         ok: reports.every((r) => r.status === 'ok'),

@@ -44,7 +44,7 @@ const STARTER_TTL_MS = 15 * 60 * 1000;
 function loopbackFlows(app: App) {
   const starters = new Map<string, Starter>();
   const finish = async (redirect: Redirect) => {
-    const { userId, provider } = pendingAuthorization(app, redirect.state)!;
+    const { userId, provider } = (await pendingAuthorization(app, redirect.state))!;
     const name = providerName(provider);
     const starter = starters.get(redirect.state);
     starters.delete(redirect.state);
@@ -53,7 +53,7 @@ function loopbackFlows(app: App) {
       void starter.server.server.createElicitationCompletionNotifier(starter.elicitationId)().catch(() => undefined);
     };
     if (!redirect.code) {
-      abandonAuthorization(app, redirect.state);
+      await abandonAuthorization(app, redirect.state);
       complete();
       return { ok: false, text: `${signsInWith(provider)} said: ${redirect.error ?? 'no code'}. Nothing was stored.` };
     }
@@ -65,7 +65,7 @@ function loopbackFlows(app: App) {
     return { ok: true, text: `Connected ${name} (account "${done.account}"). You can close this tab.` };
   };
 
-  const listeners = new RedirectListeners((state) => pendingAuthorization(app, state) !== null, finish);
+  const listeners = new RedirectListeners(async (state) => (await pendingAuthorization(app, state)) !== null, finish);
   return {
     /** Listens on the redirect URI if it is ours to listen on; false when not (handle_auth_callback then). */
     listen: (redirectUri: string) => listeners.listen(redirectUri),
@@ -123,7 +123,7 @@ export function registerAuthTools(server: McpServer, app: App, serving: ServingC
       requireSetup(args.provider, app.config, args.redirect_uri !== undefined);
       const flow = connectorFor(app, args.provider);
       const redirectUri = flow.redirectUri(args.redirect_uri);
-      const target = accountFor(app, args.provider, userId, args.account, args.calendar);
+      const target = await accountFor(app, args.provider, userId, args.account, args.calendar);
       const listening = await flows.listen(redirectUri);
       const started = await flow.start(userId, target.name, target.calendar, redirectUri);
       const shown = flows.started(server, started.state, started.authUrl, args.provider);
@@ -190,7 +190,7 @@ export function registerAuthTools(server: McpServer, app: App, serving: ServingC
                 requestedSchema: z.object({ calendar: z.enum(ids as [string, ...string[]]).describe('The calendar\'s id') }),
               }),
             },
-            requestState: await requestStates(app).mint({ tool: 'handle_auth_callback', user: userId, data: { account: done.account, choices: ids.join('\n') } }),
+            requestState: await (await requestStates(app)).mint({ tool: 'handle_auth_callback', user: userId, data: { account: done.account, choices: ids.join('\n') } }),
           });
         }
       }

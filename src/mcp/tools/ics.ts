@@ -12,8 +12,8 @@ import { ItemShape, itemText, SyncShape, untrusted, UntrustedShape } from '../sh
 import { MAX_ICS_CHARS } from '../../ics/import.js';
 import { MAX_RESERVATION_CHARS } from '../../trips/booking-text.js';
 
-export function exportTrip(app: App, userId: string | undefined, tripId: string) {
-  const { trip, items } = app.trips.getTrip(userId, tripId);
+export async function exportTrip(app: App, userId: string | undefined, tripId: string) {
+  const { trip, items } = await app.trips.getTrip(userId, tripId);
   const { text: ics, events: eventCount } = renderCalendar({ name: trip.title, items });
   return { trip, ics, eventCount };
 }
@@ -66,8 +66,8 @@ export function registerIcsTools(server: McpServer, app: App): void {
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    handled('export_trip', (args) => {
-      const { trip, ics, eventCount } = exportTrip(app, args.user_id, args.trip_id);
+    handled('export_trip', async (args) => {
+      const { trip, ics, eventCount } = await exportTrip(app, args.user_id, args.trip_id);
       const filename = `${trip.title.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '').slice(0, 60) || trip.id}.ics`;
       return ok({
         success: true, trip_id: trip.id, filename, content_type: 'text/calendar; charset=utf-8', event_count: eventCount, ics,
@@ -115,7 +115,7 @@ export function registerIcsTools(server: McpServer, app: App): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     handled('import_reservations', async (args) => {
-      const result = importReservations(app.trips, args.user_id, args.content, args.trip_id);
+      const result = await importReservations(app.trips, args.user_id, args.content, args.trip_id);
       return ok({
         ...await imported(app, args.user_id, result),
         unchanged: result.unchanged.map(itemView),

@@ -22,7 +22,7 @@ async function addResult(app: App, result: AddItemResult) {
   const view = itemView(result.item);
   const where = result.tripCreated ? 'a new trip' : 'trip';
   const sync = await app.syncAfterEdit(result.item.userId, result.trip.id);
-  const primary = app.sync.primaryLink(result.item.userId, result.item.id);
+  const primary = await app.sync.primaryLink(result.item.userId, result.item.id);
   return ok({
     success: true,
     event_id: primary?.remoteId ?? result.item.id,
@@ -38,7 +38,7 @@ async function addResult(app: App, result: AddItemResult) {
       end_timezone: view.end.timezone,
       start_utc: view.start.utc,
       end_utc: view.end.utc,
-      calendar_link: primary?.remoteLink ?? app.calendarLink(result.item.userId),
+      calendar_link: primary?.remoteLink ?? await app.calendarLink(result.item.userId),
     },
     message: result.duplicate
       ? `Already there: ${itemLine(result.item)} in trip ${result.trip.id}; nothing was added `
@@ -53,10 +53,11 @@ async function addResult(app: App, result: AddItemResult) {
 const WRITE = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } as const;
 
 /** An item id, an event key or UID (both begin with the item id), or a calendar's own event id. */
-function itemIdOf(app: App, id: string, field: string): string {
+async function itemIdOf(app: App, id: string, field: string): Promise<string> {
   // A CalDAV event is known by its path; its whole URL (the calendar_link) names it as well.
   const path = /^https?:\/\//.test(id) ? URL.canParse(id) && new URL(id).pathname : undefined;
-  const itemId = /^(item_[0-9a-v]+)/.exec(id)?.[1] ?? app.sync.links.linkByRemoteId(id)?.itemId ?? (path ? app.sync.links.linkByRemoteId(path)?.itemId : undefined);
+  const itemId = /^(item_[0-9a-v]+)/.exec(id)?.[1] ?? (await app.sync.links.linkByRemoteId(id))?.itemId
+    ?? (path ? (await app.sync.links.linkByRemoteId(path))?.itemId : undefined);
   if (!itemId) throw new NotFoundError(field, `"${id}" is not an item or event tripcal knows (ids look like item_…)`);
   return itemId;
 }
@@ -79,8 +80,8 @@ export function registerItemTools(server: McpServer, app: App): void {
         outputSchema: AddItemOutput,
         annotations: WRITE,
       },
-      handled(name, (args: Record<string, unknown>) =>
-        addResult(app, app.trips.addItem(args.user_id as string | undefined, { kind, details: args[detailsKey] } as ItemDetails, {
+      handled(name, async (args: Record<string, unknown>) =>
+        addResult(app, await app.trips.addItem(args.user_id as string | undefined, { kind, details: args[detailsKey] } as ItemDetails, {
           tripId: args.trip_id as string | undefined,
           remindBeforeHours: args.remind_before as number,
           allowDuplicate: args.allow_duplicate as boolean,
@@ -132,19 +133,19 @@ export function registerItemTools(server: McpServer, app: App): void {
       _meta: TRIP_VIEW_TOOL_META,
     },
     handled('create_itinerary', async (args) => {
-      const { trip, items } = app.trips.createItinerary(args.user_id, {
+      const { trip, items } = await app.trips.createItinerary(args.user_id, {
         title: args.trip_name, start_date: args.start_date, end_date: args.end_date, timezone: args.timezone, notes: args.notes,
         flights: args.flights, accommodations: args.accommodations, activities: args.activities,
         remindBeforeHours: args.remind_before,
       });
-      const { zone } = app.trips.getTrip(trip.userId, trip.id);
+      const { zone } = await app.trips.getTrip(trip.userId, trip.id);
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true,
         trip_id: trip.id,
         trip: tripView(trip, items, zone),
         events: items.map(itemView),
-        calendar_link: app.calendarLink(trip.userId),
+        calendar_link: await app.calendarLink(trip.userId),
         message: `Created trip ${trip.id} with ${items.length} item${items.length === 1 ? '' : 's'}. Calendar: ${sync.message}.`,
         untrusted: untrusted(tripText('trip'), itemText('events[]')),
         sync,
@@ -169,10 +170,10 @@ export function registerItemTools(server: McpServer, app: App): void {
       annotations: { ...WRITE, idempotentHint: true },
     },
     handled('update_item', async (args) => {
-      const { item, trip } = app.trips.updateItem(args.user_id, itemIdOf(app, args.item_id, 'item_id'), {
+      const { item, trip } = await app.trips.updateItem(args.user_id, await itemIdOf(app, args.item_id, 'item_id'), {
         changes: args.changes, remindBeforeHours: args.remind_before, tripId: args.trip_id, expectedVersion: args.expected_version,
       });
-      const { items, zone } = app.trips.getTrip(trip.userId, trip.id);
+      const { items, zone } = await app.trips.getTrip(trip.userId, trip.id);
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true, item: itemView(item), trip: tripView(trip, items, zone), sync,
@@ -195,7 +196,7 @@ export function registerItemTools(server: McpServer, app: App): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     handled('delete_event', async (args) => {
-      const { item, trip } = app.trips.deleteItem(args.user_id, itemIdOf(app, args.event_id, 'event_id'), 'event_id');
+      const { item, trip } = await app.trips.deleteItem(args.user_id, await itemIdOf(app, args.event_id, 'event_id'), 'event_id');
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true, event_id: args.event_id, item_id: item.id, trip_id: trip.id, sync,

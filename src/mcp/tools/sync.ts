@@ -128,10 +128,10 @@ export function registerSyncTools(server: McpServer, app: App, serving: ServingC
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    handled('sync_status', () => ok({
+    handled('sync_status', async () => ok({
       success: true, schedule: app.schedule(),
       // A caller acting for one user sees that user's accounts only.
-      accounts: app.sync.status().filter((a) => serving.principal?.user === undefined || a.user === serving.principal.user),
+      accounts: (await app.sync.status()).filter((a) => serving.principal?.user === undefined || a.user === serving.principal.user),
       // A conflict shows the calendar's version of the event: whoever can edit that calendar wrote it.
       untrusted: untrusted(['model', 'calendar'].flatMap((v) => [`accounts[].conflicts[].${v}.summary`, `accounts[].conflicts[].${v}.location`]),
         'accounts[].failed[].error', 'accounts[].detail'),
@@ -168,7 +168,7 @@ export function registerSyncTools(server: McpServer, app: App, serving: ServingC
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
     handled('check_availability', async (args) => {
-      const user = app.trips.user(args.user_id);
+      const user = await app.trips.user(args.user_id);
       const from = toUtcIso(parseDateTime(args.start, user.timezone, 'start'));
       const to = toUtcIso(parseDateTime(args.end, user.timezone, 'end'));
       const result = await app.sync.availability(user, from, to, args.calendars);
@@ -211,7 +211,7 @@ export function registerSyncTools(server: McpServer, app: App, serving: ServingC
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
     handled('list_calendars', async (args) => {
-      const names = args.account ? [app.sync.account(args.account).name] : app.sync.accounts(serving.principal?.user).map((a) => a.name);
+      const names = args.account ? [(await app.sync.account(args.account)).name] : (await app.sync.accounts(serving.principal?.user)).map((a) => a.name);
       const accounts = await Promise.all(names.map(async (account) => {
         try {
           const calendars = await app.sync.listCalendars(account);

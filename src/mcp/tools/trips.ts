@@ -44,10 +44,10 @@ export function registerTripTools(server: McpServer, app: App): void {
       outputSchema: { success: z.boolean(), trip_id: z.string(), trip: TripShape, message: z.string(), untrusted: UntrustedShape },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    handled('create_trip', (args) => {
+    handled('create_trip', async (args) => {
       const { user_id, ...input } = args;
-      const trip = app.trips.createTrip(user_id, input);
-      const { items, zone } = app.trips.getTrip(trip.userId, trip.id);
+      const trip = await app.trips.createTrip(user_id, input);
+      const { items, zone } = await app.trips.getTrip(trip.userId, trip.id);
       return ok({ success: true, trip_id: trip.id, trip: tripView(trip, items, zone), message: `Created trip ${trip.id}.`, untrusted: untrusted(tripText('trip')) });
     }),
   );
@@ -61,8 +61,8 @@ export function registerTripTools(server: McpServer, app: App): void {
       outputSchema: { success: z.boolean(), trips: z.array(TripShape), untrusted: UntrustedShape },
       annotations: READ,
     },
-    handled('list_trips', (args) => {
-      const trips = app.trips.listTrips(args.user_id).map(({ trip, items, zone }) => tripView(trip, items, zone));
+    handled('list_trips', async (args) => {
+      const trips = (await app.trips.listTrips(args.user_id)).map(({ trip, items, zone }) => tripView(trip, items, zone));
       return ok({ success: true, trips, untrusted: untrusted(tripText('trips[]')) });
     }),
   );
@@ -83,8 +83,8 @@ export function registerTripTools(server: McpServer, app: App): void {
       // Hosts with MCP Apps show the result in the trip view; the text and structured result stay.
       _meta: TRIP_VIEW_TOOL_META,
     },
-    handled('get_trip', (args) => {
-      const { trip, items, zone } = app.trips.getTrip(args.user_id, args.trip_id);
+    handled('get_trip', async (args) => {
+      const { trip, items, zone } = await app.trips.getTrip(args.user_id, args.trip_id);
       return ok({
         success: true, trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, checkOptions(app)), itinerary: itinerary(items),
         untrusted: untrusted(TRIP_TEXT, 'itinerary[].entries[].summary', 'itinerary[].entries[].location'),
@@ -103,8 +103,8 @@ export function registerTripTools(server: McpServer, app: App): void {
       outputSchema: { success: z.boolean(), trip_id: z.string(), warnings: z.array(WarningShape), message: z.string(), untrusted: UntrustedShape },
       annotations: READ,
     },
-    handled('check_trip', (args) => {
-      const { trip, items } = app.trips.getTrip(args.user_id, args.trip_id);
+    handled('check_trip', async (args) => {
+      const { trip, items } = await app.trips.getTrip(args.user_id, args.trip_id);
       const warnings = checkTrip(items, checkOptions(app));
       return ok({
         success: true, trip_id: trip.id, warnings, untrusted: untrusted('warnings[].items[].summary'),
@@ -123,7 +123,7 @@ export function registerTripTools(server: McpServer, app: App): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     handled('delete_trip', async (args) => {
-      const { trip, itemCount } = app.trips.deleteTrip(args.user_id, args.trip_id);
+      const { trip, itemCount } = await app.trips.deleteTrip(args.user_id, args.trip_id);
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true, trip_id: trip.id, deleted_items: itemCount, sync,
@@ -148,8 +148,8 @@ export function registerTripTools(server: McpServer, app: App): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     handled('shift_trip', async (args) => {
-      const { trip } = app.trips.shiftTrip(args.user_id, args.trip_id, parseShift(args.by, 'by'));
-      const { items, zone } = app.trips.getTrip(trip.userId, trip.id);
+      const { trip } = await app.trips.shiftTrip(args.user_id, args.trip_id, parseShift(args.by, 'by'));
+      const { items, zone } = await app.trips.getTrip(trip.userId, trip.id);
       const sync = await app.syncAfterEdit(trip.userId, trip.id);
       return ok({
         success: true, trip: tripView(trip, items, zone), items: items.map(itemView), warnings: checkTrip(items, checkOptions(app)), sync,
