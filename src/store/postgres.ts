@@ -40,13 +40,12 @@ interface Tx {
     savepoints: number;
     /** A serialization failure met inside, even one `fn` caught: the whole transaction must run again. */
     failed?: unknown;
-    /**
-     * The statement error that left the transaction aborted, until a savepoint is rolled back past
-     * it: PostgreSQL would quietly turn the COMMIT of `fn` that caught it and went on into a ROLLBACK.
-     */
+    /** The error that left it aborted (until a savepoint rolls back past it): PostgreSQL would quietly turn its COMMIT into a ROLLBACK. */
     aborted?: unknown;
     /** The connection itself failed (the server went away): it is not given back to the pool. */
     lost?: Error;
+    /** Committed or rolled back: its connection may already be someone else's. */
+    ended?: boolean;
   };
   /** Savepoints begun directly inside this one, one after another, so that their names nest. */
   turn: Promise<unknown>;
@@ -85,15 +84,15 @@ export class PostgresSql implements Sql {
   }
 
   get<R>(sql: string, params: readonly Param[] = []): Promise<R | undefined> {
-    return this.query<R>(this.inside.getStore(), sql, params).then((r) => r.rows[0]);
+    return this.query<R>(this.current(), sql, params).then((r) => r.rows[0]);
   }
 
   all<R>(sql: string, params: readonly Param[] = []): Promise<R[]> {
-    return this.query<R>(this.inside.getStore(), sql, params).then((r) => r.rows);
+    return this.query<R>(this.current(), sql, params).then((r) => r.rows);
   }
 
   run(sql: string, params: readonly Param[] = []): Promise<number> {
-    return this.query(this.inside.getStore(), sql, params).then((r) => r.rowCount ?? 0);
+    return this.query(this.current(), sql, params).then((r) => r.rowCount ?? 0);
   }
 
   iterate<R>(sql: string, params: readonly Param[] = []): AsyncIterable<R> {
@@ -101,7 +100,7 @@ export class PostgresSql implements Sql {
     // as long as the consumer dawdles between rows (and for good when it stops without return()),
     // and pg-cursor is another dependency; the store's largest reads, one user's feed or export,
     // fit in memory. The transaction is the caller's, as for the other queries.
-    const tx = this.inside.getStore();
+    const tx = this.current();
     const rows = () => this.query<R>(tx, sql, params);
     return (async function* () {
       yield* (await rows()).rows;
@@ -109,7 +108,7 @@ export class PostgresSql implements Sql {
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    const outer = this.inside.getStore();
+    const outer = this.current();
     if (outer) return this.savepoint(outer, fn);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -128,6 +127,12 @@ export class PostgresSql implements Sql {
 
   close(): Promise<void> {
     return (this.closing ??= this.pool.end());
+  }
+
+  /** The transaction the caller is in; none once it has ended (a timer set inside one outlives it). */
+  private current(): Tx | undefined {
+    const tx = this.inside.getStore();
+    return tx && !tx.root.ended ? tx : undefined;
   }
 
   private async query<R>(tx: Tx | undefined, sql: string, params: readonly Param[]): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
@@ -150,13 +155,8 @@ export class PostgresSql implements Sql {
   }
 
   /** One try at a transaction begun with `begin`, on a connection of its own. */
-  private async attempt<T>(begin: string, fn: () => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw this.problem(error);
-    }
+  private async attempt<T>(begin: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect().catch((error: unknown) => { throw this.problem(error); });
     const tx: Tx = { client, root: { savepoints: 0 }, turn: Promise.resolve() };
     // The server went away under a checked-out connection: pg fails the query in flight, and
     // emits this, which with no listener would end the process.
@@ -165,7 +165,7 @@ export class PostgresSql implements Sql {
     let broken: Error | undefined;
     try {
       await this.on(tx, begin);
-      const result = await this.inside.run(tx, fn);
+      const result = await this.inside.run(tx, fn, tx);
       const cause = tx.root.failed ?? tx.root.aborted;
       if (cause) throw cause;
       await this.on(tx, 'COMMIT');
@@ -175,6 +175,7 @@ export class PostgresSql implements Sql {
       // The cause, not what followed from it (a caught failure, then "current transaction is aborted").
       throw tx.root.failed ?? (code(error) === IN_FAILED_TRANSACTION ? tx.root.aborted ?? error : error);
     } finally {
+      tx.root.ended = true;
       client.off('error', lost);
       // With an error, the pool closes the connection instead of handing it out again.
       client.release(tx.root.lost ?? broken);
@@ -204,8 +205,7 @@ export class PostgresSql implements Sql {
   private async migrate(): Promise<void> {
     // READ COMMITTED, not SERIALIZABLE: a replica that waited for the lock must see what the one
     // that held it committed, and a serializable snapshot would be older than the lock.
-    await this.attempt('BEGIN', async () => {
-      const tx = this.inside.getStore()!;
+    await this.attempt('BEGIN', async (tx) => {
       await this.on(tx, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
       await this.on(tx, 'CREATE TABLE IF NOT EXISTS tripcal_schema (version integer NOT NULL)');
       const row = (await this.on<{ version: number }>(tx, 'SELECT version FROM tripcal_schema')).rows[0];
@@ -243,7 +243,7 @@ const SERVER_PROBLEMS: ReadonlyArray<[readonly string[], (text: string) => strin
   [['3D000'], (t) => `the database does not exist (${t}): create it (createdb -O ROLE NAME) or check ${URL_SETTING}`],
   [['42501'], (t) => `the role may not do this (${t}): tripcal makes and changes its own tables, so make the role the database's owner `
     + '(PostgreSQL 15 no longer lets every role create tables in schema public)'],
-  [['42P07'], (t) => `the database already has a table tripcal would make (${t}) but no tripcal_schema: give tripcal a database of its own`],
+  [['42P07'], (t) => `the database already has a table tripcal would make (${t}), which tripcal_schema does not say it made: give tripcal a database of its own`],
 ];
 
 /** What is wrong with the server or the URL, or undefined when the error is about a statement. */
@@ -251,7 +251,7 @@ function serverProblem(code: string, text: string): string | undefined {
   const known = SERVER_PROBLEMS.find(([codes]) => codes.includes(code));
   if (known) return known[1](text);
   // pg's own words, with no code, for a connection that timed out or ended.
-  if (/^(timeout expired|Connection terminated)/i.test(text)) {
+  if (/^(timeout expired|Connection terminated|Client has encountered a connection error)/i.test(text)) {
     return `the server did not answer or ended the connection (${text}): check that it runs and is reachable, and check ${URL_SETTING}`;
   }
   return undefined;
