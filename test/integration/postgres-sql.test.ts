@@ -167,6 +167,40 @@ describe('transactions', () => {
     await sql.run('DELETE FROM t');
   });
 
+  test('two transactions making the same new row after finding it absent: the loser runs again and finds it', async () => {
+    // The store's first write for a new user: getUser, then insertUser when there is none.
+    let bothLooked!: () => void;
+    let looks = 0;
+    const looked = new Promise<void>((resolve) => { bothLooked = resolve; });
+    const made: string[] = [];
+    const ensure = (who: string) => sql.transaction(async () => {
+      const found = await sql.get("SELECT id FROM t WHERE id = 'new user'");
+      if (++looks === 2) bothLooked();
+      if (looks <= 2) await looked;
+      if (!found) {
+        await sql.run("INSERT INTO t (id, note) VALUES ('new user', ?)", [who]);
+        made.push(who);
+      }
+    });
+    await Promise.all([ensure('one'), ensure('two')]);
+    expect(await sql.all('SELECT id FROM t')).toEqual([{ id: 'new user' }]);
+    expect(made).toHaveLength(1);
+    expect(looks).toBe(3);
+    await sql.run('DELETE FROM t');
+  });
+
+  test('many transactions at once, each reading and writing rows of one small table, all land', async () => {
+    const rows = Array.from({ length: 12 }, (_, i) => `row ${i}`);
+    for (const id of rows) await sql.run('INSERT INTO t (id) VALUES (?)', [id]);
+    await Promise.all(rows.flatMap((id) => [1, 2].map(() => sql.transaction(async () => {
+      const { n } = (await sql.get<{ n: number }>('SELECT n FROM t WHERE id = ?', [id]))!;
+      await sql.get('SELECT count(*) AS n FROM t');
+      await sql.run('UPDATE t SET n = ? WHERE id = ?', [n + 1, id]);
+    }))));
+    expect(await sql.get('SELECT sum(n) AS total, min(n) AS least FROM t')).toEqual({ total: 24, least: 2 });
+    await sql.run('DELETE FROM t');
+  });
+
   test('a connection lost mid-transaction is a StoreError, and the pool goes on with a new one', async () => {
     const failed = sql.transaction(async () => {
       const me = await sql.get<{ pid: number }>('SELECT pg_backend_pid() AS pid');
