@@ -95,18 +95,6 @@ export class PostgresSql implements Sql {
     return this.query(this.current(), sql, params).then((r) => r.rowCount ?? 0);
   }
 
-  iterate<R>(sql: string, params: readonly Param[] = []): AsyncIterable<R> {
-    // All the rows at once, then one at a time. A server-side cursor would hold a connection for
-    // as long as the consumer dawdles between rows (and for good when it stops without return()),
-    // and pg-cursor is another dependency; the store's largest reads, one user's feed or export,
-    // fit in memory. The transaction is the caller's, as for the other queries.
-    const tx = this.current();
-    const rows = () => this.query<R>(tx, sql, params);
-    return (async function* () {
-      yield* (await rows()).rows;
-    })();
-  }
-
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     const outer = this.current();
     if (outer) return this.savepoint(outer, fn);

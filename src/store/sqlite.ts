@@ -35,33 +35,41 @@ export class SqliteSql implements Sql {
     return new SqliteSql(db, where);
   }
 
-  /** Resolves when this caller may use the connection: now, unless someone else's transaction is open. */
-  private async wait(): Promise<void> {
-    while (this.turn && this.inside.getStore() !== this.turn) await this.turn.done;
+  /**
+   * Someone else's transaction is open: this caller waits for its end. Each caller checks this
+   * right before its statement, with no await between, so nobody's statement slips into a
+   * transaction that began meanwhile.
+   */
+  private othersTurn(): Promise<void> | null {
+    return this.turn && this.inside.getStore() !== this.turn ? this.turn.done : null;
   }
 
-  async get<R>(sql: string, params: readonly Param[] = []): Promise<R | undefined> {
-    await this.wait();
-    return prepared(this.db, sql).get(...params) as R | undefined;
+  /** Runs `statement` as soon as no one else's transaction is open (checked right before it). */
+  private async onTurn<T>(statement: () => T): Promise<T> {
+    for (let busy = this.othersTurn(); busy; busy = this.othersTurn()) await busy;
+    return statement();
   }
 
-  async all<R>(sql: string, params: readonly Param[] = []): Promise<R[]> {
-    await this.wait();
-    return prepared(this.db, sql).all(...params) as R[];
+  get<R>(sql: string, params: readonly Param[] = []): Promise<R | undefined> {
+    return this.onTurn(() => prepared(this.db, sql).get(...params) as R | undefined);
   }
 
-  async run(sql: string, params: readonly Param[] = []): Promise<number> {
-    await this.wait();
-    return prepared(this.db, sql).run(...params).changes;
+  all<R>(sql: string, params: readonly Param[] = []): Promise<R[]> {
+    return this.onTurn(() => prepared(this.db, sql).all(...params) as R[]);
+  }
+
+  run(sql: string, params: readonly Param[] = []): Promise<number> {
+    return this.onTurn(() => prepared(this.db, sql).run(...params).changes);
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     const mine = this.inside.getStore();
     if (mine && mine === this.turn) return this.savepoint(mine, fn);
-    await this.wait();
     let end!: () => void;
     const turn: Turn = { depth: 0, done: new Promise((resolve) => { end = resolve; }) };
-    this.turn = turn;
+    await this.onTurn(() => {
+      this.turn = turn;
+    });
     try {
       // IMMEDIATE: the write lock up front, so two processes never deadlock upgrading a read lock.
       this.db.exec('BEGIN IMMEDIATE');
@@ -106,7 +114,7 @@ export class SqliteSql implements Sql {
 
   /** A consistent copy while other processes go on writing (the file alone is not: recent writes live in -wal). */
   async backup(file: string): Promise<void> {
-    await this.wait();
+    await this.onTurn(() => undefined);
     await this.db.backup(file);
   }
 

@@ -147,7 +147,7 @@ test('off loopback a token is required (or it refuses to start); a forbidden Ori
   writeFileSync(join(local, 'config.yaml'), `http:\n  listen: 127.0.0.1:${port2}\n`);
   const l = await daemon(local, join(local, 'config.yaml'));
   const rebound = await new Promise<number>((resolve) => {
-    import('node:http').then(({ request }) => {
+    void import('node:http').then(({ request }) => {
       const req = request({ host: '127.0.0.1', port: port2, path: '/healthz', headers: { host: `attacker.example:${port2}` } }, (res) => resolve(res.statusCode!));
       req.end();
     });
@@ -165,9 +165,9 @@ test('SIGTERM during a sync: clean exit, nothing lost; the restarted daemon fini
       calendar: 'Shutdown', url: `${proxy.url}/`,
       sync: ['  schedule: "0 0 1 1 *"', '  on_edit: false', '  concurrency: 1', 'http:', `  listen: 127.0.0.1:${port}`].join('\n'),
     });
-    const app = openApp({ dataDir: dir, configPath: config });
+    const app = await openApp({ dataDir: dir, configPath: config });
     for (let i = 0; i < 30; i++) {
-      app.trips.addItem(undefined, { kind: 'activity', details: { name: `Talk ${i}`, start_time: `2025-09-0${1 + (i % 5)}T${String(8 + (i % 12)).padStart(2, '0')}:${String(i).padStart(2, '0')}` } }, { path: 'a' });
+      await app.trips.addItem(undefined, { kind: 'activity', details: { name: `Talk ${i}`, start_time: `2025-09-0${1 + (i % 5)}T${String(8 + (i % 12)).padStart(2, '0')}:${String(i).padStart(2, '0')}` } }, { path: 'a' });
     }
     await app.close();
     const d = await daemon(dir, config);
@@ -196,8 +196,8 @@ test('SIGTERM during a sync: clean exit, nothing lost; the restarted daemon fini
     proxy.rate = 0;
     writeFileSync(config, readFileSync(config, 'utf8').replace('"0 0 1 1 *"', '"*/2 * * * * *"'));
     const again = await daemon(dir, config);
-    const check = openApp({ dataDir: dir, configPath: config });
-    const keys = desiredEvents([...check.store.userItems('me')]).map((e) => e.key).sort();
+    const check = await openApp({ dataDir: dir, configPath: config });
+    const keys = desiredEvents((await check.store.userItems('me'))).map((e) => e.key).sort();
     await check.close();
     // Generous: on a loaded 2-core CI machine the restart and its scheduled run take a while.
     const stored = await until('the restarted daemon to finish', async () => {

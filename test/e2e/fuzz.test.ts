@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { dump } from '../support/app.js';
+import { dumpDatabase } from '../support/app.js';
 import { connect, SPEC_FLIGHT, structured, type Connected } from '../support/mcp.js';
 
 let server: Connected;
@@ -105,14 +105,14 @@ test('every tool survives random bad input without changing anything it refuses'
       const paths = leafPaths(base);
       const path = paths.length ? paths[pick % paths.length]! : ['user_id'];
       const args = mutate(base, path, value);
-      const before = dump(db);
+      const before = dumpDatabase(db);
       const result = await server.call(tool, args);
       calls += 1;
       if (result.isError) {
         refused += 1;
         const text = errorText(result);
         expect(text).not.toMatch(/internal error/);
-        expect(dump(db), `${tool} refused but changed the database`).toBe(before);
+        expect(dumpDatabase(db), `${tool} refused but changed the database`).toBe(before);
         if (!namesPath(text, path)) {
           // Not about the field we broke: then it must be what the unbroken call says too (say, an
           // account that does not exist, or a version that has moved on), and not caused by the mutation.

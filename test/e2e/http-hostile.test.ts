@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 async function localHttp(options: { allowedOrigins?: string[] } = {}): Promise<DaemonHttp> {
-  app = testApp();
+  app = await testApp();
   const a = app;
   http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0, loopback: true }, tokens: [], allowedOrigins: options.allowedOrigins ?? [], feeds: new FeedServer(a), health: () => health(a) });
   await http.start();
@@ -107,7 +107,7 @@ describe('origins are compared exactly (scheme, host, port)', () => {
 });
 
 describe('loopback is decided by the resolved address, not the spelling', () => {
-  test('addresses', () => {
+  test('addresses', async () => {
     for (const a of ['127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(a), a).toBe(true);
     for (const a of ['192.168.1.5', '0.0.0.0', '::', '10.127.0.1', '::ffff:192.168.1.5', 'localhost', '127.lan.example']) expect(isLoopbackAddress(a), a).toBe(false);
   });
@@ -160,7 +160,7 @@ describe('loopback is decided by the resolved address, not the spelling', () => 
   });
 });
 
-test('a listen port out of range is a config error naming http.listen, not a RangeError', () => {
+test('a listen port out of range is a config error naming http.listen, not a RangeError', async () => {
   const dir = tempDir();
   const config = join(dir, 'config.yaml');
   writeFileSync(config, 'http:\n  listen: 127.0.0.1:99999\n');

@@ -248,12 +248,12 @@ describe('the MCP SDK client connects from scratch', () => {
 
 describe('tokens the built-in server signs, and what /mcp refuses', () => {
   async function mint(claims: Record<string, unknown>, options: { audience?: string; exp?: number; key?: 'own' | 'stranger'; typ?: string } = {}): Promise<string> {
-    const store = Store.open(dir);
+    const store = await Store.open(dir);
     let jwk: JWK;
     try {
-      jwk = JSON.parse(new Vault(store.secrets, dir).get(SIGNING_KEY_SECRET)!) as JWK;
+      jwk = JSON.parse((await new Vault(store.secrets, dir).get(SIGNING_KEY_SECRET))!) as JWK;
     } finally {
-      store.close();
+      await store.close();
     }
     const key = options.key === 'stranger' ? (await generateKeyPair('ES256')).privateKey : await importJWK(jwk, 'ES256');
     const now = Math.floor(Date.now() / 1000);
@@ -534,7 +534,7 @@ test('tripcal user passwd: an unknown user is refused; a short password is refus
   await tokensFor('alice');
 });
 
-test('no code, token or password is in the database files in the clear', () => {
+test('no code, token or password is in the database files in the clear', async () => {
   expect(handedOut.length).toBeGreaterThan(10);
   expect(storedInClear(dir, handedOut)).toEqual([]);
 });

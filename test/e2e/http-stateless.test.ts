@@ -91,7 +91,7 @@ test('600 sequential and 300 concurrent requests under a 128 MB heap: no session
 }, 180_000);
 
 test('past http.max_requests answered at once: 503, Retry-After, a JSON-RPC error; room again once one is done', async () => {
-  app = testApp();
+  app = await testApp();
   const a = app;
   http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0, loopback: true }, tokens: [], allowedOrigins: [], feeds: new FeedServer(a), health: () => health(a), maxRequests: 1 });
   await http.start();

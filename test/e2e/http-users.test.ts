@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { dump } from '../support/app.js';
+import { dumpDatabase } from '../support/app.js';
 import { connectHttp, startDaemonProcess, type HttpClient, type RunningDaemon } from '../support/daemon.js';
 import { SPEC_FLIGHT, structured, tempDir } from '../support/mcp.js';
 import { freePort } from '../support/radicale.js';
@@ -92,7 +92,7 @@ test('with partner\'s token, every tool aimed at me\'s trips, items and accounts
 
   const db = new Database(join(dir, 'tripcal.db'), { readonly: true });
   try {
-    const before = dump(db);
+    const before = dumpDatabase(db);
     for (const [tool, args] of attacks()) {
       const result = await partner.call(tool, args);
       expect(result.isError, `${tool} ${JSON.stringify(args)}: ${JSON.stringify(result.structuredContent)}`).toBe(true);
@@ -100,11 +100,11 @@ test('with partner\'s token, every tool aimed at me\'s trips, items and accounts
       if ('user_id' in args) expect(said, tool).toMatch(/^user_id: this connection acts for user "partner"/);
       else if ('account' in args || 'calendars' in args) expect(said, tool).toMatch(/no account "home" for user "partner"/);
       else expect(said, tool).toMatch(/no (trip|item) "(trip|item)_\w+" for user "partner"|event_id/);
-      expect(dump(db), `${tool} changed the database`).toBe(before);
+      expect(dumpDatabase(db), `${tool} changed the database`).toBe(before);
     }
     // What partner may see of the accounts: their own (none).
     expect(structured(await partner.call('sync_status', {})).accounts).toEqual([]);
-    expect(dump(db)).toBe(before);
+    expect(dumpDatabase(db)).toBe(before);
   } finally {
     db.close();
   }

@@ -17,10 +17,10 @@ let client: Client;
 let tripId: string;
 
 beforeAll(async () => {
-  app = testApp();
-  tripId = app.trips.createTrip(undefined, { title: 'placeholder' }).id;
+  app = await testApp();
+  tripId = (await app.trips.createTrip(undefined, { title: 'placeholder' })).id;
   // As an import or a remote calendar would leave it: raw, whatever the input schemas allow.
-  sql(app.store).prepare('UPDATE trips SET title = ? WHERE id = ?').run(HOSTILE, tripId);
+  (await sql(app.store).run('UPDATE trips SET title = ? WHERE id = ?', [HOSTILE, tripId]));
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await createServer(app).connect(serverSide);
   client = new Client({ name: 'resources-test', version: '1.0.0' });

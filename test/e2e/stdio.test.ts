@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dump } from '../support/app.js';
+import { dumpDatabase } from '../support/app.js';
 import { connect, SPEC_FLIGHT, structured, type Connected } from '../support/mcp.js';
 import { parseWithIcalJs, parseWithPython } from '../support/parsers.js';
 
@@ -164,12 +164,12 @@ describe('bad input', () => {
   ])('%s with a bad %s is refused, naming it, and changes nothing', async (tool, field, args) => {
     const db = new Database(join(server.dataDir, 'tripcal.db'), { readonly: true });
     try {
-      const before = dump(db);
+      const before = dumpDatabase(db);
       const result = await server.call(tool, args);
       expect(result.isError).toBe(true);
       const text = (result.content as Array<{ text: string }>)[0]!.text;
       expect(text).toContain(field.split('.').pop());
-      expect(dump(db)).toBe(before);
+      expect(dumpDatabase(db)).toBe(before);
     } finally {
       db.close();
     }

@@ -69,7 +69,7 @@ test('delete_event takes the calendar\'s event id and removes the event there', 
   expect((await listStored(radicale, collection())).map((e) => e.summary)).not.toContain(flightEvent.summary);
 });
 
-test('tripcal sync prints a summary per account', () => {
+test('tripcal sync prints a summary per account', async () => {
   const run = spawnSync(process.execPath, [CLI, 'sync', '--config', config, '--data-dir', dir], {
     encoding: 'utf8', env: { ...process.env, TEST_CALDAV_PASSWORD: radicale.password },
   });

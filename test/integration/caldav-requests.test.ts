@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openApp } from '../../src/app.js';
+import { openApp, type App } from '../../src/app.js';
 import { caldavConfig, listStored } from '../support/caldav.js';
 import { startFaultProxy, type FaultProxy } from '../support/faultproxy.js';
 import { CLI, tempDir } from '../support/mcp.js';
@@ -47,27 +47,31 @@ function methods(requests: string[]): string[] {
 }
 
 /** Opens the account's store, does `fn`, closes it again (the CLI runs need it closed). */
-async function withStore<T>(a: { dir: string; config: string }, fn: (app: ReturnType<typeof openApp>) => T): Promise<T> {
-  const app = openApp({ dataDir: a.dir, configPath: a.config });
+async function withStore<T>(a: { dir: string; config: string }, fn: (app: App) => Promise<T> | T): Promise<T> {
+  const app = await openApp({ dataDir: a.dir, configPath: a.config });
   try {
-    return fn(app);
+    return await fn(app);
   } finally {
     await app.close();
   }
 }
 
-function addItems(app: ReturnType<typeof openApp>, n: number): string[] {
-  const trip = app.trips.createTrip(undefined, { title: 'Counted', timezone: 'Europe/Paris', start_date: '2026-03-01', end_date: '2026-03-31' });
-  return Array.from({ length: n }, (_, i) => app.trips.addItem(undefined, {
-    kind: 'activity', details: { name: `Visit ${i}`, start_time: `2026-03-${String(i + 1).padStart(2, '0')}T10:00` },
-  }, { tripId: trip.id, path: 'a' }).item.id);
+async function addItems(app: App, n: number): Promise<string[]> {
+  const trip = await app.trips.createTrip(undefined, { title: 'Counted', timezone: 'Europe/Paris', start_date: '2026-03-01', end_date: '2026-03-31' });
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    ids.push((await app.trips.addItem(undefined, {
+      kind: 'activity', details: { name: `Visit ${i}`, start_time: `2026-03-${String(i + 1).padStart(2, '0')}T10:00` },
+    }, { tripId: trip.id, path: 'a' })).item.id);
+  }
+  return ids;
 }
 
-const cursorOf = (app: ReturnType<typeof openApp>) => JSON.parse((sql(app.store).prepare('SELECT cursor FROM accounts').get() as { cursor: string }).cursor) as Record<string, unknown>;
+const cursorOf = async (app: App) => JSON.parse(((await sql(app.store).get('SELECT cursor FROM accounts')) as { cursor: string }).cursor) as Record<string, unknown>;
 
 describe('CalDAV requests from a new process each run', () => {
   test('first sync: the calendar is found and made, then one PUT per event; no change: 1 request; one edit: 2', async () => {
-    const a = account();
+    const a = await account();
     const ids = await withStore(a, (app) => addItems(app, 5));
 
     const first = await coldSync(a);
@@ -82,7 +86,7 @@ describe('CalDAV requests from a new process each run', () => {
     const again = await coldSync(a);
     expect(again.requests).toEqual([`REPORT ${a.collection}`]);
 
-    await withStore(a, (app) => app.trips.updateItem(undefined, ids[2]!, { changes: { name: 'Visit 2 (moved)' } }));
+    await withStore(a, async (app) => await app.trips.updateItem(undefined, ids[2]!, { changes: { name: 'Visit 2 (moved)' } }));
     const edited = await coldSync(a);
     expect(methods(edited.requests)).toEqual(['REPORT', 'PUT']);
     expect(edited.output).toMatch(/updated 1/);
@@ -92,12 +96,12 @@ describe('CalDAV requests from a new process each run', () => {
   });
 
   test('a remembered calendar that is gone from its URL is found again, and listed whole', async () => {
-    const a = account();
+    const a = await account();
     await withStore(a, (app) => addItems(app, 3));
     await coldSync(a);
-    await withStore(a, (app) => {
-      const cursor = { ...cursorOf(app), collection: `${proxy.url}/${radicale.username}/nowhere/` };
-      sql(app.store).prepare('UPDATE accounts SET cursor = ?').run(JSON.stringify(cursor));
+    await withStore(a, async (app) => {
+      const cursor = { ...(await cursorOf(app)), collection: `${proxy.url}/${radicale.username}/nowhere/` };
+      (await sql(app.store).run('UPDATE accounts SET cursor = ?', [JSON.stringify(cursor)]));
     });
     const moved = await coldSync(a);
     expect(moved.requests).toEqual([`REPORT /${radicale.username}/nowhere/`, `PROPFIND /`, `PROPFIND /${radicale.username}/`, `REPORT ${a.collection}`]);
@@ -106,7 +110,7 @@ describe('CalDAV requests from a new process each run', () => {
   });
 
   test('another configured URL for the same calendar discovers it again instead of trusting the remembered one', async () => {
-    const a = account();
+    const a = await account();
     await withStore(a, (app) => addItems(app, 2));
     await coldSync(a);
     const b = { ...a, config: caldavConfig(a.dir, radicale, { url: `${proxy.url}/${radicale.username}/`, calendar: a.calendar }) };
@@ -117,13 +121,13 @@ describe('CalDAV requests from a new process each run', () => {
   });
 
   test('an expired sync token (valid-sync-token) is a full listing of the same calendar, without discovery', async () => {
-    const a = account();
+    const a = await account();
     await withStore(a, (app) => addItems(app, 2));
     await coldSync(a);
     await coldSync(a);
-    await withStore(a, (app) => {
-      const cursor = { ...cursorOf(app), token: 'http://radicale.org/ns/sync/0000000000000000000000000000000000000000000000000000000000000000' };
-      sql(app.store).prepare('UPDATE accounts SET cursor = ?').run(JSON.stringify(cursor));
+    await withStore(a, async (app) => {
+      const cursor = { ...(await cursorOf(app)), token: 'http://radicale.org/ns/sync/0000000000000000000000000000000000000000000000000000000000000000' };
+      (await sql(app.store).run('UPDATE accounts SET cursor = ?', [JSON.stringify(cursor)]));
     });
     const expired = await coldSync(a);
     expect(expired.requests).toEqual([`REPORT ${a.collection}`, `REPORT ${a.collection}`]);

@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 test('browser clients from an allowed origin get CORS answers (preflight included); others get 403', async () => {
-  app = testApp();
+  app = await testApp();
   const a = app;
   http = new DaemonHttp(a, { listen: { host: '127.0.0.1', port: 0 }, tokens: [], allowedOrigins: ['https://inspector.example', 'http://localhost:6274'], feeds: new FeedServer(a), health: () => health(a) });
   await http.start();

@@ -22,7 +22,7 @@ afterEach(async () => {
 function provider(over: Partial<GoogleSettings> = {}): GoogleProvider {
   return new GoogleProvider({
     kind: 'google', calendar: 'primary', clientId: fake.clientId, clientSecret: fake.clientSecret, tokens: fake.issueTokens(),
-    saveTokens: (t) => saved.push(t), apiRoot: fake.url, tokenUrl: fake.tokenUrl, ...over,
+    saveTokens: async (t) => { saved.push(t); }, apiRoot: fake.url, tokenUrl: fake.tokenUrl, ...over,
   });
 }
 
@@ -33,7 +33,7 @@ const event = (key: string, start: string, end: string, over: Partial<OutgoingEv
   reminders: [{ method: 'popup', minutesBefore: 120 }, { method: 'email', minutesBefore: 2880 }], transparent: false, ...over,
 });
 
-test('event ids are base32hex, 5–1024 characters, one per key', () => {
+test('event ids are base32hex, 5–1024 characters, one per key', async () => {
   const id = eventIdForKey('item_01jz:flight');
   expect(id).toMatch(/^[a-v0-9]{5,1024}$/);
   expect(eventIdForKey('item_01jz:flight')).toBe(id);

@@ -43,7 +43,7 @@ function itemOf(db: Database.Database, id: string, trip: string, user: string): 
 const rows = (db: Database.Database, table: string) => db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all();
 const columns = (db: Database.Database, table: string) => (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
 
-test('a database at migration 8 keeps its users, trips, items and links, and every foreign key, through migration 9', () => {
+test('a database at migration 8 keeps its users, trips, items and links, and every foreign key, through migration 9', async () => {
   const dir = databaseAt(8, (db) => {
     userAt8(db, 'me', 'Europe/Lisbon', 'token-one');
     userAt8(db, 'ana@example.org', 'Pacific/Chatham', 'token-two');
@@ -80,17 +80,17 @@ test('a database at migration 8 keeps its users, trips, items and links, and eve
   }
 
   // The model reads them as before.
-  const store = Store.open(dir);
+  const store = await Store.open(dir);
   try {
-    expect(store.getUser('ana@example.org')).toEqual({ id: 'ana@example.org', timezone: 'Pacific/Chatham', createdAt: AT });
-    expect(store.listTrips('me').map((t) => t.title)).toEqual(['Lisbon', 'Faro']);
-    expect(store.listItems('trip_b').map((i) => i.id)).toEqual(['item_b']);
+    expect(await store.getUser('ana@example.org')).toEqual({ id: 'ana@example.org', timezone: 'Pacific/Chatham', createdAt: AT });
+    expect((await store.listTrips('me')).map((t) => t.title)).toEqual(['Lisbon', 'Faro']);
+    expect((await store.listItems('trip_b')).map((i) => i.id)).toEqual(['item_b']);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
-test('migration 9 run again on users without feed_token (a database set back to version 8) changes nothing', () => {
+test('migration 9 run again on users without feed_token (a database set back to version 8) changes nothing', async () => {
   const dir = databaseAt(MIGRATIONS.length, (db) => {
     db.prepare('INSERT INTO users (id, timezone, created_at) VALUES (?, ?, ?)').run('me', 'UTC', AT);
     tripOf(db, 'trip_a', 'me', 'Lisbon');
@@ -107,7 +107,7 @@ test('migration 9 run again on users without feed_token (a database set back to 
   }
 });
 
-test('a migration that would leave rows referring to nothing is refused, and the database stays as it was', () => {
+test('a migration that would leave rows referring to nothing is refused, and the database stays as it was', async () => {
   // A trip whose user is missing (written with foreign keys off): the check after migrating finds it.
   const dir = databaseAt(8, (db) => {
     userAt8(db, 'me', 'UTC', 'token-one');

@@ -79,7 +79,7 @@ const backends: Record<string, () => Promise<Backend>> = {
     const fake: GoogleFake = await startGoogleFake();
     const provider = new GoogleProvider({
       kind: 'google', calendar: 'primary', clientId: fake.clientId, clientSecret: fake.clientSecret, tokens: fake.issueTokens(),
-      saveTokens: () => undefined, apiRoot: fake.url, tokenUrl: fake.tokenUrl,
+      saveTokens: async () => undefined, apiRoot: fake.url, tokenUrl: fake.tokenUrl,
     });
     await provider.connect();
     return {

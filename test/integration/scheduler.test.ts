@@ -24,7 +24,7 @@ test('a tick during a long run becomes one catch-up run right after it; runs nev
     },
   } as unknown as SyncEngine;
   const scheduler = new Scheduler(engine, config);
-  scheduler.start();
+  await scheduler.start();
   expect(scheduler.info()).toMatchObject({ expression: '* * * * * *', timezone: 'UTC', jitter_seconds: 0 });
   expect(Date.parse(scheduler.info().next_run!)).toBeGreaterThan(Date.now() - 1000);
   await new Promise((r) => setTimeout(r, 4200));

@@ -32,27 +32,27 @@ interface Setup {
   collection: string;
 }
 
-function setup(sync?: string): Setup {
+async function setup(sync?: string): Promise<Setup> {
   counter += 1;
   const dir = tempDir();
   const config = caldavConfig(dir, radicale, { url: `${proxy.url}/`, calendar: `Crash ${counter}`, sync });
-  const app = openApp({ dataDir: dir, configPath: config });
+  const app = await openApp({ dataDir: dir, configPath: config });
   return { app, dir, config, collection: `/${radicale.username}/crash-${counter}/` };
 }
 
-function fillTrip(app: App) {
-  const f1 = app.trips.addItem(undefined, flight('United Airlines', 'UA123', 'LAX', 'JFK', '2025-06-15T08:00', '2025-06-15T16:30'), { path: 'f' });
+async function fillTrip(app: App) {
+  const f1 = await app.trips.addItem(undefined, flight('United Airlines', 'UA123', 'LAX', 'JFK', '2025-06-15T08:00', '2025-06-15T16:30'), { path: 'f' });
   const tripId = f1.trip.id;
-  const stay = app.trips.addItem(undefined, { kind: 'stay', details: { name: 'The Plaza', check_in: '2025-06-15', check_out: '2025-06-18' } }, { tripId, path: 's' });
-  const tour = app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: '2025-06-16T10:00' } }, { tripId, path: 'a' });
-  const show = app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Hamilton', start_time: '2025-06-17T19:00' } }, { tripId, path: 'a' });
-  const back = app.trips.addItem(undefined, flight('United Airlines', 'UA456', 'JFK', 'LAX', '2025-06-18T18:00', '2025-06-18T21:15'), { tripId, path: 'f' });
+  const stay = await app.trips.addItem(undefined, { kind: 'stay', details: { name: 'The Plaza', check_in: '2025-06-15', check_out: '2025-06-18' } }, { tripId, path: 's' });
+  const tour = await app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: '2025-06-16T10:00' } }, { tripId, path: 'a' });
+  const show = await app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Hamilton', start_time: '2025-06-17T19:00' } }, { tripId, path: 'a' });
+  const back = await app.trips.addItem(undefined, flight('United Airlines', 'UA456', 'JFK', 'LAX', '2025-06-18T18:00', '2025-06-18T21:15'), { tripId, path: 'f' });
   return { tripId, items: [f1.item, stay.item, tour.item, show.item, back.item] };
 }
 
 /** Every desired event exactly once in the calendar, with its current title and times; no stray event of ours. */
 async function expectConverged(app: App, collection: string): Promise<void> {
-  const desired = desiredEvents([...app.store.userItems('me')]);
+  const desired = desiredEvents((await app.store.userItems('me')));
   const stored = (await listStored(radicale, collection)).filter((e) => e.key);
   const keys = stored.map((e) => e.key!).sort();
   expect(keys).toEqual(desired.map((d) => d.key).sort());
@@ -87,12 +87,12 @@ function syncKilledAfter(s: Setup, n: number): Promise<{ killed: boolean }> {
 
 describe('a sync killed with SIGKILL', () => {
   test.each([1, 2, 3, 4, 5, 6])('after its write no. %i of a first sync converges with no duplicates', async (n) => {
-    const s = setup();
-    fillTrip(s.app);
+    const s = await setup();
+    await fillTrip(s.app);
     await s.app.close();
     const { killed } = await syncKilledAfter(s, n);
     expect(killed).toBe(true);
-    const app = openApp({ dataDir: s.dir, configPath: s.config });
+    const app = await openApp({ dataDir: s.dir, configPath: s.config });
     try {
       const [report] = await app.sync.sync();
       expect(report!.status).toBe('ok');
@@ -104,15 +104,15 @@ describe('a sync killed with SIGKILL', () => {
   });
 
   test.each([1, 2, 3])('after write no. %i of edits and deletes converges too', async (n) => {
-    const s = setup();
-    const { items } = fillTrip(s.app);
+    const s = await setup();
+    const { items } = (await fillTrip(s.app));
     await s.app.sync.sync();
-    s.app.trips.updateItem(undefined, items[2]!.id, { changes: { start_time: '2025-06-16T12:00' } });
-    s.app.trips.updateItem(undefined, items[3]!.id, { changes: { name: 'Hamilton (matinee)', start_time: '2025-06-17T14:00' } });
-    s.app.trips.deleteItem(undefined, items[4]!.id);
+    await s.app.trips.updateItem(undefined, items[2]!.id, { changes: { start_time: '2025-06-16T12:00' } });
+    await s.app.trips.updateItem(undefined, items[3]!.id, { changes: { name: 'Hamilton (matinee)', start_time: '2025-06-17T14:00' } });
+    await s.app.trips.deleteItem(undefined, items[4]!.id);
     await s.app.close();
     expect((await syncKilledAfter(s, n)).killed).toBe(true);
-    const app = openApp({ dataDir: s.dir, configPath: s.config });
+    const app = await openApp({ dataDir: s.dir, configPath: s.config });
     try {
       expect((await app.sync.sync())[0]!.status).toBe('ok');
       await expectConverged(app, s.collection);
@@ -124,16 +124,16 @@ describe('a sync killed with SIGKILL', () => {
 
 describe('a server that truncates sync-collection (507)', () => {
   test('the listing follows continuation tokens to the end, full and incremental', async () => {
-    const s = setup();
-    const trip = s.app.trips.createTrip(undefined, { title: 'Long', timezone: 'Europe/Rome', start_date: '2025-05-01', end_date: '2025-05-31' });
+    const s = await setup();
+    const trip = await s.app.trips.createTrip(undefined, { title: 'Long', timezone: 'Europe/Rome', start_date: '2025-05-01', end_date: '2025-05-31' });
     for (let i = 1; i <= 12; i++) {
-      s.app.trips.addItem(undefined, { kind: 'activity', details: { name: `Day ${i}`, start_time: `2025-05-${String(i).padStart(2, '0')}T10:00` } }, { tripId: trip.id, path: 'a' });
+      await s.app.trips.addItem(undefined, { kind: 'activity', details: { name: `Day ${i}`, start_time: `2025-05-${String(i).padStart(2, '0')}T10:00` } }, { tripId: trip.id, path: 'a' });
     }
     expect((await s.app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { created: 12 } });
     proxy.truncateSyncAt = 5;
     try {
       // A full listing (no token) in three parts: nothing may look deleted.
-      sql(s.app.store).prepare('UPDATE accounts SET cursor = NULL').run();
+      (await sql(s.app.store).run('UPDATE accounts SET cursor = NULL'));
       const before = proxy.truncatedAnswers;
       expect((await s.app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { unchanged: 12, created: 0 }, gone: [] });
       expect(proxy.truncatedAnswers - before).toBe(2);
@@ -158,8 +158,8 @@ describe('a server that truncates sync-collection (507)', () => {
 
 describe('an unreliable network', () => {
   test('429s, 503s, resets and delays on 20 % of requests: converges, no duplicates, no lost edit', async () => {
-    const s = setup('  retry_attempts: 8');
-    const { items } = fillTrip(s.app);
+    const s = await setup('  retry_attempts: 8');
+    const { items } = (await fillTrip(s.app));
     proxy.rate = 0.2;
     try {
       const runUntilOk = async () => {
@@ -170,9 +170,9 @@ describe('an unreliable network', () => {
         throw new Error('did not converge in 10 runs');
       };
       await runUntilOk();
-      s.app.trips.updateItem(undefined, items[2]!.id, { changes: { start_time: '2025-06-16T09:30' } });
-      s.app.trips.deleteItem(undefined, items[3]!.id);
-      for (let i = 0; i < 5; i++) s.app.trips.addItem(undefined, { kind: 'activity', details: { name: `Walk ${i}`, start_time: `2025-06-1${5 + (i % 3)}T0${i + 1}:00` } }, { tripId: items[0]!.tripId, path: 'a' });
+      await s.app.trips.updateItem(undefined, items[2]!.id, { changes: { start_time: '2025-06-16T09:30' } });
+      await s.app.trips.deleteItem(undefined, items[3]!.id);
+      for (let i = 0; i < 5; i++) await s.app.trips.addItem(undefined, { kind: 'activity', details: { name: `Walk ${i}`, start_time: `2025-06-1${5 + (i % 3)}T0${i + 1}:00` } }, { tripId: items[0]!.tripId, path: 'a' });
       await runUntilOk();
     } finally {
       proxy.rate = 0;
@@ -186,19 +186,19 @@ describe('an unreliable network', () => {
     const dir = tempDir();
     const down = `http://127.0.0.1:9/`;
     const config = caldavConfig(dir, radicale, { url: down, calendar: 'Down' });
-    const app = openApp({ dataDir: dir, configPath: config });
-    const { item, trip } = app.trips.addItem(undefined, flight('Delta', 'DL1', 'JFK', 'LAX', '2025-07-01T10:00', '2025-07-01T13:00'), { path: 'f' });
+    const app = await openApp({ dataDir: dir, configPath: config });
+    const { item, trip } = await app.trips.addItem(undefined, flight('Delta', 'DL1', 'JFK', 'LAX', '2025-07-01T10:00', '2025-07-01T13:00'), { path: 'f' });
     const outcome = await app.syncAfterEdit('me', trip.id);
     expect(outcome.status).toBe('pending');
-    expect(app.trips.getTrip(undefined, trip.id).items.map((i) => i.id)).toEqual([item.id]);
+    expect((await app.trips.getTrip(undefined, trip.id)).items.map((i) => i.id)).toEqual([item.id]);
     // The run goes on in the background, retrying the unreachable server within the retry
     // budget; once it gives up, the account shows the error and the event is still pending.
     await vi.waitFor(() => expect(app.sync.busy('home')).toBe(false), { timeout: 30_000, interval: 100 });
     const { syncStatus } = await import('../../src/sync/status.js');
-    expect(syncStatus(app.store, app.sync)[0]).toMatchObject({ state: 'error', pending: 1 });
+    expect((await syncStatus(app.store, app.sync))[0]).toMatchObject({ state: 'error', pending: 1 });
     await app.close();
     // The server is back (the config now points at it): the next sync delivers the change.
-    const back = openApp({ dataDir: dir, configPath: caldavConfig(dir, radicale, { calendar: 'Down' }) });
+    const back = await openApp({ dataDir: dir, configPath: caldavConfig(dir, radicale, { calendar: 'Down' }) });
     try {
       expect((await back.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { created: 1 } });
       await expectConverged(back, `/${radicale.username}/down/`);

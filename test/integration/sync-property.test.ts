@@ -21,7 +21,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { EventContent } from '../../providers/types.js';
-import { openApp, type App } from '../../src/app.js';
+import type { App } from '../../src/app.js';
+import { openTestApp } from '../support/app.js';
 import type { Policy } from '../../src/config/schema.js';
 import { desiredEvents, desiredEventsForItem } from '../../src/events/desired.js';
 import { SyncEngine } from '../../src/sync/engine.js';
@@ -100,10 +101,10 @@ async function run(policy: Policy, actions: Action[], seed: number, resolve: 'mo
   cal.random = seeded(seed);
   cal.put(structuredClone(FOREIGN));
   const provider = cal.provider();
-  let app: App = openApp({ dataDir: dir, configPath: config });
+  let app: App = await openTestApp({ dataDir: dir, configPath: config });
   const engine = (a: App) => new SyncEngine(a.store, a.config, a.trips, async () => cal.provider());
   let sync = engine(app);
-  const tripId = app.trips.createTrip(undefined, { title: 'June', timezone: 'Europe/Paris', start_date: '2025-06-01', end_date: '2025-06-30' }).id;
+  const tripId = (await app.trips.createTrip(undefined, { title: 'June', timezone: 'Europe/Paris', start_date: '2025-06-01', end_date: '2025-06-30' })).id;
   const items: string[] = [];
   const possible = new Map<string, Possible>();
   /** Every time an item has had, either side: a calendar move always goes somewhere new. */
@@ -113,23 +114,27 @@ async function run(policy: Policy, actions: Action[], seed: number, resolve: 'mo
   /** flag: keys whose written event the calendar changed; each must be flagged and left alone. */
   const mustConflict = new Set<string>();
   const everEdited = new Set<string>();
-  const live = () => items.filter((id) => app.store.getItem(id));
+  const live = async () => {
+    const alive: string[] = [];
+    for (const id of items) if (await app.store.getItem(id)) alive.push(id);
+    return alive;
+  };
   const ours = () => [...cal.objects.values()].filter((o) => o.key !== null);
-  const readBack = (id: string) => timesOf(provider.expectedContent({ ...desiredEventsForItem(app.store.getItem(id)!)[0]!, sequence: 0 }));
-  const modelSet = (id: string) => {
-    const t = readBack(id);
+  const readBack = async (id: string) => timesOf(provider.expectedContent({ ...desiredEventsForItem((await app.store.getItem(id))!)[0]!, sequence: 0 }));
+  const modelSet = async (id: string) => {
+    const t = await readBack(id);
     used.get(id)!.add(t);
     possible.set(id, dedupe(possible.get(id)!.map((s) => ({ ...s, model: t }))));
   };
   const itemOf = (key: string) => key.split(':')[0]!;
-  const calendarEdit = (o: StoredObject, content: EventContent) => {
-    const link = sync.links.link('mem', o.key!);
+  const calendarEdit = async (o: StoredObject, content: EventContent) => {
+    const link = await sync.links.link('mem', o.key!);
     const known = link?.remoteEtag === o.etag && (link.state === 'synced' || link.state === 'conflict');
     cal.put({ ...o, etag: cal.newEtag(), content });
     lastPut.set(o.id, structuredClone(content));
     everEdited.add(o.key!);
     // (An event whose item is deleted is deleted, changed or not.)
-    if (policy === 'flag' && known && link.pendingRemoteHash === null && app.store.getItem(itemOf(o.key!))) mustConflict.add(o.key!);
+    if (policy === 'flag' && known && link.pendingRemoteHash === null && await app.store.getItem(itemOf(o.key!))) mustConflict.add(o.key!);
     return known;
   };
   const converged = async (request: Parameters<SyncEngine['sync']>[0] = {}) => {
@@ -144,27 +149,27 @@ async function run(policy: Policy, actions: Action[], seed: number, resolve: 'mo
         case 'add': {
           const day = `2025-06-${String(a.day).padStart(2, '0')}`;
           const start_time = a.allDay ? day : `${day}T${String(a.hour).padStart(2, '0')}:00`;
-          const { item } = app.trips.addItem(undefined, { kind: 'activity', details: { name: `A${items.length}`, start_time } }, { tripId, path: 'a' });
+          const { item } = await app.trips.addItem(undefined, { kind: 'activity', details: { name: `A${items.length}`, start_time } }, { tripId, path: 'a' });
           items.push(item.id);
           used.set(item.id, new Set());
           possible.set(item.id, [{ model: '', pending: null }]);
-          modelSet(item.id);
+          await modelSet(item.id);
           break;
         }
         case 'update': {
-          const ids = live();
+          const ids = await live();
           const hour = String(a.hour).padStart(2, '0');
           if (ids.length) {
-            const { item } = app.trips.updateItem(undefined, ids[a.pick % ids.length]!, { changes: { start_time: `2025-06-15T${hour}:30`, end_time: `2025-06-15T${hour}:50` } });
-            modelSet(item.id);
+            const { item } = await app.trips.updateItem(undefined, ids[a.pick % ids.length]!, { changes: { start_time: `2025-06-15T${hour}:30`, end_time: `2025-06-15T${hour}:50` } });
+            await modelSet(item.id);
           }
           break;
         }
         case 'delete': {
-          const ids = live();
+          const ids = await live();
           if (ids.length) {
             const id = ids[a.pick % ids.length]!;
-            app.trips.deleteItem(undefined, id);
+            await app.trips.deleteItem(undefined, id);
             for (const key of [...mustConflict]) if (itemOf(key) === id) mustConflict.delete(key);
           }
           break;
@@ -174,7 +179,7 @@ async function run(policy: Policy, actions: Action[], seed: number, resolve: 'mo
           const objects = ours();
           if (!objects.length) break;
           const o = objects[a.pick % objects.length]!;
-          if (a.kind === 'remoteEdit') calendarEdit(o, { ...o.content, summary: `${o.content.summary} (edited)` });
+          if (a.kind === 'remoteEdit') await calendarEdit(o, { ...o.content, summary: `${o.content.summary} (edited)` });
           else cal.put({ ...o, etag: cal.newEtag() });
           break;
         }
@@ -199,7 +204,7 @@ async function run(policy: Policy, actions: Action[], seed: number, resolve: 'mo
           }
           const t = timesOf(content);
           used.get(id)?.add(t);
-          const known = calendarEdit(o, content);
+          const known = await calendarEdit(o, content);
           const states = possible.get(id);
           // A move of an event not (yet) known as written (adopted, a create whose answer was lost) may be overwritten.
           if (states) possible.set(id, dedupe(states.flatMap((s) => (known ? [{ ...s, pending: t }] : [{ ...s, pending: t }, { ...s, pending: null }]))));
@@ -225,7 +230,7 @@ async function run(policy: Policy, actions: Action[], seed: number, resolve: 'mo
             if (!(error instanceof Crash)) throw error;
             // As after a killed process: a new app on the same database.
             await app.close();
-            app = openApp({ dataDir: dir, configPath: config });
+            app = await openTestApp({ dataDir: dir, configPath: config });
             sync = engine(app);
           } finally {
             cal.failRate = 0;
@@ -256,9 +261,9 @@ async function run(policy: Policy, actions: Action[], seed: number, resolve: 'mo
     const [third] = await sync.sync();
     expect(third!.counts).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0 });
 
-    const check = (conflicts: Set<string>) => {
-      const desired = desiredEvents([...app.store.userItems('me')]);
-      const links = new Map(sync.links.links('mem').map((l) => [l.key, l]));
+    const check = async (conflicts: Set<string>) => {
+      const desired = desiredEvents(await app.store.userItems('me'));
+      const links = new Map((await sync.links.links('mem')).map((l) => [l.key, l]));
       const byKey = new Map(ours().map((o) => [o.key!, o]));
       for (const d of desired) {
         const o = byKey.get(d.key);
@@ -274,19 +279,19 @@ async function run(policy: Policy, actions: Action[], seed: number, resolve: 'mo
       const desiredKeys = new Set(desired.map((d) => d.key));
       expect(ours().filter((o) => !desiredKeys.has(o.key!))).toEqual([]);
       expect(cal.objects.get(FOREIGN.id)).toEqual(FOREIGN);
-      for (const { key } of cal.deleted) expect(app.store.getItem(itemOf(key!)), `deleted a live item's event ${key}`).toBeUndefined();
+      for (const { key } of cal.deleted) expect(await app.store.getItem(itemOf(key!)), `deleted a live item's event ${key}`).toBeUndefined();
     };
-    const conflicted = () => new Set(sync.links.links('mem').filter((l) => l.state === 'conflict').map((l) => l.key));
+    const conflicted = async () => new Set((await sync.links.links('mem')).filter((l) => l.state === 'conflict').map((l) => l.key));
 
-    const flagged = conflicted();
+    const flagged = await conflicted();
     if (policy !== 'flag') expect([...flagged], 'a conflict under a policy that resolves them').toEqual([]);
-    check(flagged);
+    await check(flagged);
     // The model's times: the last it was given, or (remote_wins) the calendar's, as the states allow.
-    for (const id of live()) {
+    for (const id of await live()) {
       const final = dedupe(possible.get(id)!.map((s) => (policy === 'remote_wins' && s.pending !== null ? { model: s.pending, pending: null } : s)));
-      const gone = sync.links.link('mem', `${id}:activity`)?.state === 'gone';
+      const gone = (await sync.links.link('mem', `${id}:activity`))?.state === 'gone';
       const allowed = new Set(gone ? possible.get(id)!.flatMap((s) => [s.model, ...(policy === 'remote_wins' && s.pending ? [s.pending] : [])]) : final.map((s) => s.model));
-      expect([...allowed], `${id}: its times in the model`).toContain(readBack(id));
+      expect([...allowed], `${id}: its times in the model`).toContain(await readBack(id));
     }
 
     if (policy === 'flag') {
@@ -296,24 +301,26 @@ async function run(policy: Policy, actions: Action[], seed: number, resolve: 'mo
         expect(o.content, `${key}: a flagged event was overwritten`).toEqual(lastPut.get(o.id));
       }
       for (const key of flagged) expect(everEdited, `${key}: flagged though the calendar never changed it`).toContain(key);
-      const status = syncStatus(app.store, sync).find((s) => s.account === 'mem')!;
+      const status = (await syncStatus(app.store, sync)).find((s) => s.account === 'mem')!;
       expect(status.conflicts.map((c) => c.key).sort()).toEqual([...flagged].sort());
 
       // Resolving converges: nothing flagged, and one side's times on both. resolve=remote takes
       // what the calendar changed (a move; a title stays the model's), as remote_wins would.
-      const remoteTimes = new Map([...flagged].map((key) => {
+      const remoteTimes = new Map<string, string>();
+      const modelTimes = new Map<string, string>();
+      for (const key of flagged) {
         const calendar = timesOf(ours().find((x) => x.key === key)!.content);
-        const written = sync.links.link('mem', key)!.writtenContent;
-        return [key, written && timesOf(written) === calendar ? readBack(itemOf(key)) : calendar];
-      }));
-      const modelTimes = new Map([...flagged].map((key) => [key, readBack(itemOf(key))]));
+        const written = (await sync.links.link('mem', key))!.writtenContent;
+        remoteTimes.set(key, written && timesOf(written) === calendar ? await readBack(itemOf(key)) : calendar);
+        modelTimes.set(key, await readBack(itemOf(key)));
+      }
       await converged({ resolve });
       const [after] = await sync.sync();
       expect(after!.counts).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0, conflicts: 0 });
-      expect([...conflicted()], `still flagged after resolve=${resolve}`).toEqual([]);
-      check(new Set());
+      expect([...(await conflicted())], `still flagged after resolve=${resolve}`).toEqual([]);
+      await check(new Set());
       for (const key of flagged) {
-        expect(readBack(itemOf(key)), `${key}: times after resolve=${resolve}`).toBe((resolve === 'remote' ? remoteTimes : modelTimes).get(key));
+        expect(await readBack(itemOf(key)), `${key}: times after resolve=${resolve}`).toBe((resolve === 'remote' ? remoteTimes : modelTimes).get(key));
       }
     }
   } finally {

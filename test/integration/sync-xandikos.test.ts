@@ -2,7 +2,8 @@
 // differently from Radicale: 204 on update, precondition failures wrapped in a 207, its own
 // sync-token format.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { openApp, type App } from '../../src/app.js';
+import type { App } from '../../src/app.js';
+import { openTestApp } from '../support/app.js';
 import { caldavConfig, deleteObject, listStored, putObject } from '../support/caldav.js';
 import { flight } from '../support/items.js';
 import { tempDir } from '../support/mcp.js';
@@ -17,7 +18,7 @@ const collection = '/user/calendars/trips/';
 beforeAll(async () => {
   xandikos = await startXandikos();
   const dir = tempDir();
-  app = openApp({ dataDir: dir, configPath: caldavConfig(dir, xandikos as unknown as Radicale, { url: `${xandikos.url}/` }) });
+  app = await openTestApp({ dataDir: dir, configPath: caldavConfig(dir, xandikos as unknown as Radicale, { url: `${xandikos.url}/` }) });
 });
 afterAll(async () => {
   await app?.close();
@@ -25,14 +26,14 @@ afterAll(async () => {
 });
 
 test('create, edit, remote edit, remote delete, delete and a stale token on Xandikos', async () => {
-  const f = app.trips.addItem(undefined, flight('Lufthansa', 'LH400', 'FRA', 'JFK', '2025-09-01T10:00', '2025-09-01T12:45'), { path: 'f' });
-  const tour = app.trips.addItem(undefined, { kind: 'activity', details: { name: 'High Line walk', start_time: '2025-09-02T10:00' } }, { tripId: f.trip.id, path: 'a' });
+  const f = await app.trips.addItem(undefined, flight('Lufthansa', 'LH400', 'FRA', 'JFK', '2025-09-01T10:00', '2025-09-01T12:45'), { path: 'f' });
+  const tour = await app.trips.addItem(undefined, { kind: 'activity', details: { name: 'High Line walk', start_time: '2025-09-02T10:00' } }, { tripId: f.trip.id, path: 'a' });
   expect((await app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { created: 2 } });
   let stored = await listStored(xandikos, collection);
   expect(stored.map((e) => e.summary).sort()).toEqual(['Flight: Lufthansa LH400', 'High Line walk']);
   expect(stored.find((e) => e.summary.startsWith('Flight'))).toMatchObject({ startTzid: 'Europe/Berlin', endTzid: 'America/New_York' });
 
-  app.trips.updateItem(undefined, tour.item.id, { changes: { start_time: '2025-09-02T11:00' } });
+  await app.trips.updateItem(undefined, tour.item.id, { changes: { start_time: '2025-09-02T11:00' } });
   expect((await app.sync.sync())[0]!.counts).toMatchObject({ updated: 1, unchanged: 1 });
 
   // The user moves the tour in their calendar app; model_wins moves it back.
@@ -44,9 +45,9 @@ test('create, edit, remote edit, remote delete, delete and a stale token on Xand
   expect((await listStored(xandikos, collection)).find((e) => e.summary === 'High Line walk')!.startUtc).toBe('2025-09-02T15:00:00.000Z');
 
   // A stale etag on Xandikos comes back as a 207 with an inner 412: still a conflict, re-read, resolved.
-  const link = app.sync.links.link('home', `${tour.item.id}:activity`)!;
-  app.sync.links.saveLink({ ...link, remoteEtag: '"stale"' });
-  app.trips.updateItem(undefined, tour.item.id, { changes: { name: 'High Line walk (sunset)' } });
+  const link = (await app.sync.links.link('home', `${tour.item.id}:activity`))!;
+  await app.sync.links.saveLink({ ...link, remoteEtag: '"stale"' });
+  await app.trips.updateItem(undefined, tour.item.id, { changes: { name: 'High Line walk (sunset)' } });
   expect((await app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { updated: 1, failed: 0 } });
 
   // Deleted in the calendar: reported, not recreated.
@@ -56,10 +57,10 @@ test('create, edit, remote edit, remote delete, delete and a stale token on Xand
   expect((await app.sync.sync())[0]!.gone).toEqual([`${f.item.id}:flight`]);
 
   // An invalid sync token falls back to a full listing.
-  sql(app.store).prepare("UPDATE accounts SET cursor = 'http://example.invalid/sync/1'").run();
+  (await sql(app.store).run("UPDATE accounts SET cursor = 'http://example.invalid/sync/1'"));
   expect((await app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { created: 0, updated: 0, deleted: 0 } });
 
-  app.trips.deleteTrip(undefined, f.trip.id);
+  await app.trips.deleteTrip(undefined, f.trip.id);
   expect((await app.sync.sync())[0]!.counts.deleted).toBe(1);
   expect(await listStored(xandikos, collection)).toEqual([]);
 });

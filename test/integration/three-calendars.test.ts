@@ -4,7 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { openApp, type App } from '../../src/app.js';
+import type { App } from '../../src/app.js';
+import { openTestApp } from '../support/app.js';
 import { googleTokensSecret, outlookCacheSecret } from '../../src/auth/vault.js';
 import { desiredEvents } from '../../src/events/desired.js';
 import { KEY_PROPERTY } from '../../providers/outlook/events.js';
@@ -34,28 +35,28 @@ beforeAll(async () => {
     '  - name: o', '    provider: outlook',
     '  - name: c', '    provider: caldav', `    url: ${radicale.url}/`, `    username: ${radicale.username}`, `    password: ${radicale.password}`, '    calendar: Trips',
   ].join('\n'));
-  app = openApp({ dataDir: dir, configPath: config });
-  app.vault.set(googleTokensSecret('g'), JSON.stringify(google.issueTokens()));
-  app.vault.set(outlookCacheSecret('o'), (await signIn(graph)).cache!);
+  app = await openTestApp({ dataDir: dir, configPath: config });
+  await app.vault.set(googleTokensSecret('g'), JSON.stringify(google.issueTokens()));
+  await app.vault.set(outlookCacheSecret('o'), (await signIn(graph)).cache!);
 });
 afterAll(async () => {
   await app?.close();
   await Promise.all([google?.stop(), graph?.stop()]);
-  radicale?.stop();
+  await radicale?.stop();
 });
 
 const utc = (iso: string) => new Date(iso.endsWith('Z') || /[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso.slice(0, 19)}Z`).toISOString().replace('.000Z', 'Z');
 
 test('a trip lands once in Google, Outlook and CalDAV, identical in titles, instants, zones and reminders', async () => {
-  const f = app.trips.addItem(undefined, flight('Lufthansa', 'LH400', 'FRA', 'JFK', `${Y}-03-29T10:00`, `${Y}-03-29T12:45`, { confirmation_code: 'XYZ789' }), { path: 'f' });
+  const f = await app.trips.addItem(undefined, flight('Lufthansa', 'LH400', 'FRA', 'JFK', `${Y}-03-29T10:00`, `${Y}-03-29T12:45`, { confirmation_code: 'XYZ789' }), { path: 'f' });
   const tripId = f.trip.id;
-  app.trips.addItem(undefined, { kind: 'stay', details: { name: 'The Plaza', check_in: `${Y}-03-29`, check_out: `${Y}-04-02` } }, { tripId, path: 's' });
-  app.trips.addItem(undefined, { kind: 'activity', details: { name: 'MoMA', start_time: `${Y}-03-30T10:00`, end_time: `${Y}-03-30T13:00` } }, { tripId, path: 'a' });
-  app.trips.addItem(undefined, flight('Lufthansa', 'LH401', 'JFK', 'FRA', `${Y}-04-02T17:30`, `${Y}-04-03T07:10`), { tripId, path: 'f' });
+  await app.trips.addItem(undefined, { kind: 'stay', details: { name: 'The Plaza', check_in: `${Y}-03-29`, check_out: `${Y}-04-02` } }, { tripId, path: 's' });
+  await app.trips.addItem(undefined, { kind: 'activity', details: { name: 'MoMA', start_time: `${Y}-03-30T10:00`, end_time: `${Y}-03-30T13:00` } }, { tripId, path: 'a' });
+  await app.trips.addItem(undefined, flight('Lufthansa', 'LH401', 'JFK', 'FRA', `${Y}-04-02T17:30`, `${Y}-04-03T07:10`), { tripId, path: 'f' });
   const reports = await app.sync.sync();
   expect(reports.map((r) => [r.account, r.status])).toEqual([['g', 'ok'], ['o', 'ok'], ['c', 'ok']]);
 
-  const desired = desiredEvents([...app.store.userItems('me')]);
+  const desired = desiredEvents((await app.store.userItems('me')));
   const inGoogle = google.liveEvents();
   const inOutlook = graph.liveEvents();
   const inCaldav = await listStored(radicale, `/${radicale.username}/trips/`);
@@ -86,7 +87,7 @@ test('a trip lands once in Google, Outlook and CalDAV, identical in titles, inst
   expect((await app.sync.sync()).map((r) => r.counts.created + r.counts.updated + r.counts.deleted)).toEqual([0, 0, 0]);
 
   // Deleting the trip removes its events from every calendar (a deleted trip is not a mass deletion to guard).
-  app.trips.deleteTrip(undefined, tripId);
+  await app.trips.deleteTrip(undefined, tripId);
   const gone = await app.sync.sync();
   expect(gone.map((r) => [r.status, r.counts.deleted])).toEqual([['ok', desired.length], ['ok', desired.length], ['ok', desired.length]]);
   expect(google.liveEvents()).toHaveLength(0);

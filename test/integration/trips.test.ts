@@ -18,88 +18,88 @@ const ua = flight('United Airlines', 'UA123', 'LAX', 'JFK', '2025-06-15T08:00:00
 const back = flight('United Airlines', 'UA456', 'JFK', 'LAX', '2025-06-20T18:00', '2025-06-20T21:15');
 
 describe('which trip an item joins', () => {
-  test('an item without trip_id joins the trip it overlaps (±1 day), else starts a new one', () => {
-    app = testApp();
-    const first = app.trips.addItem(undefined, ua, { path: 'flight_details' });
+  test('an item without trip_id joins the trip it overlaps (±1 day), else starts a new one', async () => {
+    app = await testApp();
+    const first = await app.trips.addItem(undefined, ua, { path: 'flight_details' });
     expect(first.tripCreated).toBe(true);
     expect(first.trip.title).toBe('Trip to JFK');
-    const hotel = app.trips.addItem(undefined, { kind: 'stay', details: { name: 'The Plaza', check_in: '2025-06-15', check_out: '2025-06-20' } }, { path: 'a' });
+    const hotel = await app.trips.addItem(undefined, { kind: 'stay', details: { name: 'The Plaza', check_in: '2025-06-15', check_out: '2025-06-20' } }, { path: 'a' });
     expect(hotel.trip.id).toBe(first.trip.id);
     // The stay had no zone: it is read in the trip's destination zone (JFK's).
     expect(hotel.item.startTz).toBe('America/New_York');
     expect(hotel.item.startUtc).toBe('2025-06-15T19:00:00Z');
     // The return flight is within a day of the stay's end: same trip.
-    expect(app.trips.addItem(undefined, back, { path: 'b' }).trip.id).toBe(first.trip.id);
-    const later = app.trips.addItem(undefined, flight('Delta', 'DL1', 'JFK', 'LAX', '2025-09-01T10:00', '2025-09-01T13:00'), { path: 'c' });
+    expect((await app.trips.addItem(undefined, back, { path: 'b' })).trip.id).toBe(first.trip.id);
+    const later = await app.trips.addItem(undefined, flight('Delta', 'DL1', 'JFK', 'LAX', '2025-09-01T10:00', '2025-09-01T13:00'), { path: 'c' });
     expect(later.tripCreated).toBe(true);
-    const { trip, items } = app.trips.getTrip(undefined, first.trip.id);
+    const { trip, items } = await app.trips.getTrip(undefined, first.trip.id);
     expect(items.map((i) => i.kind)).toEqual(['flight', 'stay', 'flight']);
     expect(trip.startUtc).toBe('2025-06-15T08:00:00Z');
     expect(trip.endUtc).toBe('2025-06-21T04:15:00Z');
   });
 
-  test('an explicit trip_id wins; another user\'s trip is not found', () => {
-    app = testApp();
-    const trip = app.trips.createTrip('alice', { title: 'Conference', timezone: 'Europe/Berlin', start_date: '2025-09-01', end_date: '2025-09-05' });
-    const talk = app.trips.addItem('alice', { kind: 'activity', details: { name: 'Talk', start_time: '2025-09-02T10:00' } }, { tripId: trip.id, path: 'a' });
+  test('an explicit trip_id wins; another user\'s trip is not found', async () => {
+    app = await testApp();
+    const trip = await app.trips.createTrip('alice', { title: 'Conference', timezone: 'Europe/Berlin', start_date: '2025-09-01', end_date: '2025-09-05' });
+    const talk = await app.trips.addItem('alice', { kind: 'activity', details: { name: 'Talk', start_time: '2025-09-02T10:00' } }, { tripId: trip.id, path: 'a' });
     expect(talk.item.startUtc).toBe('2025-09-02T08:00:00Z');
-    expect(() => app.trips.addItem('bob', ua, { tripId: trip.id, path: 'a' })).toThrow(/trip_id: no trip/);
-    expect(app.trips.listTrips('bob')).toEqual([]);
+    await expect((async () => await app.trips.addItem('bob', ua, { tripId: trip.id, path: 'a' }))()).rejects.toThrow(/trip_id: no trip/);
+    expect(await app.trips.listTrips('bob')).toEqual([]);
   });
 
-  test('an activity without trip_id is read in the zone of the trip it falls in', () => {
-    app = testApp();
-    const trip = app.trips.createTrip(undefined, { title: 'Tokyo', timezone: 'Asia/Tokyo', start_date: '2025-04-01', end_date: '2025-04-07' });
-    const added = app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Sumo', start_time: '2025-04-03T16:00' } }, { path: 'a' });
+  test('an activity without trip_id is read in the zone of the trip it falls in', async () => {
+    app = await testApp();
+    const trip = await app.trips.createTrip(undefined, { title: 'Tokyo', timezone: 'Asia/Tokyo', start_date: '2025-04-01', end_date: '2025-04-07' });
+    const added = await app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Sumo', start_time: '2025-04-03T16:00' } }, { path: 'a' });
     expect(added.trip.id).toBe(trip.id);
     expect(added.item.startUtc).toBe('2025-04-03T07:00:00Z');
   });
 });
 
 describe('edits are whole or nothing', () => {
-  test('create_itinerary with one bad item saves nothing', () => {
-    app = testApp();
-    app.trips.addItem(undefined, ua, { path: 'x' });
-    const before = dump(sql(app.store));
-    expect(() => app.trips.createItinerary(undefined, {
+  test('create_itinerary with one bad item saves nothing', async () => {
+    app = await testApp();
+    await app.trips.addItem(undefined, ua, { path: 'x' });
+    const before = await dump((app.store));
+    await expect((async () => await app.trips.createItinerary(undefined, {
       title: 'Broken', flights: [ua.details, { ...back.details, arrival_airport: 'QQQ' }], accommodations: [], activities: [],
-    })).toThrow(/flights\[1\]\.arrival_airport: unknown airport code "QQQ"/);
-    expect(dump(sql(app.store))).toBe(before);
+    }))()).rejects.toThrow(/flights\[1\]\.arrival_airport: unknown airport code "QQQ"/);
+    expect(await dump((app.store))).toBe(before);
   });
 
-  test('a refused edit for a new user leaves no user behind', () => {
-    app = testApp();
-    const before = dump(sql(app.store));
-    expect(() => app.trips.addItem('newcomer', flight('X', 'X1', 'LAX', 'JFK', 'soon', 'later'), { path: 'flight_details' })).toThrow(/flight_details\.departure_time/);
-    expect(dump(sql(app.store))).toBe(before);
+  test('a refused edit for a new user leaves no user behind', async () => {
+    app = await testApp();
+    const before = await dump((app.store));
+    await expect((async () => await app.trips.addItem('newcomer', flight('X', 'X1', 'LAX', 'JFK', 'soon', 'later'), { path: 'flight_details' }))()).rejects.toThrow(/flight_details\.departure_time/);
+    expect(await dump((app.store))).toBe(before);
   });
 
-  test('update_item bumps the version, re-resolves times and refuses a stale expected_version', () => {
-    app = testApp();
-    const { item } = app.trips.addItem(undefined, ua, { path: 'x' });
-    const { item: moved } = app.trips.updateItem(undefined, item.id, { changes: { departure_time: '2025-06-15T09:00', seat: '14C' }, expectedVersion: 1 });
+  test('update_item bumps the version, re-resolves times and refuses a stale expected_version', async () => {
+    app = await testApp();
+    const { item } = await app.trips.addItem(undefined, ua, { path: 'x' });
+    const { item: moved } = await app.trips.updateItem(undefined, item.id, { changes: { departure_time: '2025-06-15T09:00', seat: '14C' }, expectedVersion: 1 });
     expect(moved.version).toBe(2);
     expect(moved.startUtc).toBe('2025-06-15T16:00:00Z');
     expect(moved.details).toMatchObject({ seat: '14C' });
-    expect(() => app.trips.updateItem(undefined, item.id, { changes: { seat: '1A' }, expectedVersion: 1 })).toThrow(/expected_version: item is at version 2/);
-    expect(() => app.trips.updateItem(undefined, item.id, { changes: { colour: 'red' } })).toThrow(/changes\.colour: not a field of a flight/);
-    expect(() => app.trips.updateItem(undefined, item.id, { changes: { airline: null } })).toThrow(/changes\.airline/);
-    const { item: cleared } = app.trips.updateItem(undefined, item.id, { changes: { seat: null } });
+    await expect((async () => await app.trips.updateItem(undefined, item.id, { changes: { seat: '1A' }, expectedVersion: 1 }))()).rejects.toThrow(/expected_version: item is at version 2/);
+    await expect((async () => await app.trips.updateItem(undefined, item.id, { changes: { colour: 'red' } }))()).rejects.toThrow(/changes\.colour: not a field of a flight/);
+    await expect((async () => await app.trips.updateItem(undefined, item.id, { changes: { airline: null } }))()).rejects.toThrow(/changes\.airline/);
+    const { item: cleared } = await app.trips.updateItem(undefined, item.id, { changes: { seat: null } });
     expect(cleared.details).not.toHaveProperty('seat');
   });
 
-  test('deletes are soft and journaled; the item and the trip disappear from reads', () => {
-    app = testApp();
-    const { item, trip } = app.trips.addItem(undefined, ua, { path: 'x' });
-    app.trips.deleteItem(undefined, item.id);
-    expect(app.trips.getTrip(undefined, trip.id).items).toEqual([]);
-    app.trips.deleteTrip(undefined, trip.id);
-    expect(app.trips.listTrips()).toEqual([]);
-    const rows = sql(app.store).prepare('SELECT deleted_at FROM items').all() as { deleted_at: string | null }[];
+  test('deletes are soft and journaled; the item and the trip disappear from reads', async () => {
+    app = await testApp();
+    const { item, trip } = await app.trips.addItem(undefined, ua, { path: 'x' });
+    await app.trips.deleteItem(undefined, item.id);
+    expect((await app.trips.getTrip(undefined, trip.id)).items).toEqual([]);
+    await app.trips.deleteTrip(undefined, trip.id);
+    expect(await app.trips.listTrips()).toEqual([]);
+    const rows = (await sql(app.store).all('SELECT deleted_at FROM items')) as { deleted_at: string | null }[];
     expect(rows.every((r) => r.deleted_at)).toBe(true);
-    const actions = (sql(app.store).prepare('SELECT action FROM journal ORDER BY seq').all() as { action: string }[]).map((r) => r.action);
+    const actions = ((await sql(app.store).all('SELECT action FROM journal ORDER BY seq')) as { action: string }[]).map((r) => r.action);
     expect(actions).toEqual(['trip.create', 'item.add', 'item.delete', 'trip.delete']);
-    const journal = JSON.stringify(sql(app.store).prepare('SELECT * FROM journal').all());
+    const journal = JSON.stringify((await sql(app.store).all('SELECT * FROM journal')));
     expect(journal).not.toContain('United');
   });
 });
@@ -120,8 +120,8 @@ const BOOKING = [
 
 describe('import_ics', () => {
   test('imports with zones (Windows names too), expands recurrences over the trip, skips cancelled, and never duplicates', async () => {
-    app = testApp();
-    const trip = app.trips.createTrip(undefined, { title: 'Berlin', timezone: 'Europe/Berlin', start_date: '2025-09-15', end_date: '2025-09-18' });
+    app = await testApp();
+    const trip = await app.trips.createTrip(undefined, { title: 'Berlin', timezone: 'Europe/Berlin', start_date: '2025-09-15', end_date: '2025-09-18' });
     const first = await app.trips.importIcs(undefined, BOOKING, trip.id);
     const names = first.created.map((i) => `${i.details.name as string}@${i.startUtc}`);
     expect(names).toContain('Reichstag dome tour@2025-09-16T07:30:00Z');
@@ -139,7 +139,7 @@ describe('import_ics', () => {
     const again = await app.trips.importIcs(undefined, BOOKING, trip.id);
     expect(again.created).toEqual([]);
     expect(again.unchanged).toHaveLength(first.created.length);
-    expect(app.trips.getTrip(undefined, trip.id).items).toHaveLength(first.created.length);
+    expect((await app.trips.getTrip(undefined, trip.id)).items).toHaveLength(first.created.length);
 
     const moved = await app.trips.importIcs(undefined, BOOKING.replace('20250916T093000', '20250916T103000'), trip.id);
     expect(moved.updated.map((i) => i.startUtc)).toEqual(['2025-09-16T08:30:00Z']);
@@ -147,19 +147,19 @@ describe('import_ics', () => {
   });
 
   test('bad .ics text is refused naming the field', async () => {
-    app = testApp();
+    app = await testApp();
     await expect(app.trips.importIcs(undefined, 'hello')).rejects.toThrow(/ics: not iCalendar text/);
   });
 });
 
 describe('the zero-config .ics feed', () => {
   test('every change rewrites <data-dir>/feeds/<user>.ics atomically', async () => {
-    app = testApp();
-    const { item } = app.trips.addItem(undefined, ua, { path: 'x' });
+    app = await testApp();
+    const { item } = await app.trips.addItem(undefined, ua, { path: 'x' });
     await app.feeds.flush();
     const feed = readFileSync(app.feeds.path('me'), 'utf8');
     expect(parseWithIcalJs(feed).map((e) => e.key)).toEqual([`${item.id}:flight`]);
-    app.trips.deleteItem(undefined, item.id);
+    await app.trips.deleteItem(undefined, item.id);
     // Rewritten on its own shortly after the change (how soon depends on how long a render takes).
     for (let i = 0; i < 60 && parseWithIcalJs(readFileSync(app.feeds.path('me'), 'utf8')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(parseWithIcalJs(readFileSync(app.feeds.path('me'), 'utf8'))).toEqual([]);
@@ -168,14 +168,14 @@ describe('the zero-config .ics feed', () => {
 
 describe('two processes on one data dir', () => {
   test('a CLI process reads what this one wrote, while both hold the database open', async () => {
-    app = testApp();
-    const { trip } = app.trips.addItem(undefined, ua, { path: 'x' });
+    app = await testApp();
+    const { trip } = await app.trips.addItem(undefined, ua, { path: 'x' });
     const listed = execFileSync(process.execPath, [CLI, 'list', '--json', '--data-dir', app.dataDir], { encoding: 'utf8' });
     expect(JSON.parse(listed).map((t: { id: string }) => t.id)).toEqual([trip.id]);
-    const second = openApp({ dataDir: app.dataDir });
+    const second = await openApp({ dataDir: app.dataDir });
     try {
-      second.trips.addItem(undefined, back, { tripId: trip.id, path: 'x' });
-      expect(app.trips.getTrip(undefined, trip.id).items).toHaveLength(2);
+      await second.trips.addItem(undefined, back, { tripId: trip.id, path: 'x' });
+      expect((await app.trips.getTrip(undefined, trip.id)).items).toHaveLength(2);
     } finally {
       await second.close();
     }

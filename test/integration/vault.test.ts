@@ -17,41 +17,41 @@ import { sql } from '../support/sqlite.js';
 const SECRET = 'correct horse battery staple 42';
 
 describe('the vault', () => {
-  test('stores secrets encrypted: neither the database nor its WAL holds the plain text', () => {
+  test('stores secrets encrypted: neither the database nor its WAL holds the plain text', async () => {
     const dir = tempDir();
-    const store = Store.open(dir);
+    const store = await Store.open(dir);
     const vault = new Vault(store.secrets, dir, {});
-    vault.set('caldav:home:password', SECRET);
-    expect(vault.get('caldav:home:password')).toBe(SECRET);
+    await vault.set('caldav:home:password', SECRET);
+    expect(await vault.get('caldav:home:password')).toBe(SECRET);
     for (const file of ['tripcal.db', 'tripcal.db-wal']) {
       const bytes = readFileSync(join(dir, file));
       expect(bytes.includes(Buffer.from(SECRET))).toBe(false);
       expect(bytes.includes(Buffer.from('battery'))).toBe(false);
     }
     expect(statSync(join(dir, 'vault.key')).mode & 0o777).toBe(0o600);
-    store.close();
+    await store.close();
   });
 
-  test('a wrong key is a clear error, never garbage', () => {
+  test('a wrong key is a clear error, never garbage', async () => {
     const dir = tempDir();
-    const store = Store.open(dir);
-    new Vault(store.secrets, dir, { TRIPCAL_ENCRYPTION_KEY: 'the right passphrase' }).set('s', SECRET);
+    const store = await Store.open(dir);
+    await new Vault(store.secrets, dir, { TRIPCAL_ENCRYPTION_KEY: 'the right passphrase' }).set('s', SECRET);
     const wrong = new Vault(store.secrets, dir, { TRIPCAL_ENCRYPTION_KEY: 'another passphrase' });
-    expect(() => wrong.get('s')).toThrow(VaultKeyError);
-    expect(() => wrong.get('s')).toThrow(/TRIPCAL_ENCRYPTION_KEY\) is not the one/);
-    expect(new Vault(store.secrets, dir, { TRIPCAL_ENCRYPTION_KEY: 'the right passphrase' }).get('s')).toBe(SECRET);
-    store.close();
+    await expect(wrong.get('s')).rejects.toThrow(VaultKeyError);
+    await expect(wrong.get('s')).rejects.toThrow(/TRIPCAL_ENCRYPTION_KEY\) is not the one/);
+    expect(await new Vault(store.secrets, dir, { TRIPCAL_ENCRYPTION_KEY: 'the right passphrase' }).get('s')).toBe(SECRET);
+    await store.close();
   });
 
-  test('a value moved to another name does not decrypt', () => {
+  test('a value moved to another name does not decrypt', async () => {
     const dir = tempDir();
-    const store = Store.open(dir);
+    const store = await Store.open(dir);
     const vault = new Vault(store.secrets, dir, {});
-    vault.set('a', SECRET);
-    vault.set('b', 'other');
-    sql(store).prepare("UPDATE secrets SET value = (SELECT value FROM secrets WHERE name = 'a') WHERE name = 'b'").run();
-    expect(() => vault.get('b')).toThrow(/cannot be decrypted/);
-    store.close();
+    await vault.set('a', SECRET);
+    await vault.set('b', 'other');
+    (await sql(store).run("UPDATE secrets SET value = (SELECT value FROM secrets WHERE name = 'a') WHERE name = 'b'"));
+    await expect((async () => await vault.get('b'))()).rejects.toThrow(/cannot be decrypted/);
+    await store.close();
   });
 });
 
@@ -86,9 +86,9 @@ describe('tripcal auth caldav', () => {
     expect(synced.status).toBe(0);
     expect(`${synced.stdout}${synced.stderr}${wrong.stdout}${wrong.stderr}${right.stderr}`).not.toContain(radicale.password);
 
-    const app = openApp({ dataDir: dir, configPath: config });
+    const app = await openApp({ dataDir: dir, configPath: config });
     try {
-      app.trips.addItem(undefined, flight('Delta', 'DL1', 'JFK', 'LAX', '2025-07-01T10:00', '2025-07-01T13:00'), { path: 'f' });
+      await app.trips.addItem(undefined, flight('Delta', 'DL1', 'JFK', 'LAX', '2025-07-01T10:00', '2025-07-01T13:00'), { path: 'f' });
       expect((await app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { created: 1 } });
       expect(await listStored(radicale, `/${radicale.username}/vaulted/`)).toHaveLength(1);
     } finally {
@@ -100,7 +100,7 @@ describe('tripcal auth caldav', () => {
     const dir = tempDir();
     const config = join(dir, 'config.yaml');
     writeFileSync(config, `accounts:\n  - name: home\n    provider: caldav\n    url: ${radicale.url}/\n    username: ${radicale.username}\n`);
-    const app = openApp({ dataDir: dir, configPath: config });
+    const app = await openApp({ dataDir: dir, configPath: config });
     try {
       const [report] = await app.sync.sync();
       expect(report).toMatchObject({ status: 'needs_reauth' });

@@ -1,7 +1,8 @@
 // Finds promises nobody waits for, with TypeScript's own type checker: a statement whose value is
-// a promise (neither awaited, returned, nor marked `void` on purpose), and a function that returns
+// a promise (neither awaited, returned, nor marked `void` on purpose), a function that returns
 // a promise given where a function returning nothing is expected (an `async` callback to
-// `forEach`, a listener, a timer). Either one lets a rejected store write go unnoticed, or a
+// `forEach`, a listener, a timer), and a promise spread (`{ ...p }`) or tested (`if (p)`) as if
+// it were its value. Either one lets a rejected store write go unnoticed, or a
 // transaction end before the write it was meant to hold.
 import ts from 'typescript';
 
@@ -9,7 +10,7 @@ export interface Floating {
   file: string;
   line: number;
   text: string;
-  why: 'statement' | 'callback';
+  why: 'statement' | 'callback' | 'spread' | 'condition' | 'expect';
 }
 
 function isPromise(checker: ts.TypeChecker, type: ts.Type): boolean {
@@ -45,6 +46,20 @@ export function floatingPromises(tsconfig: string, roots: string[]): Floating[] 
         ts.SyntaxKind.BarBarEqualsToken].includes(e.operatorToken.kind);
       const deliberate = ts.isVoidExpression(e) || ts.isAwaitExpression(e) || handled || assigned;
       if (!deliberate && isPromise(checker, checker.getTypeAtLocation(e))) report(node, 'statement');
+    }
+    // A test's `expect(p)` of a promise, without .resolves or .rejects, checks the promise itself.
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'expect' && node.arguments[0]) {
+      const arg = node.arguments[0];
+      const chained = ts.isPropertyAccessExpression(node.parent) && ['resolves', 'rejects'].includes(node.parent.name.text);
+      const thrower = (ts.isArrowFunction(arg) || ts.isFunctionExpression(arg)) && isPromise(checker, checker.getTypeAtLocation(arg).getCallSignatures()[0]?.getReturnType() ?? checker.getTypeAtLocation(arg));
+      if (!chained && (isPromise(checker, checker.getTypeAtLocation(arg)) || thrower)) report(node, 'expect');
+      // …and `expect(await p).rejects` throws before expect sees anything.
+      if (chained && ts.isAwaitExpression(arg)) report(node, 'expect');
+    }
+    // `{ ...p }` of a promise copies nothing; `if (p)` of one is always true.
+    if ((ts.isSpreadAssignment(node) || ts.isSpreadElement(node)) && isPromise(checker, checker.getTypeAtLocation(node.expression))) report(node, 'spread');
+    if ((ts.isIfStatement(node) || ts.isConditionalExpression(node)) && isPromise(checker, checker.getTypeAtLocation(ts.isIfStatement(node) ? node.expression : node.condition))) {
+      report(node, 'condition');
     }
     if ((ts.isArrowFunction(node) || ts.isFunctionExpression(node)) && ts.isCallOrNewExpression(node.parent)) {
       const expected = checker.getContextualType(node);

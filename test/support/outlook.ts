@@ -12,7 +12,7 @@ export interface CacheBox {
 
 /** Runs the authorization-code flow against the fake; the token cache lands in the box. */
 export async function signIn(fake: GraphFake, box: CacheBox = { cache: null, saves: 0 }): Promise<CacheBox> {
-  const plugin = cachePlugin(() => box.cache, (cache) => {
+  const plugin = cachePlugin(async () => box.cache, async (cache) => {
     box.cache = cache;
     box.saves += 1;
   });
@@ -30,7 +30,7 @@ export async function signIn(fake: GraphFake, box: CacheBox = { cache: null, sav
 export function outlookSettings(fake: GraphFake, box: CacheBox, extra: Partial<OutlookSettings> = {}): OutlookSettings {
   return {
     kind: 'outlook', calendar: 'primary', clientId: fake.clientId, tenantId: fake.tenant,
-    tokenCache: () => box.cache, saveCache: (cache) => {
+    tokenCache: async () => box.cache, saveCache: async (cache) => {
       box.cache = cache;
       box.saves += 1;
     },

@@ -15,7 +15,7 @@ function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
 describe('configuration', () => {
   test('an empty file is the built-in defaults', () => {
     expect(parseConfig('', 'c', {})).toEqual({
-      default_user: 'me', users: {}, log_level: 'info', accounts: [],
+      store: {}, default_user: 'me', users: {}, log_level: 'info', accounts: [],
       sync: {
         wait_seconds: 10, max_delete_share: 0.5, min_guarded_deletes: 10, retry_attempts: 5, retry_max_wait_seconds: 60, concurrency: 4,
         schedule: '*/15 * * * *', jitter_seconds: 30, on_edit: true,

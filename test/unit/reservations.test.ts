@@ -14,9 +14,9 @@ afterEach(async () => {
   await app?.close();
 });
 
-test('a FlightReservation with offsets becomes a flight at the airports\' local times, with number, seat and terminal', () => {
-  app = testApp();
-  const { created, skipped } = importReservations(app.trips, undefined, fixture('flight.json'));
+test('a FlightReservation with offsets becomes a flight at the airports\' local times, with number, seat and terminal', async () => {
+  app = await testApp();
+  const { created, skipped } = await importReservations(app.trips, undefined, fixture('flight.json'));
   expect(skipped).toEqual([]);
   expect(created).toHaveLength(1);
   const [flight] = created;
@@ -24,10 +24,10 @@ test('a FlightReservation with offsets becomes a flight at the airports\' local 
   expect(flight!.details).toMatchObject({ airline: 'United', flight_number: 'UA110', departure_airport: 'SFO', arrival_airport: 'JFK', seat: '9A', terminal: '3' });
 });
 
-test('@graph with a stay (times without offset, the hotel\'s local time) and a restaurant table', () => {
-  app = testApp();
-  const { created, skipped } = importReservations(app.trips, undefined, fixture('flight.json'));
-  const second = importReservations(app.trips, undefined, fixture('stay-and-dinner.json'));
+test('@graph with a stay (times without offset, the hotel\'s local time) and a restaurant table', async () => {
+  app = await testApp();
+  const { created, skipped } = await importReservations(app.trips, undefined, fixture('flight.json'));
+  const second = await importReservations(app.trips, undefined, fixture('stay-and-dinner.json'));
   expect(skipped).toEqual([]);
   expect(second.skipped).toEqual([]);
   const [stay, table] = second.created;
@@ -38,9 +38,9 @@ test('@graph with a stay (times without offset, the hotel\'s local time) and a r
   expect(table!.details).toMatchObject({ name: 'Table at Wagamama', description: 'Party of 2', location: '1 Tavistock Street, WC2E 7PG, London, United Kingdom' });
 });
 
-test('HTML with several ld+json blocks: a round trip sharing one booking code, a rental car (pick-up and return), a concert', () => {
-  app = testApp();
-  const { created, skipped } = importReservations(app.trips, undefined, fixture('confirmation.html'));
+test('HTML with several ld+json blocks: a round trip sharing one booking code, a rental car (pick-up and return), a concert', async () => {
+  app = await testApp();
+  const { created, skipped } = await importReservations(app.trips, undefined, fixture('confirmation.html'));
   expect(skipped).toEqual([]);
   expect(created.map((i) => [i.kind, i.details.kind === undefined ? null : null, 'name' in i.details ? i.details.name : i.details.flight_number])).toEqual([
     ['flight', null, 'KL1234'], ['flight', null, 'KL1009'],
@@ -57,9 +57,9 @@ test('HTML with several ld+json blocks: a round trip sharing one booking code, a
   expect(created[4]!.details).toMatchObject({ location: 'AccorHotels Arena, 8 Boulevard de Bercy, 75012, Paris, FR' });
 });
 
-test('an e-mail: quoted-printable and base64 parts are decoded; the unusable ones are listed with the reason', () => {
-  app = testApp();
-  const { created, skipped } = importReservations(app.trips, undefined, fixture('booking.eml'));
+test('an e-mail: quoted-printable and base64 parts are decoded; the unusable ones are listed with the reason', async () => {
+  app = await testApp();
+  const { created, skipped } = await importReservations(app.trips, undefined, fixture('booking.eml'));
   expect(created.map((i) => 'name' in i.details && i.details.name)).toEqual(['Train ICE 597 Berlin Hbf → München Hbf', 'Bus N 1440 München ZOB → Salzburg Süd']);
   expect(created[0]).toMatchObject({ startUtc: '2027-03-10T07:34:00Z', endUtc: '2027-03-10T11:36:00Z', confirmationCode: 'DB-9XK2' });
   expect(created[0]!.details).toMatchObject({ description: 'Seat: coach 12, seat 61', location: 'Berlin Hbf' });
@@ -70,45 +70,45 @@ test('an e-mail: quoted-printable and base64 parts are decoded; the unusable one
   ]);
 });
 
-test('the same reservations imported twice: nothing new; a changed time updates the item', () => {
-  app = testApp();
-  const first = importReservations(app.trips, undefined, fixture('confirmation.html'));
-  const again = importReservations(app.trips, undefined, fixture('confirmation.html'));
+test('the same reservations imported twice: nothing new; a changed time updates the item', async () => {
+  app = await testApp();
+  const first = await importReservations(app.trips, undefined, fixture('confirmation.html'));
+  const again = await importReservations(app.trips, undefined, fixture('confirmation.html'));
   expect(again.created).toEqual([]);
   expect(again.unchanged.map((i) => i.id)).toEqual(first.created.map((i) => i.id));
-  const moved = importReservations(app.trips, undefined, fixture('confirmation.html').replace('2027-06-03T19:30:00+01:00', '2027-06-03T20:00:00+01:00'));
+  const moved = await importReservations(app.trips, undefined, fixture('confirmation.html').replace('2027-06-03T19:30:00+01:00', '2027-06-03T20:00:00+01:00'));
   expect(moved.updated.map((i) => i.id)).toEqual([first.created[4]!.id]);
   expect(moved.updated[0]!.startUtc).toBe('2027-06-03T19:00:00Z');
-  const total = app.trips.listTrips(undefined).reduce((n, t) => n + t.items.length, 0);
+  const total = (await app.trips.listTrips(undefined)).reduce((n, t) => n + t.items.length, 0);
   expect(total).toBe(5);
 });
 
-test('a flight added by hand is found, not added again (same number and day)', () => {
-  app = testApp();
-  const hand = app.trips.addItem(undefined, { kind: 'flight', details: {
+test('a flight added by hand is found, not added again (same number and day)', async () => {
+  app = await testApp();
+  const hand = await app.trips.addItem(undefined, { kind: 'flight', details: {
     airline: 'United', flight_number: 'UA 110', departure_airport: 'SFO', arrival_airport: 'JFK', departure_time: '2027-03-04T20:15', arrival_time: '2027-03-05T06:30',
   } }, { path: 'flight_details' });
-  const { created, unchanged } = importReservations(app.trips, undefined, fixture('flight.json'));
+  const { created, unchanged } = await importReservations(app.trips, undefined, fixture('flight.json'));
   expect(created).toEqual([]);
   expect(unchanged.map((i) => i.id)).toEqual([hand.item.id]);
 });
 
-test('bad input changes nothing and says why: no JSON-LD, broken JSON, a date that is not one', () => {
-  app = testApp();
+test('bad input changes nothing and says why: no JSON-LD, broken JSON, a date that is not one', async () => {
+  app = await testApp();
   expect(readReservations('<html><p>hello</p></html>').skipped).toEqual([{ type: 'JSON-LD', reservation_number: null, reason: expect.stringMatching(/^no JSON-LD found/) }]);
   expect(readReservations('{"@type": "FlightReservation", ').skipped[0]!.reason).toMatch(/^the file is not valid JSON/);
   expect(readReservations('{"@type": "Person", "name": "x"}').skipped[0]!.reason).toBe('no schema.org Reservation in the JSON-LD');
-  const bad = importReservations(app.trips, undefined, fixture('flight.json').replace('2027-03-04T20:15:00-08:00', 'next tuesday'));
+  const bad = await importReservations(app.trips, undefined, fixture('flight.json').replace('2027-03-04T20:15:00-08:00', 'next tuesday'));
   expect(bad.created).toEqual([]);
   expect(bad.skipped).toEqual([{ type: 'FlightReservation', reservation_number: 'RXJ34P', reason: expect.stringContaining('departure_time') }]);
-  expect(app.trips.listTrips(undefined)).toEqual([]);
+  expect(await app.trips.listTrips(undefined)).toEqual([]);
 });
 
-test('imported items take part in the trip checks (a stay checked in before the flight lands)', () => {
-  app = testApp();
-  const { created } = importReservations(app.trips, undefined, fixture('flight.json'));
-  importReservations(app.trips, undefined, fixture('stay-and-dinner.json').replace('2027-03-05T15:00:00', '2027-03-03T15:00:00'));
-  const items = app.trips.getTrip(undefined, created[0]!.tripId).items;
+test('imported items take part in the trip checks (a stay checked in before the flight lands)', async () => {
+  app = await testApp();
+  const { created } = await importReservations(app.trips, undefined, fixture('flight.json'));
+  await importReservations(app.trips, undefined, fixture('stay-and-dinner.json').replace('2027-03-05T15:00:00', '2027-03-03T15:00:00'));
+  const items = (await app.trips.getTrip(undefined, created[0]!.tripId)).items;
   expect(checkTrip(items).map((w) => w.code)).toContain('checkin_before_arrival');
 });
 
@@ -134,14 +134,14 @@ test('a place without a zone takes the zone of the flight that lands there last,
   expect([countryCode('United Kingdom'), countryCode('usa'), countryCode('de'), countryCode('Atlantis'), countryCode('ZZ')]).toEqual(['GB', 'US', 'DE', undefined, undefined]);
 });
 
-test('imported: a hotel in San Francisco after a connection in New York checks in at 15:00 Pacific time', () => {
-  app = testApp();
+test('imported: a hotel in San Francisco after a connection in New York checks in at 15:00 Pacific time', async () => {
+  app = await testApp();
   const leg = (number: string, from: string, to: string, departs: string, lands: string) => ({
     '@type': 'FlightReservation', reservationNumber: 'CONN1',
     reservationFor: { '@type': 'Flight', flightNumber: number, airline: { '@type': 'Airline', iataCode: 'LH' }, departureAirport: { iataCode: from }, arrivalAirport: { iataCode: to }, departureTime: departs, arrivalTime: lands },
   });
   const stay = JSON.parse(fixture('stay-and-dinner.json'))['@graph'][0]; // no offset, address in the US
-  const { created, skipped } = importReservations(app.trips, undefined, JSON.stringify([
+  const { created, skipped } = await importReservations(app.trips, undefined, JSON.stringify([
     leg('400', 'FRA', 'JFK', '2027-03-05T10:00', '2027-03-05T12:45'), leg('7000', 'JFK', 'SFO', '2027-03-05T15:00', '2027-03-05T18:30'), stay,
   ]));
   expect(skipped).toEqual([]);
