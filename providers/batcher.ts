@@ -1,6 +1,13 @@
-// Writes that arrive in the same turn of the event loop go out together: a few as ordinary
-// requests, more as one batch request (Google's multipart batch, Graph's JSON $batch). Each call
-// keeps its own answer, so one failed write never fails its neighbours.
+// Writes that arrive together go out together: a few as ordinary requests, more as one batch
+// request (Google's multipart batch, Graph's JSON $batch). Each call keeps its own answer, so one
+// failed write never fails its neighbours. "Together" is a short quiet moment, not one turn of the
+// event loop: each write is preceded by its own store transaction, which on PostgreSQL is a few
+// round trips, so the sync's writers arrive a few milliseconds apart.
+
+/** A batch goes out once no write came for this long… */
+const QUIET_MS = 10;
+/** …or this long after its first write, or when it is full. */
+const MAX_WAIT_MS = 60;
 
 export interface Call {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -25,7 +32,8 @@ interface Queued {
 
 export class WriteBatcher {
   private queue: Queued[] = [];
-  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private firstAt = 0;
 
   /**
    * @param sendBatch sends calls as one batch; answers in call order
@@ -40,15 +48,17 @@ export class WriteBatcher {
   run(call: Call, single: () => Promise<Answer>): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       this.queue.push({ call, single, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      const now = performance.now();
+      if (this.queue.length === 1) this.firstAt = now;
+      clearTimeout(this.timer);
+      if (this.queue.length >= this.maxBatch) return this.flush();
+      this.timer = setTimeout(() => this.flush(), Math.max(0, Math.min(QUIET_MS, this.firstAt + MAX_WAIT_MS - now)));
     });
   }
 
   private flush(): void {
-    this.scheduled = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const queued = this.queue;
     this.queue = [];
     if (queued.length < this.minBatch) {

@@ -95,12 +95,16 @@ export class PostgresSql implements Sql {
     return this.query(this.current(), sql, params).then((r) => r.rowCount ?? 0);
   }
 
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+  async transaction<T>(fn: () => Promise<T>, { isolated = true }: { isolated?: boolean } = {}): Promise<T> {
     const outer = this.current();
     if (outer) return this.savepoint(outer, fn);
+    // SERIALIZABLE locks what it read by index page, so many small transactions on one table
+    // (a sync's write-ahead marks) refuse each other even on different rows: those that need no
+    // isolation say so, and run READ COMMITTED.
+    const begin = isolated ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN ISOLATION LEVEL READ COMMITTED';
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt('BEGIN ISOLATION LEVEL SERIALIZABLE', fn);
+        return await this.attempt(begin, fn);
       } catch (error) {
         if (!RETRYABLE.has(code(error)) || attempt >= ATTEMPTS) throw this.problem(error);
         // Jittered, growing: two processes that collided should not collide again in step.

@@ -22,8 +22,13 @@ export interface Sql {
    * is part of it, and queries from outside wait or go to another connection. A transaction begun
    * inside another is a savepoint of it. `fn` must only touch the store: on PostgreSQL a
    * serialization failure runs it again from the start.
+   *
+   * `isolated` (the default): as if no other transaction ran at the same time (SQLite's one
+   * writer; PostgreSQL's SERIALIZABLE), for edits that read, decide and write. `isolated: false`:
+   * all or nothing, but reading what others committed meanwhile (PostgreSQL's READ COMMITTED),
+   * for writers that are alone on their rows anyway: a sync run, the only one of its account.
    */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  transaction<T>(fn: () => Promise<T>, options?: { isolated?: boolean }): Promise<T>;
   /** The schema version the migrations left. */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;

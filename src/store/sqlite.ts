@@ -62,6 +62,7 @@ export class SqliteSql implements Sql {
     return this.onTurn(() => prepared(this.db, sql).run(...params).changes);
   }
 
+  /** Isolated or not, the same: SQLite has one writer at a time. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     const mine = this.inside.getStore();
     if (mine && mine === this.turn) return this.savepoint(mine, fn);

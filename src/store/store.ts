@@ -131,10 +131,11 @@ export class Store {
 
   /**
    * Runs `fn` as one write transaction: every store call made inside it is part of it. `fn` must
-   * only touch the store (on PostgreSQL a serialization conflict runs it again).
+   * only touch the store (on PostgreSQL a serialization conflict runs it again). `isolated:
+   * false` for a writer alone on its rows (see Sql.transaction).
    */
-  transaction<T>(fn: () => Promise<T>): Promise<T> {
-    return this.sql.transaction(fn);
+  transaction<T>(fn: () => Promise<T>, options?: { isolated?: boolean }): Promise<T> {
+    return this.sql.transaction(fn, options);
   }
 
   close(): Promise<void> {

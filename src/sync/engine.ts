@@ -43,6 +43,12 @@ export interface AccountReport {
 export type ConfiguredAccount = AccountConfig & { user: string };
 
 /**
+ * A run is the only writer of its account's links and cursor (runs of one account never overlap),
+ * so its transactions need to be whole, not isolated from other accounts' runs.
+ */
+const ALONE = { isolated: false };
+
+/**
  * The sync run: for each account, list, observe, plan and apply, one run per account at a time.
  * Which accounts there are is the roster's; their connected providers are the pool's; what to
  * do about each event is plan's.
@@ -142,7 +148,7 @@ export class SyncEngine {
       await this.store.transaction(async () => {
         for (const link of observed.links) await this.links.saveLink(link);
         if (observed.duplicates.length === 0) await this.links.setCursor(account.name, listing.cursor);
-      });
+      }, ALONE);
       const decided = plan({
         desired, links: observed.links, duplicates: observed.duplicates, policy: account.policy,
         inScope: (tripId) => !request.tripId || tripId === request.tripId,
@@ -154,7 +160,7 @@ export class SyncEngine {
       if (decided.guard) return report('guarded', decided.guard, decided.gone, provider.requestCount() - before);
       await applyPlan(decided.operations, {
         account: account.name, policy: account.policy, provider, store: this.links,
-        transaction: (fn) => this.store.transaction(fn),
+        transaction: (fn) => this.store.transaction(fn, ALONE),
         retry: this.retryOptions(),
         pull: (event, remote, written) => this.pull(account, event, remote, written),
         now: this.now,
@@ -195,7 +201,7 @@ export class SyncEngine {
       await this.links.setCursor(account.name, null);
       await this.links.setAccountCalendar(account.name, account.calendar);
       await this.links.journal({ account: account.name, action: 'calendar.move', detail: { deleted: left.deleted, kept: left.problem !== null } }, this.now());
-    });
+    }, ALONE);
     log.info('calendar changed: events moved', { account: account.name, deleted: left.deleted });
     return `calendar changed from "${previous}" to "${account.calendar}": ${left.deleted} event(s) deleted from the old one and made again here`
       + (left.problem ? `; ${left.problem}` : '');

@@ -4,9 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { App } from '../../src/app.js';
-import { openApp } from '../../src/app.js';
 import { flight } from '../support/items.js';
-import { dump, testApp } from '../support/app.js';
+import { dump, openTestApp, storeEnv, testApp } from '../support/app.js';
 import { CLI } from '../support/mcp.js';
 import { parseWithIcalJs } from '../support/parsers.js';
 import { sql } from '../support/sqlite.js';
@@ -170,9 +169,10 @@ describe('two processes on one data dir', () => {
   test('a CLI process reads what this one wrote, while both hold the database open', async () => {
     app = await testApp();
     const { trip } = await app.trips.addItem(undefined, ua, { path: 'x' });
-    const listed = execFileSync(process.execPath, [CLI, 'list', '--json', '--data-dir', app.dataDir], { encoding: 'utf8' });
+    const env = { ...process.env, ...(await storeEnv(app.dataDir)) };
+    const listed = execFileSync(process.execPath, [CLI, 'list', '--json', '--data-dir', app.dataDir], { encoding: 'utf8', env });
     expect(JSON.parse(listed).map((t: { id: string }) => t.id)).toEqual([trip.id]);
-    const second = await openApp({ dataDir: app.dataDir });
+    const second = await openTestApp({ dataDir: app.dataDir });
     try {
       await second.trips.addItem(undefined, back, { tripId: trip.id, path: 'x' });
       expect((await app.trips.getTrip(undefined, trip.id)).items).toHaveLength(2);

@@ -24,6 +24,15 @@ export async function openTestApp(options: OpenOptions & { dataDir: string }): P
   return openApp({ ...options, storeUrl: (await database).url });
 }
 
+/** What a child process (`tripcal sync`, `tripcal list`) needs to open the same model as openTestApp. */
+export async function storeEnv(dataDir: string): Promise<Record<string, string>> {
+  if (TEST_STORE === 'sqlite') return {};
+  const dir = resolve(dataDir);
+  let database = databases.get(dir);
+  if (!database) databases.set(dir, (database = freshPostgres()));
+  return { DATABASE_URL: (await database).url };
+}
+
 export function testApp(options: { config?: string } = {}): Promise<App> {
   return openTestApp({ dataDir: tempDir(), configPath: options.config });
 }
