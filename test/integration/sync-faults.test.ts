@@ -3,7 +3,8 @@
 // each, syncing again must converge: every desired event exactly once, nothing else of ours.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { openApp, type App } from '../../src/app.js';
+import type { App } from '../../src/app.js';
+import { openTestApp, storeEnv } from '../support/app.js';
 import { desiredEvents } from '../../src/events/desired.js';
 import { caldavConfig, listStored } from '../support/caldav.js';
 import { startFaultProxy, type FaultProxy } from '../support/faultproxy.js';
@@ -36,7 +37,7 @@ async function setup(sync?: string): Promise<Setup> {
   counter += 1;
   const dir = tempDir();
   const config = caldavConfig(dir, radicale, { url: `${proxy.url}/`, calendar: `Crash ${counter}`, sync });
-  const app = await openApp({ dataDir: dir, configPath: config });
+  const app = await openTestApp({ dataDir: dir, configPath: config });
   return { app, dir, config, collection: `/${radicale.username}/crash-${counter}/` };
 }
 
@@ -65,11 +66,10 @@ async function expectConverged(app: App, collection: string): Promise<void> {
 }
 
 /** Runs `tripcal sync` as a child process and SIGKILLs it right after the server carried out its Nth write. */
-function syncKilledAfter(s: Setup, n: number): Promise<{ killed: boolean }> {
+async function syncKilledAfter(s: Setup, n: number): Promise<{ killed: boolean }> {
+  const env = { ...process.env, TRIPCAL_LOG_LEVEL: 'silent', ...(await storeEnv(s.dir)) };
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'sync', '--config', s.config, '--data-dir', s.dir], {
-      env: { ...process.env, TRIPCAL_LOG_LEVEL: 'silent' }, stdio: 'ignore',
-    });
+    const child = spawn(process.execPath, [CLI, 'sync', '--config', s.config, '--data-dir', s.dir], { env, stdio: 'ignore' });
     const start = proxy.writes;
     let killed = false;
     proxy.afterWrite = (count) => {
@@ -92,7 +92,7 @@ describe('a sync killed with SIGKILL', () => {
     await s.app.close();
     const { killed } = await syncKilledAfter(s, n);
     expect(killed).toBe(true);
-    const app = await openApp({ dataDir: s.dir, configPath: s.config });
+    const app = await openTestApp({ dataDir: s.dir, configPath: s.config });
     try {
       const [report] = await app.sync.sync();
       expect(report!.status).toBe('ok');
@@ -112,7 +112,7 @@ describe('a sync killed with SIGKILL', () => {
     await s.app.trips.deleteItem(undefined, items[4]!.id);
     await s.app.close();
     expect((await syncKilledAfter(s, n)).killed).toBe(true);
-    const app = await openApp({ dataDir: s.dir, configPath: s.config });
+    const app = await openTestApp({ dataDir: s.dir, configPath: s.config });
     try {
       expect((await app.sync.sync())[0]!.status).toBe('ok');
       await expectConverged(app, s.collection);
@@ -186,7 +186,7 @@ describe('an unreliable network', () => {
     const dir = tempDir();
     const down = `http://127.0.0.1:9/`;
     const config = caldavConfig(dir, radicale, { url: down, calendar: 'Down' });
-    const app = await openApp({ dataDir: dir, configPath: config });
+    const app = await openTestApp({ dataDir: dir, configPath: config });
     const { item, trip } = await app.trips.addItem(undefined, flight('Delta', 'DL1', 'JFK', 'LAX', '2025-07-01T10:00', '2025-07-01T13:00'), { path: 'f' });
     const outcome = await app.syncAfterEdit('me', trip.id);
     expect(outcome.status).toBe('pending');
@@ -198,7 +198,7 @@ describe('an unreliable network', () => {
     expect((await syncStatus(app.store, app.sync))[0]).toMatchObject({ state: 'error', pending: 1 });
     await app.close();
     // The server is back (the config now points at it): the next sync delivers the change.
-    const back = await openApp({ dataDir: dir, configPath: caldavConfig(dir, radicale, { calendar: 'Down' }) });
+    const back = await openTestApp({ dataDir: dir, configPath: caldavConfig(dir, radicale, { calendar: 'Down' }) });
     try {
       expect((await back.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { created: 1 } });
       await expectConverged(back, `/${radicale.username}/down/`);
