@@ -75,12 +75,12 @@ export async function caldavColdBench(root, items = 500) {
     const config = join(dir, 'config.yaml');
     writeFileSync(config, `accounts:\n  - name: bench\n    provider: caldav\n    url: ${proxy.url}/\n    username: bench\n    password: bench\n    calendar: Trips\n`);
     const { openApp } = await import(pathToFileURL(join(root, 'dist/src/app.js')).href);
-    const app = openApp({ dataDir: dir, configPath: config });
-    const { ids } = seedActivities(app, items);
+    const app = await openApp({ dataDir: dir, configPath: config });
+    const { ids } = await seedActivities(app, items);
     await app.close();
     const edit = async () => {
-      const again = openApp({ dataDir: dir, configPath: config });
-      again.trips.updateItem(undefined, ids[250], { changes: { name: 'Activity 250 (moved)' } });
+      const again = await openApp({ dataDir: dir, configPath: config });
+      await again.trips.updateItem(undefined, ids[250], { changes: { name: 'Activity 250 (moved)' } });
       await again.close();
     };
     const first = await coldSync(root, proxy, dir, config);

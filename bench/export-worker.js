@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { exportCalendar } from '../dist/src/cli/export.js';
 
 const [mode, trips, perTrip, dataDir] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
-const app = openApp({ dataDir });
+const app = await openApp({ dataDir });
 if (mode === 'fill') await fill();
 else exportAll();
 
@@ -19,7 +19,7 @@ for (let t = 0; t < trips; t++) {
   const base = Date.UTC(2026, 0, 1) + t * 7 * 86_400_000;
   const day = (d) => new Date(base + d * 86_400_000).toISOString().slice(0, 10);
   const [from, to] = airports[t % airports.length];
-  app.trips.createItinerary(undefined, {
+  await app.trips.createItinerary(undefined, {
     title: `Trip ${t}`,
     flights: [
       { airline: 'United Airlines', flight_number: `UA${t}`, departure_airport: from, arrival_airport: to, departure_time: `${day(0)}T08:00`, arrival_time: `${day(1)}T06:00` },
@@ -37,10 +37,10 @@ async function exportAll() {
   // Exactly what `tripcal export --all -o FILE` does, timed in a fresh process.
   const t0 = performance.now();
   const out = openSync(join(dataDir, 'all.ics'), 'w');
-  const { events } = exportCalendar(app, {}, out);
+  const { events } = await exportCalendar(app, {}, out);
   closeSync(out);
   const exportMs = performance.now() - t0;
-  const items = app.store.counts().items;
+  const items = (await app.store.counts()).items;
   await app.close();
   process.stdout.write(JSON.stringify({ items, events, bytes: statSync(join(dataDir, 'all.ics')).size, export_ms: Math.round(exportMs),
     max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }));

@@ -11,7 +11,7 @@ import { tmp, seedActivities } from './servers.js';
 
 
 /** The fake lives in test/support as TypeScript: bundle it for plain node. */
-async function loadFake() {
+export async function loadFake() {
   const outfile = join(tmp(), 'google-fake.mjs');
   await build({ entryPoints: ['test/support/google-fake.ts'], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning' });
   return import(outfile);
@@ -19,15 +19,15 @@ async function loadFake() {
 
 const SCOPES = 'https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.readonly https://www.googleapis.com/auth/calendar.app.created';
 
-function openGoogleApp(fake, calendar) {
+async function openGoogleApp(fake, calendar) {
   const dir = tmp();
   const config = join(dir, 'config.yaml');
   writeFileSync(config, [
     'google:', `  client_id: ${fake.clientId}`, `  client_secret: ${fake.clientSecret}`, `  token_url: ${fake.tokenUrl}`, `  api_root: ${fake.url}/`,
     'accounts:', '  - name: bench', '    provider: google', `    calendar: ${calendar}`,
   ].join('\n'));
-  const app = openApp({ dataDir: dir, configPath: config });
-  app.vault.set('google:bench:tokens', JSON.stringify(fake.issueTokens(SCOPES)));
+  const app = await openApp({ dataDir: dir, configPath: config });
+  await app.vault.set('google:bench:tokens', JSON.stringify(fake.issueTokens(SCOPES)));
   return app;
 }
 
@@ -35,14 +35,14 @@ export async function googleBench(items = 500) {
   const { startGoogleFake } = await loadFake();
   const fake = await startGoogleFake();
   try {
-    const app = openGoogleApp(fake, 'Trips');
-    const { ids } = seedActivities(app, items);
+    const app = await openGoogleApp(fake, 'Trips');
+    const { ids } = await seedActivities(app, items);
     const t0 = performance.now();
     const [first] = await app.sync.sync();
     const firstMs = performance.now() - t0;
     const outer = fake.requests.filter((r) => !r.part);
     const [second] = await app.sync.sync();
-    app.trips.updateItem(undefined, ids[250], { changes: { name: 'Activity 250 (moved)' } });
+    await app.trips.updateItem(undefined, ids[250], { changes: { name: 'Activity 250 (moved)' } });
     const [oneChanged] = await app.sync.sync();
 
     for (let c = 0; c < 4; c++) {
@@ -57,7 +57,7 @@ export async function googleBench(items = 500) {
       return { requests: fake.requests.length - before, intervals: busy.length };
     };
     const dedicated = await freeBusyRequests(app);
-    const shared = openGoogleApp(fake, 'primary');
+    const shared = await openGoogleApp(fake, 'primary');
     const inPrimary = await freeBusyRequests(shared);
     await app.close();
     await shared.close();

@@ -16,12 +16,12 @@ export async function outlookPatchBench(root) {
     const config = join(dir, 'config.yaml');
     writeFileSync(config, outlookConfig(fake));
     const { openApp } = await import(pathToFileURL(join(root, 'dist/src/app.js')).href);
-    const app = openApp({ dataDir: dir, configPath: config });
-    app.vault.set('outlook:bench:msal-cache', (await signIn(fake)).cache);
+    const app = await openApp({ dataDir: dir, configPath: config });
+    await app.vault.set('outlook:bench:msal-cache', (await signIn(fake)).cache);
     const year = new Date().getUTCFullYear() + 1;
-    const { item } = app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: `${year}-06-16T10:00`, location: 'Pier 83' } }, { path: 'a' });
+    const { item } = await app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: `${year}-06-16T10:00`, location: 'Pier 83' } }, { path: 'a' });
     await app.sync.sync();
-    app.trips.updateItem(undefined, item.id, { changes: { name: 'Harbor tour (sunset)' } });
+    await app.trips.updateItem(undefined, item.id, { changes: { name: 'Harbor tour (sunset)' } });
     const start = fake.requests.length;
     await app.sync.sync();
     await app.close();

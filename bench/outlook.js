@@ -51,10 +51,10 @@ export async function outlookBench(items = 500) {
     const dir = tmp();
     const config = join(dir, 'config.yaml');
     writeFileSync(config, outlookConfig(fake, ['    calendar: Trips']));
-    const app = openApp({ dataDir: dir, configPath: config });
-    app.vault.set('outlook:bench:msal-cache', (await signIn(fake)).cache);
+    const app = await openApp({ dataDir: dir, configPath: config });
+    await app.vault.set('outlook:bench:msal-cache', (await signIn(fake)).cache);
     const year = new Date().getUTCFullYear() + 1;
-    const { ids } = seedActivities(app, items, year);
+    const { ids } = await seedActivities(app, items, year);
     const t0 = performance.now();
     const [first] = await app.sync.sync();
     const firstMs = performance.now() - t0;
@@ -62,7 +62,7 @@ export async function outlookBench(items = 500) {
     const t1 = performance.now();
     const [second] = await app.sync.sync();
     const steadyMs = performance.now() - t1;
-    app.trips.updateItem(undefined, ids[250], { changes: { name: 'Activity 250 (moved)' } });
+    await app.trips.updateItem(undefined, ids[250], { changes: { name: 'Activity 250 (moved)' } });
     const [oneChanged] = await app.sync.sync();
     for (let d = 0; d < 30; d++) {
       fake.addUserEvent({ subject: 'Busy', start: { dateTime: `${year}-03-${String(d + 1).padStart(2, '0')}T10:00:00`, timeZone: 'UTC' }, end: { dateTime: `${year}-03-${String(d + 1).padStart(2, '0')}T10:30:00`, timeZone: 'UTC' } });

@@ -18,6 +18,7 @@ import { outlookBench } from './outlook.js';
 import { outlookPatchBench } from './outlook-patch.js';
 import { pageBench } from './page.js';
 import { sessionsBench } from './sessions.js';
+import { storeBench } from './store.js';
 import { syncBench } from './sync.js';
 
 const benches = {
@@ -33,6 +34,7 @@ const benches = {
   'daemon: idle MCP clients under a 128 MB heap (stateless)': () => sessionsBench(),
   'hostile booking documents, 1 MB and 5 MB (import_reservations)': () => importBench(),
   'status page: GET / with 50 trips of 8 items (daemon, over HTTP)': () => pageBench(),
+  'the store on SQLite and on PostgreSQL: edits, a trip of 8 items, list_trips, a Google sync of 500 items': () => storeBench(),
 };
 const only = process.argv[2];
 for (const [name, run] of Object.entries(benches)) {

@@ -38,12 +38,12 @@ export async function radicale(user = 'bench') {
 }
 
 /** A year-long trip of `items` one-hour activities (08:00–17:00 local), one a day; the trip and the item ids. */
-export function seedActivities(app, items, year = 2026) {
-  const trip = app.trips.createTrip(undefined, { title: 'Bench', timezone: 'Europe/Paris', start_date: `${year}-01-01`, end_date: `${year}-12-31` });
+export async function seedActivities(app, items, year = 2026) {
+  const trip = await app.trips.createTrip(undefined, { title: 'Bench', timezone: 'Europe/Paris', start_date: `${year}-01-01`, end_date: `${year}-12-31` });
   const ids = [];
   for (let i = 0; i < items; i++) {
     const day = new Date(Date.UTC(year, 0, 1) + (i % 360) * 86_400_000).toISOString().slice(0, 10);
-    ids.push(app.trips.addItem(undefined, { kind: 'activity', details: { name: `Activity ${i}`, start_time: `${day}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { tripId: trip.id, path: 'a' }).item.id);
+    ids.push((await app.trips.addItem(undefined, { kind: 'activity', details: { name: `Activity ${i}`, start_time: `${day}T${String(8 + (i % 10)).padStart(2, '0')}:00` } }, { tripId: trip.id, path: 'a' })).item.id);
   }
   return { trip, ids };
 }

@@ -70,7 +70,7 @@ async function inProcessServer(count = 200) {
   const gc = runInNewContext('gc');
   const { openApp } = await import('../dist/src/app.js');
   const { createServer } = await import('../dist/src/mcp/server.js');
-  const app = openApp({ dataDir: tmp() });
+  const app = await openApp({ dataDir: tmp() });
   const keep = [createServer(app, { era: 'modern', connection: false })];
   gc();
   const before = process.memoryUsage().heapUsed;

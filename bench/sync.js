@@ -15,15 +15,15 @@ export async function syncBench(items = 500) {
     const dir = tmp();
     const config = join(dir, 'config.yaml');
     writeFileSync(config, `accounts:\n  - name: bench\n    provider: caldav\n    url: ${server.url}/\n    username: bench\n    password: bench\n    calendar: Trips\n`);
-    const app = openApp({ dataDir: dir, configPath: config });
-    const { ids } = seedActivities(app, items);
+    const app = await openApp({ dataDir: dir, configPath: config });
+    const { ids } = await seedActivities(app, items);
     // The first sync connects (discovery, calendar creation) too; count that apart.
     const t0 = performance.now();
     const [first] = await app.sync.sync();
     const firstMs = performance.now() - t0;
     const [second] = await app.sync.sync();
     const [third] = await app.sync.sync();
-    app.trips.updateItem(undefined, ids[250], { changes: { name: 'Activity 250 (moved)' } });
+    await app.trips.updateItem(undefined, ids[250], { changes: { name: 'Activity 250 (moved)' } });
     const [oneChanged] = await app.sync.sync();
     await app.close();
     return {

@@ -58,7 +58,13 @@ export class PostgresSql implements Sql {
   private readonly inside = new AsyncLocalStorage<Tx>();
   private closing?: Promise<void>;
 
-  private constructor(private readonly pool: pg.Pool, readonly where: string, private readonly secrets: readonly string[]) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** Connections that hold a lock (exclusive) for as long as its holder runs, apart from the queries' pool. */
+    private readonly locks: pg.Pool,
+    readonly where: string,
+    private readonly secrets: readonly string[],
+  ) {}
 
   /**
    * Connects to the database at `url` and migrates it, or throws a StoreError that names the URL
@@ -70,10 +76,11 @@ export class PostgresSql implements Sql {
       throw new StoreError('(store.url)', `is not a URL like postgres://ROLE:PASSWORD@HOST:5432/DATABASE; check ${URL_SETTING}`);
     }
     const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: TYPES, connectionTimeoutMillis: 10_000, application_name: 'tripcal' });
+    const locks = new pg.Pool({ connectionString: url, max: options.max ?? 10, idleTimeoutMillis: 5_000, application_name: 'tripcal (locks)' });
     // An idle connection the server dropped (a restart, an administrator): the pool discards it
     // and the next query opens another. Without a listener it would end the process.
-    pool.on('error', (error) => log.warn('a pooled PostgreSQL connection was lost', { where, error: scrub(error.message, secrets) }));
-    const sql = new PostgresSql(pool, where, secrets);
+    for (const p of [pool, locks]) p.on('error', (error) => log.warn('a pooled PostgreSQL connection was lost', { where, error: scrub(error.message, secrets) }));
+    const sql = new PostgresSql(pool, locks, where, secrets);
     try {
       await sql.migrate();
       return sql;
@@ -113,12 +120,36 @@ export class PostgresSql implements Sql {
     }
   }
 
+  /**
+   * A session advisory lock on a connection of its own, held while `fn` runs: PostgreSQL lets go
+   * of it when that connection ends, so a replica killed in the middle frees it too.
+   */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const client = await this.locks.connect().catch((error: unknown) => { throw this.problem(error); });
+    let lost: Error | undefined;
+    const onError = (error: Error) => { lost = error; };
+    client.on('error', onError);
+    const key = [`tripcal:${name}`];
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', key).catch((error: unknown) => { throw this.problem(error); });
+      try {
+        return await fn();
+      } finally {
+        // Should the unlock fail, the connection is closed below, which lets go of the lock too.
+        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', key).catch((error: Error) => { lost ??= error; });
+      }
+    } finally {
+      client.off('error', onError);
+      client.release(lost);
+    }
+  }
+
   async schemaVersion(): Promise<number> {
     return (await this.get<{ version: number }>('SELECT version FROM tripcal_schema'))?.version ?? 0;
   }
 
   close(): Promise<void> {
-    return (this.closing ??= this.pool.end());
+    return (this.closing ??= Promise.all([this.pool.end(), this.locks.end()]).then(() => undefined));
   }
 
   /** The transaction the caller is in; none once it has ended (a timer set inside one outlives it). */

@@ -29,6 +29,12 @@ export interface Sql {
    * for writers that are alone on their rows anyway: a sync run, the only one of its account.
    */
   transaction<T>(fn: () => Promise<T>, options?: { isolated?: boolean }): Promise<T>;
+  /**
+   * Runs `fn` while holding the lock `name` for every process on this database; others asking
+   * for it wait. A process that dies lets go of its locks. (SQLite: `fn` runs at once — one
+   * daemon's own sync engine already runs one run per account at a time.)
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** The schema version the migrations left. */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;

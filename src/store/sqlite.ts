@@ -104,6 +104,10 @@ export class SqliteSql implements Sql {
     }
   }
 
+  exclusive<T>(_name: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
   async schemaVersion(): Promise<number> {
     return this.db.pragma('user_version', { simple: true }) as number;
   }

@@ -138,6 +138,11 @@ export class Store {
     return this.sql.transaction(fn, options);
   }
 
+  /** Runs `fn` holding the lock `name` across every process on this database (see Sql.exclusive). */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.sql.exclusive(name, fn);
+  }
+
   close(): Promise<void> {
     return this.sql.close();
   }

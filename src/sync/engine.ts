@@ -104,9 +104,10 @@ export class SyncEngine {
     return settled.map((s) => (s as PromiseFulfilledResult<AccountReport>).value);
   }
 
+  /** One run of an account at a time: in this process, and (on PostgreSQL) across every replica. */
   private exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.running.get(name) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(fn);
+    const next = previous.catch(() => undefined).then(() => this.store.exclusive(`sync:${name}`, fn));
     this.running.set(name, next);
     const forget = () => {
       if (this.running.get(name) === next) this.running.delete(name);
