@@ -80,6 +80,11 @@ const HttpSchema = z
       // builtin: how long an access token lasts, and a refresh token unused.
       access_token_minutes: z.number().int().min(1).max(60).optional(),
       refresh_token_days: z.number().int().min(1).max(365).optional(),
+      // builtin: clients may name themselves by the https URL of their metadata document
+      // (Client ID Metadata Documents, what MCP clients try before registering); fetched from
+      // public hosts only unless client_metadata_private_hosts.
+      client_metadata_documents: z.boolean().optional(),
+      client_metadata_private_hosts: z.boolean().optional(),
     }).strict().superRefine((auth, ctx) => {
       if (auth.builtin === true) {
         for (const key of ['issuer', 'audience', 'user_claim', 'jwks_uri'] as const) {
@@ -87,7 +92,7 @@ const HttpSchema = z
         }
       } else {
         if (auth.issuer === undefined) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'required: your identity provider\'s issuer URL, or builtin: true for tripcal\'s own sign-in' });
-        for (const key of ['access_token_minutes', 'refresh_token_days'] as const) {
+        for (const key of ['access_token_minutes', 'refresh_token_days', 'client_metadata_documents', 'client_metadata_private_hosts'] as const) {
           if (auth[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is for the built-in authorization server (builtin: true); your identity provider decides its token lifetimes' });
         }
       }

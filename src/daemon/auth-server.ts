@@ -23,6 +23,7 @@ import type { Vault } from '../auth/vault.js';
 import type { AuthServerRows } from '../store/oauth-server.js';
 import { AccessTokens } from './access-tokens.js';
 import { AuthorizationEndpoint } from './oauth-authorize.js';
+import { ClientDocuments } from './oauth-client-documents.js';
 import { Clients } from './oauth-clients.js';
 import { json, SCOPES, type AuthServerSettings } from './oauth-common.js';
 import { TokenEndpoint } from './oauth-tokens.js';
@@ -53,7 +54,8 @@ export class AuthServer {
       issuer: settings.issuer, audience: settings.resource, userClaim: 'sub', typ: 'at+jwt',
       keys: createLocalJWKSet({ keys: [publicJwk] }),
     });
-    this.clients = new Clients(rows, now);
+    const documents = settings.clientMetadataDocuments ? new ClientDocuments({ allowPrivateHosts: settings.clientMetadataPrivateHosts, now }) : null;
+    this.clients = new Clients(rows, now, documents);
     this.authorization = new AuthorizationEndpoint(rows, this.clients, settings, csrfKey, now);
     this.tokens = new TokenEndpoint(rows, this.clients, settings, signingKey, publicJwk.kid!, now);
     this.issuerPath = new URL(settings.issuer).pathname.replace(/\/$/, '');
@@ -92,6 +94,7 @@ export class AuthServer {
       token_endpoint_auth_methods_supported: ['none'],
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
+      ...(this.settings.clientMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
     };
   }
 

@@ -57,6 +57,7 @@ async function authServer(app: App, listen: Listen): Promise<AuthServer | undefi
   return AuthServer.open(app.store.authServer, app.vault, {
     issuer: base, resource: `${base}/mcp`,
     accessTokenMinutes: auth.access_token_minutes ?? 10, refreshTokenDays: auth.refresh_token_days ?? 30,
+    clientMetadataDocuments: auth.client_metadata_documents ?? true, clientMetadataPrivateHosts: auth.client_metadata_private_hosts ?? false,
   });
 }
 

@@ -10,7 +10,7 @@ import { log } from '../log.js';
 import type { AuthServerRows } from '../store/oauth-server.js';
 import { READ_SCOPE, WRITE_SCOPE } from './access-tokens.js';
 import type { Clients } from './oauth-clients.js';
-import { iso, random, readText, sameText, SCOPES, sha256, type AuthServerSettings, type ClientMetadata } from './oauth-common.js';
+import { iso, OAuthFailure, random, readText, sameText, SCOPES, sha256, type AuthServerSettings, type ClientMetadata } from './oauth-common.js';
 import { sendProblem, sendSignIn } from './sign-in-page.js';
 
 const CODE_TTL_MS = 2 * 60 * 1000;
@@ -65,7 +65,13 @@ export class AuthorizationEndpoint {
 
   private async checkRequest(params: URLSearchParams): Promise<{ request: AuthorizationRequest; client: ClientMetadata } | { page: string } | { redirect: string; error: string; description: string; state?: string | undefined }> {
     const clientId = params.get('client_id') ?? undefined;
-    const client = await this.clients.get(clientId);
+    let client: ClientMetadata | undefined;
+    try {
+      client = await this.clients.get(clientId);
+    } catch (error) {
+      if (!(error instanceof OAuthFailure)) throw error;
+      return { page: `The application could not be identified: ${error.message}.` };
+    }
     if (!client) return { page: clientId ? 'The application is not registered with this tripcal (unknown client_id).' : 'The request names no application (client_id is missing).' };
     const given = params.get('redirect_uri');
     const redirectUri = given ?? (client.redirect_uris.length === 1 ? client.redirect_uris[0]! : undefined);
@@ -131,6 +137,7 @@ export class AuthorizationEndpoint {
     sendSignIn(res, status, {
       clientName: client.client_name ?? request.client_id,
       redirectHost: redirect.host,
+      documentHost: /^https:\/\//.test(request.client_id) ? new URL(request.client_id).host : undefined,
       redirectOrigin: redirect.origin,
       scopes: request.scope.split(' ').map((s) => SCOPE_WORDS[s] ?? s),
       request: sealed,

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { log } from '../log.js';
 import type { AuthServerRows } from '../store/oauth-server.js';
+import type { ClientDocuments } from './oauth-client-documents.js';
 import { iso, json, MAX_FORM, OAuthFailure, random, readText, type ClientMetadata } from './oauth-common.js';
 
 const MAX_CLIENTS = 10_000;
@@ -29,11 +30,21 @@ function redirectProblem(uri: unknown): string | null {
 }
 
 export class Clients {
-  constructor(private readonly rows: AuthServerRows, private readonly now: () => number) {}
+  constructor(
+    private readonly rows: AuthServerRows,
+    private readonly now: () => number,
+    /** Client ID Metadata Documents, when they are accepted: a client_id that is an https URL. */
+    private readonly documents: ClientDocuments | null = null,
+  ) {}
 
-  /** A registered client, or undefined. */
+  /**
+   * A registered client, or undefined; a client_id that is an https URL is read from its metadata
+   * document (an OAuthFailure says why it cannot be).
+   */
   async get(id: string | undefined | null): Promise<ClientMetadata | undefined> {
-    if (!id || id.length > 200) return undefined;
+    if (!id || id.length > 2000) return undefined;
+    if (this.documents?.names(id)) return this.documents.get(id);
+    if (id.length > 200) return undefined;
     const row = await this.rows.client(id);
     return row ? JSON.parse(row.metadata) as ClientMetadata : undefined;
   }
@@ -64,8 +75,8 @@ export class Clients {
   }
 }
 
-/** What a client may register, checked and trimmed. */
-function metadataOf(body: Record<string, unknown>): ClientMetadata {
+/** What a client may register (or its metadata document says), checked and trimmed. */
+export function metadataOf(body: Record<string, unknown>): ClientMetadata {
   const uris = body.redirect_uris;
   if (!Array.isArray(uris) || uris.length === 0 || uris.length > 10) throw new OAuthFailure('invalid_redirect_uri', 'redirect_uris: one to ten redirect URIs');
   for (const uri of uris) {

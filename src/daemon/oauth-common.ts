@@ -14,6 +14,9 @@ export interface AuthServerSettings {
   resource: string;
   accessTokenMinutes: number;
   refreshTokenDays: number;
+  /** Accept Client ID Metadata Documents (a client_id that is an https URL), and from private hosts too. */
+  clientMetadataDocuments: boolean;
+  clientMetadataPrivateHosts: boolean;
 }
 
 /** What a registered client said about itself (RFC 7591), as stored. */

@@ -51,6 +51,8 @@ export interface SignInForm {
   /** The client's self-chosen name (untrusted), and where it will receive the answer. */
   clientName: string;
   redirectHost: string;
+  /** Where the client's metadata document is published, when it named itself by one (its host vouches for the name). */
+  documentHost?: string | undefined;
   /** What the client asks for, in words. */
   scopes: string[];
   /** Hidden fields: the signed authorization request and its CSRF token. */
@@ -68,7 +70,7 @@ export interface SignInForm {
 export function sendSignIn(res: ServerResponse, status: number, form: SignInForm): void {
   const nonce = randomBytes(16).toString('base64');
   const body = `<h1>Sign in to tripcal</h1>
-<p>An application that calls itself <strong>${escape(form.clientName)}</strong> (answers go to <strong>${escape(form.redirectHost)}</strong>) asks to:</p>
+<p>An application that calls itself <strong>${escape(form.clientName)}</strong>${form.documentHost ? ` (published by <strong>${escape(form.documentHost)}</strong>)` : ''} (answers go to <strong>${escape(form.redirectHost)}</strong>) asks to:</p>
 <ul>
 ${form.scopes.map((s) => `<li>${escape(s)}</li>`).join('\n')}
 </ul>

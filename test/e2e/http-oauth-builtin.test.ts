@@ -6,6 +6,7 @@
 // `plain` PKCE, a rotated refresh token presented again, a wrong password (without telling
 // whether the user exists), a form without its CSRF token. Two users signed in this way each see
 // only their own trips. The real daemon process; passwords set with `tripcal user passwd`.
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { Vault } from '../../src/auth/vault.js';
 import { SIGNING_KEY_SECRET } from '../../src/daemon/auth-server.js';
 import { Store } from '../../src/store/store.js';
 import { connectHttp, startDaemonProcess, type RunningDaemon } from '../support/daemon.js';
+import { startDocumentServer, type DocumentServer } from '../support/https-documents.js';
 import { CLI, storedInClear, structured, tempDir } from '../support/mcp.js';
 import { freePort } from '../support/radicale.js';
 
@@ -26,6 +28,8 @@ let config: string;
 let daemon: RunningDaemon;
 let base: string;
 let resource: string;
+/** Where the clients of the Client ID Metadata Document tests publish their documents. */
+let documents: DocumentServer;
 /** Every code, token and password handed out, to look for in the database files at the end. */
 const handedOut: string[] = Object.values(PASSWORDS);
 
@@ -46,7 +50,8 @@ beforeAll(async () => {
     '  bob:', '    timezone: Europe/Lisbon',
     '  carol:', '    timezone: Europe/Paris',
     '  dave:', '    timezone: Europe/Rome',
-    'http:', `  listen: 127.0.0.1:${port}`, '  auth:', '    builtin: true',
+    // The client metadata documents of these tests are served on loopback.
+    'http:', `  listen: 127.0.0.1:${port}`, '  auth:', '    builtin: true', '    client_metadata_private_hosts: true',
     '',
   ].join('\n'));
   for (const [user, password] of Object.entries(PASSWORDS)) {
@@ -56,9 +61,11 @@ beforeAll(async () => {
     expect(done.stdout + done.stderr).not.toContain(password);
   }
   daemon = await startDaemonProcess(['--config', config, '--data-dir', dir]);
+  documents = await startDocumentServer();
 }, 60_000);
 afterAll(async () => {
   await daemon?.stop();
+  await documents?.stop();
 });
 
 // --- playing the browser and the client by hand ---
@@ -192,6 +199,13 @@ class TestProvider implements OAuthClientProvider {
   }
 }
 
+/** A client that names itself by the https URL of its metadata document instead of registering. */
+class DocumentClientProvider extends TestProvider {
+  constructor(readonly clientMetadataUrl: string) {
+    super();
+  }
+}
+
 const sdkClient = () => new Client({ name: 'oauth-test', version: '1.0.0' }, { capabilities: {}, versionNegotiation: { mode: { pin: '2026-07-28' } } } as any);
 
 describe('the MCP SDK client connects from scratch', () => {
@@ -243,6 +257,52 @@ describe('the MCP SDK client connects from scratch', () => {
     await again.connect(new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider }));
     expect(structured((await again.callTool({ name: 'list_trips', arguments: {} })) as any).trips).toHaveLength(1);
     await again.close();
+  });
+});
+
+describe('Client ID Metadata Documents: a client_id that is the https URL of its registration', () => {
+  test('the SDK client with clientMetadataUrl signs in with no registration: the document is read once, and is the client', { timeout: 30_000 }, async () => {
+    const id = `${documents.url}/sdk-client.json`;
+    const provider = new DocumentClientProvider(id);
+    documents.serve('/sdk-client.json', { body: JSON.stringify({ client_id: id, ...provider.clientMetadata }), headers: { 'cache-control': 'max-age=600' } });
+    const registered = Number((new Database(join(dir, 'tripcal.db'), { readonly: true }).prepare('SELECT count(*) AS n FROM oauth_clients').get() as { n: number }).n);
+    const first = sdkClient();
+    await expect(first.connect(new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider }))).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(provider.discovery.authorizationServerMetadata.client_id_metadata_document_supported).toBe(true);
+    const url = provider.authorizationUrl!;
+    expect(url.searchParams.get('client_id')).toBe(id);
+    const page = await open(url.href);
+    expect(page.status).toBe(200);
+    // The person sees who is asking: the name the document gives, and where it is published.
+    expect(page.html).toContain('SDK test client</strong> (published by <strong>127.0.0.1:');
+    const back = await signIn(url.href, 'carol');
+    const transport = new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider });
+    await transport.finishAuth(back.searchParams);
+    const client = sdkClient();
+    await client.connect(transport);
+    expect(structured((await client.callTool({ name: 'list_trips', arguments: {} })) as any).trips).toEqual([]);
+    await client.close();
+    expect(await auth(provider, { serverUrl: resource })).toBe('AUTHORIZED');
+    // The authorization, the token and the refresh: one fetch (cached), and nothing registered.
+    expect(documents.hits.get('/sdk-client.json')).toBe(1);
+    const after = Number((new Database(join(dir, 'tripcal.db'), { readonly: true }).prepare('SELECT count(*) AS n FROM oauth_clients').get() as { n: number }).n);
+    expect(after).toBe(registered);
+  });
+
+  test('a document that is not its client\'s, or names another redirect: a page saying why, never a redirect', async () => {
+    const { challenge } = pkce();
+    const other = `${documents.url}/impostor.json`;
+    documents.serve('/impostor.json', { body: JSON.stringify({ client_id: `${documents.url}/sdk-client.json`, redirect_uris: ['http://127.0.0.1:9/x'] }) });
+    const impostor = await open(authorizeUrl({ client_id: other, redirect_uris: ['http://127.0.0.1:9/x'] }, challenge));
+    expect(impostor.status).toBe(400);
+    expect(impostor.html).toContain('names another client_id than its own URL');
+    const good = `${documents.url}/good.json`;
+    documents.serve('/good.json', { body: JSON.stringify({ client_id: good, client_name: 'Good', redirect_uris: ['http://127.0.0.1:9/good'] }) });
+    const elsewhere = await open(authorizeUrl({ client_id: good, redirect_uris: ['http://127.0.0.1:9/evil'] }, challenge));
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.headers.get('location')).toBeNull();
+    const token = await tokenRequest({ grant_type: 'authorization_code', code: 'x', code_verifier: 'y'.repeat(43), client_id: other, resource });
+    expect(token).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
   });
 });
 
