@@ -5,7 +5,7 @@
 // Signed, not encrypted: it holds names the client already knows, never a secret.
 import { createRequestStateCodec, type RequestStateCodec, type ServerContext } from '@modelcontextprotocol/server';
 import type { App } from '../app.js';
-import { perApp } from './per-app.js';
+import { perApp } from '../per-app.js';
 
 /** An answer is expected within ten minutes. */
 const TTL_SECONDS = 600;

@@ -13,7 +13,7 @@ import { registerSyncTools } from './tools/sync.js';
 import { registerTripTools } from './tools/trips.js';
 import { VERSION } from '../version.js';
 import { ResourceWatch } from './changes.js';
-import { perApp } from './per-app.js';
+import { perApp } from '../per-app.js';
 import { ANYONE, forPrincipal, type Principal } from './principal.js';
 import { requestStates } from './request-state.js';
 import { TRIP_VIEW_MIME, TRIP_VIEW_RESOURCE_META, TRIP_VIEW_URI, tripViewHtml } from '../web/app-resource.js';

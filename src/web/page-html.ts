@@ -17,6 +17,8 @@ export interface PageModel {
   feeds: Array<{ user: string; url: string }>;
   /** The form token every POST carries back. */
   csrf: string;
+  /** Providers whose accounts are connected by signing in (a "Reconnect" button when they need it). */
+  signInProviders: string[];
   /** What the last button did, when the page is shown after it. */
   result?: { ok: boolean; lines: string[] } | undefined;
 }
@@ -69,10 +71,13 @@ function accountsBlock(model: PageModel): string {
       if (a.failed.length) notes.push(`${a.failed.length} event(s) could not be written: ${a.failed.map((f) => `${escapeHtml(f.key)} (${escapeHtml(f.error)})`).join('; ')}`);
       if (a.conflicts.length) notes.push(`${a.conflicts.length} conflict(s): <a href="#conflicts">see below</a>`);
       if (a.gone.length) notes.push(`${a.gone.length} event(s) deleted in the calendar and left deleted (sync_now with recreate puts them back)`);
+      const reconnect = a.state === 'needs_reauth' && model.signInProviders.includes(a.provider)
+        ? `<form method="post" action="/page/reconnect">${hidden({ csrf: model.csrf, account: a.account })}<button type="submit">Reconnect ${escapeHtml(a.account)}</button></form>`
+        : '';
       out.push(`<tr><th scope="row">${escapeHtml(a.account)}</th><td>${escapeHtml(a.provider)}</td><td>${escapeHtml(a.calendar)}</td>`
         + `<td>${whenUtc(a.last_sync_at, model.now)}${a.last_success_at && a.last_success_at !== a.last_sync_at ? `<br><span class="muted">last success ${whenUtc(a.last_success_at, model.now)}</span>` : ''}</td>`
         + `<td>${a.pending} change${a.pending === 1 ? '' : 's'}</td>`
-        + `<td><span class="${bad ? 'state-bad' : ''}">${bad ? 'Problem: ' : ''}${escapeHtml(words)}</span>${notes.map((n) => `<br>${n}`).join('')}</td></tr>`);
+        + `<td><span class="${bad ? 'state-bad' : ''}">${bad ? 'Problem: ' : ''}${escapeHtml(words)}</span>${notes.map((n) => `<br>${n}`).join('')}${reconnect}</td></tr>`);
     }
     out.push('</tbody></table>');
   }

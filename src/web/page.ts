@@ -1,6 +1,7 @@
 // The daemon's status page at `/`: GET shows it (web/page-html.ts), POST /page/sync runs a sync
 // (all accounts, or one account settling its conflicts: the same as MCP sync_now with
-// `resolve`) and comes back to the page with what it did. /page.css and /page.js are its
+// `resolve`) and comes back to the page with what it did; POST /page/reconnect starts the same
+// sign-in as authorize_calendar for an account that needs it. /page.css and /page.js are its
 // stylesheet and script.
 //
 // Who may see it: the same rules as MCP over HTTP (the daemon checks Host and Origin before
@@ -11,17 +12,22 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../app.js';
+import { signsInWith } from '../auth/connect.js';
+import { signInsOf } from '../auth/sign-ins.js';
+import type { OAuthProvider } from '../auth/states.js';
 import { describeError } from '../errors.js';
+import { OAUTH_PROVIDERS } from '../../providers/registry.js';
 import { log } from '../log.js';
 import { ANYONE, type Principal } from '../mcp/principal.js';
 import { checkTrip } from '../trips/checks.js';
 import { itemView, tripView } from '../trips/views.js';
 import { VERSION } from '../version.js';
 import { renderPage, type PageModel } from './page-html.js';
+import { escapeHtml } from './trip-view.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { STYLE } from './style.js';
 
-const PATHS = new Set(['/', '/page.css', '/page.js', '/page/sync', '/favicon.ico']);
+const PATHS = new Set(['/', '/page.css', '/page.js', '/page/sync', '/page/reconnect', '/favicon.ico']);
 
 /** Whether the status page answers this path. */
 export const isPagePath = (path: string): boolean => PATHS.has(path);
@@ -79,9 +85,11 @@ export class StatusPage {
         + 'Until then use an MCP client with your token, or the CLI on this machine (tripcal list, tripcal sync).', { 'www-authenticate': 'Bearer realm="tripcal"' });
       return;
     }
-    if (url.pathname === '/page/sync') {
+    if (url.pathname === '/page/sync' || url.pathname === '/page/reconnect') {
       if (req.method !== 'POST') return this.plain(res, 405, 'Only POST, from the page\'s buttons.', { allow: 'POST' });
-      await this.sync(req, res);
+      const form = await this.form(req, res);
+      if (!form) return;
+      await (url.pathname === '/page/sync' ? this.sync(form, res) : this.reconnect(form, res));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(res, 405, 'Only GET.', { allow: 'GET, HEAD' });
@@ -111,23 +119,68 @@ export class StatusPage {
       schedule: app.schedule(),
       feeds,
       csrf: this.csrf,
+      signInProviders: [...OAUTH_PROVIDERS],
       result: done ? this.results.get(done) : undefined,
     };
   }
 
-  private async sync(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return this.plain(res, 415, 'Send the page\'s form.');
+  /** One of the page's forms, with its form token; null when refused (and answered). */
+  private async form(req: IncomingMessage, res: ServerResponse): Promise<URLSearchParams | null> {
+    if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) {
+      this.plain(res, 415, 'Send the page\'s form.');
+      return null;
+    }
     let body = '';
     for await (const chunk of req) {
       body += (chunk as Buffer).toString('utf8');
-      if (body.length > MAX_FORM) return this.plain(res, 413, 'Form too large.');
+      if (body.length > MAX_FORM) {
+        this.plain(res, 413, 'Form too large.');
+        return null;
+      }
     }
     const form = new URLSearchParams(body);
     const given = Buffer.from(form.get('csrf') ?? '');
     const expected = Buffer.from(this.csrf);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return this.plain(res, 403, 'This form is not from this daemon\'s page (or the daemon restarted since): reload the page and try again.');
+      this.plain(res, 403, 'This form is not from this daemon\'s page (or the daemon restarted since): reload the page and try again.');
+      return null;
     }
+    return form;
+  }
+
+  /**
+   * Starts signing the account in again, as authorize_calendar does, and shows where to go: a
+   * link, not a redirect (the page's form-action keeps its forms to the daemon). When tripcal
+   * listens at the redirect URI the browser's return finishes it; else the page says how to.
+   */
+  private async reconnect(form: URLSearchParams, res: ServerResponse): Promise<void> {
+    const name = form.get('account') ?? '';
+    let started;
+    let provider: OAuthProvider;
+    try {
+      const account = await this.app.sync.account(name);
+      if (!OAUTH_PROVIDERS.includes(account.provider)) {
+        return this.plain(res, 400, `"${name}" is a ${account.provider} account: it is connected with its password (in the config, or tripcal auth ${account.provider} ${name}), not by signing in.`);
+      }
+      provider = account.provider as OAuthProvider;
+      started = await signInsOf(this.app).start({ userId: account.user, provider, account: name });
+    } catch (error) {
+      log.warn('reconnect from the status page failed', { error: (error as Error).message });
+      return this.plain(res, 400, `The sign-in did not start: ${describeError(error).message}`);
+    }
+    const who = signsInWith(provider);
+    const after = started.listening
+      ? 'When you have allowed it, the browser comes back to tripcal, which finishes by itself; then reload this page.'
+      : `${who} then sends the browser to ${started.redirectUri}, which tripcal does not receive: give the \`code\` and \`state\` from that address to handle_auth_callback (MCP) within 10 minutes, or run tripcal auth ${provider} ${name} in a terminal instead.`;
+    res.writeHead(200, { ...HTML_HEADERS }).end(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Reconnect ${escapeHtml(name)} · tripcal</title><link rel="stylesheet" href="/page.css"></head>`
+      + `<body><main><h1>Reconnect ${escapeHtml(name)}</h1><p>Sign in to ${who} and allow tripcal to manage the events of calendar <strong>${escapeHtml(started.calendar)}</strong>.</p>`
+      + `<p><a class="button" id="sign-in" href="${escapeHtml(started.authUrl)}" rel="noreferrer">Sign in with ${who}</a></p>`
+      + `<p>${escapeHtml(after)}</p><p class="muted">The link works once, for 10 minutes.</p><p><a href="/">Back to the page</a></p></main></body></html>`,
+    );
+  }
+
+  private async sync(form: URLSearchParams, res: ServerResponse): Promise<void> {
     const account = form.get('account') || undefined;
     const resolve = form.get('resolve') || undefined;
     if (resolve !== undefined && resolve !== 'model' && resolve !== 'remote') return this.plain(res, 400, 'resolve is "model" or "remote".');

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listStored, putObject } from '../support/caldav.js';
+import { startGoogleFake } from '../support/google-fake.js';
 import { connectHttp, startDaemonProcess, type HttpClient, type RunningDaemon } from '../support/daemon.js';
 import { structured, tempDir } from '../support/mcp.js';
 import { freePort, startRadicale, type Radicale } from '../support/radicale.js';
@@ -155,6 +156,69 @@ describe('the page at /', () => {
     const foreign = await fetch(`${base}/page/sync`, { method: 'POST', headers: { ...form, origin: 'http://evil.example' }, body: `csrf=${csrf}` });
     expect(foreign.status).toBe(403);
     expect(/<script(?![^>]*src="\/page\.js")/.test(html)).toBe(false); // no inline script
+  });
+});
+
+describe('an account that needs signing in again', () => {
+  test('"Reconnect" starts the sign-in of authorize_calendar; the browser follows it to Google and back, and the account syncs', { timeout: 60_000 }, async () => {
+    const fake = await startGoogleFake();
+    const listenerPort = await freePort();
+    const google = await daemonWith([
+      'log_level: warn',
+      'google:', '  client_id: ${TEST_GOOGLE_CLIENT_ID}', '  client_secret: ${TEST_GOOGLE_CLIENT_SECRET}',
+      `  auth_url: ${fake.url}/o/oauth2/v2/auth`, `  token_url: ${fake.url}/token`, `  api_root: ${fake.url}/`,
+      `  redirect_uri: http://127.0.0.1:${listenerPort}/oauth/callback`,
+      'accounts:', '  - name: work', '    provider: google', '    calendar: primary',
+      'sync:', '  retry_max_wait_seconds: 1',
+    ], { TEST_GOOGLE_CLIENT_ID: fake.clientId, TEST_GOOGLE_CLIENT_SECRET: fake.clientSecret });
+    const googleBase = google.mcpUrl.replace(/\/mcp$/, '');
+    const mcp = await connectHttp(google.mcpUrl);
+    const context = await browser.newContext();
+    try {
+      structured(await mcp.call('add_activity', { activity_details: { name: 'Sagrada Família', start_time: '2026-05-04T10:00', timezone: 'Europe/Madrid' } }));
+      // Never signed in: the sync says so.
+      expect(structured(await mcp.call('sync_now', {})).accounts[0]).toMatchObject({ account: 'work', status: 'needs_reauth' });
+      const page = await context.newPage();
+      await page.goto(`${googleBase}/`);
+      const row = page.locator('#calendars tr', { hasText: 'work' });
+      expect(await row.innerText()).toMatch(/Problem: Needs re-authorization/);
+      await page.screenshot({ path: join(OUT, 'page-reconnect.png'), fullPage: true });
+      await Promise.all([page.waitForURL(`${googleBase}/page/reconnect`), row.getByRole('button', { name: 'Reconnect work' }).click()]);
+      const signIn = page.getByRole('link', { name: 'Sign in with Google' });
+      const consent = new URL((await signIn.getAttribute('href'))!);
+      expect(consent.origin + consent.pathname).toBe(`${fake.url}/o/oauth2/v2/auth`);
+      expect(consent.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${listenerPort}/oauth/callback`);
+      expect(consent.searchParams.get('code_challenge_method')).toBe('S256');
+      // The fake consents at once and sends the browser back to the listener tripcal opened.
+      await Promise.all([page.waitForURL(new RegExp(`^http://127\\.0\\.0\\.1:${listenerPort}/oauth/callback`)), signIn.click()]);
+      expect(await page.locator('body').innerText()).toMatch(/Connected Google Calendar \(account "work"\)/);
+      // Connected, and the first sync ran: the event is in Google's own storage, and the page says so.
+      expect(fake.liveEvents().map((e) => e.summary)).toEqual(['Sagrada Família']);
+      await page.goto(`${googleBase}/`);
+      expect(await page.locator('#calendars tr', { hasText: 'work' }).innerText()).toMatch(/In step/);
+      // The same link again: used up (a state is single-use).
+      const again = await fetch(consent.href, { redirect: 'manual' });
+      const back = await fetch(again.headers.get('location')!);
+      expect(await back.text()).not.toMatch(/Connected/);
+    } finally {
+      await context.close();
+      await mcp.close();
+      await google.stop();
+      await fake.stop();
+    }
+  });
+
+  test('a CalDAV account is not reconnected by signing in; an unknown one is refused; both change nothing', async () => {
+    const html = await (await fetch(`${base}/`)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const post = (body: string) => fetch(`${base}/page/reconnect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const caldav = await post(`csrf=${csrf}&account=home`);
+    expect(caldav.status).toBe(400);
+    expect(await caldav.text()).toMatch(/is a caldav account: it is connected with its password/);
+    const unknown = await post(`csrf=${csrf}&account=nobody`);
+    expect(unknown.status).toBe(400);
+    expect(await unknown.text()).toMatch(/no account &quot;nobody&quot;|no account "nobody"/);
+    expect((await post('csrf=guess&account=home')).status).toBe(403);
   });
 });
 

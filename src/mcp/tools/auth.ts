@@ -8,88 +8,42 @@ import {
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import {
-  abandonAuthorization, accountFor, chooseCalendar, connectorFor, consentPrompt, finishAuthorization, pendingAuthorization, providerName,
-  SIGN_IN_PROVIDERS, signsInWith, type Connected,
+  chooseCalendar, consentPrompt, finishAuthorization, providerName, SIGN_IN_PROVIDERS, signsInWith, type Connected,
 } from '../../auth/connect.js';
-import { requireSetup } from '../../auth/setup.js';
-import { RedirectListeners, type Redirect } from '../../auth/loopback.js';
+import { signInsOf, type SignInWatcher } from '../../auth/sign-ins.js';
+import type { OAuthProvider } from '../../auth/states.js';
 import { log } from '../../log.js';
 import { UserIdSchema } from '../../model/schemas.js';
 import { canAskForm } from '../ask.js';
-import { perApp } from '../per-app.js';
 import { askedState, requestStates } from '../request-state.js';
 import { handled, ok } from '../result.js';
 import type { ServingContext } from '../server.js';
 import { SyncShape, untrusted, UntrustedShape } from '../shapes.js';
 
-/** What the server that started a sign-in is told when the browser comes back. */
-interface Starter {
-  server: McpServer;
-  /** The URL-mode elicitation that showed the consent page, when one did. */
-  elicitationId: string | undefined;
-  /** When (ms since the epoch); a sign-in not finished within its state's life is forgotten. */
-  at: number;
-}
-
-/** A sign-in's state lives 10 minutes; its starter is kept a little longer. */
-const STARTER_TTL_MS = 15 * 60 * 1000;
-
 /**
- * When the redirect URI is a loopback address with a port, tripcal listens there itself, so the
- * flow finishes when the browser comes back (handle_auth_callback still works). One listener per
- * App: over HTTP each request has its own server instance, and the second would find the port
- * taken. When the client of a 2025-11-25 connection supports URL-mode elicitation, it is asked to
- * show the consent URL to the user (2026-07-28 clients read it in the result).
+ * Remembers the server that started a sign-in at tripcal's own redirect listener: when the client
+ * of a 2025-11-25 connection supports URL-mode elicitation, it is asked to show the consent URL
+ * (2026-07-28 clients read it in the result), told when the browser came back, and sent a log line.
  */
-function loopbackFlows(app: App) {
-  const starters = new Map<string, Starter>();
-  const finish = async (redirect: Redirect) => {
-    const { userId, provider } = (await pendingAuthorization(app, redirect.state))!;
-    const name = providerName(provider);
-    const starter = starters.get(redirect.state);
-    starters.delete(redirect.state);
-    const complete = () => {
-      if (!starter?.elicitationId || !starter.server.isConnected()) return;
-      void starter.server.server.createElicitationCompletionNotifier(starter.elicitationId)().catch(() => undefined);
-    };
-    if (!redirect.code) {
-      await abandonAuthorization(app, redirect.state);
-      complete();
-      return { ok: false, text: `${signsInWith(provider)} said: ${redirect.error ?? 'no code'}. Nothing was stored.` };
+function watchFrom(server: McpServer, authUrl: string, provider: OAuthProvider): { shown: boolean; watcher: SignInWatcher } {
+  const shown = server.isConnected() && server.server.getClientCapabilities()?.elicitation?.url !== undefined;
+  const elicitationId = shown ? randomUUID() : undefined;
+  if (elicitationId) {
+    void server.server.elicitInput({ mode: 'url', elicitationId, url: authUrl, message: consentPrompt(provider) })
+      .catch((error: Error) => log.info('the client did not show the authorization URL', { error: error.message }));
+  }
+  const watcher: SignInWatcher = (outcome, detail) => {
+    if (!server.isConnected()) return;
+    if (elicitationId) void server.server.createElicitationCompletionNotifier(elicitationId)().catch(() => undefined);
+    if (outcome.ok) {
+      void server.server.sendLoggingMessage({ level: 'info', data: `Connected ${providerName(provider)} as account "${detail.account}". ${detail.sync}.` }).catch(() => undefined);
     }
-    const done = await finishAuthorization(app, userId, redirect.code, redirect.state);
-    complete();
-    if (starter?.server.isConnected()) {
-      void starter.server.server.sendLoggingMessage({ level: 'info', data: `Connected ${name} as account "${done.account}". ${done.sync.message}.` }).catch(() => undefined);
-    }
-    return { ok: true, text: `Connected ${name} (account "${done.account}"). You can close this tab.` };
   };
-
-  const listeners = new RedirectListeners(async (state) => (await pendingAuthorization(app, state)) !== null, finish);
-  return {
-    /** Listens on the redirect URI if it is ours to listen on; false when not (handle_auth_callback then). */
-    listen: (redirectUri: string) => listeners.listen(redirectUri),
-    /** Remembers who started the sign-in, and asks its client to show the URL where it can. */
-    started(server: McpServer, state: string, authUrl: string, provider: string): boolean {
-      const shown = server.isConnected() && server.server.getClientCapabilities()?.elicitation?.url !== undefined;
-      const elicitationId = shown ? randomUUID() : undefined;
-      const now = Date.now();
-      for (const [key, starter] of starters) if (now - starter.at > STARTER_TTL_MS) starters.delete(key);
-      starters.set(state, { server, elicitationId, at: now });
-      if (!elicitationId) return false;
-      void server.server.elicitInput({
-        mode: 'url', elicitationId, url: authUrl,
-        message: consentPrompt(provider),
-      }).catch((error: Error) => log.info('the client did not show the authorization URL', { error: error.message }));
-      return true;
-    },
-  };
+  return { shown, watcher };
 }
-
-const flowsOf = perApp(loopbackFlows);
 
 export function registerAuthTools(server: McpServer, app: App, serving: ServingContext): void {
-  const flows = flowsOf(app);
+  const signIns = signInsOf(app);
   server.registerTool(
     'authorize_calendar',
     {
@@ -119,20 +73,16 @@ export function registerAuthTools(server: McpServer, app: App, serving: ServingC
     },
     handled('authorize_calendar', async (args) => {
       const userId = app.trips.userId(args.user_id);
-      // Everything missing at once, with where to set it, before anything starts.
-      requireSetup(args.provider, app.config, args.redirect_uri !== undefined);
-      const flow = connectorFor(app, args.provider);
-      const redirectUri = flow.redirectUri(args.redirect_uri);
-      const target = await accountFor(app, args.provider, userId, args.account, args.calendar);
-      const listening = await flows.listen(redirectUri);
-      const started = await flow.start(userId, target.name, target.calendar, redirectUri);
-      const shown = flows.started(server, started.state, started.authUrl, args.provider);
+      const started = await signIns.start({ userId, provider: args.provider, account: args.account, calendar: args.calendar, redirectUri: args.redirect_uri });
+      const { shown, watcher } = watchFrom(server, started.authUrl, args.provider);
+      signIns.watch(started.state, watcher);
+      const { listening, redirectUri } = started;
       const who = signsInWith(args.provider);
       return ok({
         success: true,
         auth_url: started.authUrl,
-        account: target.name,
-        calendar: target.calendar,
+        account: started.account,
+        calendar: started.calendar,
         expires_at: started.expiresAt,
         listening,
         message: `${shown ? 'The client was asked to show this URL; if it did not, open' : 'Open'} it, sign in to ${who} and allow tripcal to manage calendar events. `
