@@ -21,6 +21,8 @@ export interface PageModel {
   signInProviders: string[];
   /** What the last button did, when the page is shown after it. */
   result?: { ok: boolean; lines: string[] } | undefined;
+  /** A sync started from the page and not finished: how far each account is. */
+  running?: { id: string; accounts: Array<{ account: string; done: number; total: number }> } | undefined;
 }
 
 /** `2025-06-15T08:00:00Z` → `2025-06-15 08:00 UTC (5 min ago)`: in UTC, so no zone is guessed. */
@@ -138,11 +140,21 @@ function tripsBlock(model: PageModel): string {
   return out.join('');
 }
 
+/** Each account's progress in words (the same words page.js writes as it goes). */
+export function progressLines(accounts: Array<{ account: string; done: number; total: number }>): string {
+  return accounts.length === 0 ? 'Reading the calendars…' : accounts.map((a) => `${a.account}: ${a.done} of ${a.total} change(s) written`).join('\n');
+}
+
 export function renderPage(model: PageModel): string {
   const result = model.result
     ? `<div class="notice" id="sync-result" role="status" tabindex="-1"><strong>${model.result.ok ? 'Done.' : 'Not everything went through.'}</strong><pre>${model.result.lines.map(escapeHtml).join('\n')}</pre></div>`
-    : '';
-  return '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+    : model.running
+      ? `<div class="notice" id="sync-result" role="status" aria-live="polite" tabindex="-1" data-run="${escapeHtml(model.running.id)}"><strong>Syncing…</strong>`
+        + `<pre id="sync-progress">${escapeHtml(progressLines(model.running.accounts))}</pre></div>`
+      : '';
+  // Without the script, a page following a sync looks again every two seconds.
+  const refresh = model.running ? `<noscript><meta http-equiv="refresh" content="2;url=/?run=${encodeURIComponent(model.running.id)}#sync-result"></noscript>` : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">${refresh}<meta name="viewport" content="width=device-width, initial-scale=1">`
     + '<title>tripcal</title><link rel="stylesheet" href="/page.css"><script src="/page.js" defer></script></head><body>'
     + `<header class="top"><h1>tripcal</h1><span class="muted">version ${escapeHtml(model.version)} · as of ${whenUtc(model.now, model.now).replace(/ \([^)]*\)$/, '')}</span>`
     + '<nav class="skip" aria-label="Sections"><a href="#calendars">Calendars</a><a href="#conflicts">Conflicts</a><a href="#trips">Trips</a><a href="#feeds">Feeds</a></nav></header>'

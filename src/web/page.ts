@@ -27,13 +27,13 @@ import { escapeHtml } from './trip-view.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { STYLE } from './style.js';
 
-const PATHS = new Set(['/', '/page.css', '/page.js', '/page/sync', '/page/reconnect', '/favicon.ico']);
+const PATHS = new Set(['/', '/page.css', '/page.js', '/page/sync', '/page/reconnect', '/page/progress', '/favicon.ico']);
 
 /** Whether the status page answers this path. */
 export const isPagePath = (path: string): boolean => PATHS.has(path);
 
 /** Nothing but the daemon's own style and script, no frames, forms only to the daemon. */
-export const PAGE_CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const HTML_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -58,6 +58,8 @@ export interface PageOptions {
 export class StatusPage {
   private readonly secret = randomBytes(32);
   private readonly results = new Map<string, { ok: boolean; lines: string[] }>();
+  /** Syncs started from the page and still running: per account, events written of those to write. */
+  private readonly runs = new Map<string, Map<string, { done: number; total: number }>>();
 
   constructor(private readonly app: App, private readonly options: PageOptions) {}
 
@@ -93,12 +95,23 @@ export class StatusPage {
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(res, 405, 'Only GET.', { allow: 'GET, HEAD' });
-    const html = renderPage(await this.model(url.searchParams.get('done')));
+    if (url.pathname === '/page/progress') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+        .end(JSON.stringify(this.progress(url.searchParams.get('run') ?? '')));
+      return;
+    }
+    const run = url.searchParams.get('run');
+    if (run && this.results.has(run)) {
+      // The run has ended (perhaps before its page was asked for): its result's own address.
+      res.writeHead(303, { location: `/?done=${encodeURIComponent(run)}#sync-result`, 'cache-control': 'no-store' }).end();
+      return;
+    }
+    const html = renderPage(await this.model(url.searchParams.get('done'), run));
     res.writeHead(200, HTML_HEADERS).end(req.method === 'HEAD' ? undefined : html);
   }
 
   /** What the page shows now. */
-  async model(done: string | null = null): Promise<PageModel> {
+  async model(done: string | null = null, run: string | null = null): Promise<PageModel> {
     const { app } = this;
     const options = { minConnectionMinutes: app.config.checks.min_connection_minutes, minConnectionMinutesInternational: app.config.checks.min_connection_minutes_international };
     const users = await app.trips.userIds();
@@ -121,6 +134,7 @@ export class StatusPage {
       csrf: this.csrf,
       signInProviders: [...OAUTH_PROVIDERS],
       result: done ? this.results.get(done) : undefined,
+      running: run && this.runs.has(run) ? { id: run, ...this.progress(run) } : undefined,
     };
   }
 
@@ -180,14 +194,39 @@ export class StatusPage {
     );
   }
 
+  /** How a run is going: each account's events written so far; done once its result is kept. */
+  private progress(id: string): { done: boolean; accounts: Array<{ account: string; done: number; total: number }> } {
+    const run = this.runs.get(id);
+    return { done: !run && this.results.has(id), accounts: [...(run ?? new Map()).entries()].map(([account, p]) => ({ account, ...p })) };
+  }
+
+  /**
+   * Starts the sync and answers at once with the page that follows it (`?run=`), which shows each
+   * account's progress (page.js asks /page/progress; without scripts it refreshes itself) and
+   * then the result (`?done=`).
+   */
   private async sync(form: URLSearchParams, res: ServerResponse): Promise<void> {
     const account = form.get('account') || undefined;
     const resolve = form.get('resolve') || undefined;
     if (resolve !== undefined && resolve !== 'model' && resolve !== 'remote') return this.plain(res, 400, 'resolve is "model" or "remote".');
+    if (account !== undefined) {
+      try {
+        await this.app.sync.account(account);
+      } catch (error) {
+        return this.plain(res, 400, describeError(error).message);
+      }
+    }
+    const id = randomBytes(9).toString('base64url');
+    const progress = new Map<string, { done: number; total: number }>();
+    this.runs.set(id, progress);
+    void this.run(id, progress, account, resolve as 'model' | 'remote' | undefined);
+    res.writeHead(303, { location: `/?run=${id}#sync-result`, 'cache-control': 'no-store' }).end();
+  }
+
+  private async run(id: string, progress: Map<string, { done: number; total: number }>, account: string | undefined, resolve: 'model' | 'remote' | undefined): Promise<void> {
     let result: { ok: boolean; lines: string[] };
     try {
-      if (account !== undefined) await this.app.sync.account(account);
-      const reports = await this.app.sync.sync({ account, resolve });
+      const reports = await this.app.sync.sync({ account, resolve, onProgress: (p) => progress.set(p.account, { done: p.done, total: p.total }) });
       result = {
         ok: reports.every((r) => r.status === 'ok'),
         lines: reports.length === 0 ? ['No calendar account is configured.'] : reports.map((r) => `${r.account}: ${r.status === 'ok' ? 'synced' : r.status}${r.message ? ` (${r.message})` : ''}; `
@@ -198,10 +237,9 @@ export class StatusPage {
       log.warn('sync from the status page failed', { error: (error as Error).message });
       result = { ok: false, lines: [`The sync did not run: ${describeError(error).message}`] };
     }
-    const id = randomBytes(9).toString('base64url');
     this.results.set(id, result);
+    this.runs.delete(id);
     for (const old of this.results.keys()) if (this.results.size > KEPT_RESULTS) this.results.delete(old);
-    res.writeHead(303, { location: `/?done=${id}#sync-result`, 'cache-control': 'no-store' }).end();
   }
 
   private plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listStored, putObject } from '../support/caldav.js';
+import { startFaultProxy } from '../support/faultproxy.js';
 import { startGoogleFake } from '../support/google-fake.js';
 import { connectHttp, startDaemonProcess, type HttpClient, type RunningDaemon } from '../support/daemon.js';
 import { structured, tempDir } from '../support/mcp.js';
@@ -86,7 +87,7 @@ async function openPage(): Promise<{ page: Page; problems: string[] }> {
   page.on('pageerror', (e) => problems.push(e.message));
   const response = await page.goto(`${base}/`);
   expect(response!.status()).toBe(200);
-  expect(response!.headers()['content-security-policy']).toBe("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  expect(response!.headers()['content-security-policy']).toBe("default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   return { page, problems };
 }
 
@@ -156,6 +157,49 @@ describe('the page at /', () => {
     const foreign = await fetch(`${base}/page/sync`, { method: 'POST', headers: { ...form, origin: 'http://evil.example' }, body: `csrf=${csrf}` });
     expect(foreign.status).toBe(403);
     expect(/<script(?![^>]*src="\/page\.js")/.test(html)).toBe(false); // no inline script
+  });
+});
+
+describe('a sync that takes a while', () => {
+  test('"Sync now" shows each account\'s progress as it goes, then the result; without scripts the page refreshes itself', { timeout: 60_000 }, async () => {
+    // Every request to the calendar 150 ms late: 24 new events take a few seconds to write.
+    const proxy = await startFaultProxy(radicale.url, { rate: 1, faults: ['delay'] });
+    const slow = await daemonWith([
+      'log_level: warn',
+      'accounts:', '  - name: slow', '    provider: caldav', `    url: ${proxy.url}/`, `    username: ${radicale.username}`,
+      '    password: ${TEST_CALDAV_PASSWORD}', '    calendar: Slow', 'sync:', '  on_edit: false', '  concurrency: 2',
+    ], { TEST_CALDAV_PASSWORD: radicale.password });
+    const slowBase = slow.mcpUrl.replace(/\/mcp$/, '');
+    const mcp = await connectHttp(slow.mcpUrl);
+    const context = await browser.newContext();
+    try {
+      structured(await mcp.call('create_itinerary', {
+        trip_name: 'Kyoto', activities: Array.from({ length: 24 }, (_, i) => ({ name: `Temple ${i}`, start_time: `2026-04-${String(1 + (i % 20)).padStart(2, '0')}T${String(8 + (i % 9)).padStart(2, '0')}:00`, timezone: 'Asia/Tokyo' })),
+      }));
+      const page = await context.newPage();
+      await page.goto(`${slowBase}/`);
+      await Promise.all([page.waitForURL(/\/\?run=/), page.getByRole('button', { name: 'Sync now' }).click()]);
+      // While it runs: how far the account is, in words, updated in place.
+      await page.waitForFunction(() => /slow: \d+ of 24 change\(s\) written/.test(document.getElementById('sync-progress')?.textContent ?? ''), undefined, { timeout: 20_000 });
+      await page.screenshot({ path: join(OUT, 'page-progress.png'), fullPage: true });
+      await page.waitForURL(/\/\?done=/, { timeout: 40_000 });
+      expect(await page.locator('#sync-result').innerText()).toMatch(/slow: synced; created 24/);
+      // Without scripts the page following a run carries a refresh of itself, and nothing else.
+      const html = await (await fetch(`${slowBase}/`)).text();
+      const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+      const started = await fetch(`${slowBase}/page/sync`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${csrf}` });
+      expect(started.status).toBe(303);
+      const following = started.headers.get('location')!;
+      expect(following).toMatch(/^\/\?run=[\w-]+#sync-result$/);
+      const running = await fetch(`${slowBase}${following}`, { redirect: 'manual' });
+      if (running.status === 200) expect(await running.text()).toMatch(/<noscript><meta http-equiv="refresh" content="2;url=\/\?run=/);
+      else expect(running.headers.get('location')).toMatch(/^\/\?done=/);
+    } finally {
+      await context.close();
+      await mcp.close();
+      await slow.stop();
+      await proxy.stop();
+    }
   });
 });
 
