@@ -31,6 +31,9 @@ import { TokenEndpoint } from './oauth-tokens.js';
 export type { AuthServerSettings } from './oauth-common.js';
 export { MAX_FAILURES_PER_MINUTE } from './oauth-authorize.js';
 
+/** The status page signs in as this client of the server's own (its redirect: <issuer>/page/callback). */
+export const PAGE_CLIENT_ID = 'tripcal-status-page';
+
 /** The vault name of the signing key (a private JWK). */
 export const SIGNING_KEY_SECRET = 'auth-server:signing-key';
 
@@ -55,7 +58,11 @@ export class AuthServer {
       keys: createLocalJWKSet({ keys: [publicJwk] }),
     });
     const documents = settings.clientMetadataDocuments ? new ClientDocuments({ allowPrivateHosts: settings.clientMetadataPrivateHosts, now }) : null;
-    this.clients = new Clients(rows, now, documents);
+    const page = {
+      client_name: 'tripcal status page', redirect_uris: [`${settings.issuer}/page/callback`], grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'], token_endpoint_auth_method: 'none' as const,
+    };
+    this.clients = new Clients(rows, now, documents, new Map([[PAGE_CLIENT_ID, page]]));
     this.authorization = new AuthorizationEndpoint(rows, this.clients, settings, csrfKey, now);
     this.tokens = new TokenEndpoint(rows, this.clients, settings, signingKey, publicJwk.kid!, now);
     this.issuerPath = new URL(settings.issuer).pathname.replace(/\/$/, '');
@@ -96,6 +103,11 @@ export class AuthServer {
       authorization_response_iss_parameter_supported: true,
       ...(this.settings.clientMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
     };
+  }
+
+  /** Trades a code or a refresh token for tokens in-process (the status page's own sign-in), or an OAuthFailure. */
+  grant(form: Record<string, string>): Promise<Record<string, unknown>> {
+    return this.tokens.grant(new URLSearchParams({ ...form, client_id: PAGE_CLIENT_ID, resource: this.settings.resource }));
   }
 
   /** Answers the request when it is one of this server's; false otherwise. */

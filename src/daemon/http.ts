@@ -24,6 +24,7 @@ import { VERSION } from '../version.js';
 import { isLoopbackAddress, originOf, type Listen } from './exposure.js';
 import type { FeedServer } from './feeds.js';
 import { isPagePath, StatusPage } from '../web/page.js';
+import { PageSession } from './page-session.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 /** MCP requests answered at once (open subscription streams count too); past it, 503. */
@@ -118,6 +119,8 @@ export class DaemonHttp {
   private readonly unwatch: () => void;
   /** The status page at / (web/page.ts). */
   private readonly page: StatusPage;
+  /** Signing in to the page, when the daemon is its own authorization server. */
+  private readonly session: PageSession | undefined;
 
   constructor(
     app: App,
@@ -136,7 +139,11 @@ export class DaemonHttp {
       for (const uri of updated) this.mcpHandler.notify.resourceUpdated(uri);
       if (listChanged) this.mcpHandler.notify.resourcesChanged();
     });
-    this.page = new StatusPage(app, { feedUrl: (user) => options.feeds.url((options.publicUrl ?? this.baseUrl).replace(/\/$/, ''), user) });
+    this.session = options.authServer ? new PageSession(options.authServer) : undefined;
+    this.page = new StatusPage(app, {
+      feedUrl: (user) => options.feeds.url((options.publicUrl ?? this.baseUrl).replace(/\/$/, ''), user),
+      signIn: this.session !== undefined,
+    });
   }
 
   get baseUrl(): string {
@@ -276,7 +283,18 @@ export class DaemonHttp {
         send(res, 403, { error: 'this Host or Origin is not this server\'s (DNS rebinding and cross-site protection)' });
         return;
       }
-      await this.page.handle(req, res, url, await this.principal(req));
+      if (this.session && await this.session.handle(req, res, url)) return;
+      let principal = await this.principal(req);
+      // A browser sends no bearer token: with tripcal's own sign-in, its session cookie says who it is.
+      if ('refused' in principal && this.session) {
+        const signedIn = await this.session.principal(req, res);
+        if (signedIn) principal = signedIn;
+        else if (url.pathname === '/' && req.method === 'GET') {
+          res.writeHead(303, { location: '/page/sign-in', 'cache-control': 'no-store' }).end();
+          return;
+        }
+      }
+      await this.page.handle(req, res, url, principal);
       return;
     }
     // ---- end of the status page

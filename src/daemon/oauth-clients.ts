@@ -35,6 +35,8 @@ export class Clients {
     private readonly now: () => number,
     /** Client ID Metadata Documents, when they are accepted: a client_id that is an https URL. */
     private readonly documents: ClientDocuments | null = null,
+    /** Clients of tripcal's own, registered by no one (the status page). */
+    private readonly own: ReadonlyMap<string, ClientMetadata> = new Map(),
   ) {}
 
   /**
@@ -43,6 +45,8 @@ export class Clients {
    */
   async get(id: string | undefined | null): Promise<ClientMetadata | undefined> {
     if (!id || id.length > 2000) return undefined;
+    const own = this.own.get(id);
+    if (own) return own;
     if (this.documents?.names(id)) return this.documents.get(id);
     if (id.length > 200) return undefined;
     const row = await this.rows.client(id);

@@ -31,21 +31,28 @@ export class TokenEndpoint {
       const text = await readText(req);
       if (text === null) throw new OAuthFailure('invalid_request', `the token request is over ${MAX_FORM} bytes`);
       const form = new URLSearchParams(text);
-      const clientId = this.clientIdOf(req, form);
-      const client = await this.clients.get(clientId);
-      if (!clientId || !client) throw new OAuthFailure('invalid_client', 'unknown client_id', 401);
-      const resources = form.getAll('resource');
-      if (resources.some((r) => r !== this.settings.resource)) throw new OAuthFailure('invalid_target', `tokens are issued for ${this.settings.resource} only`);
-      const grant = form.get('grant_type');
-      if (!grant || !client.grant_types.includes(grant)) {
-        throw new OAuthFailure(grant === 'authorization_code' || grant === 'refresh_token' ? 'unauthorized_client' : 'unsupported_grant_type', `grant_type "${grant ?? ''}" is not offered to this client`);
-      }
-      const tokens = grant === 'authorization_code' ? await this.exchangeCode(form, clientId) : await this.refresh(form, clientId);
+      const tokens = await this.grant(form, this.clientIdOf(req, form));
       json(res, 200, tokens, { ...headers, pragma: 'no-cache' });
     } catch (error) {
       if (!(error instanceof OAuthFailure)) throw error;
       json(res, error.status, { error: error.code, error_description: error.message }, headers);
     }
+  }
+
+  /**
+   * A token request, checked and answered: an authorization code or a refresh token traded for
+   * tokens, or an OAuthFailure. The HTTP endpoint's, and the status page's own sign-in's.
+   */
+  async grant(form: URLSearchParams, clientId = form.get('client_id') ?? undefined): Promise<Record<string, unknown>> {
+    const client = await this.clients.get(clientId);
+    if (!clientId || !client) throw new OAuthFailure('invalid_client', 'unknown client_id', 401);
+    const resources = form.getAll('resource');
+    if (resources.some((r) => r !== this.settings.resource)) throw new OAuthFailure('invalid_target', `tokens are issued for ${this.settings.resource} only`);
+    const grant = form.get('grant_type');
+    if (!grant || !client.grant_types.includes(grant)) {
+      throw new OAuthFailure(grant === 'authorization_code' || grant === 'refresh_token' ? 'unauthorized_client' : 'unsupported_grant_type', `grant_type "${grant ?? ''}" is not offered to this client`);
+    }
+    return grant === 'authorization_code' ? this.exchangeCode(form, clientId) : this.refresh(form, clientId);
   }
 
   /** The client_id of the body, or of HTTP Basic (a client that sends one with an empty secret). */

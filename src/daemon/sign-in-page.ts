@@ -26,7 +26,10 @@ function headers(nonce: string, formTarget?: string): Record<string, string> {
     'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'${formTarget ? ` ${formTarget}` : ''}; frame-ancestors 'none'; base-uri 'none'`,
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: with it a browser sends `Origin: null` on the form's own POST, which the
+    // Origin check refuses (every real browser's sign-in failed so). same-origin still sends
+    // nothing to the client's redirect URI, which is on another origin.
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
   };
 }

@@ -21,6 +21,8 @@ export interface PageModel {
   signInProviders: string[];
   /** What the last button did, when the page is shown after it. */
   result?: { ok: boolean; lines: string[] } | undefined;
+  /** Who is signed in (tripcal's own sign-in, or a token), when someone is: the page is theirs. */
+  signedIn?: { user: string; write: boolean; signOut: boolean } | undefined;
   /** A sync started from the page and not finished: how far each account is. */
   running?: { id: string; accounts: Array<{ account: string; done: number; total: number }> } | undefined;
 }
@@ -53,6 +55,9 @@ function hidden(fields: Record<string, string>): string {
   return Object.entries(fields).map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join('');
 }
 
+/** Whether the page may offer changes: anyone on this machine, or someone signed in with tripcal:write. */
+const canChange = (model: PageModel) => !model.signedIn || model.signedIn.write;
+
 /** A form that posts to the sync endpoint: the same as sync_now with these arguments. */
 function syncForm(csrf: string, fields: Record<string, string>, label: string, describedBy?: string): string {
   return `<form method="post" action="/page/sync" data-busy="Syncing…">${hidden({ csrf, ...fields })}`
@@ -73,7 +78,7 @@ function accountsBlock(model: PageModel): string {
       if (a.failed.length) notes.push(`${a.failed.length} event(s) could not be written: ${a.failed.map((f) => `${escapeHtml(f.key)} (${escapeHtml(f.error)})`).join('; ')}`);
       if (a.conflicts.length) notes.push(`${a.conflicts.length} conflict(s): <a href="#conflicts">see below</a>`);
       if (a.gone.length) notes.push(`${a.gone.length} event(s) deleted in the calendar and left deleted (sync_now with recreate puts them back)`);
-      const reconnect = a.state === 'needs_reauth' && model.signInProviders.includes(a.provider)
+      const reconnect = canChange(model) && a.state === 'needs_reauth' && model.signInProviders.includes(a.provider)
         ? `<form method="post" action="/page/reconnect">${hidden({ csrf: model.csrf, account: a.account })}<button type="submit">Reconnect ${escapeHtml(a.account)}</button></form>`
         : '';
       out.push(`<tr><th scope="row">${escapeHtml(a.account)}</th><td>${escapeHtml(a.provider)}</td><td>${escapeHtml(a.calendar)}</td>`
@@ -85,7 +90,7 @@ function accountsBlock(model: PageModel): string {
   }
   const s = model.accounts.length > 0 ? model.schedule : null;
   if (model.accounts.length > 0) out.push(`<p class="muted" id="schedule">${s ? `Background sync on "${escapeHtml(s.expression)}" (${escapeHtml(s.timezone)}), next ${s.next_run ? whenUtc(s.next_run, model.now).replace(/ \([^)]*\)$/, '') : 'not planned'}.` : 'No background sync in this process.'}</p>`);
-  if (model.accounts.length > 0) out.push(`<div class="actions">${syncForm(model.csrf, {}, 'Sync now', 'schedule')}</div>`);
+  if (model.accounts.length > 0 && canChange(model)) out.push(`<div class="actions">${syncForm(model.csrf, {}, 'Sync now', 'schedule')}</div>`);
   out.push('</section>');
   return out.join('');
 }
@@ -107,7 +112,7 @@ function conflictsBlock(model: PageModel): string {
       out.push(`<div class="conflict" role="group" aria-label="${escapeHtml(`Conflict on ${c.key}`)}">${version(c.model, 'tripcal\'s version')}${version(c.calendar, 'The calendar\'s version')}</div>`);
     }
     const all = a.conflicts.length > 1 ? ` (all ${a.conflicts.length} in ${a.account})` : '';
-    out.push(`<div class="actions">${syncForm(model.csrf, { account: a.account, resolve: 'model' }, `Keep tripcal's version${all}`)}`
+    if (canChange(model)) out.push(`<div class="actions">${syncForm(model.csrf, { account: a.account, resolve: 'model' }, `Keep tripcal's version${all}`)}`
       + `${syncForm(model.csrf, { account: a.account, resolve: 'remote' }, `Keep the calendar's version${all}`)}</div>`);
   }
   out.push('</section>');
@@ -157,6 +162,11 @@ export function renderPage(model: PageModel): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">${refresh}<meta name="viewport" content="width=device-width, initial-scale=1">`
     + '<title>tripcal</title><link rel="stylesheet" href="/page.css"><script src="/page.js" defer></script></head><body>'
     + `<header class="top"><h1>tripcal</h1><span class="muted">version ${escapeHtml(model.version)} · as of ${whenUtc(model.now, model.now).replace(/ \([^)]*\)$/, '')}</span>`
-    + '<nav class="skip" aria-label="Sections"><a href="#calendars">Calendars</a><a href="#conflicts">Conflicts</a><a href="#trips">Trips</a><a href="#feeds">Feeds</a></nav></header>'
+    + '<nav class="skip" aria-label="Sections"><a href="#calendars">Calendars</a><a href="#conflicts">Conflicts</a><a href="#trips">Trips</a><a href="#feeds">Feeds</a></nav>'
+    + (model.signedIn
+      ? `<span class="who" id="signed-in">Signed in as <strong>${escapeHtml(model.signedIn.user)}</strong>${model.signedIn.write ? '' : ' (may only read)'}`
+        + `${model.signedIn.signOut ? '<form method="post" action="/page/sign-out"><button type="submit">Sign out</button></form>' : ''}</span>`
+      : '')
+    + '</header>'
     + `<main>${result}${accountsBlock(model)}${conflictsBlock(model)}${tripsBlock(model)}${feedsBlock(model)}</main></body></html>`;
 }

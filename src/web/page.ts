@@ -18,7 +18,7 @@ import type { OAuthProvider } from '../auth/states.js';
 import { describeError } from '../errors.js';
 import { OAUTH_PROVIDERS } from '../../providers/registry.js';
 import { log } from '../log.js';
-import { ANYONE, type Principal } from '../mcp/principal.js';
+import { ANYONE, ownAccount, type Principal } from '../mcp/principal.js';
 import { checkTrip } from '../trips/checks.js';
 import { itemView, tripView } from '../trips/views.js';
 import { VERSION } from '../version.js';
@@ -27,7 +27,11 @@ import { escapeHtml } from './trip-view.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { STYLE } from './style.js';
 
-const PATHS = new Set(['/', '/page.css', '/page.js', '/page/sync', '/page/reconnect', '/page/progress', '/favicon.ico']);
+const PATHS = new Set([
+  '/', '/page.css', '/page.js', '/page/sync', '/page/reconnect', '/page/progress', '/favicon.ico',
+  // Signing in to the page (daemon/page-session.ts), when the daemon is its own authorization server.
+  '/page/sign-in', '/page/callback', '/page/sign-out', '/page/signed-out',
+]);
 
 /** Whether the status page answers this path. */
 export const isPagePath = (path: string): boolean => PATHS.has(path);
@@ -53,6 +57,8 @@ const KEPT_RESULTS = 20;
 export interface PageOptions {
   /** The feed link of a user (made on first use). */
   feedUrl: (userId: string) => Promise<string>;
+  /** People sign in to the page (tripcal's own authorization server): a refusal points there. */
+  signIn?: boolean;
 }
 
 export class StatusPage {
@@ -81,17 +87,20 @@ export class StatusPage {
       }).end(req.method === 'HEAD' ? undefined : css ? STYLE : PAGE_SCRIPT);
       return;
     }
-    if (principal !== ANYONE) {
-      this.plain(res, 401, 'This page opens only when the daemon needs no sign-in (on loopback with no http.token, http.tokens or http.auth). '
-        + 'With tokens configured a browser has no way to send one yet; sign-in for the page will come with tripcal\'s own authorization server. '
-        + 'Until then use an MCP client with your token, or the CLI on this machine (tripcal list, tripcal sync).', { 'www-authenticate': 'Bearer realm="tripcal"' });
+    if ('refused' in principal) {
+      this.plain(res, 401, this.options.signIn
+        ? 'Sign in to see this page (the same sign-in as an assistant\'s): open / again, or /page/sign-in.'
+        : 'This page opens when the daemon needs no sign-in (on loopback with no http.token, http.tokens or http.auth), or with '
+          + 'tripcal\'s own sign-in (http.auth.builtin). A browser has no way to send a static token or another identity provider\'s; '
+          + 'use an MCP client with your token, or the CLI on this machine (tripcal list, tripcal sync).', { 'www-authenticate': 'Bearer realm="tripcal"' });
       return;
     }
     if (url.pathname === '/page/sync' || url.pathname === '/page/reconnect') {
       if (req.method !== 'POST') return this.plain(res, 405, 'Only POST, from the page\'s buttons.', { allow: 'POST' });
+      if (!principal.write) return this.plain(res, 403, 'This sign-in may only read (scope tripcal:read): nothing was changed.');
       const form = await this.form(req, res);
       if (!form) return;
-      await (url.pathname === '/page/sync' ? this.sync(form, res) : this.reconnect(form, res));
+      await (url.pathname === '/page/sync' ? this.sync(form, res, principal) : this.reconnect(form, res, principal));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(res, 405, 'Only GET.', { allow: 'GET, HEAD' });
@@ -106,15 +115,16 @@ export class StatusPage {
       res.writeHead(303, { location: `/?done=${encodeURIComponent(run)}#sync-result`, 'cache-control': 'no-store' }).end();
       return;
     }
-    const html = renderPage(await this.model(url.searchParams.get('done'), run));
+    const html = renderPage(await this.model(url.searchParams.get('done'), run, principal));
     res.writeHead(200, HTML_HEADERS).end(req.method === 'HEAD' ? undefined : html);
   }
 
   /** What the page shows now. */
-  async model(done: string | null = null, run: string | null = null): Promise<PageModel> {
+  async model(done: string | null = null, run: string | null = null, principal: Principal = ANYONE): Promise<PageModel> {
     const { app } = this;
     const options = { minConnectionMinutes: app.config.checks.min_connection_minutes, minConnectionMinutesInternational: app.config.checks.min_connection_minutes_international };
-    const users = await app.trips.userIds();
+    // Someone signed in sees their own trips, accounts and feed; anyone on this machine, everyone's.
+    const users = principal.user !== undefined ? [principal.user] : await app.trips.userIds();
     const trips: PageModel['trips'] = [];
     const feeds: PageModel['feeds'] = [];
     for (const [i, user] of users.entries()) {
@@ -128,11 +138,12 @@ export class StatusPage {
       version: VERSION,
       now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       trips,
-      accounts: await app.sync.status(),
+      accounts: (await app.sync.status()).filter((a) => principal.user === undefined || a.user === principal.user),
       schedule: app.schedule(),
       feeds,
       csrf: this.csrf,
       signInProviders: [...OAUTH_PROVIDERS],
+      signedIn: principal.user !== undefined ? { user: principal.user, write: principal.write, signOut: this.options.signIn === true } : undefined,
       result: done ? this.results.get(done) : undefined,
       running: run && this.runs.has(run) ? { id: run, ...this.progress(run) } : undefined,
     };
@@ -167,12 +178,13 @@ export class StatusPage {
    * link, not a redirect (the page's form-action keeps its forms to the daemon). When tripcal
    * listens at the redirect URI the browser's return finishes it; else the page says how to.
    */
-  private async reconnect(form: URLSearchParams, res: ServerResponse): Promise<void> {
+  private async reconnect(form: URLSearchParams, res: ServerResponse, principal: Principal): Promise<void> {
     const name = form.get('account') ?? '';
     let started;
     let provider: OAuthProvider;
     try {
       const account = await this.app.sync.account(name);
+      if (principal.user !== undefined) await ownAccount(this.app, name, principal.user, 'account');
       if (!OAUTH_PROVIDERS.includes(account.provider)) {
         return this.plain(res, 400, `"${name}" is a ${account.provider} account: it is connected with its password (in the config, or tripcal auth ${account.provider} ${name}), not by signing in.`);
       }
@@ -205,13 +217,14 @@ export class StatusPage {
    * account's progress (page.js asks /page/progress; without scripts it refreshes itself) and
    * then the result (`?done=`).
    */
-  private async sync(form: URLSearchParams, res: ServerResponse): Promise<void> {
+  private async sync(form: URLSearchParams, res: ServerResponse, principal: Principal): Promise<void> {
     const account = form.get('account') || undefined;
     const resolve = form.get('resolve') || undefined;
     if (resolve !== undefined && resolve !== 'model' && resolve !== 'remote') return this.plain(res, 400, 'resolve is "model" or "remote".');
     if (account !== undefined) {
       try {
         await this.app.sync.account(account);
+        if (principal.user !== undefined) await ownAccount(this.app, account, principal.user, 'account');
       } catch (error) {
         return this.plain(res, 400, describeError(error).message);
       }
@@ -219,14 +232,15 @@ export class StatusPage {
     const id = randomBytes(9).toString('base64url');
     const progress = new Map<string, { done: number; total: number }>();
     this.runs.set(id, progress);
-    void this.run(id, progress, account, resolve as 'model' | 'remote' | undefined);
+    void this.run(id, progress, { account, userId: principal.user, resolve: resolve as 'model' | 'remote' | undefined });
     res.writeHead(303, { location: `/?run=${id}#sync-result`, 'cache-control': 'no-store' }).end();
   }
 
-  private async run(id: string, progress: Map<string, { done: number; total: number }>, account: string | undefined, resolve: 'model' | 'remote' | undefined): Promise<void> {
+  private async run(id: string, progress: Map<string, { done: number; total: number }>, request: { account?: string | undefined; userId?: string | undefined; resolve?: 'model' | 'remote' | undefined }): Promise<void> {
+    const { resolve } = request;
     let result: { ok: boolean; lines: string[] };
     try {
-      const reports = await this.app.sync.sync({ account, resolve, onProgress: (p) => progress.set(p.account, { done: p.done, total: p.total }) });
+      const reports = await this.app.sync.sync({ ...request, onProgress: (p) => progress.set(p.account, { done: p.done, total: p.total }) });
       result = {
         ok: reports.every((r) => r.status === 'ok'),
         lines: reports.length === 0 ? ['No calendar account is configured.'] : reports.map((r) => `${r.account}: ${r.status === 'ok' ? 'synced' : r.status}${r.message ? ` (${r.message})` : ''}; `

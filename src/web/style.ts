@@ -9,6 +9,8 @@ body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 main, header.top { max-width: 64rem; margin: 0 auto; padding: 0 1rem; }
 header.top { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem 1.5rem; padding-top: 1rem; }
 header.top h1 { margin: 0; font-size: 1.4rem; }
+header.top .who { margin-left: auto; display: flex; gap: .5rem; align-items: baseline; }
+header.top .who form { display: inline; }
 nav.skip a { margin-right: 1rem; }
 a { color: var(--accent); }
 a:focus-visible, button:focus-visible, input:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }

@@ -5,6 +5,7 @@
 // JST UTC+9, PDT UTC−7) — never against tripcal's own formatting, and never in the host's zone.
 // A conflict is settled by clicking, and the calendar is read afterwards from Radicale itself.
 // Screenshots go to test-output/.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -13,7 +14,7 @@ import { listStored, putObject } from '../support/caldav.js';
 import { startFaultProxy } from '../support/faultproxy.js';
 import { startGoogleFake } from '../support/google-fake.js';
 import { connectHttp, startDaemonProcess, type HttpClient, type RunningDaemon } from '../support/daemon.js';
-import { structured, tempDir } from '../support/mcp.js';
+import { CLI, connect, structured, tempDir } from '../support/mcp.js';
 import { freePort, startRadicale, type Radicale } from '../support/radicale.js';
 
 const OUT = resolve(import.meta.dirname, '../../test-output');
@@ -266,16 +267,70 @@ describe('an account that needs signing in again', () => {
   });
 });
 
+describe('signing in to the page (tripcal\'s own authorization server)', () => {
+  test('/ sends the browser to the sign-in; signed in, a person sees their own trips and feed only; signing out ends it', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, ['log_level: warn', 'users:', '  alice:', '    timezone: Europe/Berlin', '  bob:', '    timezone: Europe/Lisbon',
+      'http:', `  listen: 127.0.0.1:${port}`, '  auth:', '    builtin: true', ''].join('\n'));
+    for (const [user, password] of [['alice', 'alice-password-1'], ['bob', 'bob-password-22']]) {
+      expect(spawnSync(process.execPath, [CLI, '--config', config, '--data-dir', dir, 'user', 'passwd', user!], { input: `${password}\n` }).status).toBe(0);
+    }
+    // Their trips, made before the daemon starts (over stdio, as the person at this machine).
+    const local = await connect({ dataDir: dir, args: ['--config', config] });
+    structured(await local.call('create_trip', { user_id: 'alice', title: 'Alice in Rome' }));
+    structured(await local.call('create_trip', { user_id: 'bob', title: 'Bob in Porto' }));
+    await local.close();
+    const builtin = await startDaemonProcess(['--config', config, '--data-dir', dir]);
+    const site = `http://127.0.0.1:${port}`;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${site}/`);
+      // The sign-in of the built-in server, for the page as a client of its own.
+      expect(page.url()).toMatch(new RegExp(`^${site}/authorize\\?`));
+      expect(await page.locator('body').innerText()).toMatch(/tripcal status page/);
+      await page.getByLabel('User').fill('alice');
+      await page.getByLabel('Password').fill('alice-password-1');
+      await Promise.all([page.waitForURL(`${site}/`), page.getByRole('button', { name: 'Allow' }).click()]);
+      expect(await page.locator('#signed-in').innerText()).toMatch(/Signed in as\s+alice/);
+      const trips = await page.locator('#trips').innerText();
+      expect(trips).toContain('Alice in Rome');
+      expect(trips).not.toContain('Bob in Porto');
+      expect(await page.locator('#feeds').innerText()).not.toMatch(/Feed of bob/);
+      // The session is cookies this daemon alone reads: HttpOnly, SameSite.
+      const cookies = await context.cookies(site);
+      expect(cookies.find((c) => c.name === 'tripcal_page')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+      // Another browser, no cookie: sent to sign in, never shown anyone's trips.
+      const stranger = await fetch(`${site}/`, { redirect: 'manual' });
+      expect(stranger.status).toBe(303);
+      expect(stranger.headers.get('location')).toBe('/page/sign-in');
+      await Promise.all([page.waitForURL(`${site}/page/signed-out`), page.getByRole('button', { name: 'Sign out' }).click()]);
+      await page.goto(`${site}/`);
+      expect(page.url()).toMatch(new RegExp(`^${site}/authorize\\?`));
+      // A forged return (no sign-in started in this browser) is refused.
+      const forged = await fetch(`${site}/page/callback?code=x&state=y&iss=${encodeURIComponent(site)}`, { redirect: 'manual' });
+      expect(forged.status).toBe(400);
+    } finally {
+      await context.close();
+      await builtin.stop();
+    }
+  });
+});
+
 describe('with tokens configured', () => {
-  test('the page answers 401 and says why (a browser has no way to send a token yet)', async () => {
+  test('the page answers 401 and says why (a browser has no way to send a static token)', async () => {
     const withToken = await daemonWith(['log_level: warn'], {}, ['  token: page-test-token-0123456789']);
     const page = withToken.mcpUrl.replace(/\/mcp$/, '/');
     try {
       const res = await fetch(page);
       expect(res.status).toBe(401);
-      expect(await res.text()).toMatch(/a browser has no way to send one yet/);
+      expect(await res.text()).toMatch(/A browser has no way to send a static token/);
+      // A script that sends the token is let in, as on /mcp (this one is http.token: everyone's).
       const withBearer = await fetch(page, { headers: { authorization: 'Bearer page-test-token-0123456789' } });
-      expect(withBearer.status).toBe(401);
+      expect(withBearer.status).toBe(200);
+      expect(await withBearer.text()).toContain('<h2 id="calendars-h">Calendars</h2>');
     } finally {
       await withToken.stop();
     }
