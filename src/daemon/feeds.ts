@@ -57,13 +57,10 @@ export class FeedServer {
       return;
     }
     const path = this.app.feeds.path(userId);
-    let info = await stat(path).catch(() => null);
-    if (!info) {
-      // No feed file yet (a new user, or one removed by hand): write it now.
-      this.app.feeds.schedule(userId);
-      await this.app.feeds.flush();
-      info = await stat(path);
-    }
+    // Written now when missing (a new user, a file removed by hand) or behind the model (changed
+    // by another process on the same store).
+    await this.app.feeds.current(userId);
+    const info = await stat(path);
     let cached = this.etags.get(userId);
     let body: Buffer | undefined;
     if (!cached || cached.mtimeMs !== info.mtimeMs || cached.size !== info.size) {

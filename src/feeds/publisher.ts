@@ -2,6 +2,7 @@
 // a burst of tool calls rewrites the file once; rendering reuses each unchanged item's cached
 // text, and the file is written off the event loop. `flush` writes what is due (on shutdown);
 // `publishAll` rewrites every feed at start-up, so a crash never leaves a feed stale.
+import { createHash } from 'node:crypto';
 import { feedPath, writeFeed } from '../../providers/icsfeed/file.js';
 import { RenderCache, scopeOf, writeCalendar } from '../ics/export.js';
 import { log } from '../log.js';
@@ -18,6 +19,9 @@ const MAX_SHARE = 100;
 /** More changed items than this are read with one query for all of the user's items. */
 const MANY_STALE = 20;
 
+const stampOf = (refs: Array<{ id: string; version: number; updatedAt: string }>) =>
+  createHash('sha256').update(refs.map((r) => `${r.id}:${r.version}:${r.updatedAt}`).join('\n')).digest('base64url');
+
 export class FeedPublisher {
   private due = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -25,6 +29,8 @@ export class FeedPublisher {
   private renderMs = 0;
   private lastFlush = 0;
   private readonly caches = new Map<string, RenderCache>();
+  /** Per user, what the feed file written last was made from (its items' ids and versions). */
+  private readonly written = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -43,6 +49,17 @@ export class FeedPublisher {
       this.timer = setTimeout(() => void this.flush(), wait);
       this.timer.unref();
     }
+  }
+
+  /**
+   * Makes the user's feed file current before it is served: rewritten when the model has changed
+   * since this process last wrote it — by another process on the same store (a replica on
+   * PostgreSQL, a CLI command), which never tells this one. One cheap query when nothing changed.
+   */
+  async current(userId: string): Promise<void> {
+    if (this.written.get(userId) === stampOf(await this.store.userItemRefs(userId))) return;
+    this.due.add(userId);
+    await this.flush();
   }
 
   /** Writes every due feed; resolves when they, and any write already under way, are on disk. */
@@ -74,6 +91,7 @@ export class FeedPublisher {
       writeCalendar(`Trips (${userId})`, scope, refs, (text) => parts.push(text), { cache, load: (id) => loaded.get(id) });
       this.renderMs = performance.now() - started;
       await writeFeed(this.dataDir, userId, parts.join(''));
+      this.written.set(userId, stampOf(refs));
     } catch (error) {
       // A feed that cannot be written must not fail the edit that caused it; the next change or start retries.
       log.error('feed write failed', { user: userId, error: (error as Error).message });

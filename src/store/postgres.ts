@@ -13,6 +13,7 @@ import pg from 'pg';
 import { TripcalError } from '../errors.js';
 import { log } from '../log.js';
 import { StoreError } from './database.js';
+import { redact, scrub, serverProblem, URL_SETTING } from './pg-problems.js';
 import { PG_MIGRATIONS } from './pg-schema.js';
 import type { Param, Sql } from './sql.js';
 
@@ -251,59 +252,6 @@ export class PostgresSql implements Sql {
     const why = serverProblem(code(error), scrub((error as Error).message ?? String(error), this.secrets));
     return why ? new StoreError(this.where, why) : error;
   }
-}
-
-const URL_SETTING = 'store.url (or DATABASE_URL)';
-
-/** Why the server or database at the URL cannot be used, by pg's or Node's error code, in words. */
-const SERVER_PROBLEMS: ReadonlyArray<[readonly string[], (text: string) => string]> = [
-  [['ECONNREFUSED'], (t) => `nothing answers there (${t}): check that the PostgreSQL server runs and listens on that host and port, and check ${URL_SETTING}`],
-  [['ENOTFOUND', 'EAI_AGAIN'], (t) => `the host name is not known (${t}): check ${URL_SETTING} and the DNS`],
-  [['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'], (t) => `the server cannot be reached (${t}): check the host, the network and any firewall, and check ${URL_SETTING}`],
-  [['ECONNRESET', '57P01', '57P02', '57P03', '53300'],
-    (t) => `the server dropped or turned away the connection (${t}): check that it runs and is not full, then try again`],
-  [['28P01', '28000'], (t) => `the server refused the role (${t}): check the role's name and password in ${URL_SETTING}, and that pg_hba.conf lets it in`],
-  [['3D000'], (t) => `the database does not exist (${t}): create it (createdb -O ROLE NAME) or check ${URL_SETTING}`],
-  [['42501'], (t) => `the role may not do this (${t}): tripcal makes and changes its own tables, so make the role the database's owner `
-    + '(PostgreSQL 15 no longer lets every role create tables in schema public)'],
-  [['42P07'], (t) => `the database already has a table tripcal would make (${t}), which tripcal_schema does not say it made: give tripcal a database of its own`],
-];
-
-/** What is wrong with the server or the URL, or undefined when the error is about a statement. */
-function serverProblem(code: string, text: string): string | undefined {
-  const known = SERVER_PROBLEMS.find(([codes]) => codes.includes(code));
-  if (known) return known[1](text);
-  // pg's own words, with no code, for a connection that timed out or ended.
-  if (/^(timeout expired|Connection terminated|Client has encountered a connection error)/i.test(text)) {
-    return `the server did not answer or ended the connection (${text}): check that it runs and is reachable, and check ${URL_SETTING}`;
-  }
-  return undefined;
-}
-
-/** The URL without its password (for messages), and the forms the password could appear in; `where` is '' when it is no URL. */
-function redact(url: string): { where: string; secrets: string[] } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { where: '', secrets: [] };
-  }
-  const secrets = [parsed.password, parsed.searchParams.get('password') ?? ''].filter(Boolean);
-  if (parsed.password) parsed.password = '***';
-  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
-  // pg decodes %-escapes, so the password could appear in a message either way.
-  const forms = secrets.flatMap((s) => {
-    try {
-      return [s, decodeURIComponent(s)];
-    } catch {
-      return [s];
-    }
-  });
-  return { where: parsed.toString(), secrets: forms };
-}
-
-function scrub(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((t, s) => t.split(s).join('***'), text);
 }
 
 const NUMBERED = new Map<string, string>();

@@ -61,6 +61,14 @@ test('what one daemon writes the other reads at once: trips, items, versions, th
   const rows = await query<{ action: string }>(database.url, 'SELECT action FROM journal WHERE trip_id = $1 ORDER BY seq', [trip]);
   expect(rows.map((r) => r.action)).toEqual(['trip.create', 'item.add', 'item.add']);
   expect((await query(database.url, 'SELECT id FROM users'))).toEqual([{ id: 'me' }]);
+  // The feed served by the other daemon follows too (it reads the model, not only its own edits);
+  // the same vault, so the same feed link on both.
+  const feedPath = (d: RunningDaemon) => new URL(d.feeds.me!).pathname;
+  expect(feedPath(b.daemon)).toBe(feedPath(a.daemon));
+  const feed = await (await fetch(b.daemon.feeds.me!)).text();
+  expect(feed).toContain('SUMMARY:Pergamon');
+  structured(await a.client.call('add_activity', { trip_id: trip, activity_details: { name: 'Bode Museum', start_time: '2025-06-17T10:00', timezone: 'Europe/Berlin' } }));
+  expect(await (await fetch(b.daemon.feeds.me!)).text()).toContain('SUMMARY:Bode Museum');
 });
 
 test('the same item edited from both daemons at once with expected_version: one wins, the other is told, nothing is half done', async () => {
