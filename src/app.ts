@@ -36,6 +36,8 @@ export interface App {
   feeds: FeedPublisher;
   sync: SyncEngine;
   vault: Vault;
+  /** The PostgreSQL URL the model is in (with its password: never shown), or null for SQLite. */
+  databaseUrl: string | null;
   /** Syncs the trip (or all trips) to the user's accounts, waiting at most sync.wait_seconds; a timeout leaves it pending. */
   syncAfterEdit(userId: string, tripId?: string): Promise<EditSync>;
   /** Where a user's events can be seen now: their .ics feed (file, or the daemon's URL). */
@@ -56,7 +58,8 @@ export interface OpenOptions extends ConfigOptions {
 export async function openApp(options: OpenOptions = {}): Promise<App> {
   const { config, path, dataDir } = loadConfig(options);
   if (!process.env.TRIPCAL_LOG_LEVEL) setLogLevel(config.log_level);
-  const store = await Store.open(dataDir, options.storeUrl ?? config.store.url ?? process.env.DATABASE_URL ?? null);
+  const databaseUrl = options.storeUrl ?? config.store.url ?? process.env.DATABASE_URL ?? null;
+  const store = await Store.open(dataDir, databaseUrl);
   const presence = Presence.register(dataDir, process.argv.slice(2).join(' ') || 'tripcal');
   const trips = new Trips(store, config);
   const feeds = new FeedPublisher(store, dataDir);
@@ -73,6 +76,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     feeds,
     sync,
     vault,
+    databaseUrl,
     syncAfterEdit: (userId, tripId) => syncAfterEdit(sync, config, userId, tripId),
     calendarLink: async (userId) => pathToFileURL(feeds.path(userId)).href,
     derivedKey: (purpose) => vault.derivedKey(purpose),

@@ -17,6 +17,7 @@ import { checkListen, type Listen } from './exposure.js';
 import type { Config } from '../config/schema.js';
 import { DaemonHttp, health, type StaticToken } from './http.js';
 import { Scheduler } from './scheduler.js';
+import { SyncJobs } from './sync-jobs.js';
 
 /** http.token (for http.token_user, else for any user) and http.tokens, with who each is for. */
 function staticTokens(config: Config): StaticToken[] {
@@ -72,14 +73,18 @@ export interface Daemon {
   stop(reason: string): Promise<void>;
 }
 
-async function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, scheduler: Scheduler | null): Promise<string> {
+/** The background sync: node-cron in this process (SQLite), or jobs every replica shares (PostgreSQL). */
+type Background = Pick<Scheduler, 'start' | 'stop' | 'info'> & { depth?: () => Promise<{ queued: number }> };
+
+async function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, scheduler: Background | null): Promise<string> {
   const users = [...new Set([app.config.default_user, ...(await app.store.listUsers()).map((u) => u.id)])];
   const schedule = scheduler?.info();
   const accounts = await app.sync.accounts();
   const feedUrls = new Map<string, string>();
   for (const u of users) feedUrls.set(u, await feeds.url(base, u));
   return [
-    scheduler ? 'tripcal daemon is running.' : 'tripcal daemon (replica) is running.',
+    scheduler instanceof SyncJobs ? 'tripcal daemon is running (on PostgreSQL: one of any number of replicas).'
+      : scheduler ? 'tripcal daemon is running.' : 'tripcal daemon (replica) is running.',
     `  Data:            ${app.dataDir}${app.configPath ? ` (config ${app.configPath})` : ' (no config file: built-in defaults)'}`,
     `  Page:            ${http.baseUrl}/`,
     `  MCP (HTTP):      ${http.baseUrl}/mcp`,
@@ -92,6 +97,7 @@ async function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: strin
       ? '  Background sync: left to the daemon of this data directory (this is a replica)'
       : accounts.length
       ? `  Background sync: ${accounts.map((a) => a.name).join(', ')} on "${schedule.expression}" (${schedule.timezone}), next ${schedule.next_run ?? 'not planned'}`
+        + (scheduler instanceof SyncJobs ? ' (jobs in PostgreSQL, shared by every replica)' : '')
       : '  Background sync: no calendar account configured (the feeds are kept up to date)',
     '',
   ].join('\n');
@@ -122,8 +128,11 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
     const feeds = new FeedServer(app);
     await feeds.loadAll();
     const builtin = await authServer(app, listen);
-    const scheduler = replica ? null : new Scheduler(app.sync, app.config);
+    // On PostgreSQL every replica takes jobs from the one queue; on SQLite the one daemon schedules.
+    const scheduler: Background | null = app.databaseUrl ? await SyncJobs.open(app.databaseUrl, app.sync, app.config, (fn) => app.store.exclusive('sync-jobs:setup', fn))
+      : replica ? null : new Scheduler(app.sync, app.config);
     if (scheduler) app.schedule = () => scheduler.info();
+    if (scheduler instanceof SyncJobs) undo.push(() => scheduler.stop());
     const http: DaemonHttp = new DaemonHttp(app, {
       listen,
       tokens,
@@ -133,7 +142,9 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
       publicUrl: app.config.http.public_url,
       maxRequests: app.config.http.max_requests,
       feeds,
-      health: async (): Promise<Record<string, unknown>> => ({ ...(await health(app)), mcp_requests: http.requestsInFlight }),
+      health: async (): Promise<Record<string, unknown>> => ({
+        ...(await health(app)), mcp_requests: http.requestsInFlight, ...(scheduler?.depth ? { sync_jobs: await scheduler.depth() } : {}),
+      }),
     });
     await http.start();
     if (app.config.http.max_sessions !== undefined || app.config.http.session_idle_minutes !== undefined) {
@@ -164,7 +175,7 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
 interface Parts {
   http: DaemonHttp;
   feeds: FeedServer;
-  scheduler: Scheduler | null;
+  scheduler: Background | null;
   lock: DaemonLock | null;
   base: () => string;
 }

@@ -61,6 +61,12 @@ test('what one daemon writes the other reads at once: trips, items, versions, th
   const rows = await query<{ action: string }>(database.url, 'SELECT action FROM journal WHERE trip_id = $1 ORDER BY seq', [trip]);
   expect(rows.map((r) => r.action)).toEqual(['trip.create', 'item.add', 'item.add']);
   expect((await query(database.url, 'SELECT id FROM users'))).toEqual([{ id: 'me' }]);
+  // Both replicas take sync jobs from the one queue in the database; /healthz says how many wait.
+  for (const r of [a, b]) {
+    const health = await (await fetch(r.daemon.healthUrl, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as { sync_jobs?: { queued: number } };
+    expect(health.sync_jobs).toEqual({ queued: 0 });
+  }
+  expect(a.daemon.stdout()).toMatch(/on PostgreSQL: one of any number of replicas/);
   // The feed served by the other daemon follows too (it reads the model, not only its own edits);
   // the same vault, so the same feed link on both.
   const feedPath = (d: RunningDaemon) => new URL(d.feeds.me!).pathname;

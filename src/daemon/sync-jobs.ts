@@ -1,0 +1,115 @@
+// Background sync when the model is in PostgreSQL: jobs on pg-boss (its 10.x line, in the same
+// database), shared by every replica. The schedule is one pg-boss cron (each replica declares it;
+// pg-boss fires it once per minute slot, whichever replica's clock comes first); each tick queues
+// one job per account, with the account as singleton key under the `stately` policy, so an
+// account has at most one run going and one waiting, however many replicas tick or how often.
+// Any replica's worker takes a job; a run that ends in an error is retried with backoff; a job
+// whose replica died in the middle expires and is taken by another (the links' write-ahead states
+// make the second run safe, and the account lock keeps two runs apart). Stopping lets the runs
+// under way finish, for a while; what is left expires and is taken elsewhere.
+import cron from 'node-cron';
+import PgBoss from 'pg-boss';
+import type { ScheduleInfo } from '../app.js';
+import type { Config } from '../config/schema.js';
+import { log } from '../log.js';
+import type { SyncEngine } from '../sync/engine.js';
+
+const TICK = 'tripcal-sync-tick';
+const ACCOUNT = 'tripcal-sync-account';
+
+export interface JobOptions {
+  /** A run not finished after this long is taken as dead (its replica gone) and given to another. */
+  expireSeconds?: number;
+  /** How often an idle worker asks for a job. */
+  pollSeconds?: number;
+  /** How often pg-boss looks for expired jobs. */
+  maintenanceSeconds?: number;
+  /** The first retry's wait after a failed run (then growing). */
+  retryDelaySeconds?: number;
+}
+
+export class SyncJobs {
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly engine: SyncEngine,
+    private readonly config: Config,
+    private readonly options: Required<JobOptions>,
+  ) {}
+
+  /**
+   * Connects to the queue (making its tables in schema tripcal_jobs the first time) and declares
+   * the queues. `alone` runs that under a lock of the database: pg-boss setting itself up in two
+   * replicas at once deadlocks.
+   */
+  static async open(url: string, engine: SyncEngine, config: Config, alone: <T>(fn: () => Promise<T>) => Promise<T>, options: JobOptions = {}): Promise<SyncJobs> {
+    const settings = {
+      expireSeconds: options.expireSeconds ?? 15 * 60, pollSeconds: options.pollSeconds ?? 2,
+      maintenanceSeconds: options.maintenanceSeconds ?? 60, retryDelaySeconds: options.retryDelaySeconds ?? 30,
+    };
+    const boss = new PgBoss({
+      connectionString: url, schema: 'tripcal_jobs', application_name: 'tripcal (jobs)', max: 4,
+      maintenanceIntervalSeconds: settings.maintenanceSeconds, monitorStateIntervalSeconds: Math.max(settings.maintenanceSeconds, 10),
+    });
+    boss.on('error', (error) => log.warn('the sync job queue reported an error', { error: error.message }));
+    await alone(async () => {
+      await boss.start();
+      await boss.createQueue(TICK, { name: TICK, policy: 'singleton', retryLimit: 0 });
+      await boss.createQueue(ACCOUNT, {
+        name: ACCOUNT, policy: 'stately', retryLimit: config.sync.retry_attempts, retryDelay: settings.retryDelaySeconds, retryBackoff: true, expireInSeconds: settings.expireSeconds,
+      });
+    });
+    return new SyncJobs(boss, engine, config, settings);
+  }
+
+  get timezone(): string {
+    return this.config.sync.timezone ?? this.config.users[this.config.default_user]?.timezone ?? 'UTC';
+  }
+
+  /** Declares the schedule (again, after a reload) and starts taking jobs. */
+  async start(): Promise<void> {
+    await this.boss.schedule(TICK, this.config.sync.schedule, {}, { tz: this.timezone });
+    await this.boss.offWork(TICK).catch(() => undefined);
+    await this.boss.offWork(ACCOUNT).catch(() => undefined);
+    await this.boss.work(TICK, { pollingIntervalSeconds: this.options.pollSeconds }, async () => {
+      await this.tick();
+    });
+    await this.boss.work<{ account: string }>(ACCOUNT, { pollingIntervalSeconds: this.options.pollSeconds }, async ([job]) => {
+      await this.run(job!.data.account);
+    });
+  }
+
+  /** Queues one run for each account (an account with a run waiting already keeps that one). */
+  async tick(): Promise<number> {
+    let queued = 0;
+    for (const account of await this.engine.accounts()) {
+      if (await this.boss.send(ACCOUNT, { account: account.name }, { singletonKey: account.name })) queued += 1;
+    }
+    return queued;
+  }
+
+  /** One account's run; an error (the calendar unreachable, rate limited) fails the job, to be retried with backoff. */
+  private async run(account: string): Promise<void> {
+    const [report] = await this.engine.sync({ account });
+    if (!report) return;
+    log.info('background sync', { account, status: report.status, created: report.counts.created, updated: report.counts.updated, deleted: report.counts.deleted, requests: report.requests });
+    // needs_reauth waits for a person and guarded for a decision: retrying would not help.
+    if (report.status === 'error') throw new Error(report.message ?? 'the sync failed');
+  }
+
+  /** Runs waiting and under way, for /healthz. */
+  async depth(): Promise<{ queued: number }> {
+    return { queued: await this.boss.getQueueSize(ACCOUNT) };
+  }
+
+  info(): ScheduleInfo {
+    const probe = cron.createTask(this.config.sync.schedule, () => undefined, { timezone: this.timezone });
+    const next = probe.getNextRun();
+    void probe.destroy();
+    return { expression: this.config.sync.schedule, timezone: this.timezone, jitter_seconds: 0, next_run: next ? next.toISOString() : null };
+  }
+
+  /** No new jobs taken; the runs under way may finish for `graceMs`; what is left expires and is taken elsewhere. */
+  async stop(graceMs = 10_000): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, timeout: graceMs });
+  }
+}
