@@ -9,7 +9,7 @@
 // requires it from node_modules the first time an event is read. The native SQLite addon stays external,
 // and so do googleapis and google-auth-library (CommonJS with lazy requires of their own; only the
 // Google provider imports them), msal-node and graph-client (only the Outlook provider and
-// `tripcal auth outlook` import them), and pg (only a PostgreSQL store loads it). The MCP SDK's JSON Schema validator (ajv) is bundled but
+// `tripcal auth outlook` import them), and pg and pg-boss (only a PostgreSQL store loads them). The MCP SDK's JSON Schema validator (ajv) is bundled but
 // only run when first used. First, the trip view's MCP App (src/web/app-main.ts) is bundled for
 // the browser; its code goes into the CLI bundle as the constant TRIPCAL_TRIP_VIEW_SCRIPT, which
 // src/web/app-resource.ts inlines in the ui://tripcal/trip-view document: nothing read at run time.
@@ -48,7 +48,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['better-sqlite3', 'pg', 'googleapis', 'googleapis/*', 'google-auth-library', '@azure/msal-node', '@microsoft/microsoft-graph-client'],
+  external: ['better-sqlite3', 'pg', 'pg-boss', 'googleapis', 'googleapis/*', 'google-auth-library', '@azure/msal-node', '@microsoft/microsoft-graph-client'],
   // The sources are ES modules: strict mode, as they were written for, and import.meta.url is
   // this file's URL (they find package.json and data files from it).
   banner: { js: '"use strict";var tripcalImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },

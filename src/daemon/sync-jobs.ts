@@ -8,7 +8,7 @@
 // make the second run safe, and the account lock keeps two runs apart). Stopping lets the runs
 // under way finish, for a while; what is left expires and is taken elsewhere.
 import cron from 'node-cron';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import type { ScheduleInfo } from '../app.js';
 import type { Config } from '../config/schema.js';
 import { log } from '../log.js';
@@ -46,7 +46,9 @@ export class SyncJobs {
       expireSeconds: options.expireSeconds ?? 15 * 60, pollSeconds: options.pollSeconds ?? 2,
       maintenanceSeconds: options.maintenanceSeconds ?? 60, retryDelaySeconds: options.retryDelaySeconds ?? 30,
     };
-    const boss = new PgBoss({
+    // Loaded only here: a daemon on SQLite never reads it.
+    const { default: Boss } = await import('pg-boss');
+    const boss = new Boss({
       connectionString: url, schema: 'tripcal_jobs', application_name: 'tripcal (jobs)', max: 4,
       maintenanceIntervalSeconds: settings.maintenanceSeconds, monitorStateIntervalSeconds: Math.max(settings.maintenanceSeconds, 10),
     });
@@ -108,8 +110,11 @@ export class SyncJobs {
     return { expression: this.config.sync.schedule, timezone: this.timezone, jitter_seconds: 0, next_run: next ? next.toISOString() : null };
   }
 
-  /** No new jobs taken; the runs under way may finish for `graceMs`; what is left expires and is taken elsewhere. */
+  /**
+   * No new jobs taken; the runs under way may finish for `graceMs` (0: not waited for at all);
+   * what is left expires and is taken elsewhere.
+   */
   async stop(graceMs = 10_000): Promise<void> {
-    await this.boss.stop({ graceful: true, wait: true, timeout: graceMs });
+    await this.boss.stop(graceMs > 0 ? { graceful: true, wait: true, timeout: graceMs } : { graceful: false, wait: true });
   }
 }

@@ -112,8 +112,9 @@ test('a replica that dies in the middle of a run: its job expires and the other 
   await a.jobs.start();
   expect(await a.jobs.tick()).toBe(1);
   await until('two events from the doomed run', () => cal.objects.size >= 2);
-  // It dies: its connections go (the job queue's, the account lock's), as with SIGKILL.
+  // It dies: it takes no more jobs, and its connections go (the account lock's with them), as with SIGKILL.
   hang = false;
+  await a.jobs.stop(0);
   await query(database.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name IN ('tripcal (jobs)', 'tripcal (locks)') AND pid <> pg_backend_pid()");
   opened.splice(opened.findIndex((o) => o.app === a.app), 1);
   const b = await replica(() => cal.provider());
