@@ -88,10 +88,14 @@ export class FeedPublisher {
       if (stale.length > MANY_STALE) for (const item of await this.store.userItems(userId)) loaded.set(item.id, item);
       else for (const id of stale) { const item = await this.store.getItem(id); if (item) loaded.set(id, item); }
       const started = performance.now();
-      writeCalendar(`Trips (${userId})`, scope, refs, (text) => parts.push(text), { cache, load: (id) => loaded.get(id) });
+      // An item deleted between the two reads (by another request or process) is left out: its
+      // deletion asks for the next rewrite anyway.
+      const missing = new Set(stale.filter((id) => !loaded.has(id)));
+      const present = missing.size === 0 ? refs : refs.filter((r) => !missing.has(r.id));
+      writeCalendar(`Trips (${userId})`, scope, present, (text) => parts.push(text), { cache, load: (id) => loaded.get(id) });
       this.renderMs = performance.now() - started;
       await writeFeed(this.dataDir, userId, parts.join(''));
-      this.written.set(userId, stampOf(refs));
+      this.written.set(userId, stampOf(present));
     } catch (error) {
       // A feed that cannot be written must not fail the edit that caused it; the next change or start retries.
       log.error('feed write failed', { user: userId, error: (error as Error).message });

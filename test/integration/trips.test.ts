@@ -163,6 +163,35 @@ describe('the zero-config .ics feed', () => {
     for (let i = 0; i < 60 && parseWithIcalJs(readFileSync(app.feeds.path('me'), 'utf8')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(parseWithIcalJs(readFileSync(app.feeds.path('me'), 'utf8'))).toEqual([]);
   });
+
+  test('an item deleted while its feed is being written is left out, not an error; the feed follows an edit made elsewhere', async () => {
+    app = await testApp();
+    const { item } = await app.trips.addItem(undefined, ua, { path: 'x' });
+    const { item: other } = await app.trips.addItem(undefined, back, { path: 'x' });
+    // Another request deletes it between the feed's two reads (the list of items, then the item).
+    const getItem = app.store.getItem.bind(app.store);
+    app.store.getItem = async (id: string) => (id === other.id ? undefined : getItem(id));
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => { if (String(chunk).includes('feed write failed')) errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    try {
+      await app.feeds.current('me');
+    } finally {
+      process.stderr.write = write;
+      app.store.getItem = getItem;
+    }
+    expect(errors).toEqual([]);
+    expect(parseWithIcalJs(readFileSync(app.feeds.path('me'), 'utf8')).map((e) => e.key)).toEqual([`${item.id}:flight`]);
+    // An edit by another process on the same store (no change event here): the next look rewrites it.
+    const elsewhere = await openTestApp({ dataDir: app.dataDir });
+    try {
+      await elsewhere.trips.deleteItem(undefined, item.id);
+    } finally {
+      await elsewhere.close();
+    }
+    await app.feeds.current('me');
+    expect(parseWithIcalJs(readFileSync(app.feeds.path('me'), 'utf8')).map((e) => e.key)).toEqual([`${other.id}:flight`]);
+  });
 });
 
 describe('two processes on one data dir', () => {
