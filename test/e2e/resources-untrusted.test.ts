@@ -20,7 +20,7 @@ beforeAll(async () => {
   app = await testApp();
   tripId = (await app.trips.createTrip(undefined, { title: 'placeholder' })).id;
   // As an import or a remote calendar would leave it: raw, whatever the input schemas allow.
-  (await sql(app.store).run('UPDATE trips SET title = ? WHERE id = ?', [HOSTILE, tripId]));
+  await sql(app).run('UPDATE trips SET title = ? WHERE id = ?', [HOSTILE, tripId]);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await createServer(app).connect(serverSide);
   client = new Client({ name: 'resources-test', version: '1.0.0' });

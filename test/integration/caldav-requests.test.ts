@@ -67,7 +67,7 @@ async function addItems(app: App, n: number): Promise<string[]> {
   return ids;
 }
 
-const cursorOf = async (app: App) => JSON.parse(((await sql(app.store).get('SELECT cursor FROM accounts')) as { cursor: string }).cursor) as Record<string, unknown>;
+const cursorOf = async (app: App) => JSON.parse(((await sql(app).get('SELECT cursor FROM accounts')) as { cursor: string }).cursor) as Record<string, unknown>;
 
 describe('CalDAV requests from a new process each run', () => {
   test('first sync: the calendar is found and made, then one PUT per event; no change: 1 request; one edit: 2', async () => {
@@ -101,7 +101,7 @@ describe('CalDAV requests from a new process each run', () => {
     await coldSync(a);
     await withStore(a, async (app) => {
       const cursor = { ...(await cursorOf(app)), collection: `${proxy.url}/${radicale.username}/nowhere/` };
-      (await sql(app.store).run('UPDATE accounts SET cursor = ?', [JSON.stringify(cursor)]));
+      await sql(app).run('UPDATE accounts SET cursor = ?', [JSON.stringify(cursor)]);
     });
     const moved = await coldSync(a);
     expect(moved.requests).toEqual([`REPORT /${radicale.username}/nowhere/`, `PROPFIND /`, `PROPFIND /${radicale.username}/`, `REPORT ${a.collection}`]);
@@ -127,7 +127,7 @@ describe('CalDAV requests from a new process each run', () => {
     await coldSync(a);
     await withStore(a, async (app) => {
       const cursor = { ...(await cursorOf(app)), token: 'http://radicale.org/ns/sync/0000000000000000000000000000000000000000000000000000000000000000' };
-      (await sql(app.store).run('UPDATE accounts SET cursor = ?', [JSON.stringify(cursor)]));
+      await sql(app).run('UPDATE accounts SET cursor = ?', [JSON.stringify(cursor)]);
     });
     const expired = await coldSync(a);
     expect(expired.requests).toEqual([`REPORT ${a.collection}`, `REPORT ${a.collection}`]);

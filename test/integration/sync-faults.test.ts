@@ -133,7 +133,7 @@ describe('a server that truncates sync-collection (507)', () => {
     proxy.truncateSyncAt = 5;
     try {
       // A full listing (no token) in three parts: nothing may look deleted.
-      (await sql(s.app.store).run('UPDATE accounts SET cursor = NULL'));
+      await sql(s.app).run('UPDATE accounts SET cursor = NULL');
       const before = proxy.truncatedAnswers;
       expect((await s.app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { unchanged: 12, created: 0 }, gone: [] });
       expect(proxy.truncatedAnswers - before).toBe(2);

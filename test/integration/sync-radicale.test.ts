@@ -121,7 +121,7 @@ describe('changes made in the calendar app', () => {
     expect(report!.counts).toMatchObject({ updated: 1, unchanged: 3 });
     const tour = (await listStored(radicale, collection)).find((e) => e.summary === 'Harbor tour')!;
     expect(tour.startUtc).toBe('2025-06-16T14:00:00.000Z');
-    const journal = (await sql(a.store).all("SELECT action FROM journal WHERE action LIKE 'update.%'")) as { action: string }[];
+    const journal = (await sql(a).all("SELECT action FROM journal WHERE action LIKE 'update.%'")) as { action: string }[];
     expect(journal.map((j) => j.action)).toContain('update.drift');
   });
 
@@ -218,7 +218,7 @@ describe('the server under another address', () => {
     const { tour } = (await addTrip(a));
     await a.sync.sync();
     // Ids stored the way older versions did (whole URLs) are turned into paths by migration 6.
-    (await sql(a.store).run(`UPDATE links SET remote_id = ? || remote_id`, [radicale.url]));
+    await sql(a).run(`UPDATE links SET remote_id = ? || remote_id`, [radicale.url]);
     // Back to a version-5 database: what migrations 7 and 8 add goes too, so they run again as on an upgrade.
     const dir = a.dataDir;
     await a.close();
@@ -229,7 +229,7 @@ describe('the server under another address', () => {
     raw.close();
     const config = caldavConfig(dir, radicale, { calendar: `Trips ${calendarCount}`, url: radicale.url.replace('127.0.0.1', 'localhost') + '/' });
     app = await openApp({ dataDir: dir, configPath: config });
-    expect(((await sql(app.store).all('SELECT remote_id FROM links')) as { remote_id: string }[]).every((r) => r.remote_id.startsWith('/'))).toBe(true);
+    expect(((await sql(app).all('SELECT remote_id FROM links')) as { remote_id: string }[]).every((r) => r.remote_id.startsWith('/'))).toBe(true);
     // Someone moves the tour in their calendar app: the next (incremental) listing names it under the new address.
     const before = (await listStored(radicale, collection)).find((e) => e.summary === 'Harbor tour')!;
     const moved = before.data.replace(/LOCATION:[^\r\n]*/, 'LOCATION:Pier 99');
@@ -249,7 +249,7 @@ describe('guards and failures', () => {
     await addTrip(a);
     await a.sync.sync();
     for (const e of await listStored(radicale, collection)) await deleteObject(radicale, new URL(e.href, radicale.url).pathname);
-    (await sql(a.store).run('UPDATE accounts SET cursor = NULL'));
+    await sql(a).run('UPDATE accounts SET cursor = NULL');
     const [report] = await a.sync.sync();
     expect(report).toMatchObject({ status: 'guarded' });
     expect(report!.message).toMatch(/without any of our 4 events/);

@@ -57,7 +57,7 @@ test('create, edit, remote edit, remote delete, delete and a stale token on Xand
   expect((await app.sync.sync())[0]!.gone).toEqual([`${f.item.id}:flight`]);
 
   // An invalid sync token falls back to a full listing.
-  (await sql(app.store).run("UPDATE accounts SET cursor = 'http://example.invalid/sync/1'"));
+  await sql(app).run("UPDATE accounts SET cursor = 'http://example.invalid/sync/1'");
   expect((await app.sync.sync())[0]).toMatchObject({ status: 'ok', counts: { created: 0, updated: 0, deleted: 0 } });
 
   await app.trips.deleteTrip(undefined, f.trip.id);

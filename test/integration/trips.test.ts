@@ -59,18 +59,18 @@ describe('edits are whole or nothing', () => {
   test('create_itinerary with one bad item saves nothing', async () => {
     app = await testApp();
     await app.trips.addItem(undefined, ua, { path: 'x' });
-    const before = await dump((app.store));
+    const before = await dump(app);
     await expect((async () => await app.trips.createItinerary(undefined, {
       title: 'Broken', flights: [ua.details, { ...back.details, arrival_airport: 'QQQ' }], accommodations: [], activities: [],
     }))()).rejects.toThrow(/flights\[1\]\.arrival_airport: unknown airport code "QQQ"/);
-    expect(await dump((app.store))).toBe(before);
+    expect(await dump(app)).toBe(before);
   });
 
   test('a refused edit for a new user leaves no user behind', async () => {
     app = await testApp();
-    const before = await dump((app.store));
+    const before = await dump(app);
     await expect((async () => await app.trips.addItem('newcomer', flight('X', 'X1', 'LAX', 'JFK', 'soon', 'later'), { path: 'flight_details' }))()).rejects.toThrow(/flight_details\.departure_time/);
-    expect(await dump((app.store))).toBe(before);
+    expect(await dump(app)).toBe(before);
   });
 
   test('update_item bumps the version, re-resolves times and refuses a stale expected_version', async () => {
@@ -94,11 +94,11 @@ describe('edits are whole or nothing', () => {
     expect((await app.trips.getTrip(undefined, trip.id)).items).toEqual([]);
     await app.trips.deleteTrip(undefined, trip.id);
     expect(await app.trips.listTrips()).toEqual([]);
-    const rows = (await sql(app.store).all('SELECT deleted_at FROM items')) as { deleted_at: string | null }[];
+    const rows = (await sql(app).all('SELECT deleted_at FROM items')) as { deleted_at: string | null }[];
     expect(rows.every((r) => r.deleted_at)).toBe(true);
-    const actions = ((await sql(app.store).all('SELECT action FROM journal ORDER BY seq')) as { action: string }[]).map((r) => r.action);
+    const actions = ((await sql(app).all('SELECT action FROM journal ORDER BY seq')) as { action: string }[]).map((r) => r.action);
     expect(actions).toEqual(['trip.create', 'item.add', 'item.delete', 'trip.delete']);
-    const journal = JSON.stringify((await sql(app.store).all('SELECT * FROM journal')));
+    const journal = JSON.stringify((await sql(app).all('SELECT * FROM journal')));
     expect(journal).not.toContain('United');
   });
 });

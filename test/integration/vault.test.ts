@@ -49,7 +49,7 @@ describe('the vault', () => {
     const vault = new Vault(store.secrets, dir, {});
     await vault.set('a', SECRET);
     await vault.set('b', 'other');
-    (await sql(store).run("UPDATE secrets SET value = (SELECT value FROM secrets WHERE name = 'a') WHERE name = 'b'"));
+    await sql(store).run("UPDATE secrets SET value = (SELECT value FROM secrets WHERE name = 'a') WHERE name = 'b'");
     await expect((async () => await vault.get('b'))()).rejects.toThrow(/cannot be decrypted/);
     await store.close();
   });

@@ -5,9 +5,9 @@ import type Database from 'better-sqlite3';
 import { resolve } from 'node:path';
 import { openApp, type App, type OpenOptions } from '../../src/app.js';
 import type { AccountReport } from '../../src/sync/engine.js';
-import type { Store } from '../../src/store/store.js';
 import { tempDir } from './mcp.js';
 import { freshPostgres } from './postgres.js';
+import { sql } from './sqlite.js';
 
 /** Which store the integration tests run on: `sqlite` (the default) or `postgres`. */
 export const TEST_STORE = process.env.TRIPCAL_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
@@ -37,18 +37,15 @@ export function testApp(options: { config?: string } = {}): Promise<App> {
   return openTestApp({ dataDir: tempDir(), configPath: options.config });
 }
 
-interface Queries { all<R>(sql: string, params?: unknown[]): Promise<R[]>; kind: 'sqlite' | 'postgres' }
-
-/** Every row of every table, in a stable order: what a refused edit must leave as it was. */
-export async function dump(store: Store): Promise<string> {
-  // The store keeps its driver to itself; a test may look.
-  const sql = (store as unknown as { sql: Queries }).sql;
-  const tables = sql.kind === 'sqlite'
-    ? await sql.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    : await sql.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
+/** Every row of every table, in a stable order, read on a connection of the test's own: what a refused edit must leave as it was. */
+export async function dump(app: App): Promise<string> {
+  const db = sql(app);
+  const tables = db.kind === 'sqlite'
+    ? await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    : await db.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
   const parts: string[] = [];
   for (const { name } of tables) {
-    const rows = (await sql.all<Record<string, unknown>>(`SELECT * FROM ${name}`)).map((r) => JSON.stringify(r)).sort();
+    const rows = (await db.all(`SELECT * FROM ${name}`)).map((r) => JSON.stringify(r)).sort();
     parts.push(`${name}: ${rows.join(',')}`);
   }
   return parts.join('\n');
