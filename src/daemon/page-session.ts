@@ -11,6 +11,7 @@ import { log } from '../log.js';
 import type { Principal } from '../mcp/principal.js';
 import { RefusedToken } from './access-tokens.js';
 import { PAGE_CLIENT_ID, type AuthServer } from './auth-server.js';
+import { sendPlainPage } from '../web/page.js';
 import { OAuthFailure, sameText, SCOPES } from './oauth-common.js';
 
 const ACCESS = 'tripcal_page';
@@ -121,9 +122,7 @@ export class PageSession {
   }
 
   private back(res: ServerResponse, status: number, message: string): true {
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'self'" })
-      .end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tripcal</title><link rel="stylesheet" href="/page.css"></head><body><main><h1>tripcal</h1>`
-        + `<p>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p><p><a href="/">Back to the page</a></p></main></body></html>`);
+    sendPlainPage(res, status, message);
     return true;
   }
 }

@@ -10,6 +10,11 @@ import { log } from '../log.js';
 import type { SyncEngine } from '../sync/engine.js';
 
 
+/** The zone the schedule's clock times are in: sync.timezone, else the default user's. */
+export function scheduleZone(config: Config): string {
+  return config.sync.timezone ?? config.users[config.default_user]?.timezone ?? 'UTC';
+}
+
 export class Scheduler {
   private tasks = new Map<string, ScheduledTask>();
   private catchUp = new Set<string>();
@@ -21,7 +26,7 @@ export class Scheduler {
   ) {}
 
   get timezone(): string {
-    return this.config.sync.timezone ?? this.config.users[this.config.default_user]?.timezone ?? 'UTC';
+    return scheduleZone(this.config);
   }
 
   static check(config: Config): void {

@@ -12,6 +12,7 @@ import type PgBoss from 'pg-boss';
 import type { ScheduleInfo } from '../app.js';
 import type { Config } from '../config/schema.js';
 import { log } from '../log.js';
+import { scheduleZone } from './scheduler.js';
 import type { SyncEngine } from '../sync/engine.js';
 
 const TICK = 'tripcal-sync-tick';
@@ -64,7 +65,7 @@ export class SyncJobs {
   }
 
   get timezone(): string {
-    return this.config.sync.timezone ?? this.config.users[this.config.default_user]?.timezone ?? 'UTC';
+    return scheduleZone(this.config);
   }
 
   /** Declares the schedule (again, after a reload) and starts taking jobs. */

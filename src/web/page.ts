@@ -257,9 +257,14 @@ export class StatusPage {
   }
 
   private plain(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { ...HTML_HEADERS, ...headers }).end(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tripcal</title><link rel="stylesheet" href="/page.css"></head>`
-      + `<body><main><h1>tripcal</h1><p>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p><p><a href="/">Back to the page</a></p></main></body></html>`,
-    );
+    sendPlainPage(res, status, message, headers);
   }
+}
+
+/** A page of one sentence and the way back, with the status page's headers (its CSP among them). */
+export function sendPlainPage(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...HTML_HEADERS, ...headers }).end(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tripcal</title><link rel="stylesheet" href="/page.css"></head>`
+    + `<body><main><h1>tripcal</h1><p>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p><p><a href="/">Back to the page</a></p></main></body></html>`,
+  );
 }
