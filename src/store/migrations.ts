@@ -205,4 +205,36 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX IF NOT EXISTS sign_in_failures_by_user ON sign_in_failures(user_id, at);
   `,
+  // 11: what several replicas share besides the trips: the push channels that tell of remote
+  //     changes (a Google watch channel or a Microsoft Graph subscription per account: its id,
+  //     the SHA-256 of the secret each notification carries, where it is delivered, when it
+  //     expires; two may overlap while one is renewed), and the providers' request budgets —
+  //     the requests spent per Google user (a log, for the per-minute sliding window) and the
+  //     leased slots of Graph's concurrent requests per mailbox. Run again, it changes nothing
+  `
+  CREATE TABLE IF NOT EXISTS push_channels (
+    channel_id   TEXT PRIMARY KEY,
+    account      TEXT NOT NULL,
+    provider     TEXT NOT NULL,
+    resource_id  TEXT,
+    secret_hash  TEXT NOT NULL,
+    address      TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS push_channels_by_account ON push_channels(account, expires_at);
+  CREATE TABLE IF NOT EXISTS request_spend (
+    budget  TEXT NOT NULL,
+    at_ms   BIGINT NOT NULL,
+    cost    INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS request_spend_by_budget ON request_spend(budget, at_ms);
+  CREATE TABLE IF NOT EXISTS request_slots (
+    budget    TEXT NOT NULL,
+    slot      INTEGER NOT NULL,
+    holder    TEXT,
+    until_ms  BIGINT,
+    PRIMARY KEY (budget, slot)
+  );
+  `,
 ];

@@ -163,4 +163,33 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   CREATE INDEX sign_in_failures_by_user ON sign_in_failures(user_id, at);
   `,
   },
+  {
+    version: 11,
+    sql: `
+  CREATE TABLE push_channels (
+    channel_id   text PRIMARY KEY,
+    account      text NOT NULL,
+    provider     text NOT NULL,
+    resource_id  text,
+    secret_hash  text NOT NULL,
+    address      text NOT NULL,
+    expires_at   text NOT NULL,
+    created_at   text NOT NULL
+  );
+  CREATE INDEX push_channels_by_account ON push_channels(account, expires_at);
+  CREATE TABLE request_spend (
+    budget  text NOT NULL,
+    at_ms   bigint NOT NULL,
+    cost    integer NOT NULL
+  );
+  CREATE INDEX request_spend_by_budget ON request_spend(budget, at_ms);
+  CREATE TABLE request_slots (
+    budget    text NOT NULL,
+    slot      integer NOT NULL,
+    holder    text,
+    until_ms  bigint,
+    PRIMARY KEY (budget, slot)
+  );
+  `,
+  },
 ];

@@ -213,15 +213,15 @@ describe('transactions', () => {
 });
 
 describe('opening and migrating', () => {
-  test('replicas opening a fresh database together: one migrates, all open at schema 10', async () => {
+  test('replicas opening a fresh database together: one migrates, all open at the latest schema', async () => {
     const fresh = await freshPostgres();
     try {
       const opened = await Promise.all([1, 2, 3, 4].map(() => PostgresSql.open(fresh.url, { max: 2 })));
-      for (const each of opened) expect(await each.schemaVersion()).toBe(10);
-      expect(await query(fresh.url, 'SELECT version FROM tripcal_schema')).toEqual([{ version: 10 }]);
+      for (const each of opened) expect(await each.schemaVersion()).toBe(11);
+      expect(await query(fresh.url, 'SELECT version FROM tripcal_schema')).toEqual([{ version: 11 }]);
       for (const each of opened) await each.close();
       const again = await PostgresSql.open(fresh.url);
-      expect(await again.schemaVersion()).toBe(10);
+      expect(await again.schemaVersion()).toBe(11);
       await again.close();
       await again.close();
     } finally {
@@ -238,7 +238,7 @@ describe('opening and migrating', () => {
       const before = await query(fresh.url, schema);
       const refused = PostgresSql.open(fresh.url);
       await expect(refused).rejects.toThrow(StoreError);
-      await expect(refused).rejects.toThrow(/schema version 99, made by a newer tripcal \(this one knows up to 10\).*Nothing was changed/);
+      await expect(refused).rejects.toThrow(/schema version 99, made by a newer tripcal \(this one knows up to 11\).*Nothing was changed/);
       expect(await query(fresh.url, schema)).toEqual(before);
       expect(await query(fresh.url, 'SELECT version FROM tripcal_schema')).toEqual([{ version: 99 }]);
     } finally {
@@ -278,7 +278,7 @@ describe('the schema', () => {
     .map((t) => t.name);
 
   test('has SQLite\'s tables, columns (in order, with their nullability and types) and indexes', async () => {
-    const TYPES: Record<string, string> = { TEXT: 'text', INTEGER: 'integer', REAL: 'double precision' };
+    const TYPES: Record<string, string> = { TEXT: 'text', INTEGER: 'integer', REAL: 'double precision', BIGINT: 'bigint' };
     const expected = tables.flatMap((table) => (sqlite.pragma(`table_info(${table})`) as { name: string; type: string; notnull: number; pk: number }[])
       .map((c) => ({
         table_name: table,
