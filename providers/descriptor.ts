@@ -4,6 +4,7 @@
 // The registry is the list of descriptors; nothing outside providers/ branches on a provider's name.
 import { z } from 'zod';
 import type { OAuthConnector, SignInDeps, SignInSetup, TerminalSignIn } from './oauth.js';
+import type { AccountBudget } from './budget.js';
 import type { CalendarProvider } from './types.js';
 
 /** Account names: `tripcal sync --account NAME`, the vault's secret names. */
@@ -50,8 +51,10 @@ export interface ProviderDescriptor<Account extends AccountLike, Settings, Clien
   settings(account: Account, secrets: SecretStore, clients: Clients): Promise<Settings>;
   /** What identifies the account's sign-in (a refresh token, a password): a new one means a new provider. */
   credential(account: Account, secrets: SecretStore): Promise<string | null>;
-  /** The provider, its SDK loaded only now. */
-  create(settings: Settings): Promise<CalendarProvider>;
+  /** The provider, its SDK loaded only now; its requests paced by `budget` (its share of the service's limits). */
+  create(settings: Settings, budget?: AccountBudget): Promise<CalendarProvider>;
+  /** The service's limits per account that `budget` enforces across processes (from the client configuration). */
+  limits?(clients: Clients): { perMinute?: number; concurrent?: number };
   /** Its authorization-code sign-in, for providers connected by OAuth (not CalDAV: a password). */
   signIn?(deps: SignInDeps, clients: Clients): OAuthConnector;
   /** What that sign-in needs set up (client ids, redirect URI), with where each is set. */

@@ -23,7 +23,7 @@ export const PROVIDERS = [caldav, google, outlook] as const;
 /** Their entries under `accounts:` in config.yaml, for the config schema's union on `provider`. */
 export const ACCOUNT_SCHEMAS = [caldavAccountSchema, googleAccountSchema, outlookAccountSchema] as const;
 /** The OAuth clients' blocks in config.yaml (`google:`, `outlook:`), empty unless set. */
-export const CLIENT_SCHEMAS = { google: GoogleClientSchema.default({}), outlook: OutlookClientSchema.default({}) };
+export const CLIENT_SCHEMAS = { google: GoogleClientSchema.prefault({}), outlook: OutlookClientSchema.prefault({}) };
 
 /** The configuration every provider's settings may draw on (the OAuth clients). */
 export type ClientConfigs = { [Block in keyof typeof CLIENT_SCHEMAS]: z.output<(typeof CLIENT_SCHEMAS)[Block]> };

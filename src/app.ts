@@ -65,7 +65,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
   const feeds = new FeedPublisher(store, dataDir);
   trips.onChange((userId) => feeds.schedule(userId));
   const vault = new Vault(store.secrets, dataDir);
-  const sync = new SyncEngine(store, config, trips, providerFor(vault, config), undefined, (account) => providerFingerprint(account, vault));
+  const sync = new SyncEngine(store, config, trips, providerFor(vault, config, store.budget), undefined, (account) => providerFingerprint(account, vault));
   let closed = false;
   return {
     config,

@@ -60,6 +60,8 @@ export const google: ProviderDescriptor<GoogleAccount, GoogleSettings, { google:
         await secrets.set(secret, JSON.stringify(next));
       },
       availabilityCalendars: account.availability_calendars,
+      // A batch's parts count one by one: none larger than a minute's whole quota.
+      ...(clients.google.requests_per_minute > 0 && clients.google.requests_per_minute < 50 ? { batchSize: clients.google.requests_per_minute } : {}),
       apiRoot: clients.google.api_root,
       tokenUrl: clients.google.token_url,
     };
@@ -81,8 +83,9 @@ export const google: ProviderDescriptor<GoogleAccount, GoogleSettings, { google:
   // A Desktop-app OAuth client accepts any loopback port: Google's flow for installed apps.
   terminalSignIn: { flow: 'loopback', connects: 'a Google account', accountOf: 'Google', primary: 'default' },
   signIn: (deps, clients) => new GoogleConnector(deps.states, deps.secrets, clients.google, deps.restart),
-  async create(settings) {
+  limits: (clients) => ({ perMinute: clients.google.requests_per_minute }),
+  async create(settings, budget) {
     const { GoogleProvider } = await import('./provider.js');
-    return new GoogleProvider(settings);
+    return new GoogleProvider(settings, budget);
   },
 };

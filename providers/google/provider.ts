@@ -12,6 +12,7 @@
 // - More than a few writes at once go out as batch requests (§10, batch.ts).
 import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { REQUEST_TIMEOUT_MS } from '../http.js';
+import { UNLIMITED, type AccountBudget } from '../budget.js';
 import type { GoogleSettings } from './settings.js';
 import {
   RemoteConflictError, InvalidError, RemoteNotFoundError, type BusyInterval, type CalendarInfo, type CalendarProvider,
@@ -56,7 +57,7 @@ export class GoogleProvider implements CalendarProvider {
   private entriesAt = 0;
   private requests = 0;
 
-  constructor(private readonly settings: GoogleSettings) {
+  constructor(private readonly settings: GoogleSettings, private readonly budget: AccountBudget = UNLIMITED) {
     this.origin = new URL(settings.apiRoot ?? GOOGLE_API).origin;
     this.session = new GoogleSession(settings);
     this.api = new calendar_v3.Calendar({ auth: this.session.client, rootUrl: `${this.origin}/` });
@@ -75,6 +76,7 @@ export class GoogleProvider implements CalendarProvider {
 
   private async call<T>(fn: () => Promise<{ data: T }>, what: string): Promise<T> {
     return this.session.authorized(async () => {
+      await this.budget.spend(1);
       this.requests += 1;
       return (await fn()).data;
     }, what);
@@ -188,6 +190,7 @@ export class GoogleProvider implements CalendarProvider {
   private async write(call: Call, single: () => Promise<{ status: number; data: unknown }>, what: string): Promise<Event | undefined> {
     const answer = await this.session.authorized(async () => {
       const a = await this.batcher.run(call, async () => {
+        await this.budget.spend(1);
         this.requests += 1;
         try {
           const res = await single();
@@ -211,6 +214,8 @@ export class GoogleProvider implements CalendarProvider {
 
   private async sendBatch(calls: Call[]): Promise<Answer[]> {
     const token = await this.session.bearer();
+    // Google counts a batch of n calls as n requests.
+    await this.budget.spend(calls.length);
     this.requests += 1;
     try {
       return await postBatch(this.origin, token, calls);

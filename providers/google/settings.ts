@@ -42,6 +42,12 @@ export const GoogleClientSchema = z
     auth_url: z.url().optional(),
     token_url: z.url().optional(),
     api_root: z.url().optional(),
+    /**
+     * Calendar API requests per minute per Google user, over every replica (each part of a batch
+     * counts): Google's per-user quota, 600 unless the project's quota page says otherwise; 0
+     * sends without pacing (and lets Google refuse what is over).
+     */
+    requests_per_minute: z.number().int().min(0).max(1_000_000).default(600),
   })
   .strict();
 

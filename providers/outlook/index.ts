@@ -76,8 +76,9 @@ export const outlook: ProviderDescriptor<OutlookAccount, OutlookSettings, { outl
   // The device-code flow needs no browser on this machine, so it works on a server.
   terminalSignIn: { flow: 'device', connects: 'an Outlook / Microsoft 365 account', accountOf: 'Outlook', primary: 'the default calendar' },
   signIn: (deps, clients) => new OutlookConnector(deps.states, deps.secrets, clients.outlook),
-  async create(settings) {
+  limits: (clients) => ({ concurrent: clients.outlook.concurrent_requests }),
+  async create(settings, budget) {
     const { OutlookProvider } = await import('./provider.js');
-    return new OutlookProvider(settings);
+    return new OutlookProvider(settings, budget);
   },
 };

@@ -17,6 +17,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { REQUEST_TIMEOUT_MS } from '../http.js';
 import { WriteBatcher, type Answer, type Call } from '../batcher.js';
+import { UNLIMITED, type AccountBudget } from '../budget.js';
 import type { OutlookSettings } from './settings.js';
 import { deltaExpired, errorFromThrown, graphErrorFor, type GraphErrorLike } from './errors.js';
 import {
@@ -55,7 +56,7 @@ export class OutlookProvider implements CalendarProvider {
   /** transactionId per key while its create is being tried (kept across retries, dropped once made). */
   private readonly transactions = new Map<string, string>();
 
-  constructor(private readonly settings: OutlookSettings) {
+  constructor(private readonly settings: OutlookSettings, private readonly budget: AccountBudget = UNLIMITED) {
     this.session = new OutlookSession(settings, cachePlugin(() => settings.tokenCache(), (cache) => settings.saveCache(cache)));
     this.writeConcurrency = settings.batchSize ?? MAX_BATCH;
     this.batcher = new WriteBatcher((calls) => this.sendBatch(calls), MIN_BATCH, Math.min(MAX_BATCH, this.writeConcurrency));
@@ -84,7 +85,8 @@ export class OutlookProvider implements CalendarProvider {
         headers.set('Authorization', `Bearer ${await session.token()}`);
         context.options = { ...context.options, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
         counted();
-        await this.next!.execute(context);
+        // Outlook's concurrent requests per mailbox, held over every replica while the request is out.
+        await provider.budget.withSlot(() => this.next!.execute(context));
         if (context.response?.status === 401) {
           // An access token the cache thought valid was refused: one forced refresh, then give up.
           // A refused refresh is kept for call() to raise: the SDK would wrap it as a network error.
@@ -97,7 +99,7 @@ export class OutlookProvider implements CalendarProvider {
           }
           headers.set('Authorization', `Bearer ${fresh}`);
           counted();
-          await this.next!.execute(context);
+          await provider.budget.withSlot(() => this.next!.execute(context));
         }
       },
       setNext(next: { execute: (c: unknown) => Promise<void> }) {

@@ -32,6 +32,8 @@ export const OutlookClientSchema = z
     redirect_uri: z.url().refine(loopbackOrHttps, 'an https:// URL, or http:// on 127.0.0.1 / localhost').optional(),
     authority: z.url({ protocol: /^https$/, error: 'an https:// URL such as https://login.microsoftonline.com/<tenant>' }).optional(),
     graph_url: z.url({ protocol: /^https$/, error: 'an https:// URL' }).optional(),
+    /** Graph requests in flight at once per mailbox, over every replica: Outlook's limit is 4; 0 sends without a limit. */
+    concurrent_requests: z.number().int().min(0).max(64).default(4),
   })
   .strict();
 

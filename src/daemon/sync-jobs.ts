@@ -12,6 +12,7 @@ import type PgBoss from 'pg-boss';
 import type { ScheduleInfo } from '../app.js';
 import type { Config } from '../config/schema.js';
 import { log } from '../log.js';
+import { queueDepth, type QueueDepth } from '../store/job-queue.js';
 import { scheduleZone } from './scheduler.js';
 import type { SyncEngine } from '../sync/engine.js';
 
@@ -99,9 +100,9 @@ export class SyncJobs {
     if (report.status === 'error') throw new Error(report.message ?? 'the sync failed');
   }
 
-  /** Runs waiting and under way, for /healthz. */
-  async depth(): Promise<{ queued: number }> {
-    return { queued: await this.boss.getQueueSize(ACCOUNT) };
+  /** Runs waiting and under way, and the oldest one's age, for /healthz (a number that only grows: no replica takes work). */
+  depth(): Promise<QueueDepth> {
+    return queueDepth(this.boss.getDb(), ACCOUNT);
   }
 
   info(): ScheduleInfo {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Item, ItemDetails, Trip, User } from '../model/types.js';
 import type { TripExtent } from '../trips/span.js';
 import { TripcalError } from '../errors.js';
+import { LocalBudget, type RequestBudget } from '../../providers/budget.js';
+import { SharedBudget } from './budget.js';
 import { AuthServerRows } from './oauth-server.js';
 import { OAuthStateRows, SecretRows } from './secrets.js';
 import { SyncStore } from './sync.js';
@@ -33,8 +35,11 @@ export class Store {
   readonly syncRows: SyncStore;
   /** The built-in authorization server's passwords, clients, codes and refresh tokens. */
   readonly authServer: AuthServerRows;
+  /** What the providers may spend against their services' limits: shared by every replica on PostgreSQL, this process's own on SQLite. */
+  readonly budget: RequestBudget;
 
   private constructor(private readonly sql: Sql) {
+    this.budget = sql.kind === 'postgres' ? new SharedBudget(sql) : new LocalBudget();
     this.secrets = new SecretRows(sql);
     this.oauthStates = new OAuthStateRows(sql);
     this.syncRows = new SyncStore(sql);

@@ -3,6 +3,7 @@
 // that reconnects it, and the fingerprint that says when it must be built again.
 import { createHash } from 'node:crypto';
 import { descriptorOf, type ClientConfigs, type ProviderSettings } from '../../providers/registry.js';
+import { accountBudget, type RequestBudget } from '../../providers/budget.js';
 import type { SecretStore } from '../../providers/descriptor.js';
 import type { CalendarProvider } from '../../providers/types.js';
 import type { ConfiguredAccount } from './engine.js';
@@ -33,9 +34,14 @@ export async function providerFingerprint(account: ConfiguredAccount, vault: Sec
   return createHash('sha256').update(JSON.stringify(account)).update('\0').update(credential ?? '').digest('hex');
 }
 
-export function providerFor(vault: SecretStore, clients: ClientConfigs): (account: ConfiguredAccount) => Promise<CalendarProvider> {
+/**
+ * Builds an account's provider, its requests paced by its share of `budget` (the service's limits
+ * per account, kept across every replica on PostgreSQL).
+ */
+export function providerFor(vault: SecretStore, clients: ClientConfigs, budget: RequestBudget): (account: ConfiguredAccount) => Promise<CalendarProvider> {
   return async (account) => {
     const descriptor = descriptorOf(account.provider);
-    return descriptor.create(await descriptor.settings(account, vault, clients));
+    const share = accountBudget(budget, `${account.provider}:${account.name}`, descriptor.limits?.(clients) ?? {});
+    return descriptor.create(await descriptor.settings(account, vault, clients), share);
   };
 }

@@ -18,7 +18,7 @@ describe('the command line', () => {
     const out = tripcal(['doctor', '--json'], env);
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({
-      config: 'none (built-in defaults)', data_dir: join(home, 'data', 'tripcal'), schema_version: 10, schema_latest: 10, journal_mode: 'wal', airport_data: 'ok',
+      config: 'none (built-in defaults)', data_dir: join(home, 'data', 'tripcal'), schema_version: 11, schema_latest: 11, journal_mode: 'wal', airport_data: 'ok',
     });
   });
 

@@ -64,7 +64,7 @@ test('what one daemon writes the other reads at once: trips, items, versions, th
   // Both replicas take sync jobs from the one queue in the database; /healthz says how many wait.
   for (const r of [a, b]) {
     const health = await (await fetch(r.daemon.healthUrl, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as { sync_jobs?: { queued: number } };
-    expect(health.sync_jobs).toEqual({ queued: 0 });
+    expect(health.sync_jobs).toEqual({ queued: 0, running: 0, oldest_job_age_seconds: null });
   }
   expect(a.daemon.stdout()).toMatch(/on PostgreSQL: one of any number of replicas/);
   // The feed served by the other daemon follows too (it reads the model, not only its own edits);
@@ -125,7 +125,7 @@ test('the CLI and `tripcal serve` (stdio) on a third data directory see the same
   const doctor = spawnSync(process.execPath, [CLI, 'doctor', '--data-dir', dir], { encoding: 'utf8', env: { ...process.env, ...env } });
   expect(doctor.status, doctor.stdout + doctor.stderr).toBe(0);
   expect(doctor.stdout).toMatch(/database\s+PostgreSQL postgres:\/\/tripcal:\*\*\*@127\.0\.0\.1:5432\/tripcal_test_/);
-  expect(doctor.stdout).toMatch(/schema version\s+10/);
+  expect(doctor.stdout).toMatch(/schema version\s+11/);
   expect(doctor.stdout).not.toContain(':tripcal@');
 });
 

@@ -68,6 +68,14 @@ test('ticks from two replicas at once queue one run of the account; either repli
   await fill(a.app, 10);
   const queued = await Promise.all([a.jobs.tick(), b.jobs.tick(), a.jobs.tick()]);
   expect(queued.reduce((x, y) => x + y, 0)).toBe(1);
+  // Waiting, and its age from the queue's own table: nothing takes it until a worker starts.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  const waiting = await b.jobs.depth();
+  expect(waiting).toMatchObject({ queued: 1, running: 0 });
+  const [{ age }] = await query<{ age: number }>(database.url,
+    "SELECT floor(extract(epoch FROM now() - created_on))::int AS age FROM tripcal_jobs.job WHERE name = 'tripcal-sync-account' AND state = 'created'");
+  expect(waiting.oldest_job_age_seconds).toBeGreaterThanOrEqual(1);
+  expect(Math.abs(waiting.oldest_job_age_seconds! - age!)).toBeLessThanOrEqual(1);
   await a.jobs.start();
   await b.jobs.start();
   await until('the run', async () => (await syncedLinks()) === 10);

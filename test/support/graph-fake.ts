@@ -215,6 +215,8 @@ export class GraphFake {
   batchConcurrency: number | null = 4;
   /** THR: concurrent requests per app per mailbox (Outlook: 4); more in flight get 429 ApplicationThrottled (null: no limit). */
   mailboxConcurrency: number | null = 4;
+  /** How long a Graph call takes to answer (a real mailbox takes tens of milliseconds; 0 answers at once). */
+  latencyMs = 0;
   /** Give zones back by their Windows names, as Outlook does for an event it re-saved (§2). */
   windowsZoneNames = false;
   /** Hand out @odata.nextLink / deltaLink on this origin instead of our own (a hostile or broken server). */
@@ -405,6 +407,7 @@ export class GraphFake {
       text = JSON.stringify(reply.body);
       out['content-type'] ??= 'application/json; charset=utf-8';
     }
+    if (graphCall && this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     res.writeHead(reply.status, out);
     res.end(text);
   }
