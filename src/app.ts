@@ -46,6 +46,8 @@ export interface App {
   derivedKey: (purpose: string) => Promise<Buffer>;
   /** The background sync schedule when the daemon runs one. */
   schedule: () => ScheduleInfo | null;
+  /** Queues a background run of an account on any replica, after a delay (set by the daemon on PostgreSQL's job queue). */
+  queueSync: ((account: string, delaySeconds: number) => Promise<unknown>) | null;
   /** Flushes due feeds, then closes the database. */
   close(): Promise<void>;
 }
@@ -67,7 +69,7 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
   const vault = new Vault(store.secrets, dataDir);
   const sync = new SyncEngine(store, config, trips, providerFor(vault, config, store.budget), undefined, (account) => providerFingerprint(account, vault));
   let closed = false;
-  return {
+  const app: App = {
     config,
     configPath: path,
     dataDir,
@@ -77,10 +79,11 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
     sync,
     vault,
     databaseUrl,
-    syncAfterEdit: (userId, tripId) => syncAfterEdit(sync, config, userId, tripId),
+    syncAfterEdit: (userId, tripId) => syncAfterEdit(sync, config, userId, tripId, app.queueSync),
     calendarLink: async (userId) => pathToFileURL(feeds.path(userId)).href,
     derivedKey: (purpose) => vault.derivedKey(purpose),
     schedule: () => null,
+    queueSync: null,
     async close() {
       if (closed) return;
       closed = true;
@@ -90,16 +93,20 @@ export async function openApp(options: OpenOptions = {}): Promise<App> {
       presence.release();
     },
   };
+  return app;
 }
 
-async function syncAfterEdit(sync: SyncEngine, config: Config, userId: string, tripId?: string): Promise<EditSync> {
+async function syncAfterEdit(sync: SyncEngine, config: Config, userId: string, tripId: string | undefined, queue: App['queueSync']): Promise<EditSync> {
   const waitMs = config.sync.wait_seconds * 1000;
-  if ((await sync.accounts(userId)).length === 0) {
+  const configured = await sync.accounts(userId);
+  if (configured.length === 0) {
     return { status: 'not_connected', message: 'no calendar account is configured; the change is in the .ics feed', accounts: [] };
   }
   if (!config.sync.on_edit) {
     return { status: 'pending', message: 'the change will reach the calendars at the next scheduled sync (sync.on_edit is off)', accounts: [] };
   }
+  // With replicas, a run queued behind this one for any of them: this process may die before its own finishes.
+  if (queue) await Promise.all(configured.map((a) => queue(a.name, config.sync.wait_seconds + 5)));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), waitMs);

@@ -34,6 +34,9 @@ const SyncSchema = z
     timezone: zone.optional(),
     jitter_seconds: z.number().min(0).max(3600).default(30),
     on_edit: z.boolean().default(true),
+    // On PostgreSQL: a background run not finished after this long is taken as dead (its replica
+    // gone) and handed to another replica; failed runs are retried after up to half of it.
+    run_timeout_seconds: z.number().int().min(5).max(86_400).default(900),
   })
   .strict();
 

@@ -132,7 +132,10 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
     const scheduler: Background | null = app.databaseUrl ? await SyncJobs.open(app.databaseUrl, app.sync, app.config, (fn) => app.store.exclusive('sync-jobs:setup', fn))
       : replica ? null : new Scheduler(app.sync, app.config);
     if (scheduler) app.schedule = () => scheduler.info();
-    if (scheduler instanceof SyncJobs) undo.push(() => scheduler.stop());
+    if (scheduler instanceof SyncJobs) {
+      undo.push(() => scheduler.stop());
+      app.queueSync = (account, delaySeconds) => scheduler.queue(account, delaySeconds);
+    }
     const http: DaemonHttp = new DaemonHttp(app, {
       listen,
       tokens,

@@ -44,9 +44,12 @@ export class SyncJobs {
    * replicas at once deadlocks.
    */
   static async open(url: string, engine: SyncEngine, config: Config, alone: <T>(fn: () => Promise<T>) => Promise<T>, options: JobOptions = {}): Promise<SyncJobs> {
+    // A dead replica's run is found by pg-boss's maintenance, so it looks several times per timeout.
+    const timeout = config.sync.run_timeout_seconds;
     const settings = {
-      expireSeconds: options.expireSeconds ?? 15 * 60, pollSeconds: options.pollSeconds ?? 2,
-      maintenanceSeconds: options.maintenanceSeconds ?? 60, retryDelaySeconds: options.retryDelaySeconds ?? 30,
+      expireSeconds: options.expireSeconds ?? timeout, pollSeconds: options.pollSeconds ?? 2,
+      maintenanceSeconds: options.maintenanceSeconds ?? Math.max(1, Math.min(60, Math.floor(timeout / 5))),
+      retryDelaySeconds: options.retryDelaySeconds ?? Math.max(1, Math.min(30, Math.floor(timeout / 2))),
     };
     // Loaded only here: a daemon on SQLite never reads it.
     const { default: Boss } = await import('pg-boss');
@@ -89,6 +92,15 @@ export class SyncJobs {
       if (await this.boss.send(ACCOUNT, { account: account.name }, { singletonKey: account.name })) queued += 1;
     }
     return queued;
+  }
+
+  /**
+   * Queues a run of `account` in `delaySeconds` for whichever replica is free then (coalesced with
+   * one already waiting). An edit's own sync runs at once in the replica that took the edit; this
+   * run behind it is what finishes the job should that replica die first (a quiet run otherwise).
+   */
+  async queue(account: string, delaySeconds = 0): Promise<boolean> {
+    return (await this.boss.send(ACCOUNT, { account }, { singletonKey: account, startAfter: delaySeconds })) !== null;
   }
 
   /** One account's run; an error (the calendar unreachable, rate limited) fails the job, to be retried with backoff. */

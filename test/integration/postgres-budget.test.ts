@@ -47,7 +47,7 @@ test('replicas spending one budget together never spend more than its limit in a
   // The test's own clock, not the budget's: at most 20 in any half second (the budget keeps a margin besides).
   expect(busiestWindow(spends, 500)).toBeLessThanOrEqual(20);
   // What the database holds is what was spent inside the last window, no more.
-  const [{ sum }] = await query<{ sum: string }>(db.url, "SELECT coalesce(sum(cost), 0) AS sum FROM request_spend WHERE budget = 'google:shared'");
+  const sum = (await query<{ sum: string }>(db.url, "SELECT coalesce(sum(cost), 0) AS sum FROM request_spend WHERE budget = 'google:shared'"))[0]!.sum;
   expect(Number(sum)).toBeLessThanOrEqual(20);
 });
 
