@@ -17,7 +17,8 @@ export interface RequestBudget {
 /** One account's share of the budget, as its provider sees it. */
 export interface AccountBudget {
   spend(cost: number): Promise<void>;
-  withSlot<T>(fn: () => Promise<T>): Promise<T>;
+  /** `shared`: what the limit is really for, when several accounts may share it (an Outlook mailbox); default the account. */
+  withSlot<T>(fn: () => Promise<T>, shared?: string): Promise<T>;
 }
 
 /**
@@ -106,10 +107,11 @@ export class LocalBudget implements RequestBudget {
 /** No limits at all (a provider built on its own, by tests or the CLI's checks). */
 export const UNLIMITED: AccountBudget = { spend: async () => undefined, withSlot: (fn) => fn() };
 
-/** An account's share: its name in the budget, with its provider's limits. */
+/** An account's share: its name in the budget (`provider:account`), with its provider's limits. */
 export function accountBudget(budget: RequestBudget, name: string, limits: { perMinute?: number; concurrent?: number }): AccountBudget {
+  const provider = name.slice(0, name.indexOf(':') + 1);
   return {
     spend: (cost) => (limits.perMinute ? budget.spend(name, cost, limits.perMinute, 60_000) : Promise.resolve()),
-    withSlot: (fn) => (limits.concurrent ? budget.withSlot(name, limits.concurrent, fn) : fn()),
+    withSlot: (fn, shared) => (limits.concurrent ? budget.withSlot(shared ? `${provider}shared:${shared.toLowerCase()}` : name, limits.concurrent, fn) : fn()),
   };
 }

@@ -64,6 +64,14 @@ export class OutlookProvider implements CalendarProvider {
 
   requestCount = (): number => this.requests;
 
+  private mailboxName: Promise<string | undefined> | undefined;
+
+  /** The signed-in mailbox (read once from the token cache): Outlook's limits are per mailbox, whichever accounts use it. */
+  private mailbox(): Promise<string | undefined> {
+    this.mailboxName ??= this.session.username().then((name) => name ?? undefined, () => undefined);
+    return this.mailboxName;
+  }
+
   private async graph(): Promise<Client> {
     if (this.client) return this.client;
     const mod = await import('@microsoft/microsoft-graph-client');
@@ -86,7 +94,7 @@ export class OutlookProvider implements CalendarProvider {
         context.options = { ...context.options, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
         counted();
         // Outlook's concurrent requests per mailbox, held over every replica while the request is out.
-        await provider.budget.withSlot(() => this.next!.execute(context));
+        await provider.budget.withSlot(() => this.next!.execute(context), await provider.mailbox());
         if (context.response?.status === 401) {
           // An access token the cache thought valid was refused: one forced refresh, then give up.
           // A refused refresh is kept for call() to raise: the SDK would wrap it as a network error.
@@ -99,7 +107,7 @@ export class OutlookProvider implements CalendarProvider {
           }
           headers.set('Authorization', `Bearer ${fresh}`);
           counted();
-          await provider.budget.withSlot(() => this.next!.execute(context));
+          await provider.budget.withSlot(() => this.next!.execute(context), await provider.mailbox());
         }
       },
       setNext(next: { execute: (c: unknown) => Promise<void> }) {
