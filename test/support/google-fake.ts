@@ -169,7 +169,8 @@ export class GoogleFake {
 
   private server: Server | undefined;
   private readonly secret = randomBytes(16).toString('hex');
-  private readonly quotaLog: number[] = [];
+  /** Each user's requests inside the quota's window, by when they came. */
+  private readonly quotaLog = new Map<string, number[]>();
   private readonly sockets = new Set<Socket>();
   private seq = 1;
   private etags = 1;
@@ -177,8 +178,9 @@ export class GoogleFake {
   private readonly faults: Fault[] = [];
   private loseAnswers = 0;
   private readonly codes = new Map<string, { challenge: string; method: string; redirectUri: string; clientId: string; scope: string; used: boolean }>();
-  private readonly accessTokens = new Map<string, { expires: number; scope: string }>();
-  private readonly refreshTokens = new Map<string, { revoked: boolean; scope: string }>();
+  /** Tokens by the user they were granted by (quota is per user): the fake's own email unless a test names another. */
+  private readonly accessTokens = new Map<string, { expires: number; scope: string; user: string }>();
+  private readonly refreshTokens = new Map<string, { revoked: boolean; scope: string; user: string }>();
 
   constructor(readonly email = 'traveller@example.com') {
     this.addCalendar({ id: email, summary: email, timeZone: 'America/Los_Angeles', accessRole: 'owner', primary: true });
@@ -233,7 +235,7 @@ export class GoogleFake {
 
   /** Forgets the requests counted against the per-minute quota (as if a minute had passed). */
   resetQuota(): void {
-    this.quotaLog.length = 0;
+    this.quotaLog.clear();
   }
 
   /** Every sync token given so far is now invalid (410 fullSyncRequired). */
@@ -250,10 +252,13 @@ export class GoogleFake {
     this.expireAccessTokens();
   }
 
-  /** Tokens a test can hand to tripcal as if an OAuth flow had run. */
-  issueTokens(scope = `${SCOPE.events} ${SCOPE.calendarList} ${SCOPE.freebusy}`): { access_token: string; refresh_token: string; expiry_date: number; scope: string; token_type: string } {
-    const access = this.newAccessToken(scope);
-    const refresh = this.newRefreshToken(scope);
+  /**
+   * Tokens a test can hand to tripcal as if an OAuth flow had run; `user` names another Google
+   * user than the fake's own (each user has a quota of their own; the calendars are one namespace).
+   */
+  issueTokens(scope = `${SCOPE.events} ${SCOPE.calendarList} ${SCOPE.freebusy}`, user = this.email): { access_token: string; refresh_token: string; expiry_date: number; scope: string; token_type: string } {
+    const access = this.newAccessToken(scope, user);
+    const refresh = this.newRefreshToken(scope, user);
     return { access_token: access, refresh_token: refresh, expiry_date: Date.now() + this.accessTokenSeconds * 1000, scope, token_type: 'Bearer' };
   }
 
@@ -383,12 +388,14 @@ export class GoogleFake {
       const now = Date.now();
       // windowMs: a test may shrink the minute (same rule, less waiting).
       const window = this.quota.windowMs ?? 60_000;
-      while (this.quotaLog.length > 0 && this.quotaLog[0]! <= now - window) this.quotaLog.shift();
-      if (this.quotaLog.length >= this.quota.perMinute) {
+      const log = this.quotaLog.get(grant.user) ?? [];
+      this.quotaLog.set(grant.user, log);
+      while (log.length > 0 && log[0]! <= now - window) log.shift();
+      if (log.length >= this.quota.perMinute) {
         this.quotaRefusals += 1;
         return this.faultReply({ status: this.quota.status, reason: 'rateLimitExceeded' });
       }
-      this.quotaLog.push(now);
+      log.push(now);
     }
     let parsed: Json = {};
     if (body) {
@@ -937,17 +944,17 @@ export class GoogleFake {
 
   // ---- OAuth ----------------------------------------------------------------------------------
 
-  private newRefreshToken(scope: string): string {
+  private newRefreshToken(scope: string, user = this.email): string {
     const token = `1//fake-refresh-${randomBytes(12).toString('hex')}`;
-    this.refreshTokens.set(token, { revoked: false, scope });
+    this.refreshTokens.set(token, { revoked: false, scope, user });
     this.issued.push(token);
     return token;
   }
 
-  private newAccessToken(scope: string): string {
+  private newAccessToken(scope: string, user = this.email): string {
     const token = `ya29.fake-${randomBytes(16).toString('hex')}`;
     this.issued.push(token);
-    this.accessTokens.set(token, { expires: Date.now() + this.accessTokenSeconds * 1000, scope });
+    this.accessTokens.set(token, { expires: Date.now() + this.accessTokenSeconds * 1000, scope, user });
     return token;
   }
 
@@ -1008,7 +1015,7 @@ export class GoogleFake {
       const refresh = this.refreshTokens.get(form.get('refresh_token') ?? '');
       if (!refresh || refresh.revoked) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
       // Reference §3: a refresh answer carries no refresh_token; the client keeps its own.
-      return json({ access_token: this.newAccessToken(refresh.scope), expires_in: this.accessTokenSeconds, scope: refresh.scope, token_type: 'Bearer' });
+      return json({ access_token: this.newAccessToken(refresh.scope, refresh.user), expires_in: this.accessTokenSeconds, scope: refresh.scope, token_type: 'Bearer' });
     }
     return oauthError(400, 'unsupported_grant_type', 'Invalid grant_type');
   }

@@ -9,6 +9,8 @@ import { tempDir } from './mcp.js';
 
 export interface Radicale {
   url: string;
+  /** Radicale's storage folder (collection-root/<user>/<collection>/*.ics): what a test reads as the server's own state. */
+  storage: string;
   username: string;
   password: string;
   authHeader: string;
@@ -58,6 +60,7 @@ export async function startRadicale(): Promise<Radicale> {
   }
   return {
     url,
+    storage: join(dir, 'collections'),
     username,
     password,
     authHeader: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
