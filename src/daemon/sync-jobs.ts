@@ -81,13 +81,25 @@ export class SyncJobs {
     });
   }
 
+  /** Whether a tick should queue the account (push: an account with a live channel is polled less often). */
+  due: (account: string) => Promise<boolean> = async () => true;
+
   /** Queues one run for each account (an account with a run waiting already keeps that one). */
   async tick(): Promise<number> {
     let queued = 0;
     for (const account of await this.engine.accounts()) {
+      if (!(await this.due(account.name).catch(() => true))) continue;
       if (await this.boss.send(ACCOUNT, { account: account.name }, { singletonKey: account.name })) queued += 1;
     }
     return queued;
+  }
+
+  /**
+   * A change notice (push) from any replica: one run of the account queued, as a tick queues it
+   * (singleton key, `stately`: notices while a run waits join it), so no window of its own is needed.
+   */
+  async trigger(account: string): Promise<boolean> {
+    return (await this.boss.send(ACCOUNT, { account }, { singletonKey: account })) !== null;
   }
 
   /** One account's run; an error (the calendar unreachable, rate limited) fails the job, to be retried with backoff. */
