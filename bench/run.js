@@ -17,6 +17,7 @@ import { importBench } from './import.js';
 import { outlookBench } from './outlook.js';
 import { outlookPatchBench } from './outlook-patch.js';
 import { pageBench } from './page.js';
+import { pushBench } from './push.js';
 import { sessionsBench } from './sessions.js';
 import { storeBench } from './store.js';
 import { syncBench } from './sync.js';
@@ -35,6 +36,7 @@ const benches = {
   'hostile booking documents, 1 MB and 5 MB (import_reservations)': () => importBench(),
   'status page: GET / with 50 trips of 8 items (daemon, over HTTP)': () => pageBench(),
   'the store on SQLite and on PostgreSQL: edits, a trip of 8 items, list_trips, a Google sync of 500 items': () => storeBench(),
+  'push versus polling: Google requests per account per day (loopback fake, the daemon), and 100,000 users against the project quota': () => pushBench(),
 };
 const only = process.argv[2];
 for (const [name, run] of Object.entries(benches)) {

@@ -61,6 +61,29 @@ export interface BusyInterval {
   calendar?: string;
 }
 
+/**
+ * Where a provider's change notifications go, and for how long (push instead of polling). The
+ * token is a secret the notifications carry back (Google's channel token, Graph's clientState).
+ */
+export interface WatchTarget {
+  /** The channel id to use, where the provider lets the client choose it (Google); else the provider names it. */
+  id?: string;
+  address: string;
+  /** Graph's lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed). */
+  lifecycleAddress?: string;
+  token: string;
+  ttlSeconds: number;
+}
+
+/** A live notification channel (Google) or subscription (Graph), as the provider gave it. */
+export interface PushChannel {
+  channelId: string;
+  /** Google's resourceId (channels/stop needs it); Graph has none. */
+  resourceId: string | null;
+  /** ISO 8601, UTC. */
+  expiresAt: string;
+}
+
 export interface CalendarProvider {
   /** How many writes may be in flight at once (a provider that batches wants many); else sync.concurrency. */
   readonly writeConcurrency?: number;
@@ -89,6 +112,15 @@ export interface CalendarProvider {
   /** Busy time in [from, to) from the calendar's events that are not ours, merged and sorted. */
   freeBusy(from: string, to: string): Promise<BusyInterval[]>;
   listCalendars(): Promise<CalendarInfo[]>;
+  /**
+   * Optional: asks the provider to notify `target.address` of changes to the calendar. Providers
+   * without push (CalDAV) leave it out and are polled only.
+   */
+  watch?(target: WatchTarget): Promise<PushChannel>;
+  /** Optional: extends a channel in place (Graph's PATCH); without it a new channel replaces the old. */
+  renewWatch?(channel: PushChannel, ttlSeconds: number): Promise<PushChannel>;
+  /** Optional: ends a channel; one already gone is no error. */
+  unwatch?(channel: PushChannel): Promise<void>;
   /** HTTP requests made so far. */
   requestCount(): number;
   close(): Promise<void>;

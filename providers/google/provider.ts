@@ -23,6 +23,8 @@ import { errorForAnswer, errorFromThrown } from './errors.js';
 import { GoogleSession } from './session.js';
 import { busyFromEvents, chunks, freeBusyWindows, MAX_FREEBUSY_CALENDARS } from './freebusy.js';
 import { contentOf, googleEvent, keyOf, MARK, patchBody, utcOf, type Event } from './events.js';
+import { randomUUID } from 'node:crypto';
+import type { PushChannel, WatchTarget } from '../types.js';
 
 const PAGE_SIZE = 2500; // the most events.list allows (§6)
 /** Fewer writes than this at once go out one by one; more share a batch of up to `batchSize`. */
@@ -330,6 +332,32 @@ export class GoogleProvider implements CalendarProvider {
       accessRole: c.accessRole,
       primary: c.primary,
     }));
+  }
+
+  /**
+   * events.watch (developers.google.com/workspace/calendar/api/guides/push): a web_hook channel
+   * with an id and token of ours; Google answers with its resourceId and the expiration in ms. A
+   * channel cannot be renewed: the caller makes a new one before this one ends (they may overlap).
+   */
+  async watch(target: WatchTarget): Promise<PushChannel> {
+    await this.connect();
+    const id = target.id ?? randomUUID();
+    const ttl = Math.max(1, Math.round(target.ttlSeconds));
+    const channel = await this.call(() => this.api.events.watch({
+      calendarId: this.calendarId,
+      requestBody: { id, type: 'web_hook', address: target.address, token: target.token, params: { ttl: String(ttl) } },
+    }, CALL), 'watching the calendar for changes');
+    const expires = Number(channel.expiration ?? Date.now() + ttl * 1000);
+    return { channelId: channel.id ?? id, resourceId: channel.resourceId ?? null, expiresAt: new Date(expires).toISOString() };
+  }
+
+  /** channels.stop with the channel's id and resourceId; a channel Google no longer knows is gone already. */
+  async unwatch(channel: PushChannel): Promise<void> {
+    try {
+      await this.call(() => this.api.channels.stop({ requestBody: { id: channel.channelId, resourceId: channel.resourceId ?? undefined } }, CALL), 'stopping a notification channel');
+    } catch (error) {
+      if (!(error instanceof RemoteNotFoundError)) throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,7 @@ import { initialDelta, RELIST_AFTER_MS, type Cursor } from './delta.js';
 import { busyFromView, viewSpans } from './freebusy.js';
 import { sameOrigin } from './links.js';
 import { createHash, randomBytes } from 'node:crypto';
+import type { PushChannel, WatchTarget } from '../types.js';
 
 const GRAPH = 'https://graph.microsoft.com/';
 const PAGE_SIZE = 100;
@@ -38,6 +39,8 @@ const MIN_BATCH = 3;
 const MAX_BATCH = 20; // §7
 /** The mailbox's default calendar, which needs no id. */
 const PRIMARY = 'primary';
+/** The longest an Outlook event subscription may run: 10,080 minutes (a minute kept for clock skew). */
+const MAX_SUBSCRIPTION_SECONDS = 10_079 * 60;
 
 const EXPAND = `singleValueExtendedProperties($filter=id eq '${KEY_PROPERTY}')`;
 const FILTER = `singleValueExtendedProperties/Any(ep: ep/id eq '${MARK_PROPERTY}' and ep/value eq '1')`;
@@ -401,6 +404,50 @@ export class OutlookProvider implements CalendarProvider {
     }));
   }
 
+  /**
+   * The subscription's resource: the calendar's events, or the mailbox's (`me/events`) for the
+   * default calendar (a change in another of its calendars then costs one delta read).
+   */
+  private get subscriptionResource(): string {
+    return this.calendarId === PRIMARY ? 'me/events' : `me/calendars/${this.calendarId}/events`;
+  }
+
+  /**
+   * POST /subscriptions (learn.microsoft.com/graph/api/subscription-post-subscriptions): Graph
+   * checks notificationUrl (and lifecycleNotificationUrl) with a validation request before it
+   * answers; clientState comes back in every notification.
+   */
+  async watch(target: WatchTarget): Promise<PushChannel> {
+    await this.connect();
+    const made = await this.call('subscribing to changes', (c) => c.api('/subscriptions').post({
+      changeType: 'created,updated,deleted', notificationUrl: target.address,
+      ...(target.lifecycleAddress ? { lifecycleNotificationUrl: target.lifecycleAddress } : {}),
+      resource: this.subscriptionResource, expirationDateTime: expiryOf(target.ttlSeconds), clientState: target.token,
+    })) as { id: string; expirationDateTime: string };
+    return { channelId: made.id, resourceId: null, expiresAt: new Date(made.expirationDateTime).toISOString() };
+  }
+
+  /** PATCH /subscriptions/{id} with a new expirationDateTime. */
+  async renewWatch(channel: PushChannel, ttlSeconds: number): Promise<PushChannel> {
+    const renewed = await this.call('renewing a subscription', (c) => c.api(`/subscriptions/${encodeURIComponent(channel.channelId)}`)
+      .patch({ expirationDateTime: expiryOf(ttlSeconds) })) as { expirationDateTime: string };
+    return { ...channel, expiresAt: new Date(renewed.expirationDateTime).toISOString() };
+  }
+
+  /** DELETE /subscriptions/{id}; one Graph no longer knows is gone already. */
+  async unwatch(channel: PushChannel): Promise<void> {
+    try {
+      await this.call('deleting a subscription', (c) => c.api(`/subscriptions/${encodeURIComponent(channel.channelId)}`).delete());
+    } catch (error) {
+      if (!(error instanceof RemoteNotFoundError)) throw error;
+    }
+  }
+
   /** Nothing held open: the SDK uses fetch per call. */
   async close(): Promise<void> {}
+}
+
+/** expirationDateTime for a subscription lasting `ttlSeconds`, at most Outlook's limit. */
+function expiryOf(ttlSeconds: number): string {
+  return new Date(Date.now() + Math.min(Math.max(60, ttlSeconds), MAX_SUBSCRIPTION_SECONDS) * 1000).toISOString();
 }

@@ -126,6 +126,28 @@ const StoreSchema = z
   })
   .strict();
 
+/**
+ * Push instead of polling: Google watch channels and Graph subscriptions that call the daemon at
+ * http.public_url when a calendar changes. On by default when public_url is https; the schedule
+ * then polls accounts with a live channel every `poll_hours` only (the safety net).
+ */
+const PushSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    // How long a channel is asked to live (Graph allows 10,080 minutes for events; Google picks
+    // its own limit, about a week); it is replaced or renewed `renew_before_minutes` before it ends.
+    ttl_minutes: z.number().positive().max(10_080).default(10_080),
+    renew_before_minutes: z.number().positive().max(1440).default(60),
+    // How often the channels are checked (made, renewed, retried after a failure).
+    check_seconds: z.number().positive().max(3600).default(300),
+    // Accounts with a live channel are polled this often instead of on every sync.schedule tick.
+    poll_hours: z.number().positive().max(168).default(6),
+    // Notifications within this window make one sync run (the daemon on SQLite; on PostgreSQL the job queue coalesces).
+    coalesce_seconds: z.number().min(0).max(60).default(2),
+  })
+  .strict()
+  .refine((p) => p.renew_before_minutes < p.ttl_minutes, { path: ['renew_before_minutes'], message: 'must be less than push.ttl_minutes' });
+
 export const ConfigSchema = z
   .object({
     data_dir: z.string().min(1).optional(),
@@ -140,6 +162,7 @@ export const ConfigSchema = z
     ...CLIENT_SCHEMAS,
     checks: ChecksSchema.default(ChecksSchema.parse({})),
     http: HttpSchema.default(HttpSchema.parse({})),
+    push: PushSchema.default(PushSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -18,6 +18,7 @@ import type { Config } from '../config/schema.js';
 import { DaemonHttp, health, type StaticToken } from './http.js';
 import { Scheduler } from './scheduler.js';
 import { SyncJobs } from './sync-jobs.js';
+import { PushManager, pushSettings } from './push.js';
 
 /** http.token (for http.token_user, else for any user) and http.tokens, with who each is for. */
 function staticTokens(config: Config): StaticToken[] {
@@ -74,9 +75,10 @@ export interface Daemon {
 }
 
 /** The background sync: node-cron in this process (SQLite), or jobs every replica shares (PostgreSQL). */
-type Background = Pick<Scheduler, 'start' | 'stop' | 'info'> & { depth?: () => Promise<{ queued: number }> };
+type Background = Pick<Scheduler, 'start' | 'stop' | 'info'> & { depth?: () => Promise<{ queued: number }> }
+  & { trigger?: (account: string, coalesceMs: number) => unknown; due?: (account: string) => Promise<boolean> };
 
-async function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, scheduler: Background | null): Promise<string> {
+async function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: string, scheduler: Background | null, push: PushManager | null = null): Promise<string> {
   const users = [...new Set([app.config.default_user, ...(await app.store.listUsers()).map((u) => u.id)])];
   const schedule = scheduler?.info();
   const accounts = await app.sync.accounts();
@@ -93,6 +95,7 @@ async function banner(app: App, http: DaemonHttp, feeds: FeedServer, base: strin
       return `  Feed of ${u}:`.padEnd(19) + `${url}\n${' '.repeat(19)}subscribe: ${url.replace(/^https?:/, 'webcal:')}`;
     }),
     `  Health:          ${http.baseUrl}/healthz`,
+    ...(push ? [`  Push:            ${base}/push/google, ${base}/push/microsoft (Google and Outlook accounts polled every ${app.config.push.poll_hours} h while a channel is live)`] : []),
     !schedule
       ? '  Background sync: left to the daemon of this data directory (this is a replica)'
       : accounts.length
@@ -116,6 +119,7 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
   };
   try {
     Scheduler.check(app.config);
+    const pushing = pushSettings(app.config);
     const tokens = staticTokens(app.config);
     // Access tokens of an identity provider guard /mcp as a static token does.
     const guard = tokens[0]?.token ?? (app.config.http.auth ? 'access tokens' : undefined);
@@ -136,6 +140,8 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
       undo.push(() => scheduler.stop());
       app.queueSync = (account, delaySeconds) => scheduler.queue(account, delaySeconds);
     }
+    const push = pushing ? new PushManager(app, scheduler?.trigger ? (scheduler as Required<Pick<Background, 'trigger'>>) : null, pushing) : null;
+    if (push && scheduler) scheduler.due = (account) => push.due(account);
     const http: DaemonHttp = new DaemonHttp(app, {
       listen,
       tokens,
@@ -144,9 +150,11 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
       allowedOrigins: app.config.http.allowed_origins,
       publicUrl: app.config.http.public_url,
       maxRequests: app.config.http.max_requests,
+      push: push ?? undefined,
       feeds,
       health: async (): Promise<Record<string, unknown>> => ({
         ...(await health(app)), mcp_requests: http.requestsInFlight, ...(scheduler?.depth ? { sync_jobs: await scheduler.depth() } : {}),
+        ...(push ? { push: await push.health() } : {}),
       }),
     });
     await http.start();
@@ -167,8 +175,10 @@ export async function startDaemon(options: ConfigOptions, { replica = false } = 
     };
     await scheduler?.start();
     undo.push(() => scheduler?.stop());
+    push?.start();
+    undo.push(() => push?.stop());
     await app.feeds.publishAll();
-    return await running(app, options, { http, feeds, scheduler, lock, base });
+    return await running(app, options, { http, feeds, scheduler, lock, base, push });
   } catch (error) {
     await unwind();
     throw error;
@@ -181,9 +191,10 @@ interface Parts {
   scheduler: Background | null;
   lock: DaemonLock | null;
   base: () => string;
+  push: PushManager | null;
 }
 
-async function running(app: App, options: ConfigOptions, { http, feeds, scheduler, lock, base }: Parts): Promise<Daemon> {
+async function running(app: App, options: ConfigOptions, { http, feeds, scheduler, lock, base, push }: Parts): Promise<Daemon> {
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= (async () => {
@@ -191,7 +202,11 @@ async function running(app: App, options: ConfigOptions, { http, feeds, schedule
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
       await http.close();
       // Runs under way finish their writes in flight (the rest stays pending), then the database closes.
-      await Promise.race([Promise.all([scheduler?.stop(), app.close()]), deadline]);
+      const finish = async () => {
+        await push?.stop();
+        await Promise.all([scheduler?.stop(), app.close()]);
+      };
+      await Promise.race([finish(), deadline]);
       lock?.release();
       log.info('stopped', { reason });
     })();
@@ -206,6 +221,7 @@ async function running(app: App, options: ConfigOptions, { http, feeds, schedule
       Object.assign(app.config, fresh.config, { http: app.config.http });
       if (!process.env.TRIPCAL_LOG_LEVEL) setLogLevel(app.config.log_level);
       await scheduler?.start();
+      void push?.pass();
       const after = (await app.sync.accounts()).map((a) => a.name);
       log.info('configuration reloaded', {
         added: after.filter((a) => !before.includes(a)), removed: before.filter((a) => !after.includes(a)),
@@ -216,5 +232,5 @@ async function running(app: App, options: ConfigOptions, { http, feeds, schedule
     }
   };
   process.on('SIGHUP', () => void reload());
-  return { app, http, banner: await banner(app, http, feeds, base(), scheduler), stop };
+  return { app, http, banner: await banner(app, http, feeds, base(), scheduler, push), stop };
 }

@@ -107,6 +107,8 @@ export interface HttpOptions {
   health: () => Promise<Record<string, unknown>>;
   /** http.max_requests (default 100). */
   maxRequests?: number;
+  /** Change notifications of Google and Microsoft at /push/… (daemon/push.ts), when push is on. */
+  push?: { handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> } | undefined;
 }
 
 export class DaemonHttp {
@@ -263,6 +265,13 @@ export class DaemonHttp {
     if (feed && (req.method === 'GET' || req.method === 'HEAD')) {
       // Calendar apps cannot send a bearer token: the unguessable path is the credential.
       await this.options.feeds.handle(req, res, feed[1]!);
+      return;
+    }
+    // ---- Change notifications (push): no MCP token, for Google and Microsoft cannot send one;
+    // each carries its channel's secret, which push.ts checks. No Host check either: they come
+    // through the reverse proxy of http.public_url.
+    if (this.options.push && url.pathname.startsWith('/push/')) {
+      await this.options.push.handle(req, res, url);
       return;
     }
     // ---- The built-in authorization server (http.auth.builtin): RFC 8414 metadata, its keys,

@@ -19,6 +19,10 @@ export class Scheduler {
   private tasks = new Map<string, ScheduledTask>();
   private catchUp = new Set<string>();
   private runs = new Map<string, Promise<void>>();
+  /** Push notices waiting out their coalescing window, per account. */
+  private readonly triggers = new Map<string, NodeJS.Timeout>();
+  /** Whether a scheduled tick should sync the account (push: an account with a live channel is polled less often). */
+  due: (account: string) => Promise<boolean> = async () => true;
 
   constructor(
     private readonly engine: SyncEngine,
@@ -42,7 +46,7 @@ export class Scheduler {
     const accounts = await this.engine.accounts();
     this.stopTasks();
     for (const account of accounts) {
-      const task = cron.createTask(this.config.sync.schedule, () => this.tick(account.name, 'scheduled'), {
+      const task = cron.createTask(this.config.sync.schedule, () => this.scheduled(account.name), {
         name: `sync ${account.name}`,
         timezone: this.timezone,
         maxRandomDelay: this.config.sync.jitter_seconds * 1000,
@@ -58,7 +62,29 @@ export class Scheduler {
     log.info('background sync scheduled', { schedule: this.config.sync.schedule, timezone: this.timezone, accounts: this.tasks.size });
   }
 
-  private tick(account: string, reason: 'scheduled' | 'missed' | 'catch-up'): Promise<void> {
+  private async scheduled(account: string): Promise<void> {
+    let due = true;
+    try {
+      due = await this.due(account);
+    } catch (error) {
+      log.warn('could not tell whether the account is due; syncing it', { account, error: (error as Error).message });
+    }
+    if (due) await this.tick(account, 'scheduled');
+  }
+
+  /**
+   * A change notice (push): the account runs once `coalesceMs` has passed; notices meanwhile join
+   * that run, and one arriving during it makes one more run after it (the catch-up).
+   */
+  trigger(account: string, coalesceMs: number): void {
+    if (this.triggers.has(account) || !this.tasks.has(account)) return;
+    this.triggers.set(account, setTimeout(() => {
+      this.triggers.delete(account);
+      void this.tick(account, 'push');
+    }, coalesceMs));
+  }
+
+  private tick(account: string, reason: 'scheduled' | 'missed' | 'catch-up' | 'push'): Promise<void> {
     if (this.runs.has(account)) {
       if (!this.catchUp.has(account)) log.warn('the previous sync is still running; this one follows right after it', { account });
       this.catchUp.add(account);
@@ -83,6 +109,8 @@ export class Scheduler {
   }
 
   private stopTasks(): void {
+    for (const timer of this.triggers.values()) clearTimeout(timer);
+    this.triggers.clear();
     for (const task of this.tasks.values()) void task.destroy();
     this.tasks.clear();
   }

@@ -85,10 +85,14 @@ export class SyncJobs {
     });
   }
 
+  /** Whether a tick should queue the account (push: an account with a live channel is polled less often). */
+  due: (account: string) => Promise<boolean> = async () => true;
+
   /** Queues one run for each account (an account with a run waiting already keeps that one). */
   async tick(): Promise<number> {
     let queued = 0;
     for (const account of await this.engine.accounts()) {
+      if (!(await this.due(account.name).catch(() => true))) continue;
       if (await this.boss.send(ACCOUNT, { account: account.name }, { singletonKey: account.name })) queued += 1;
     }
     return queued;
@@ -96,11 +100,17 @@ export class SyncJobs {
 
   /**
    * Queues a run of `account` in `delaySeconds` for whichever replica is free then (coalesced with
-   * one already waiting). An edit's own sync runs at once in the replica that took the edit; this
-   * run behind it is what finishes the job should that replica die first (a quiet run otherwise).
+   * one already waiting: singleton key, `stately`). An edit's own sync runs at once in the replica
+   * that took the edit; a run queued behind it is what finishes the job should that replica die
+   * first (a quiet run otherwise). A change notice (push) from any replica queues one at once.
    */
   async queue(account: string, delaySeconds = 0): Promise<boolean> {
     return (await this.boss.send(ACCOUNT, { account }, { singletonKey: account, startAfter: delaySeconds })) !== null;
+  }
+
+  /** A change notice (push): one run of the account, now (see queue). */
+  trigger(account: string): Promise<boolean> {
+    return this.queue(account);
   }
 
   /** One account's run; an error (the calendar unreachable, rate limited) fails the job, to be retried with backoff. */

@@ -9,6 +9,7 @@ import { LocalBudget, type RequestBudget } from '../../providers/budget.js';
 import { SharedBudget } from './budget.js';
 import { AuthServerRows } from './oauth-server.js';
 import { OAuthStateRows, SecretRows } from './secrets.js';
+import { PushChannelRows } from './push.js';
 import { SyncStore } from './sync.js';
 import type { Sql } from './sql.js';
 import { SqliteSql } from './sqlite.js';
@@ -111,6 +112,12 @@ export class Store {
   /** Runs `fn` holding the lock `name` across every process on this database (see Sql.exclusive). */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return this.sql.exclusive(name, fn);
+  }
+
+  private push: PushChannelRows | undefined;
+  /** Push channels (Google watch channels, Graph subscriptions), their secrets by SHA-256 only. */
+  get pushChannels(): PushChannelRows {
+    return (this.push ??= new PushChannelRows(this.sql));
   }
 
   close(): Promise<void> {

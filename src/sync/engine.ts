@@ -1,7 +1,7 @@
 // The sync engine: for each configured account, list what changed remotely, fold it into the
 // links, plan, and apply — never two runs of one account at once, and one failing account never
 // stops another. Also answers sync_status and list_calendars.
-import type { BusyInterval, CalendarInfo, CalendarProvider, EventContent } from '../../providers/types.js';
+import type { BusyInterval, CalendarInfo, CalendarProvider, EventContent, PushChannel, WatchTarget } from '../../providers/types.js';
 import { AuthExpiredError, ProviderError } from '../../providers/types.js';
 import type { AccountConfig, Config } from '../config/schema.js';
 import { desiredEvents, desiredEventsForItem, type DesiredEvent } from '../events/desired.js';
@@ -251,6 +251,33 @@ export class SyncEngine {
     const primary = (await this.accounts(userId))[0];
     if (!primary) return undefined;
     return (await this.links.linksForItem(itemId)).find((l) => l.account === primary.name && l.remoteId && l.state === 'synced');
+  }
+
+  // ---- push channels (src/daemon/push.ts decides when; these only ask the account's provider)
+
+  /** Whether the account's provider can push its changes (Google, Outlook); CalDAV cannot. */
+  async canWatch(name: string): Promise<boolean> {
+    const provider = await this.provider(await this.account(name));
+    return typeof provider.watch === 'function';
+  }
+
+  /** A new channel of the account's calendar, retried like every sync call. */
+  async watch(name: string, target: WatchTarget): Promise<PushChannel> {
+    const provider = await this.provider(await this.account(name));
+    if (!provider.watch) throw new ProviderError(`account "${name}": its calendar cannot push changes`);
+    return withRetry(() => provider.watch!(target), this.retryOptions());
+  }
+
+  /** The channel extended in place, or null when the provider cannot (then a new one replaces it). */
+  async renewWatch(name: string, channel: PushChannel, ttlSeconds: number): Promise<PushChannel | null> {
+    const provider = await this.provider(await this.account(name));
+    if (!provider.renewWatch) return null;
+    return withRetry(() => provider.renewWatch!(channel, ttlSeconds), this.retryOptions());
+  }
+
+  async unwatch(name: string, channel: PushChannel): Promise<void> {
+    const provider = await this.provider(await this.account(name));
+    if (provider.unwatch) await withRetry(() => provider.unwatch!(channel), this.retryOptions());
   }
 
   /** Whether a run of this account is under way (or queued). */

@@ -9,6 +9,7 @@
 //   API reference pages: …/v3/reference/events/{list,get,patch,import}, …/freebusy/query,
 //   …/calendarList/list (their parameter texts are the DISC texts)
 //   RFC6749 §4.1.3, §5.2, §6 (token requests and errors), RFC7636 (PKCE), RFC5545 §3.8.7.4 (SEQUENCE)
+//   PUSH  …/guides/push (events.watch, channels.stop, the notification messages' headers)
 // Rules marked [obs] are reported by users of the API, not documented; they are configurable.
 // Tests drive faults (quota errors, 5xx, lost answers, expired sync tokens, expired access
 // tokens, revoked refresh tokens) and read the fake's state directly.
@@ -66,6 +67,27 @@ export interface FakeRequest {
   query: URLSearchParams;
   /** Inside a batch. */
   part: boolean;
+}
+
+/** A notification channel (PUSH "Create notification channels"). */
+export interface FakeChannel {
+  id: string;
+  resourceId: string;
+  calendarId: string;
+  address: string;
+  token: string | undefined;
+  /** ms since the epoch. */
+  expiration: number;
+  messageNumber: number;
+  stopped: boolean;
+}
+
+/** A notification the fake sent, and what the receiver answered (0: no answer). */
+export interface Delivery {
+  channelId: string;
+  state: string;
+  messageNumber: number;
+  status: number;
 }
 
 export const SCOPE = {
@@ -166,8 +188,23 @@ export class GoogleFake {
   tokenRequests: URLSearchParams[] = [];
   /** Every access and refresh token handed out, to prove none is stored in the clear. */
   readonly issued: string[] = [];
+  /** Notification channels made with events.watch, by id. */
+  readonly channels = new Map<string, FakeChannel>();
+  /** Every notification sent, in order. */
+  readonly deliveries: Delivery[] = [];
+  /**
+   * PUSH: a channel lives `params.ttl` seconds; Google does not document the longest it grants.
+   * [obs] Calendar channels are commonly reported to last at most about a week (also the default).
+   */
+  channelMaxSeconds = 7 * 86_400;
+  /**
+   * Where a notification for `address` (an https URL) is really sent: the test's stand-in for the
+   * internet and the reverse proxy in front of tripcal (the daemon listens on plain loopback).
+   */
+  reach: (address: string) => string = (address) => address;
 
   private server: Server | undefined;
+  private readonly sending = new Set<Promise<void>>();
   private readonly secret = randomBytes(16).toString('hex');
   /** Each user's requests inside the quota's window, by when they came. */
   private readonly quotaLog = new Map<string, number[]>();
@@ -310,6 +347,16 @@ export class GoogleFake {
     return this.requests;
   }
 
+  /** Channels not stopped and not expired. */
+  liveChannels(): FakeChannel[] {
+    return [...this.channels.values()].filter((c) => !c.stopped && c.expiration > Date.now());
+  }
+
+  /** Notifications are sent asynchronously: resolves when every one sent so far has been answered. */
+  async notificationsSettled(): Promise<void> {
+    while (this.sending.size > 0) await Promise.allSettled([...this.sending]);
+  }
+
   // ---- HTTP ------------------------------------------------------------------------------------
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -427,6 +474,9 @@ export class GoogleFake {
         }
         return error(405, 'methodNotAllowed', 'Method Not Allowed');
       }
+      // PUSH: POST …/calendars/{calendarId}/events/watch. (An event cannot have the id "watch":
+      // base32hex has no w.)
+      if (eventId === 'watch' && method === 'POST') return this.watch(calendar, parsed);
       if (eventId === 'import' && method === 'POST') {
         this.beforeWrite?.(method, undefined);
         return this.importEvent(calendar, parsed);
@@ -450,6 +500,7 @@ export class GoogleFake {
       const cal = this.addCalendar({ id, summary: parsed.summary, timeZone: parsed.timeZone ?? this.calendar().timeZone, accessRole: 'owner' });
       return json({ kind: 'calendar#calendar', etag: `"${this.etags++}"`, id: cal.id, summary: cal.summary, timeZone: cal.timeZone });
     }
+    if (path === '/calendar/v3/channels/stop' && method === 'POST') return this.stopChannel(parsed);
     if (path === '/calendar/v3/freeBusy' && method === 'POST') {
       // DISC freebusy.query: calendar, calendar.events.freebusy, calendar.freebusy, calendar.readonly.
       if (!can(SCOPE.freebusy, SCOPE.readonly, SCOPE.full)) return insufficient();
@@ -470,6 +521,7 @@ export class GoogleFake {
    * will not cause this to change").
    */
   private touch(stored: StoredEvent, previous?: Json): void {
+    this.changed(stored);
     stored.seq = this.seq++;
     stored.etagN = this.etags++;
     const main = (d: Json) => canonical({ ...d, reminders: undefined, updated: undefined, sequence: undefined });
@@ -940,6 +992,88 @@ export class GoogleFake {
         + `HTTP/1.1 ${reply.status} X\r\nContent-Type: application/json; charset=UTF-8\r\n${extra}\r\n${text}\r\n`;
     });
     return { status: 200, headers: { 'content-type': `multipart/mixed; boundary=${out}` }, body: `${answers.join('')}--${out}--\r\n` };
+  }
+
+  // ---- push notifications (PUSH) ----------------------------------------------------------------
+
+  /**
+   * PUSH "Make watch requests": {id, type: "web_hook", address, token?, params.ttl?}. The id is the
+   * client's (at most 64 characters, unique); the address must be HTTPS ("push.webhookUrlNotHttps");
+   * the answer is an api#channel with Google's resourceId and the expiration in ms (a string).
+   * Then Google sends a `sync` message on the new channel.
+   */
+  private watch(calendar: FakeCalendar, body: Json): Reply {
+    if (typeof body.id !== 'string' || !/^[A-Za-z0-9\-_+/=]{1,64}$/.test(body.id)) return error(400, 'invalid', 'Invalid channel id.', 'global', { locationType: 'other', location: 'id' });
+    if (body.type !== 'web_hook' && body.type !== 'webhook') return error(400, 'invalid', 'Invalid channel type.', 'global', { locationType: 'other', location: 'type' });
+    if (typeof body.address !== 'string' || !URL.canParse(body.address)) return error(400, 'required', 'Required: address', 'global', { locationType: 'other', location: 'address' });
+    if (new URL(body.address).protocol !== 'https:') return error(400, 'push.webhookUrlNotHttps', 'WebHook callback must be HTTPS: ' + body.address, 'push');
+    if (body.token !== undefined && (typeof body.token !== 'string' || body.token.length > 256)) return error(400, 'invalid', 'Invalid channel token.', 'global', { locationType: 'other', location: 'token' });
+    if (this.channels.has(body.id)) return error(400, 'channelIdNotUnique', 'Channel id not unique', 'push');
+    const ttl = body.params?.ttl === undefined ? this.channelMaxSeconds : Number(body.params.ttl);
+    if (!Number.isFinite(ttl) || ttl <= 0) return error(400, 'invalid', 'Invalid ttl value for channel', 'global', { locationType: 'other', location: 'params.ttl' });
+    const channel: FakeChannel = {
+      id: body.id, resourceId: this.resourceIdOf(calendar), calendarId: calendar.id, address: body.address, token: body.token,
+      expiration: Date.now() + Math.min(ttl, this.channelMaxSeconds) * 1000, messageNumber: 0, stopped: false,
+    };
+    this.channels.set(channel.id, channel);
+    setImmediate(() => this.notify(channel, 'sync'));
+    return json({
+      kind: 'api#channel', id: channel.id, resourceId: channel.resourceId,
+      resourceUri: `${this.url}/calendar/v3/calendars/${encodeURIComponent(calendar.id)}/events?alt=json`,
+      ...(channel.token !== undefined ? { token: channel.token } : {}), expiration: String(channel.expiration),
+    });
+  }
+
+  /** PUSH "Stop notifications": channels/stop {id, resourceId}; 204, or 404 for a channel it does not know. */
+  private stopChannel(body: Json): Reply {
+    const channel = this.channels.get(String(body.id));
+    if (!channel || channel.stopped || channel.resourceId !== body.resourceId) return error(404, 'notFound', `Channel '${String(body.id)}' not found for project`);
+    channel.stopped = true;
+    return { status: 204 };
+  }
+
+  /** PUSH: the X-Goog-Resource-ID is "an opaque ID that identifies the watched resource", stable across channels. */
+  private resourceIdOf(calendar: FakeCalendar): string {
+    return base64url(createHash('sha256').update(`${this.secret}:events:${calendar.id}`).digest()).slice(0, 27);
+  }
+
+  /** An event changed (by tripcal or the user): each live channel on its calendar gets an `exists` message. */
+  private changed(stored: StoredEvent): void {
+    setImmediate(() => {
+      for (const calendar of this.calendars.values()) {
+        if (calendar.events.get(stored.data.id) !== stored) continue;
+        for (const channel of this.channels.values()) if (channel.calendarId === calendar.id) this.notify(channel, 'exists');
+      }
+    });
+  }
+
+  /**
+   * PUSH "Receive notifications": a POST to the channel's address with no body and the headers
+   * X-Goog-Channel-ID, X-Goog-Channel-Token (when set), X-Goog-Channel-Expiration (RFC 1123),
+   * X-Goog-Message-Number (1 for the sync message, increasing), X-Goog-Resource-ID,
+   * X-Goog-Resource-URI, X-Goog-Resource-State (`sync`, then `exists` / `not_exists`). An expired
+   * or stopped channel sends nothing.
+   */
+  private notify(channel: FakeChannel, state: 'sync' | 'exists' | 'not_exists'): void {
+    if (channel.stopped || channel.expiration <= Date.now()) return;
+    const messageNumber = ++channel.messageNumber;
+    const headers: Record<string, string> = {
+      'x-goog-channel-id': channel.id, 'x-goog-channel-expiration': new Date(channel.expiration).toUTCString(),
+      'x-goog-message-number': String(messageNumber), 'x-goog-resource-id': channel.resourceId,
+      'x-goog-resource-uri': `${this.url}/calendar/v3/calendars/${encodeURIComponent(channel.calendarId)}/events?alt=json`,
+      'x-goog-resource-state': state, 'content-length': '0',
+    };
+    if (channel.token !== undefined) headers['x-goog-channel-token'] = channel.token;
+    const delivery: Delivery = { channelId: channel.id, state, messageNumber, status: 0 };
+    this.deliveries.push(delivery);
+    const sent = fetch(this.reach(channel.address), { method: 'POST', headers, signal: AbortSignal.timeout(10_000) })
+      .then(async (res) => {
+        delivery.status = res.status;
+        await res.arrayBuffer();
+      })
+      .catch(() => undefined)
+      .finally(() => this.sending.delete(sent));
+    this.sending.add(sent);
   }
 
   // ---- OAuth ----------------------------------------------------------------------------------

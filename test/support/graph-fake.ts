@@ -8,6 +8,10 @@
 //   XP     …/graph/api/singlevaluelegacyextendedproperty-get       BATCH  …/graph/json-batching
 //   ERR    …/graph/errors        THR …/graph/throttling            FB  …/graph/outlook-get-free-busy-schedule
 //   ID     …/entra/identity-platform/v2-oauth2-auth-code-flow, …/v2-oauth2-device-code, RFC 6749 §5.2, RFC 7636, RFC 8628
+//   SUB    …/graph/api/subscription-post-subscriptions, …/subscription-update, …/subscription-delete,
+//          …/graph/api/resources/subscription (expirationDateTime limits, clientState ≤ 128 characters)
+//   HOOK   …/graph/change-notifications-delivery-webhooks (validation, 202 within 3 s, value[])
+//   LIFE   …/graph/change-notifications-lifecycle-events (reauthorizationRequired, subscriptionRemoved, missed)
 // Tests drive faults (429/503 with Retry-After, lost answers, expired delta tokens, expired access
 // tokens, revoked refresh tokens) and read the fake's state directly.
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -68,6 +72,28 @@ interface Reply {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+}
+
+/** A change notification subscription (SUB). */
+export interface FakeSubscription {
+  id: string;
+  resource: string;
+  /** The calendar it watches; null for the mailbox's events (`me/events`). */
+  calendarId: string | null;
+  changeTypes: string[];
+  notificationUrl: string;
+  lifecycleNotificationUrl: string | null;
+  clientState: string | null;
+  /** ms since the epoch. */
+  expiration: number;
+}
+
+/** A POST the fake made to a subscriber, and what it answered (0: no answer in time). */
+export interface SubscriberCall {
+  kind: 'validation' | 'notification' | 'lifecycle';
+  subscriptionId: string | null;
+  count: number;
+  status: number;
 }
 
 const json = (body: unknown, status = 200, headers?: Record<string, string>): Reply => ({ status, body, headers });
@@ -233,9 +259,24 @@ export class GraphFake {
   deviceInterval = 1;
   /** Scopes the user grants (a consent that leaves some out). */
   grantedScopes: string[] | null = null;
+  readonly subscriptions = new Map<string, FakeSubscription>();
+  /** Every POST made to a subscriber (validations, notifications, lifecycle notifications). */
+  readonly subscriberCalls: SubscriberCall[] = [];
+  /** SUB: Outlook event subscriptions last at most 10,080 minutes (under 7 days). */
+  subscriptionMaxMinutes = 10_080;
+  /** SUB: Outlook allows 1,000 active subscriptions per mailbox (all apps together). */
+  maxSubscriptions = 1000;
+  /** HOOK: the validation request must be answered within 10 seconds. */
+  validationTimeoutMs = 10_000;
+  /** Changes within this window go out together, batched in one value[] per notification URL. */
+  notifyBatchMs = 30;
+  /** Where a POST for `url` (https) really goes: the test's stand-in for the internet and tripcal's reverse proxy. */
+  reach: (url: string) => string = (url) => url;
 
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly pendingNotices = new Map<string, Json[]>();
+  private readonly sending = new Set<Promise<unknown>>();
   private seq = 1;
   private inFlight = 0;
   private deltaGeneration = 0;
@@ -355,6 +396,33 @@ export class GraphFake {
     return stored.data;
   }
 
+  /** Subscriptions not expired (SUB: Graph deletes an expired one; it sends nothing more). */
+  liveSubscriptions(): FakeSubscription[] {
+    return [...this.subscriptions.values()].filter((sub) => sub.expiration > Date.now());
+  }
+
+  /**
+   * LIFE: a lifecycle notification to the subscription's lifecycleNotificationUrl, as Graph sends
+   * it: {value: [{subscriptionId, subscriptionExpirationDateTime, tenantId, clientState,
+   * lifecycleEvent}]}. subscriptionRemoved also ends the subscription. Resolves to the answer's status.
+   */
+  async sendLifecycle(subscriptionId: string, lifecycleEvent: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed'): Promise<number> {
+    const sub = this.subscriptions.get(subscriptionId);
+    if (!sub?.lifecycleNotificationUrl) throw new Error(`no subscription ${subscriptionId} with a lifecycle URL`);
+    const notice = {
+      subscriptionId, subscriptionExpirationDateTime: new Date(sub.expiration).toISOString(), tenantId: this.tenant,
+      clientState: sub.clientState, lifecycleEvent,
+    };
+    if (lifecycleEvent === 'subscriptionRemoved') this.subscriptions.delete(subscriptionId);
+    return this.post('lifecycle', subscriptionId, sub.lifecycleNotificationUrl, { value: [notice] }, 1);
+  }
+
+  /** Notifications are sent asynchronously: resolves when every one due so far has been answered. */
+  async notificationsSettled(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, this.notifyBatchMs + 10));
+    while (this.sending.size > 0) await Promise.allSettled([...this.sending]);
+  }
+
   /** Tokens a test can hand to tripcal as if a sign-in had run (an MSAL cache is built from them). */
   issueTokens(scope = `${SCOPE_RW} openid profile offline_access`): Json {
     return this.tokenResponse(scope);
@@ -387,6 +455,9 @@ export class GraphFake {
         this.faultsServed += 1;
         this.requests.push({ method: req.method ?? 'GET', path: url.pathname.slice('/v1.0'.length), query: url.searchParams, headers, part: false });
         reply = error(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': '1' });
+      } else if (/^\/v1\.0\/subscriptions(\/|$)/.test(url.pathname)) {
+        // Async: a create waits for the subscriber's answer to the validation request.
+        reply = await this.subscriptionRequest(req.method ?? 'GET', url, headers, body);
       } else reply = url.pathname.startsWith(`/${this.tenant}/`) || url.pathname.startsWith('/common/')
         ? this.identity(req.method ?? 'GET', url, body)
         : this.graph(req.method ?? 'GET', url, headers, body, false);
@@ -564,6 +635,7 @@ export class GraphFake {
   }
 
   private touch(stored: StoredEvent): void {
+    this.changed(stored, stored.deleted ? 'deleted' : stored.seq === 0 ? 'created' : 'updated');
     stored.seq = this.seq++;
     // EVENT: changeKey changes on every modification; @odata.etag is W/"<changeKey>" (§2).
     stored.data.changeKey = randomBytes(12).toString('base64');
@@ -963,6 +1035,161 @@ export class GraphFake {
     void url;
     void headers;
     return json({ responses });
+  }
+
+  // ---- subscriptions and change notifications (SUB, HOOK, LIFE) ----------------------------------
+
+  private async subscriptionRequest(method: string, url: URL, headers: Record<string, string>, body: string): Promise<Reply> {
+    const path = url.pathname.slice('/v1.0'.length);
+    this.requests.push({ method, path, query: url.searchParams, headers, part: false, body: logged(body) });
+    const fault = this.nextFault(method, path);
+    if (fault) {
+      this.faultsServed += 1;
+      return this.faultReply(fault);
+    }
+    const token = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
+    const grant = token ? this.accessTokens.get(token) : undefined;
+    if (!grant || grant.expires <= Date.now()) return error(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+    let parsed: Json = {};
+    try {
+      parsed = body ? JSON.parse(body) : {};
+    } catch {
+      return error(400, 'BadRequest', 'Unable to read JSON request payload.');
+    }
+    if (path === '/subscriptions' && method === 'POST') return this.subscribe(parsed);
+    if (path === '/subscriptions' && method === 'GET') return json({ value: this.liveSubscriptions().map((sub) => this.renderSubscription(sub)) });
+    const one = /^\/subscriptions\/([^/]+)$/.exec(path);
+    const sub = one ? this.subscriptions.get(decodeURIComponent(one[1]!)) : undefined;
+    if (!one) return error(400, 'BadRequest', 'Resource not found for the segment.');
+    // SUB: an expired subscription is deleted by Graph; it can no longer be renewed.
+    if (!sub || sub.expiration <= Date.now()) return error(404, 'ResourceNotFound', 'The object was not found.');
+    if (method === 'GET') return json(this.renderSubscription(sub));
+    if (method === 'DELETE') {
+      this.subscriptions.delete(sub.id);
+      return { status: 204 };
+    }
+    if (method === 'PATCH') {
+      const expiration = this.expirationOf(parsed.expirationDateTime);
+      if (typeof expiration !== 'number') return expiration;
+      sub.expiration = expiration;
+      return json(this.renderSubscription(sub));
+    }
+    return error(405, 'BadRequest', 'The OData request is not supported.');
+  }
+
+  /** SUB: expirationDateTime is required, in the future, and at most subscriptionMaxMinutes away. */
+  private expirationOf(value: unknown): number | Reply {
+    const at = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(at)) return error(400, 'InvalidRequest', 'expirationDateTime is required and must be a DateTimeOffset.');
+    if (at <= Date.now()) return error(400, 'InvalidRequest', 'Subscription expiration must be in the future.');
+    if (at > Date.now() + this.subscriptionMaxMinutes * 60_000) return error(400, 'InvalidRequest', `Subscription expiration can only be ${this.subscriptionMaxMinutes} minutes in the future.`);
+    return at;
+  }
+
+  /**
+   * SUB POST /subscriptions: changeType among created, updated, deleted; an https notificationUrl
+   * (and lifecycleNotificationUrl); the resource `me/events` or `me/calendars/{id}/events`;
+   * clientState at most 128 characters. HOOK: before answering, Graph POSTs
+   * `<notificationUrl>?validationToken=<token>` (and the same to the lifecycle URL) and needs 200,
+   * text/plain, the decoded token exactly, within 10 s — else the create fails with 400.
+   */
+  private async subscribe(body: Json): Promise<Reply> {
+    const changeTypes = String(body.changeType ?? '').split(',').map((c) => c.trim());
+    if (changeTypes.some((c) => !['created', 'updated', 'deleted'].includes(c))) return error(400, 'InvalidRequest', 'changeType must be created, updated and/or deleted for this resource.');
+    for (const key of ['notificationUrl', 'lifecycleNotificationUrl'] as const) {
+      if (body[key] === undefined && key === 'lifecycleNotificationUrl') continue;
+      if (typeof body[key] !== 'string' || !URL.canParse(body[key]) || new URL(body[key]).protocol !== 'https:') return error(400, 'InvalidRequest', `The ${key} must be an https URL.`);
+    }
+    const resource = /^\/?me\/(?:events|calendar\/events|calendars\/([^/]+)\/events)$/i.exec(String(body.resource ?? ''));
+    if (!resource) return error(400, 'InvalidRequest', `Resource '${String(body.resource)}' is not supported for this subscription.`);
+    const calendarId = resource[1] ? decodeURIComponent(resource[1]) : /calendar\//i.test(String(body.resource)) ? this.defaultCalendar.id : null;
+    if (calendarId && !this.calendars.has(calendarId)) return error(404, 'ResourceNotFound', 'The calendar was not found.');
+    if (body.clientState !== undefined && (typeof body.clientState !== 'string' || body.clientState.length > 128)) return error(400, 'InvalidRequest', 'clientState must be at most 128 characters.');
+    const expiration = this.expirationOf(body.expirationDateTime);
+    if (typeof expiration !== 'number') return expiration;
+    if (this.liveSubscriptions().length >= this.maxSubscriptions) return error(403, 'ExtensionError', `The mailbox has reached its limit of ${this.maxSubscriptions} subscriptions.`);
+    for (const target of [body.notificationUrl, body.lifecycleNotificationUrl].filter((u): u is string => typeof u === 'string')) {
+      const refused = await this.validateSubscriber(target);
+      if (refused) return error(400, 'ValidationError', refused);
+    }
+    const sub: FakeSubscription = {
+      id: randomUUID(), resource: String(body.resource), calendarId, changeTypes, notificationUrl: body.notificationUrl,
+      lifecycleNotificationUrl: body.lifecycleNotificationUrl ?? null, clientState: body.clientState ?? null, expiration,
+    };
+    this.subscriptions.set(sub.id, sub);
+    return json(this.renderSubscription(sub), 201);
+  }
+
+  /** HOOK: the validation request; null when it was answered as Graph requires, else why not. */
+  private async validateSubscriber(target: string): Promise<string | null> {
+    const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
+    const url = new URL(this.reach(target));
+    url.searchParams.set('validationToken', token);
+    const call: SubscriberCall = { kind: 'validation', subscriptionId: null, count: 0, status: 0 };
+    this.subscriberCalls.push(call);
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, signal: AbortSignal.timeout(this.validationTimeoutMs) });
+      call.status = res.status;
+      const text = await res.text();
+      if (res.status !== 200) return 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.';
+      if (!/^text\/plain\b/i.test(res.headers.get('content-type') ?? '')) return 'Subscription validation request failed. Response must be text/plain.';
+      if (text !== token) return 'Subscription validation request failed. Response must exactly match validationToken query parameter.';
+      return null;
+    } catch {
+      return `Subscription validation request failed. Notification endpoint must respond within ${this.validationTimeoutMs / 1000} seconds.`;
+    }
+  }
+
+  private renderSubscription(sub: FakeSubscription): Json {
+    return {
+      '@odata.context': `${this.url}/v1.0/$metadata#subscriptions/$entity`, id: sub.id, resource: sub.resource, applicationId: this.clientId,
+      changeType: sub.changeTypes.join(','), clientState: sub.clientState, notificationUrl: sub.notificationUrl,
+      lifecycleNotificationUrl: sub.lifecycleNotificationUrl, expirationDateTime: new Date(sub.expiration).toISOString(),
+      creatorId: 'b5a4c3d2-0000-4000-8000-00000000aaaa', latestSupportedTlsVersion: 'v1_2',
+    };
+  }
+
+  /**
+   * HOOK: a change to an event a live subscription watches becomes a notification {subscriptionId,
+   * subscriptionExpirationDateTime, clientState, changeType, resource, resourceData, tenantId};
+   * those due together go out in one POST's value[] per notification URL.
+   */
+  private changed(stored: StoredEvent, changeType: string): void {
+    for (const sub of this.liveSubscriptions()) {
+      if (!sub.changeTypes.includes(changeType) || (sub.calendarId !== null && sub.calendarId !== stored.calendarId)) continue;
+      const resource = `Users/b5a4c3d2-0000-4000-8000-00000000aaaa/Events/${String(stored.data.id)}`;
+      const notice = {
+        subscriptionId: sub.id, subscriptionExpirationDateTime: new Date(sub.expiration).toISOString(), clientState: sub.clientState,
+        changeType, resource, tenantId: this.tenant,
+        resourceData: { '@odata.type': '#Microsoft.Graph.Event', '@odata.id': resource, '@odata.etag': `W/"${String(stored.data.changeKey ?? '')}"`, id: stored.data.id },
+      };
+      const queued = this.pendingNotices.get(sub.notificationUrl);
+      if (queued) {
+        queued.push(notice);
+        continue;
+      }
+      this.pendingNotices.set(sub.notificationUrl, [notice]);
+      const flush = new Promise<void>((resolve) => setTimeout(resolve, this.notifyBatchMs)).then(async () => {
+        const value = this.pendingNotices.get(sub.notificationUrl) ?? [];
+        this.pendingNotices.delete(sub.notificationUrl);
+        await this.post('notification', null, sub.notificationUrl, { value }, value.length);
+      }).finally(() => this.sending.delete(flush));
+      this.sending.add(flush);
+    }
+  }
+
+  /** One POST to a subscriber; HOOK: a change notification is answered with 2xx within 3 s (10 s before it counts as slow). */
+  private async post(kind: 'notification' | 'lifecycle', subscriptionId: string | null, target: string, body: Json, count: number): Promise<number> {
+    const call: SubscriberCall = { kind, subscriptionId, count, status: 0 };
+    this.subscriberCalls.push(call);
+    try {
+      const res = await fetch(this.reach(target), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      call.status = res.status;
+      await res.arrayBuffer();
+    } catch {
+      call.status = 0;
+    }
+    return call.status;
   }
 
   // ---- identity platform (v2.0) -----------------------------------------------------------------

@@ -110,6 +110,7 @@ const LONG_FILES: Record<string, string> = {
   'providers/google/provider.ts': 'the Google adapter: one class over the session, calendar and write batcher that all its methods share (ids, events, batches, errors, free/busy are modules of their own)',
   'providers/outlook/provider.ts': 'the Graph adapter: one class over the session, calendar and write batcher that all its methods share (delta, batches, links, errors, events, free/busy are modules of their own)',
   'src/daemon/http.ts': 'HTTP front: host/origin/token checks and routing in one place',
+  'src/daemon/push.ts': 'push channels and their notifications: the receiver checks what the manager made and acts on lifecycle notices through it (to split: the receiver into a module of its own)',
   'src/trips/service.ts': 'every model edit: one class whose edits share its transaction, user, span and journal steps (the pure parts are items.ts, span.ts, shift.ts)',
 };
 
