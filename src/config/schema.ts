@@ -37,6 +37,8 @@ const SyncSchema = z
     // On PostgreSQL: a background run not finished after this long is taken as dead (its replica
     // gone) and handed to another replica; failed runs are retried after up to half of it.
     run_timeout_seconds: z.number().int().min(5).max(86_400).default(900),
+    // On PostgreSQL: how many accounts one replica syncs at once (each a job from the shared queue).
+    jobs_per_replica: z.number().int().min(1).max(64).default(4),
   })
   .strict();
 

@@ -80,9 +80,12 @@ export class SyncJobs {
     await this.boss.work(TICK, { pollingIntervalSeconds: this.options.pollSeconds }, async () => {
       await this.tick();
     });
-    await this.boss.work<{ account: string }>(ACCOUNT, { pollingIntervalSeconds: this.options.pollSeconds }, async ([job]) => {
-      await this.run(job!.data.account);
-    });
+    // sync.jobs_per_replica workers: each takes one account's run at a time.
+    for (let i = 0; i < this.config.sync.jobs_per_replica; i++) {
+      await this.boss.work<{ account: string }>(ACCOUNT, { pollingIntervalSeconds: this.options.pollSeconds }, async ([job]) => {
+        await this.run(job!.data.account);
+      });
+    }
   }
 
   /** Whether a tick should queue the account (push: an account with a live channel is polled less often). */

@@ -166,6 +166,8 @@ export class GoogleFake {
   quota: { perMinute: number; status: 403 | 429; windowMs?: number } | null = { perMinute: 600, status: 403 };
   /** Requests refused by the quota. */
   quotaRefusals = 0;
+  /** How long an API call takes to answer (0: at once). */
+  latencyMs = 0;
   /**
    * Extended properties limits. Not in the docs consulted (XP guide, Event resource); these are
    * the commonly reported figures (reference §7 [obs]): key ≤ 44 characters, value ≤ 1024
@@ -376,6 +378,8 @@ export class GoogleFake {
       req.socket.destroy();
       return;
     }
+    // Google takes tens of milliseconds per call; a bench of many accounts wants that, not 0.
+    if (this.latencyMs > 0 && url.pathname !== '/token') await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     this.send(res, reply);
   }
 

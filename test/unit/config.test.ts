@@ -18,10 +18,10 @@ describe('configuration', () => {
       store: {}, default_user: 'me', users: {}, log_level: 'info', accounts: [],
       sync: {
         wait_seconds: 10, max_delete_share: 0.5, min_guarded_deletes: 10, retry_attempts: 5, retry_max_wait_seconds: 60, concurrency: 4,
-        schedule: '*/15 * * * *', jitter_seconds: 30, on_edit: true,
+        schedule: '*/15 * * * *', jitter_seconds: 30, on_edit: true, run_timeout_seconds: 900, jobs_per_replica: 4,
       },
-      google: {},
-      outlook: {},
+      google: { requests_per_minute: 600 },
+      outlook: { concurrent_requests: 4 },
       checks: { min_connection_minutes: 60, min_connection_minutes_international: 90 },
       http: { listen: '127.0.0.1:8765', allowed_origins: [], max_requests: 100, tokens: [] },
       push: { ttl_minutes: 10_080, renew_before_minutes: 60, check_seconds: 300, poll_hours: 6, coalesce_seconds: 2 },
@@ -92,7 +92,7 @@ test('config.example.yaml is itself a valid configuration', async () => {
     configPath: resolve(import.meta.dirname, '../../config.example.yaml'),
     env: { HOME: '/nonexistent', GOOGLE_CLIENT_ID: 'id.apps.googleusercontent.com', GOOGLE_CLIENT_SECRET: 's', GOOGLE_REDIRECT_URI: 'http://127.0.0.1:8976/cb' },
   }).config;
-  expect(withClient.google).toEqual({ client_id: 'id.apps.googleusercontent.com', client_secret: 's', redirect_uri: 'http://127.0.0.1:8976/cb' });
+  expect(withClient.google).toEqual({ client_id: 'id.apps.googleusercontent.com', client_secret: 's', redirect_uri: 'http://127.0.0.1:8976/cb', requests_per_minute: 600 });
 });
 
 test('google: the redirect URI must be https or loopback http; GOOGLE_* variables fill what the file leaves out', async () => {
