@@ -18,6 +18,7 @@ import { outlookBench } from './outlook.js';
 import { outlookPatchBench } from './outlook-patch.js';
 import { pageBench } from './page.js';
 import { pushBench } from './push.js';
+import { replicasBench } from './replicas.js';
 import { sessionsBench } from './sessions.js';
 import { storeBench } from './store.js';
 import { syncBench } from './sync.js';
@@ -37,6 +38,7 @@ const benches = {
   'status page: GET / with 50 trips of 8 items (daemon, over HTTP)': () => pageBench(),
   'the store on SQLite and on PostgreSQL: edits, a trip of 8 items, list_trips, a Google sync of 500 items': () => storeBench(),
   'push versus polling: Google requests per account per day (loopback fake, the daemon), and 100,000 users against the project quota': () => pushBench(),
+  'replicas on PostgreSQL: Google accounts synced per minute with 1, 2 and 4 daemons (loopback fake at 40 ms a call)': () => replicasBench(),
 };
 const only = process.argv[2];
 for (const [name, run] of Object.entries(benches)) {

@@ -80,10 +80,17 @@ export class SyncJobs {
     await this.boss.work(TICK, { pollingIntervalSeconds: this.options.pollSeconds }, async () => {
       await this.tick();
     });
-    // sync.jobs_per_replica workers: each takes one account's run at a time.
+    // sync.jobs_per_replica workers: each takes one account's run at a time. pg-boss waits out the
+    // polling interval even after a job; a worker that just ran one asks again at once (notified),
+    // so a queue of many accounts goes at the speed of the runs, not one per interval.
     for (let i = 0; i < this.config.sync.jobs_per_replica; i++) {
-      await this.boss.work<{ account: string }>(ACCOUNT, { pollingIntervalSeconds: this.options.pollSeconds }, async ([job]) => {
-        await this.run(job!.data.account);
+      let id = '';
+      id = await this.boss.work<{ account: string }>(ACCOUNT, { pollingIntervalSeconds: this.options.pollSeconds }, async ([job]) => {
+        try {
+          await this.run(job!.data.account);
+        } finally {
+          if (id) this.boss.notifyWorker(id);
+        }
       });
     }
   }
