@@ -220,6 +220,12 @@ export class PushManager {
     for (const row of mine.filter((r) => Date.parse(r.expires_at) <= now)) await rows.remove(row.channel_id);
     const live = mine.filter((r) => Date.parse(r.expires_at) > now);
     const fresh = live.find((r) => r.address === address && Date.parse(r.expires_at) - now > this.settings.renewBeforeMs);
+    if (fresh && !fresh.confirmed_at && now - Date.parse(fresh.created_at) > CONFIRM_MS) {
+      // Never heard from (on PostgreSQL its first message may have gone to any replica, so this
+      // is looked at here, by whichever replica runs the pass): the address does not lead to us.
+      await this.end(fresh, 'no notification arrived');
+      throw new Error(`Google's first notification did not reach ${fresh.address}: is http.public_url reachable from the internet, and /push/ sent to tripcal?`);
+    }
     if (fresh) {
       for (const old of live.filter((r) => r !== fresh)) await this.end(old, 'replaced');
       return;
@@ -258,7 +264,7 @@ export class PushManager {
     const ours = provider === 'google' ? randomUUID() : undefined;
     const row: PushChannelRow = {
       channel_id: ours ?? '', account, provider, resource_id: null, secret_hash: sha256(token), address,
-      expires_at: iso(now + this.settings.ttlSeconds * 1000), created_at: iso(now),
+      expires_at: iso(now + this.settings.ttlSeconds * 1000), created_at: iso(now), confirmed_at: null,
     };
     if (ours) await rows.add(row);
     let channel: PushChannel;
@@ -271,8 +277,8 @@ export class PushManager {
     const expires = iso(Date.parse(channel.expiresAt));
     if (ours) await rows.settle(ours, channel.resourceId, expires);
     else {
-      await rows.add({ ...row, channel_id: channel.channelId, resource_id: channel.resourceId, expires_at: expires });
       // Graph checked the address (the validation request) before it answered.
+      await rows.add({ ...row, channel_id: channel.channelId, resource_id: channel.resourceId, expires_at: expires, confirmed_at: iso(Date.now()) });
       this.confirmed.add(channel.channelId);
     }
     log.info('push channel made', { account, provider, expires_at: expires });
@@ -356,6 +362,7 @@ export class PushManager {
     if (!secretMatches(header('x-goog-channel-token') ?? '', row.secret_hash)) return this.refuse(res, 403, 'the channel token does not match', { account: row.account });
     if (row.resource_id && header('x-goog-resource-id') !== row.resource_id) return this.refuse(res, 403, 'the resource id does not match', { account: row.account });
     answer(res, 200);
+    if (!row.confirmed_at && !this.confirmed.has(row.channel_id)) await this.app.store.pushChannels.confirm(row.channel_id, iso(Date.now()));
     this.confirmed.add(row.channel_id);
     this.lastNotice.set(row.account, iso(Date.now()));
     // The first message of a channel says only that it works.

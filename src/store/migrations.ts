@@ -208,7 +208,8 @@ export const MIGRATIONS: readonly string[] = [
   // 11: what several replicas share besides the trips: the push channels that tell of remote
   //     changes (a Google watch channel or a Microsoft Graph subscription per account: its id,
   //     the SHA-256 of the secret each notification carries, where it is delivered, when it
-  //     expires; two may overlap while one is renewed), and the providers' request budgets —
+  //     expires, when it was first heard from — until then it is not counted as live; two may
+  //     overlap while one is renewed), and the providers' request budgets —
   //     the requests spent per Google user (a log, for the per-minute sliding window) and the
   //     leased slots of Graph's concurrent requests per mailbox. Run again, it changes nothing
   `
@@ -220,7 +221,8 @@ export const MIGRATIONS: readonly string[] = [
     secret_hash  TEXT NOT NULL,
     address      TEXT NOT NULL,
     expires_at   TEXT NOT NULL,
-    created_at   TEXT NOT NULL
+    created_at   TEXT NOT NULL,
+    confirmed_at TEXT
   );
   CREATE INDEX IF NOT EXISTS push_channels_by_account ON push_channels(account, expires_at);
   CREATE TABLE IF NOT EXISTS request_spend (

@@ -174,7 +174,8 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     secret_hash  text NOT NULL,
     address      text NOT NULL,
     expires_at   text NOT NULL,
-    created_at   text NOT NULL
+    created_at   text NOT NULL,
+    confirmed_at text
   );
   CREATE INDEX push_channels_by_account ON push_channels(account, expires_at);
   CREATE TABLE request_spend (

@@ -83,6 +83,10 @@ test('one channel for two replicas; a notice to either queues one job, and the e
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   expect(google.liveChannels()).toHaveLength(1);
   expect(await query(database.url, 'SELECT account, provider FROM push_channels')).toEqual([{ account: 'work', provider: 'google' }]);
+  // Heard from (its first message reached one of the replicas): only now does it thin the polling.
+  const [channel] = await query<{ confirmed_at: string | null; created_at: string }>(database.url, 'SELECT confirmed_at, created_at FROM push_channels');
+  expect(channel!.confirmed_at).not.toBeNull();
+  expect(channel!.confirmed_at! >= channel!.created_at).toBe(true);
 
   const [a, b] = replicas as [Daemon, Daemon];
   const made = await a.app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: `${Y}-06-16T10:00` } }, { path: 'a' });
