@@ -11,10 +11,22 @@ import { airportByCode } from '../model/airports.js';
 import { StoreError } from '../store/database.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import type { ConfiguredAccount } from '../sync/engine.js';
+import { extractorVersion, INSTALL_HINT, locateExtractor } from '../trips/extractor.js';
 import { EXIT, type GlobalOptions } from './common.js';
 
 function missingCredentials(app: App, a: ConfiguredAccount): Promise<string | null> {
   return descriptorOf(a.provider).missingCredentials(a, app.vault);
+}
+
+/** Whether documents without JSON-LD can be imported: the extractor's version and path, or how to get it. */
+function extractorStatus(app: App): string {
+  const where = locateExtractor(app.config.import);
+  if (where.state === 'off') return 'off (import.extractor: false, or TRIPCAL_EXTRACTOR=off)';
+  if (where.state === 'missing') {
+    return `not installed${where.path ? ` at ${where.path}` : ''} (PDFs, Wallet passes and plain e-mails need it: ${INSTALL_HINT})`;
+  }
+  const version = extractorVersion(where.path);
+  return version ? `${version} (${where.path})` : `${where.path} does not answer -v within 3 s`;
 }
 
 async function report(app: App): Promise<{ report: Record<string, unknown>; healthy: boolean }> {
@@ -50,6 +62,7 @@ async function report(app: App): Promise<{ report: Record<string, unknown>; heal
       outlook_client: app.config.outlook.client_id ? `set (tenant ${app.config.outlook.tenant_id ?? 'common'})` : 'not set (MS_CLIENT_ID)',
       vault_key: vault.key_source,
       vault: vaultOk ? `${vault.state} (${vault.secrets} secret${vault.secrets === 1 ? '' : 's'})` : `${vault.state}: ${vault.detail}`,
+      extractor: extractorStatus(app),
       airport_data: airportByCode('LAX', 'check').timezone === 'America/Los_Angeles' ? 'ok' : 'wrong',
       node: process.version,
     },

@@ -50,6 +50,20 @@ const ChecksSchema = z
   })
   .strict();
 
+/**
+ * Documents without JSON-LD (PDFs, Wallet passes, boarding-pass barcodes, plain e-mails) are read
+ * by KDE's itinerary extractor, run as a child process with these limits. `extractor`: its path,
+ * or false for never; unset, tripcal looks where Debian installs it (TRIPCAL_EXTRACTOR overrides).
+ */
+const ImportSchema = z
+  .object({
+    extractor: z.union([z.string().trim().min(1), z.literal(false)]).optional(),
+    timeout_seconds: z.number().min(1).max(300).default(20),
+    max_processes: z.number().int().min(1).max(16).default(2),
+    memory_mb: z.number().int().min(128).max(65_536).default(1024),
+  })
+  .strict();
+
 const LISTEN = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 const HttpSchema = z
@@ -163,6 +177,7 @@ export const ConfigSchema = z
     sync: SyncSchema.default(SyncSchema.parse({})),
     ...CLIENT_SCHEMAS,
     checks: ChecksSchema.default(ChecksSchema.parse({})),
+    import: ImportSchema.default(ImportSchema.parse({})),
     http: HttpSchema.default(HttpSchema.parse({})),
     push: PushSchema.default(PushSchema.parse({})),
   })

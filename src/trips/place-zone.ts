@@ -40,7 +40,7 @@ function instant(time: string, zone: string): DateTime | null {
 }
 
 /** Whether `zone` shows `time` (which carries an offset) at that same offset. */
-function showsOffset(zone: string, time: string): boolean {
+export function showsOffset(zone: string, time: string): boolean {
   const at = DateTime.fromISO(time.trim(), { setZone: true });
   return at.isValid && at.setZone(zone).offset === at.offset;
 }

@@ -14,8 +14,12 @@ export const typeOf = (n: Node): string => {
 export const str = (v: unknown): string | undefined => {
   if (typeof v === 'string' && v.trim()) return v.trim();
   if (typeof v === 'number') return String(v);
+  // KDE's extractor writes a time it knows the zone of as {"@type": "QDateTime", "@value", "timezone"}.
+  if (isNode(v) && typeOf(v) === 'QDateTime') return str(v['@value']);
   return undefined;
 };
+/** The IANA zone a time carries (KDE's QDateTime), as the booking says it; checked where it is used. */
+const zoneOf = (v: unknown): string | undefined => (isNode(v) && typeOf(v) === 'QDateTime' ? str(v.timezone) : undefined);
 const obj = (v: unknown): Node => (Array.isArray(v) ? (v.find(isNode) ?? {}) : isNode(v) ? v : {});
 const nameOf = (v: unknown): string | undefined => (typeof v === 'string' ? str(v) : str(obj(v).name));
 /** addressCountry of a PostalAddress ("DE", "Germany" or a Country node), or of a place's address. */
@@ -42,8 +46,21 @@ function placeOf(v: unknown): string | undefined {
   return parts.length ? parts.join(', ') : undefined;
 }
 
-/** Items of one reservation, each with the country of its place when the booking names one (for its zone). */
-export type Mapped = Array<{ part: string; item: ItemDetails; country?: string }> | string;
+/** Where a place is, when the booking says it (KDE's extractor does for stations and airports). */
+export interface Geo { latitude: number; longitude: number }
+
+/**
+ * Items of one reservation, each with what the booking says of its place's zone (for stays and
+ * activities): the country, the coordinates, and the zone its start time carries.
+ */
+export type Mapped = Array<{ part: string; item: ItemDetails; country?: string; geo?: Geo; zone?: string }> | string;
+
+function geoOf(place: unknown): Geo | undefined {
+  const g = obj(obj(place).geo);
+  const latitude = Number(g.latitude);
+  const longitude = Number(g.longitude);
+  return typeof g.latitude !== 'undefined' && typeof g.longitude !== 'undefined' && Number.isFinite(latitude) && Number.isFinite(longitude) ? { latitude, longitude } : undefined;
+}
 
 /** "missing a, b" for the fields (path → value read) that are empty, or null when all are there. */
 function missing(fields: Record<string, unknown>): string | null {
@@ -63,6 +80,12 @@ function flight(r: Node, code: string | undefined): Mapped {
     'reservationFor.arrivalAirport.iataCode': str(to.iataCode), 'reservationFor.departureTime': str(f.departureTime),
     'reservationFor.arrivalTime': str(f.arrivalTime),
   });
+  const day = str(f.departureDay);
+  if (lacking && day && number && str(from.iataCode) && str(to.iataCode)) {
+    // What a boarding pass's barcode holds: the flight and its date, never its times.
+    return `${lacking}: the document names ${carrier}${number} ${str(from.iataCode)}→${str(to.iataCode)} on ${day} but not its departure and arrival times`
+      + ' (a boarding-pass barcode holds only the date); import the booking confirmation, or add the flight with its times';
+  }
   if (lacking) return lacking;
   const ticket = obj(r.reservedTicket);
   const seat = str(obj(ticket.ticketedSeat).seatNumber) ?? str(r.airplaneSeat);
@@ -95,6 +118,8 @@ function lodging(r: Node, code: string | undefined): Mapped {
       },
     },
     country: countryOf(place),
+    geo: geoOf(place),
+    zone: zoneOf(r.checkinTime),
   }];
 }
 
@@ -103,6 +128,8 @@ function activity(name: string | undefined, start: unknown, end: unknown, locati
   return {
     part,
     country: countryOf(place),
+    geo: geoOf(place),
+    zone: zoneOf(start),
     item: { kind: 'activity' as const, details: { name: name!, start_time: str(start)!, end_time: str(end), location, confirmation_code: code, description } },
   };
 }
@@ -140,17 +167,24 @@ function rentalCar(r: Node, code: string | undefined): Mapped {
   ];
 }
 
-function ground(r: Node, code: string | undefined, kind: 'Train' | 'Bus'): Mapped {
+/** Per kind of ground or sea trip: the schema.org name of its stops, of its number, and what the item calls it. */
+const GROUND = {
+  Train: { stop: 'Station', number: 'trainNumber', label: 'Train' },
+  Bus: { stop: 'BusStop', number: 'busNumber', label: 'Bus' },
+  Boat: { stop: 'BoatTerminal', number: undefined, label: 'Ferry' },
+} as const;
+
+function ground(r: Node, code: string | undefined, kind: keyof typeof GROUND): Mapped {
   const trip = obj(r.reservationFor);
-  const from = obj(kind === 'Train' ? trip.departureStation : trip.departureBusStop);
-  const to = obj(kind === 'Train' ? trip.arrivalStation : trip.arrivalBusStop);
-  const stop = kind === 'Train' ? 'Station' : 'BusStop';
+  const { stop, number: numberKey, label: word } = GROUND[kind];
+  const from = obj(trip[`departure${stop}`]);
+  const to = obj(trip[`arrival${stop}`]);
   const lacking = missing({
     'reservationFor.departureTime': str(trip.departureTime), [`reservationFor.departure${stop}.name`]: nameOf(from), [`reservationFor.arrival${stop}.name`]: nameOf(to),
   });
   if (lacking) return lacking;
-  const number = str(kind === 'Train' ? trip.trainNumber : trip.busNumber);
-  const label = [kind, number].filter(Boolean).join(' ');
+  const number = numberKey ? str(trip[numberKey]) : undefined;
+  const label = [word, number].filter(Boolean).join(' ');
   const seat = obj(obj(r.reservedTicket).ticketedSeat);
   const seatText = [str(seat.seatSection) && `coach ${str(seat.seatSection)}`, str(seat.seatNumber) && `seat ${str(seat.seatNumber)}`].filter(Boolean).join(', ');
   return [activity(`${label} ${nameOf(from)} → ${nameOf(to)}`, trip.departureTime, trip.arrivalTime, placeOf(from), code,
@@ -166,4 +200,5 @@ export const MAPPERS: Record<string, (r: Node, code: string | undefined) => Mapp
   RentalCarReservation: rentalCar,
   TrainReservation: (r, c) => ground(r, c, 'Train'),
   BusReservation: (r, c) => ground(r, c, 'Bus'),
+  BoatReservation: (r, c) => ground(r, c, 'Boat'),
 };

@@ -6,10 +6,13 @@
 // reservation type becomes is reservation-kinds.ts.
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
+import { hasUtcOffset } from '../model/time.js';
 import type { Item, ItemDetails } from '../model/types.js';
 import { findJsonLd, MAX_JSON_DEPTH, MAX_RESERVATION_CHARS, tooDeep } from './booking-text.js';
-import { placeZone } from './place-zone.js';
-import { isNode, MAPPERS, str, typeOf, type Node } from './reservation-kinds.js';
+import { canonicalZone } from '../../core/tz/names.js';
+import { coordinateZone } from './coordinate-zone.js';
+import { countryCode, placeZone, showsOffset } from './place-zone.js';
+import { isNode, MAPPERS, str, typeOf, type Geo, type Node } from './reservation-kinds.js';
 import type { Trips } from './service.js';
 
 export interface FoundReservation {
@@ -21,6 +24,10 @@ export interface FoundReservation {
   item: ItemDetails;
   /** The country of the place, as the booking names it. */
   country?: string;
+  /** The place's coordinates, when the booking gives them. */
+  geo?: Geo;
+  /** The zone the booking gives the start time in (KDE's extractor does). */
+  zone?: string;
 }
 
 export interface SkippedReservation {
@@ -79,22 +86,43 @@ function reservationNodes(values: unknown[]): Node[] {
 const CANCELLED = /ReservationCancelled$/;
 
 /**
- * Stays and activities the booking gives no zone for get the zone of their place (see
- * place-zone.ts): without one, a hotel's 15:00 check-in would be read in the trip's zone, which
- * is the first flight's destination and not always where the hotel is.
+ * The zone the booking itself says for a place: the one its start time carries, else the one at
+ * its coordinates (a station's, a terminal's); a start given with an offset only takes a zone
+ * that shows that offset, so the instant never moves.
+ */
+function bookedZone(f: FoundReservation, start: string): string | undefined {
+  const given = f.zone ? canonicalZone(f.zone) ?? undefined : undefined;
+  const located = f.geo ? coordinateZone(f.geo.latitude, f.geo.longitude, countryCode(f.country)) : undefined;
+  return [given, located].find((zone) => zone !== undefined && (!hasUtcOffset(start) || showsOffset(zone, start)));
+}
+
+/**
+ * Stays and activities the booking gives no zone for get the zone of their place: the booking's
+ * own (bookedZone), else what place-zone.ts infers. Without one, a hotel's 15:00 check-in would
+ * be read in the trip's zone, which is the first flight's destination and not always where the
+ * hotel is.
  */
 function placeZones(found: FoundReservation[]): void {
   const landings = found.flatMap(({ item }) => (item.kind === 'flight' ? [{ airport: item.details.arrival_airport, time: item.details.arrival_time }] : []));
   for (const f of found) {
     if (f.item.kind === 'flight') continue;
     const start = f.item.kind === 'stay' ? f.item.details.check_in : f.item.details.start_time;
-    const zone = placeZone(f.country, start, landings, { sameDay: f.item.kind === 'stay' });
+    const zone = bookedZone(f, start) ?? placeZone(f.country, start, landings, { sameDay: f.item.kind === 'stay' });
     if (zone) f.item = { ...f.item, details: { ...f.item.details, timezone: zone } } as ItemDetails;
   }
 }
 
+export interface ReadOptions {
+  /**
+   * Keys left out of the identity of a reservation without a number: KDE's extractor writes the
+   * date it was told the document arrived as modifiedTime, which must not make the same ticket
+   * imported another day a new item.
+   */
+  volatileKeys?: readonly string[];
+}
+
 /** The reservations in a file, mapped to items, and what was left out and why. */
-export function readReservations(text: string): { found: FoundReservation[]; skipped: SkippedReservation[] } {
+export function readReservations(text: string, options: ReadOptions = {}): { found: FoundReservation[]; skipped: SkippedReservation[] } {
   if (text.length > MAX_RESERVATION_CHARS) {
     throw new InputError('content', `${text.length.toLocaleString('en-US')} characters; a booking document may be at most ${MAX_RESERVATION_CHARS.toLocaleString('en-US')} (5 MB), nothing was imported`);
   }
@@ -111,7 +139,7 @@ export function readReservations(text: string): { found: FoundReservation[]; ski
     const skip = (reason: string) => skipped.push({ type, reservation_number: code ?? null, reason });
     const mapper = MAPPERS[type];
     if (!mapper) {
-      skip(`${type} is not a kind tripcal imports (flights, lodging, events, restaurants, rental cars, trains, buses)`);
+      skip(`${type} is not a kind tripcal imports (flights, lodging, events, restaurants, rental cars, trains, buses, ferries)`);
       continue;
     }
     if (CANCELLED.test(str(node.reservationStatus) ?? '')) {
@@ -123,9 +151,10 @@ export function readReservations(text: string): { found: FoundReservation[]; ski
       skip(mapped);
       continue;
     }
-    const identity = code ?? createHash('sha256').update(JSON.stringify(node)).digest('hex').slice(0, 16);
-    for (const { part, item, country } of mapped) {
-      found.push({ type, reservationNumber: code ?? null, sourceUid: `schema.org:${type}:${identity}:${part}`, item, country });
+    const stable = options.volatileKeys?.length ? JSON.stringify(node, (key, value) => (options.volatileKeys!.includes(key) ? undefined : value)) : JSON.stringify(node);
+    const identity = code ?? createHash('sha256').update(stable).digest('hex').slice(0, 16);
+    for (const { part, item, country, geo, zone } of mapped) {
+      found.push({ type, reservationNumber: code ?? null, sourceUid: `schema.org:${type}:${identity}:${part}`, item, country, geo, zone });
     }
   }
   placeZones(found);
@@ -141,7 +170,11 @@ export interface ReservationImport {
 
 /** Adds the file's reservations as items; a reservation imported again updates its item instead. */
 export async function importReservations(trips: Trips, userId: string | undefined, text: string, tripId?: string): Promise<ReservationImport> {
-  const { found, skipped } = readReservations(text);
+  return importFound(trips, userId, readReservations(text), tripId);
+}
+
+/** Adds reservations already read; what the store refuses joins `skipped` with its reason. */
+export async function importFound(trips: Trips, userId: string | undefined, { found, skipped }: ReturnType<typeof readReservations>, tripId?: string): Promise<ReservationImport> {
   const result = await trips.importItems(userId, found.map(({ item, sourceUid }) => ({ item, sourceUid })), tripId, false);
   for (const { index, reason } of result.failed) {
     const f = found[index]!;

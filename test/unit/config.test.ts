@@ -23,6 +23,7 @@ describe('configuration', () => {
       google: { requests_per_minute: 600 },
       outlook: { concurrent_requests: 4 },
       checks: { min_connection_minutes: 60, min_connection_minutes_international: 90 },
+      import: { timeout_seconds: 20, max_processes: 2, memory_mb: 1024 },
       http: { listen: '127.0.0.1:8765', allowed_origins: [], max_requests: 100, tokens: [] },
       push: { ttl_minutes: 10_080, renew_before_minutes: 60, check_seconds: 300, poll_hours: 6, coalesce_seconds: 2 },
     });

@@ -5,12 +5,35 @@ import type { App } from '../../app.js';
 import { renderCalendar } from '../../ics/export.js';
 import type { Item } from '../../model/types.js';
 import { cleanText, TripIdSchema, UserIdSchema } from '../../model/schemas.js';
-import { importReservations } from '../../trips/reservations.js';
+import { InputError } from '../../errors.js';
+import { importDocument, type IncomingDocument } from '../../trips/documents.js';
 import { itemView } from '../../trips/views.js';
 import { handled, ok } from '../result.js';
 import { ItemShape, itemText, SyncShape, untrusted, UntrustedShape } from '../shapes.js';
 import { MAX_ICS_CHARS } from '../../ics/import.js';
 import { MAX_RESERVATION_CHARS } from '../../trips/booking-text.js';
+
+/** Base64 of the largest document (5 MB), with room for line breaks every 76 characters. */
+const MAX_BASE64_CHARS = Math.ceil(MAX_RESERVATION_CHARS / 3) * 4 * 1.03;
+
+/** The document of an import_reservations call: `content` as text, or `content_base64` as bytes — exactly one. */
+function documentOf(args: { content?: string; content_base64?: string; filename?: string; media_type?: string }): IncomingDocument {
+  const hints = { filename: args.filename, mediaType: args.media_type };
+  if (args.content !== undefined && args.content_base64 !== undefined) {
+    throw new InputError('content_base64', 'give the document once: `content` for text, or `content_base64` for a file\'s bytes, not both');
+  }
+  if (args.content !== undefined) return { bytes: Buffer.from(args.content, 'utf8'), field: 'content', ...hints };
+  if (args.content_base64 === undefined) {
+    throw new InputError('content', 'required: the document as text (`content`), or a file such as a PDF or .pkpass as base64 (`content_base64`)');
+  }
+  const encoded = args.content_base64.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(encoded) || encoded.length % 4 === 1) {
+    throw new InputError('content_base64', 'not base64 (expected the file\'s bytes in base64, A–Z a–z 0–9 + / with = padding)');
+  }
+  const bytes = Buffer.from(encoded, 'base64');
+  if (bytes.length === 0) throw new InputError('content_base64', 'the document is empty');
+  return { bytes, field: 'content_base64', ...hints };
+}
 
 export async function exportTrip(app: App, userId: string | undefined, tripId: string) {
   const { trip, items } = await app.trips.getTrip(userId, tripId);
@@ -105,17 +128,21 @@ export function registerIcsTools(server: McpServer, app: App): void {
     'import_reservations',
     {
       title: 'Import booking confirmations (schema.org)',
-      description: 'Add the flights, hotel stays, events, restaurant tables, rental cars, trains and buses of a booking confirmation: schema.org JSON-LD, an HTML page or a whole e-mail (.eml) containing <script type="application/ld+json">. Importing the same reservation again updates its item instead of duplicating it; what cannot be used is listed in `skipped` with the reason.',
+      description: 'Add the flights, hotel stays, events, restaurant tables, rental cars, trains, buses and ferries of a booking confirmation: schema.org JSON-LD, an HTML page or a whole e-mail (.eml) containing <script type="application/ld+json"> as `content`; or, read by KDE\'s itinerary extractor where it is installed, a PDF ticket, an Apple Wallet pass (.pkpass), an image of a boarding-pass barcode or an e-mail without markup, as `content_base64`. Importing the same reservation again updates its item instead of duplicating it; what cannot be used is listed in `skipped` with the reason.',
       inputSchema: {
         user_id: UserIdSchema,
-        content: z.string().min(1).max(MAX_RESERVATION_CHARS).describe('The JSON-LD, HTML or raw e-mail text'),
+        content: z.string().min(1).max(MAX_RESERVATION_CHARS).optional().describe('The JSON-LD, HTML or raw e-mail text (or give content_base64)'),
+        content_base64: z.string().min(1).max(MAX_BASE64_CHARS).optional()
+          .describe('A document\'s bytes in base64, at most 5 MB decoded: a PDF, .pkpass, image or .eml (instead of content)'),
+        filename: z.string().max(255).optional().describe('The document\'s file name, e.g. boarding-pass.pdf (a hint)'),
+        media_type: z.string().max(100).optional().describe('The document\'s media type, e.g. application/pdf (a hint)'),
         trip_id: TripIdSchema.optional().describe('Trip to import into; omit to place each item by its dates'),
       },
       outputSchema: importOutput(z.array(ItemShape), z.object({ type: z.string(), reservation_number: z.string().nullable(), reason: z.string() })),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     handled('import_reservations', async (args) => {
-      const result = await importReservations(app.trips, args.user_id, args.content, args.trip_id);
+      const result = await importDocument(app.trips, app.config.import, args.user_id, documentOf(args), args.trip_id);
       return ok({
         ...await imported(app, args.user_id, result),
         unchanged: result.unchanged.map(itemView),
