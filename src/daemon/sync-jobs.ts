@@ -31,6 +31,9 @@ export interface JobOptions {
 }
 
 export class SyncJobs {
+  /** The runs this replica has under way: job id → account. */
+  private readonly active = new Map<string, string>();
+
   private constructor(
     private readonly boss: PgBoss,
     private readonly engine: SyncEngine,
@@ -86,9 +89,11 @@ export class SyncJobs {
     for (let i = 0; i < this.config.sync.jobs_per_replica; i++) {
       let id = '';
       id = await this.boss.work<{ account: string }>(ACCOUNT, { pollingIntervalSeconds: this.options.pollSeconds }, async ([job]) => {
+        this.active.set(job!.id, job!.data.account);
         try {
           await this.run(job!.data.account);
         } finally {
+          this.active.delete(job!.id);
           if (id) this.boss.notifyWorker(id);
         }
       });
@@ -145,10 +150,22 @@ export class SyncJobs {
   }
 
   /**
-   * No new jobs taken; the runs under way may finish for `graceMs` (0: not waited for at all);
-   * what is left expires and is taken elsewhere.
+   * No new jobs taken; the runs under way may finish for `graceMs`; what is left is handed back
+   * (failed as "the replica stopped", so it is retried after sync.retry delay by whichever
+   * replica is free, instead of waiting out sync.run_timeout_seconds). The run itself ends with
+   * this process; the account lock keeps the retry from running beside it meanwhile.
+   * `handBack: false` leaves them to expire, as a replica that died would (tests).
    */
-  async stop(graceMs = 10_000): Promise<void> {
-    await this.boss.stop(graceMs > 0 ? { graceful: true, wait: true, timeout: graceMs } : { graceful: false, wait: true });
+  async stop(graceMs = 10_000, { handBack = true }: { handBack?: boolean } = {}): Promise<void> {
+    await this.boss.offWork(ACCOUNT).catch(() => undefined);
+    await this.boss.offWork(TICK).catch(() => undefined);
+    const until = Date.now() + graceMs;
+    while (this.active.size > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    const left = [...this.active.keys()];
+    if (handBack && left.length > 0) {
+      await this.boss.fail(ACCOUNT, left).catch((error: Error) => log.warn('sync jobs not handed back; they expire instead', { error: error.message }));
+      log.info('sync jobs handed back to the queue', { jobs: left.length, accounts: [...this.active.values()] });
+    }
+    await this.boss.stop({ graceful: false, wait: true });
   }
 }

@@ -1,7 +1,8 @@
 // The background sync on PostgreSQL: jobs on pg-boss shared by the replicas (here two apps, each
 // with its own pools and its own job worker, as two processes would have). Ticks from both at
 // once queue one run per account; a run that fails is retried; a replica that dies in the middle
-// of a run leaves its job to expire and the other replica to finish it, with no event twice.
+// of a run leaves its job to expire and the other replica to finish it, with no event twice; one
+// stopped in the middle hands its job back at once.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, expect, test } from 'vitest';
@@ -29,12 +30,12 @@ afterAll(() => undefined);
 
 const FAST = { pollSeconds: 0.5, maintenanceSeconds: 1, retryDelaySeconds: 1, expireSeconds: 3 };
 
-async function replica(provider: () => CalendarProvider): Promise<{ app: App; engine: SyncEngine; jobs: SyncJobs }> {
+async function replica(provider: () => CalendarProvider, options = FAST): Promise<{ app: App; engine: SyncEngine; jobs: SyncJobs }> {
   const dir = tempDir();
   writeFileSync(join(dir, 'config.yaml'), 'accounts:\n  - name: mem\n    provider: caldav\n    url: http://127.0.0.1:9/\n    username: u\n    password: p\nsync:\n  on_edit: false\n  retry_attempts: 3\n');
   const app = await openApp({ dataDir: dir, configPath: join(dir, 'config.yaml'), storeUrl: database.url });
   const engine = new SyncEngine(app.store, app.config, app.trips, async () => provider());
-  const jobs = await SyncJobs.open(database.url, engine, app.config, (fn) => app.store.exclusive('sync-jobs:setup', fn), FAST);
+  const jobs = await SyncJobs.open(database.url, engine, app.config, (fn) => app.store.exclusive('sync-jobs:setup', fn), options);
   opened.push({ app, jobs });
   return { app, engine, jobs };
 }
@@ -122,7 +123,7 @@ test('a replica that dies in the middle of a run: its job expires and the other 
   await until('two events from the doomed run', () => cal.objects.size >= 2);
   // It dies: it takes no more jobs, and its connections go (the account lock's with them), as with SIGKILL.
   hang = false;
-  await a.jobs.stop(0);
+  await a.jobs.stop(0, { handBack: false });
   await query(database.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name IN ('tripcal (jobs)', 'tripcal (locks)') AND pid <> pg_backend_pid()");
   opened.splice(opened.findIndex((o) => o.app === a.app), 1);
   const b = await replica(() => cal.provider());
@@ -131,4 +132,36 @@ test('a replica that dies in the middle of a run: its job expires and the other 
   // Exactly one event per item: the write-ahead links took the doomed run's writes as ours.
   expect(cal.objects.size).toBe(8);
   expect(new Set([...cal.objects.values()].map((o) => o.key)).size).toBe(8);
+});
+
+test('a replica stopped in the middle of a run hands its job back: another replica finishes it long before the run timeout', { timeout: 90_000 }, async () => {
+  const cal = new MemoryCalendar();
+  const stuck = () => {
+    const p = cal.provider();
+    let writes = 0;
+    return { ...p, create: async (...args: Parameters<CalendarProvider['create']>) => {
+      if (++writes > 2) await new Promise(() => undefined);
+      return p.create(...args);
+    } };
+  };
+  // A run timeout of a minute: a job left to expire would wait that long.
+  const slow = { ...FAST, expireSeconds: 60 };
+  const a = await replica(stuck, slow);
+  await fill(a.app, 6);
+  await a.jobs.start();
+  expect(await a.jobs.tick()).toBe(1);
+  await until('two events from the stopped run', () => cal.objects.size >= 2);
+  const stopped = Date.now();
+  await a.jobs.stop(200);
+  // Handed back: waiting for its retry, not active (as it would stay until it expired).
+  expect(await query(database.url, "SELECT state FROM tripcal_jobs.job WHERE name = 'tripcal-sync-account'")).toEqual([{ state: 'retry' }]);
+  // The process ends: its connections go, the account lock with them.
+  await query(database.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name IN ('tripcal (jobs)', 'tripcal (locks)') AND pid <> pg_backend_pid()");
+  opened.splice(opened.findIndex((o) => o.app === a.app), 1);
+  const b = await replica(() => cal.provider(), slow);
+  await b.jobs.start();
+  await until('the other replica to finish the run', async () => (await syncedLinks()) === 6, 30_000);
+  expect(Date.now() - stopped).toBeLessThan(30_000);
+  expect(cal.objects.size).toBe(6);
+  expect(new Set([...cal.objects.values()].map((o) => o.key)).size).toBe(6);
 });
