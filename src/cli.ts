@@ -70,8 +70,8 @@ program
 
 program
   .command('import')
-  .description('add a booking confirmation: schema.org reservations in JSON-LD, HTML or an e-mail (.json, .html, .eml), or an .ics file\'s events as activities')
-  .argument('<file>', 'the .json, .html, .eml or .ics file')
+  .description('add a booking: schema.org reservations in JSON-LD, HTML or an e-mail (.json, .html, .eml); a PDF ticket, Wallet pass (.pkpass), boarding-pass barcode (image or text) or plain e-mail, read by KDE\'s itinerary extractor (libkpimitinerary-bin); or an .ics file\'s events as activities')
+  .argument('<file>', 'the .json, .html, .eml, .pdf, .pkpass, image, text or .ics file')
   .option('--trip <id>', 'trip to import into (default: by the events\' dates)')
   .option('--user <id>', 'whose trips (default: the configured default user)')
   .action(run(async (file: string, _opts, cmd: Command) => (await import('./cli/import.js')).importCommand(file, cmd.optsWithGlobals())));
