@@ -377,13 +377,21 @@ export class Trips {
     if (tripId) await this.ownedTrip(user.id, tripId);
     return this.write(user, async () => {
       const result = { created: [] as Item[], updated: [] as Item[], unchanged: [] as Item[], failed: [] as Array<{ index: number; reason: string }> };
+      // One booking is one journey: the parts of a reservation number imported together (an
+      // outbound and a return flight days apart, the hotel between) share the trip the first went to.
+      const bookingTrips = new Map<string, string>();
+      const bookingOf = (item: ItemDetails) => (item.details as { confirmation_code?: string }).confirmation_code?.trim().toUpperCase() || undefined;
       for (const [i, { item, sourceUid }] of entries.entries()) {
         try {
           // Each entry its own savepoint: one refused leaves nothing half-written, the others land.
           await this.store.transaction(async () => {
             const existing = await this.store.findItemBySource(user.id, sourceUid);
+            const booking = bookingOf(item);
+            if (existing && booking) bookingTrips.set(booking, existing.tripId);
             if (!existing) {
-              const added = await this.insertItem(user, item, { tripId, sourceUid, allowDuplicate, path: `events[${i}]` });
+              const into = tripId ?? (booking ? bookingTrips.get(booking) : undefined);
+              const added = await this.insertItem(user, item, { tripId: into, sourceUid, allowDuplicate, path: `events[${i}]` });
+              if (booking) bookingTrips.set(booking, added.item.tripId);
               (added.duplicate ? result.unchanged : result.created).push(added.item);
             } else if (JSON.stringify(existing.details) === JSON.stringify(normalizedItem(item).details)) {
               result.unchanged.push(existing);

@@ -23,6 +23,37 @@ const FLIGHT: BoardingPass = { passenger: 'TESTER/ALEX', pnr: 'TST8K2', from: 'Y
 const ticketPdf = () => pdf(['Boarding pass', 'Montreal YUL - Frankfurt FRA', 'Boarding 07:50', 'Departure 08:34', 'Arrival 21:55', 'Seat 3C'], barcode('AZTEC', bcbp(FLIGHT)));
 const b64 = (bytes: Buffer) => bytes.toString('base64');
 
+/**
+ * A plain-text itinerary e-mail without markup, in the layout of Amadeus's itinerary mails (a
+ * booking system many airlines and agencies send from), written here: two flights, the first on
+ * the day Europe's clocks go forward. The extractor's rule for that sender reads it.
+ */
+const Y = new Date().getUTCFullYear() + 1;
+/** The last Sunday of March next year (Europe's change to summer time), and the Friday after. */
+const lastSundayOfMarch = (() => {
+  const d = new Date(Date.UTC(Y, 2, 31));
+  d.setUTCDate(31 - d.getUTCDay());
+  return d;
+})();
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+const outbound = isoDay(lastSundayOfMarch);
+const inbound = isoDay(new Date(lastSundayOfMarch.getTime() + 5 * 86_400_000));
+const inboundNext = isoDay(new Date(lastSundayOfMarch.getTime() + 6 * 86_400_000));
+const mailDay = (iso: string) => `${iso.slice(8, 10)} ${['JAN', 'FEB', 'MAR', 'APR'][Number(iso.slice(5, 7)) - 1]}`;
+const itineraryMail = () => ['From: Travel Itinerary <itinerary@amadeus.com>', 'To: alex@example.com', 'Subject: Your trip',
+  `Date: ${new Date(Date.UTC(Y, 0, 10, 9)).toUTCString()}`, 'Message-ID: <tst-itinerary@amadeus.com>', 'Content-Type: text/plain; charset=utf-8', '',
+  'BOOKING REF: TST4QZ', '',
+  `FLIGHT  LH 400 - LUFTHANSA                    SUNDAY ${outbound.slice(8, 10)} MARCH ${Y}`, '',
+  `DEPARTURE:  FRANKFURT FRA - ${mailDay(outbound)} 10:00`, `ARRIVAL:    NEW YORK JFK - ${mailDay(outbound)} 12:45`, '',
+  `FLIGHT  LH 401 - LUFTHANSA                    FRIDAY ${inbound.slice(8, 10)} APRIL ${Y}`, '',
+  `DEPARTURE:  NEW YORK JFK - ${mailDay(inbound)} 17:30`, `ARRIVAL:    FRANKFURT FRA - ${mailDay(inboundNext)} 07:10`, ''].join('\r\n');
+
+/** The itinerary's four instants, from zoneinfo. */
+const itineraryInstants = () => oracleInstants([
+  { zone: 'Europe/Berlin', wall: `${outbound}T10:00:00` }, { zone: 'America/New_York', wall: `${outbound}T12:45:00` },
+  { zone: 'America/New_York', wall: `${inbound}T17:30:00` }, { zone: 'Europe/Berlin', wall: `${inboundNext}T07:10:00` },
+]);
+
 /** The flight's expected instants, from zoneinfo: Montréal keeps Eastern time, Frankfurt Central European. */
 function expectedFlight() {
   const [departure, arrival] = oracleInstants([
@@ -120,6 +151,27 @@ describe('through MCP', () => {
     const mailed = structured(await server.call('import_reservations', { content: mail }));
     expect(mailed.skipped).toEqual([expect.objectContaining({ reason: expect.stringContaining('AC834 YUL→FRA on 2026-03-20 but not its departure') })]);
     expect(structured(await server.call('list_trips', {})).trips).toEqual(before);
+  }, 30_000);
+
+  test('a plain-text itinerary e-mail (no markup): both flights at their local times, across the change to summer time; again, unchanged', async () => {
+    const first = structured(await server.call('import_reservations', { content: itineraryMail() }));
+    expect(first.skipped).toEqual([]);
+    expect(first.created.map((i: any) => i.details.flight_number).sort()).toEqual(['LH400', 'LH401']);
+    expect(first.created[0]).toMatchObject({ kind: 'flight', details: { confirmation_code: 'TST4QZ' } });
+    const [out, back] = [first.created.find((i: any) => i.details.flight_number === 'LH400'), first.created.find((i: any) => i.details.flight_number === 'LH401')];
+    const [d1, a1, d2, a2] = itineraryInstants();
+    // One booking, one trip: the return five days later joins the outbound's.
+    expect(back.trip_id).toBe(out.trip_id);
+    const trips = [out.trip_id];
+    const events = (await Promise.all(trips.map(async (id) => readWithOracle(structured(await server.call('export_trip', { trip_id: id })).ics).events))).flat();
+    const lh400 = events.find((e) => e.summary.includes('LH400'))!;
+    const lh401 = events.find((e) => e.summary.includes('LH401'))!;
+    expect([lh400.start.utc, lh400.end?.utc, lh400.start.tzid, lh400.end?.tzid]).toEqual([d1, a1, 'Europe/Berlin', 'America/New_York']);
+    expect([lh401.start.utc, lh401.end?.utc]).toEqual([d2, a2]);
+    expect(lh400.start.wall).toBe(`${outbound}T10:00:00`);
+    const again = structured(await server.call('import_reservations', { content: itineraryMail() }));
+    expect(again).toMatchObject({ created: [], updated: [], skipped: [] });
+    expect(again.unchanged.map((i: any) => i.id).sort()).toEqual([out.id, back.id].sort());
   }, 30_000);
 
   test('exactly one of content and content_base64, a decoded size cap, and base64 that is not: refused naming the field', async () => {
@@ -255,6 +307,17 @@ describe('through the CLI', () => {
       b64(ticketPdf()).replace(/(.{76})/g, '$1\r\n'), '--t1--', ''].join('\r\n');
     const viaMail = tripcal(['import', file('boarding.eml', mail)]);
     expect(viaMail.stdout).toMatch(/0 added, 0 updated, 1 unchanged, 0 skipped\n$/);
+  }, 30_000);
+
+  test('tripcal import itinerary.eml (plain text, no markup): both flights at their local times', () => {
+    const run = tripcal(['import', file('itinerary.eml', itineraryMail())]);
+    expect(run.stdout).toMatch(/2 added, 0 updated, 0 unchanged, 0 skipped\n$/);
+    expect(run.status).toBe(0);
+    const trips = [...new Set([...run.stdout.matchAll(/(trip_\S+)/g)].map((m) => m[1]!))];
+    expect(trips).toHaveLength(1);
+    const [d1, a1, d2, a2] = itineraryInstants();
+    const events = trips.flatMap((id) => readWithOracle(tripcal(['export', id]).stdout).events);
+    expect(events.map((e) => [e.start.utc, e.end?.utc])).toEqual(expect.arrayContaining([[d1, a1], [d2, a2]]));
   }, 30_000);
 
   test('a boarding-pass code in a text file is read against the file\'s date; what cannot be imported exits 1', () => {

@@ -59,6 +59,25 @@ test('a reservation e-mail through MCP: imported, a broken stay is flagged, upda
   expect(structured(await server.call('get_trip', { trip_id: tripId })).items).toHaveLength(2);
 });
 
+test('the parts of one booking imported together share a trip, however many days apart; another booking gets its own', async () => {
+  const flight = (number: string, from: string, to: string, departure: string, arrival: string, code: string) => ({
+    '@context': 'https://schema.org', '@type': 'FlightReservation', reservationNumber: code,
+    reservationFor: { '@type': 'Flight', flightNumber: number, airline: { '@type': 'Airline', iataCode: 'TP' },
+      departureAirport: { '@type': 'Airport', iataCode: from }, arrivalAirport: { '@type': 'Airport', iataCode: to },
+      departureTime: departure, arrivalTime: arrival },
+  });
+  const res = structured(await server.call('import_reservations', { content: JSON.stringify([
+    flight('1350', 'LIS', 'FNC', '2027-09-01T08:00:00+01:00', '2027-09-01T09:45:00+01:00', 'BKG1AB'),
+    flight('1355', 'FNC', 'LIS', '2027-09-09T18:00:00+01:00', '2027-09-09T19:40:00+01:00', 'BKG1AB'),
+    flight('1200', 'LIS', 'OPO', '2027-11-20T07:00:00Z', '2027-11-20T08:00:00Z', 'OTHER9'),
+  ]) }));
+  expect(res.skipped).toEqual([]);
+  const [out, back, other] = res.created;
+  expect(back.trip_id).toBe(out.trip_id);
+  expect(other.trip_id).not.toBe(out.trip_id);
+  expect(structured(await server.call('get_trip', { trip_id: out.trip_id })).items).toHaveLength(2);
+});
+
 test('bad input through MCP: a clear error or a skipped list, and nothing changes', async () => {
   const before = structured(await server.call('list_trips', {})).trips.length;
   const empty = await server.call('import_reservations', { content: '' });
