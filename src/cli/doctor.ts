@@ -12,6 +12,7 @@ import { StoreError } from '../store/database.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import type { ConfiguredAccount } from '../sync/engine.js';
 import { extractorVersion, INSTALL_HINT, locateExtractor } from '../trips/extractor.js';
+import { pushSettings } from '../daemon/push.js';
 import { EXIT, type GlobalOptions } from './common.js';
 
 function missingCredentials(app: App, a: ConfiguredAccount): Promise<string | null> {
@@ -27,6 +28,21 @@ function extractorStatus(app: App): string {
   }
   const version = extractorVersion(where.path);
   return version ? `${version} (${where.path})` : `${where.path} does not answer -v within 3 s`;
+}
+
+/** Whether the daemon asks Google and Microsoft for change notifications, and the channels it has (heard from, not ended). */
+async function pushStatus(app: App): Promise<string> {
+  let settings;
+  try {
+    settings = pushSettings(app.config);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (!settings) return app.config.push.enabled === false ? 'off (push.enabled: false)' : 'off (needs http.public_url on https; accounts are polled on sync.schedule)';
+  const now = new Date().toISOString();
+  const channels = (await app.store.pushChannels.all()).filter((c) => c.expires_at > now);
+  const heard = channels.filter((c) => c.confirmed_at).length;
+  return `on: notifications at ${settings.base}/push/…; ${heard} live channel${heard === 1 ? '' : 's'}${channels.length > heard ? `, ${channels.length - heard} not heard from yet` : ''}`;
 }
 
 async function report(app: App): Promise<{ report: Record<string, unknown>; healthy: boolean }> {
@@ -63,6 +79,7 @@ async function report(app: App): Promise<{ report: Record<string, unknown>; heal
       vault_key: vault.key_source,
       vault: vaultOk ? `${vault.state} (${vault.secrets} secret${vault.secrets === 1 ? '' : 's'})` : `${vault.state}: ${vault.detail}`,
       extractor: extractorStatus(app),
+      push: await pushStatus(app),
       airport_data: airportByCode('LAX', 'check').timezone === 'America/Los_Angeles' ? 'ok' : 'wrong',
       node: process.version,
     },

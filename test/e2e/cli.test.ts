@@ -19,6 +19,7 @@ describe('the command line', () => {
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({
       config: 'none (built-in defaults)', data_dir: join(home, 'data', 'tripcal'), schema_version: 11, schema_latest: 11, journal_mode: 'wal', airport_data: 'ok',
+      push: 'off (needs http.public_url on https; accounts are polled on sync.schedule)',
     });
   });
 

@@ -3,6 +3,7 @@
 // notification that reaches either replica — the proxy sends each to one of them — queues the
 // account's job, which a replica's worker runs: the user's edit reaches the model. Counts come
 // from the fake's storage and pg-boss's own job table.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -11,7 +12,7 @@ import { googleTokensSecret } from '../../src/auth/vault.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { eventIdForKey } from '../../providers/google/ids.js';
 import { startGoogleFake, type GoogleFake } from '../support/google-fake.js';
-import { tempDir } from '../support/mcp.js';
+import { CLI, tempDir } from '../support/mcp.js';
 import { freshPostgres, query } from '../support/postgres.js';
 import { freePort } from '../support/radicale.js';
 
@@ -87,6 +88,10 @@ test('one channel for two replicas; a notice to either queues one job, and the e
   const [channel] = await query<{ confirmed_at: string | null; created_at: string }>(database.url, 'SELECT confirmed_at, created_at FROM push_channels');
   expect(channel!.confirmed_at).not.toBeNull();
   expect(channel!.confirmed_at! >= channel!.created_at).toBe(true);
+  // tripcal doctor, from any machine with the database's URL, says so.
+  const { dir, config } = await configFile(await freePort());
+  const doctor = spawnSync(process.execPath, [CLI, 'doctor', '--json', '--config', config, '--data-dir', dir], { encoding: 'utf8', env: { ...process.env, TRIPCAL_LOG_LEVEL: 'error' } });
+  expect(JSON.parse(doctor.stdout).push).toBe(`on: notifications at ${PUBLIC}/push/…; 1 live channel`);
 
   const [a, b] = replicas as [Daemon, Daemon];
   const made = await a.app.trips.addItem(undefined, { kind: 'activity', details: { name: 'Harbor tour', start_time: `${Y}-06-16T10:00` } }, { path: 'a' });
