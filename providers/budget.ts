@@ -80,10 +80,21 @@ export class Semaphore {
   }
 }
 
+/** A semaphore per name, made the first time the name is asked for with its `max`. */
+export class Semaphores {
+  private readonly byName = new Map<string, Semaphore>();
+
+  run<T>(name: string, max: number, fn: () => Promise<T>): Promise<T> {
+    let semaphore = this.byName.get(name);
+    if (!semaphore) this.byName.set(name, (semaphore = new Semaphore(max)));
+    return semaphore.run(fn);
+  }
+}
+
 /** The budget of one process alone (a daemon on SQLite): kept in memory. */
 export class LocalBudget implements RequestBudget {
   private readonly spent = new Map<string, Array<[number, number]>>();
-  private readonly slots = new Map<string, Semaphore>();
+  private readonly slots = new Semaphores();
 
   async spend(name: string, cost: number, limit: number, windowMs: number): Promise<void> {
     const window = windowMs + WINDOW_MARGIN_MS;
@@ -98,20 +109,18 @@ export class LocalBudget implements RequestBudget {
   }
 
   withSlot<T>(name: string, max: number, fn: () => Promise<T>): Promise<T> {
-    let slots = this.slots.get(name);
-    if (!slots) this.slots.set(name, (slots = new Semaphore(max)));
-    return slots.run(fn);
+    return this.slots.run(name, max, fn);
   }
 }
 
 /** No limits at all (a provider built on its own, by tests or the CLI's checks). */
 export const UNLIMITED: AccountBudget = { spend: async () => undefined, withSlot: (fn) => fn() };
 
-/** An account's share: its name in the budget (`provider:account`), with its provider's limits. */
-export function accountBudget(budget: RequestBudget, name: string, limits: { perMinute?: number; concurrent?: number }): AccountBudget {
-  const provider = name.slice(0, name.indexOf(':') + 1);
+/** An account's share, named `provider:account` in the budget (`provider:shared:…` for what accounts share), with its provider's limits. */
+export function accountBudget(budget: RequestBudget, provider: string, account: string, limits: { perMinute?: number; concurrent?: number }): AccountBudget {
+  const name = `${provider}:${account}`;
   return {
     spend: (cost) => (limits.perMinute ? budget.spend(name, cost, limits.perMinute, 60_000) : Promise.resolve()),
-    withSlot: (fn, shared) => (limits.concurrent ? budget.withSlot(shared ? `${provider}shared:${shared.toLowerCase()}` : name, limits.concurrent, fn) : fn()),
+    withSlot: (fn, shared) => (limits.concurrent ? budget.withSlot(shared ? `${provider}:shared:${shared.toLowerCase()}` : name, limits.concurrent, fn) : fn()),
   };
 }

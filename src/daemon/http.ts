@@ -24,6 +24,7 @@ import { VERSION } from '../version.js';
 import { isLoopbackAddress, originOf, type Listen } from './exposure.js';
 import type { FeedServer } from './feeds.js';
 import { isPagePath, StatusPage } from '../web/page.js';
+import { readCapped } from './oauth-common.js';
 import { PageSession } from './page-session.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -45,14 +46,9 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 class BodyTooLarge extends Error {}
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new BodyTooLarge(`request body over ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  const body = await readCapped(req, MAX_BODY);
+  if (!body) throw new BodyTooLarge(`request body over ${MAX_BODY} bytes`);
+  return body;
 }
 
 /** The Node request as a fetch Request for the SDK's handler; `signal` aborts when the client goes away. */

@@ -46,16 +46,21 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
 }
 
-/** The body as text; null when it is over MAX_FORM bytes. */
-export async function readText(req: IncomingMessage): Promise<string | null> {
+/** A request's body; null as soon as it is over `max` bytes (read no further). */
+export async function readCapped(req: IncomingMessage, max: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_FORM) return null;
+    if (size > max) return null;
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** The body as text; null when it is over MAX_FORM bytes. */
+export async function readText(req: IncomingMessage): Promise<string | null> {
+  return (await readCapped(req, MAX_FORM))?.toString('utf8') ?? null;
 }
 
 export function sameText(a: string, b: string): boolean {

@@ -14,7 +14,7 @@
 // checked against the SHA-256 kept in push_channels, which every replica reads. A verified one
 // is answered at once (Graph wants 202 within 3 s) and queues one sync of the account, coalesced:
 // on PostgreSQL the job queue's singleton key does it, on SQLite a short window does.
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RemoteNotFoundError, type PushChannel } from '../../providers/types.js';
 import type { App } from '../app.js';
@@ -22,6 +22,8 @@ import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import type { PushChannelRow } from '../store/push.js';
+import { utcSeconds } from '../store/rows.js';
+import { readCapped, sha256 } from './oauth-common.js';
 
 export const GOOGLE_PATH = '/push/google';
 export const GRAPH_PATH = '/push/microsoft';
@@ -71,7 +73,6 @@ export interface PushTrigger {
   trigger(account: string, coalesceMs: number): unknown;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Constant time: the SHA-256 of what was given against the one kept. */
 function secretMatches(given: string, hash: string): boolean {
@@ -84,20 +85,7 @@ function channelOf(row: PushChannelRow): PushChannel {
   return { channelId: row.channel_id, resourceId: row.resource_id, expiresAt: row.expires_at };
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-class BodyTooLarge extends Error {}
-
-async function readCapped(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 function answer(res: ServerResponse, status: number, body?: Record<string, unknown>, headers: Record<string, string> = {}): void {
   if (body === undefined) {
@@ -158,7 +146,7 @@ export class PushManager {
 
   /** Whether a scheduled poll should sync the account: always, unless it has a live channel and was synced within poll_hours. */
   async due(account: string): Promise<boolean> {
-    if (!(await this.app.store.pushChannels.live(account, iso(Date.now())))) return true;
+    if (!(await this.app.store.pushChannels.live(account, utcSeconds(Date.now())))) return true;
     const last = (await this.app.store.syncRows.account(account))?.lastSuccessAt;
     // A minute's slack: a poll on the hour is not put off by a run that ended a second late.
     return !last || Date.now() - Date.parse(last) >= this.settings.pollMs - 60_000;
@@ -200,7 +188,7 @@ export class PushManager {
     const attempts = (this.failures.get(account)?.attempts ?? 0) + 1;
     // Backing off from check_seconds up to an hour; polling on sync.schedule goes on meanwhile.
     const wait = Math.min(this.settings.checkMs * 2 ** (attempts - 1), 3_600_000);
-    this.failures.set(account, { error: error.message, at: iso(Date.now()), attempts, retryAt: Date.now() + wait });
+    this.failures.set(account, { error: error.message, at: utcSeconds(Date.now()), attempts, retryAt: Date.now() + wait });
     log.warn('push channel not set up; the account is polled on sync.schedule meanwhile', { account, error: error.message, retry_in_seconds: Math.round(wait / 1000) });
   }
 
@@ -244,7 +232,7 @@ export class PushManager {
     try {
       const renewed = await this.app.sync.renewWatch(account, channelOf(row), this.settings.ttlSeconds);
       if (!renewed) return false;
-      await this.app.store.pushChannels.setExpiry(row.channel_id, iso(Date.parse(renewed.expiresAt)));
+      await this.app.store.pushChannels.setExpiry(row.channel_id, utcSeconds(Date.parse(renewed.expiresAt)));
       log.info('push channel renewed', { account, expires_at: renewed.expiresAt });
       return true;
     } catch (error) {
@@ -264,7 +252,7 @@ export class PushManager {
     const ours = provider === 'google' ? randomUUID() : undefined;
     const row: PushChannelRow = {
       channel_id: ours ?? '', account, provider, resource_id: null, secret_hash: sha256(token), address,
-      expires_at: iso(now + this.settings.ttlSeconds * 1000), created_at: iso(now), confirmed_at: null,
+      expires_at: utcSeconds(now + this.settings.ttlSeconds * 1000), created_at: utcSeconds(now), confirmed_at: null,
     };
     if (ours) await rows.add(row);
     let channel: PushChannel;
@@ -274,11 +262,11 @@ export class PushManager {
       if (ours) await rows.remove(ours);
       throw error;
     }
-    const expires = iso(Date.parse(channel.expiresAt));
+    const expires = utcSeconds(Date.parse(channel.expiresAt));
     if (ours) await rows.settle(ours, channel.resourceId, expires);
     else {
       // Graph checked the address (the validation request) before it answered.
-      await rows.add({ ...row, channel_id: channel.channelId, resource_id: channel.resourceId, expires_at: expires, confirmed_at: iso(Date.now()) });
+      await rows.add({ ...row, channel_id: channel.channelId, resource_id: channel.resourceId, expires_at: expires, confirmed_at: utcSeconds(Date.now()) });
       this.confirmed.add(channel.channelId);
     }
     log.info('push channel made', { account, provider, expires_at: expires });
@@ -316,13 +304,8 @@ export class PushManager {
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (req.method !== 'POST') return answer(res, 405, { error: 'notifications are POSTed' }, { allow: 'POST' });
     if (![GOOGLE_PATH, GRAPH_PATH, GRAPH_LIFECYCLE_PATH].includes(url.pathname)) return answer(res, 404, { error: 'not found' });
-    let body: Buffer;
-    try {
-      body = await readCapped(req);
-    } catch (error) {
-      if (!(error instanceof BodyTooLarge)) throw error;
-      return answer(res, 413, { error: `a notification is at most ${MAX_BODY} bytes` });
-    }
+    const body = await readCapped(req, MAX_BODY);
+    if (!body) return answer(res, 413, { error: `a notification is at most ${MAX_BODY} bytes` });
     // Graph's validation request (at create): the token echoed as plain text, nothing else done.
     const validation = url.pathname === GOOGLE_PATH ? null : url.searchParams.get('validationToken');
     if (validation !== null) return this.validate(res, validation);
@@ -362,9 +345,9 @@ export class PushManager {
     if (!secretMatches(header('x-goog-channel-token') ?? '', row.secret_hash)) return this.refuse(res, 403, 'the channel token does not match', { account: row.account });
     if (row.resource_id && header('x-goog-resource-id') !== row.resource_id) return this.refuse(res, 403, 'the resource id does not match', { account: row.account });
     answer(res, 200);
-    if (!row.confirmed_at && !this.confirmed.has(row.channel_id)) await this.app.store.pushChannels.confirm(row.channel_id, iso(Date.now()));
+    if (!row.confirmed_at && !this.confirmed.has(row.channel_id)) await this.app.store.pushChannels.confirm(row.channel_id, utcSeconds(Date.now()));
     this.confirmed.add(row.channel_id);
-    this.lastNotice.set(row.account, iso(Date.now()));
+    this.lastNotice.set(row.account, utcSeconds(Date.now()));
     // The first message of a channel says only that it works.
     if (state === 'sync') {
       this.counts.acknowledged += 1;
@@ -399,7 +382,7 @@ export class PushManager {
     answer(res, 202);
     const accounts = new Set<string>();
     for (const { row, notice } of verified) {
-      this.lastNotice.set(row.account, iso(Date.now()));
+      this.lastNotice.set(row.account, utcSeconds(Date.now()));
       if (lifecycle || typeof notice.lifecycleEvent === 'string') this.lifecycle(row, String(notice.lifecycleEvent));
       else accounts.add(row.account);
     }

@@ -5,7 +5,7 @@
 // clock, the one clock every replica shares. A replica killed while it holds a slot loses it when
 // the lease ends (longer than any request may take: providers give up on a request after 30 s).
 import { randomUUID } from 'node:crypto';
-import { Semaphore, sleep, waitForRoom, waitUntil, WINDOW_MARGIN_MS, type RequestBudget } from '../../providers/budget.js';
+import { Semaphores, sleep, waitForRoom, waitUntil, WINDOW_MARGIN_MS, type RequestBudget } from '../../providers/budget.js';
 import type { Sql } from './sql.js';
 
 const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
@@ -14,7 +14,7 @@ export const SLOT_LEASE_MS = 60_000;
 
 export class SharedBudget implements RequestBudget {
   /** This replica's own waiters queue here first, so they ask the database one at a time per free slot. */
-  private readonly local = new Map<string, Semaphore>();
+  private readonly local = new Semaphores();
   private readonly madeSlots = new Set<string>();
 
   constructor(private readonly sql: Sql, private readonly leaseMs = SLOT_LEASE_MS) {}
@@ -35,9 +35,7 @@ export class SharedBudget implements RequestBudget {
   }
 
   async withSlot<T>(name: string, max: number, fn: () => Promise<T>): Promise<T> {
-    let local = this.local.get(name);
-    if (!local) this.local.set(name, (local = new Semaphore(max)));
-    return local.run(async () => {
+    return this.local.run(name, max, async () => {
       const lease = await this.lease(name, max);
       try {
         return await fn();

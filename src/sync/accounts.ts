@@ -41,7 +41,7 @@ export async function providerFingerprint(account: ConfiguredAccount, vault: Sec
 export function providerFor(vault: SecretStore, clients: ClientConfigs, budget: RequestBudget): (account: ConfiguredAccount) => Promise<CalendarProvider> {
   return async (account) => {
     const descriptor = descriptorOf(account.provider);
-    const share = accountBudget(budget, `${account.provider}:${account.name}`, descriptor.limits?.(clients) ?? {});
+    const share = accountBudget(budget, account.provider, account.name, descriptor.limits?.(clients) ?? {});
     return descriptor.create(await descriptor.settings(account, vault, clients), share);
   };
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { log } from '../log.js';
+import { utcSeconds } from '../store/rows.js';
 
 /** The Debian package that ships the extractor, as the messages name it. */
 export const EXTRACTOR_PACKAGE = 'libkpimitinerary-bin';
@@ -118,7 +119,7 @@ export interface ExtractorRun {
 }
 
 function argumentsFor(run: ExtractorRun, file: string): { command: string; args: string[] } {
-  const args = ['-c', run.contextDate.toISOString().replace(/\.\d{3}Z$/, 'Z'), file];
+  const args = ['-c', utcSeconds(run.contextDate.getTime()), file];
   if (!executable(PRLIMIT)) return { command: run.path, args };
   const bytes = run.settings.memory_mb * 1024 * 1024;
   return { command: PRLIMIT, args: [`--as=${bytes}`, '--core=0', '--', run.path, ...args] };
