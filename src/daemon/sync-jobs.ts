@@ -6,7 +6,7 @@
 // Any replica's worker takes a job; a run that ends in an error is retried with backoff; a job
 // whose replica died in the middle expires and is taken by another (the links' write-ahead states
 // make the second run safe, and the account lock keeps two runs apart). Stopping lets the runs
-// under way finish, for a while; what is left expires and is taken elsewhere.
+// under way finish, for a while, and hands what is left back to the queue for another replica.
 import cron from 'node-cron';
 import type PgBoss from 'pg-boss';
 import type { ScheduleInfo } from '../app.js';
@@ -108,7 +108,7 @@ export class SyncJobs {
     let queued = 0;
     for (const account of await this.engine.accounts()) {
       if (!(await this.due(account.name).catch(() => true))) continue;
-      if (await this.boss.send(ACCOUNT, { account: account.name }, { singletonKey: account.name })) queued += 1;
+      if (await this.queue(account.name)) queued += 1;
     }
     return queued;
   }
